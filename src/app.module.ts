@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigType } from '@nestjs/config';
+import { LoggerModule } from 'nestjs-pino';
+import { allConfigs, appConfig } from './config/configuration';
+import { AuthModule } from './common/auth/auth.module';
+import { DatabaseModule } from './common/database/database.module';
+import { HealthModule } from './common/health/health.module';
+import { MetricsModule } from './common/metrics/metrics.module';
+import { QueueModule } from './common/queue/queue.module';
+import { RedisModule } from './common/redis/redis.module';
+import { FEATURE_MODULES } from './feature-modules';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({
+      isGlobal: true,
+      cache: false,
+      load: allConfigs,
+      // tests build their environment explicitly; a developer's .env must not leak into them
+      ignoreEnvFile: process.env.NODE_ENV === 'test',
+    }),
+    LoggerModule.forRootAsync({
+      inject: [appConfig.KEY],
+      useFactory: (app: ConfigType<typeof appConfig>) => ({
+        pinoHttp: {
+          level: app.logLevel,
+          genReqId: (req) => req.headers['x-request-id'] as string,
+          customProps: (req) => ({ requestId: req.headers['x-request-id'] }),
+          autoLogging: app.logLevel === 'debug' || app.logLevel === 'trace',
+          redact: ['req.headers.authorization', 'req.headers.cookie'],
+        },
+      }),
+    }),
+    DatabaseModule,
+    RedisModule,
+    QueueModule,
+    MetricsModule,
+    AuthModule,
+    HealthModule,
+    ...FEATURE_MODULES,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,45 @@
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsString, Matches } from 'class-validator';
+import { paymentConfig } from '../../config/configuration';
+import { DomainError, ErrorCode } from '../errors';
+import { Public, Role } from './auth.decorators';
+
+export class DevTokenDto {
+  @ApiProperty({ example: 'u-1001', description: 'user id put in `sub` (1–64 chars of [A-Za-z0-9_-])' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  userId: string;
+
+  @ApiProperty({ enum: ['user', 'admin'], example: 'user' })
+  @IsIn(['user', 'admin'])
+  role: Role;
+}
+
+export class DevTokenResponse {
+  @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...' })
+  token: string;
+}
+
+@ApiTags('dev')
+@Controller('dev/tokens')
+export class DevTokenController {
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(paymentConfig.KEY) private readonly payment: ConfigType<typeof paymentConfig>,
+  ) {}
+
+  @Public()
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Mint a JWT (only while the sandbox gateway is on and not in production)' })
+  @ApiCreatedResponse({ type: DevTokenResponse })
+  @ApiNotFoundResponse({ description: 'sandbox off or production' })
+  async mint(@Body() dto: DevTokenDto): Promise<DevTokenResponse> {
+    if (!this.payment.sandboxEnabled) throw new DomainError(ErrorCode.NOT_FOUND, 'Not found');
+    const token = await this.jwt.signAsync({ sub: dto.userId, role: dto.role }, { expiresIn: '12h' });
+    return { token };
+  }
+}

@@ -1,0 +1,51 @@
+import { AllExceptionsFilter } from './all-exceptions.filter';
+import { DomainError } from './domain.error';
+import { ErrorCode } from './error-code.enum';
+
+function host(reply: any) {
+  return {
+    switchToHttp: () => ({ getRequest: () => ({ id: 'rid-1' }), getResponse: () => reply }),
+  } as any;
+}
+
+function fakeReply() {
+  const r: any = { sent: false, headers: {} as Record<string, string> };
+  r.header = (k: string, v: string) => ((r.headers[k] = v), r);
+  r.status = (s: number) => ((r.statusCode = s), r);
+  r.type = () => r;
+  r.send = (b: unknown) => ((r.body = b), r);
+  return r;
+}
+
+describe('AllExceptionsFilter', () => {
+  const filter = new AllExceptionsFilter();
+  (filter as any).logger = { error: jest.fn() };
+
+  it('maps an unknown error to 500 INTERNAL without leaking its message or stack', () => {
+    const reply = fakeReply();
+    filter.catch(new Error('secret connection string at db.internal:3306'), host(reply));
+    expect(reply.statusCode).toBe(500);
+    expect(reply.body).toEqual({
+      statusCode: 500,
+      code: 'INTERNAL',
+      message: 'Internal server error',
+      requestId: 'rid-1',
+    });
+    expect(JSON.stringify(reply.body)).not.toMatch(/secret|stack/);
+  });
+
+  it('maps a domain error to its status, details and headers', () => {
+    const reply = fakeReply();
+    filter.catch(
+      new DomainError(ErrorCode.REQUEST_IN_PROGRESS, 'still running', { key: 'k' }, { 'Retry-After': '1' }),
+      host(reply),
+    );
+    expect(reply.statusCode).toBe(409);
+    expect(reply.headers['Retry-After']).toBe('1');
+    expect(reply.body).toMatchObject({
+      code: 'REQUEST_IN_PROGRESS',
+      details: { key: 'k' },
+      requestId: 'rid-1',
+    });
+  });
+});

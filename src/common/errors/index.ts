@@ -1,0 +1,3 @@
+export * from './error-code.enum';
+export * from './domain.error';
+export * from './error-response';

@@ -1,0 +1,26 @@
+import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '../auth/auth.decorators';
+import { RedisHealthIndicator } from './redis.health';
+
+@ApiTags('ops')
+@Controller({ path: 'health', version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+  ) {}
+
+  @Public()
+  @Get()
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness and dependencies: MySQL and Redis (503 when either is down)' })
+  check() {
+    return this.health.check([
+      () => this.db.pingCheck('mysql', { timeout: 1500 }),
+      () => this.redis.isHealthy(),
+    ]);
+  }
+}

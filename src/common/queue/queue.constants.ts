@@ -1,0 +1,22 @@
+import type { JobOptions } from 'bull';
+
+/** Every queue and job name of oncepay, in one place. */
+export const QUEUES = {
+  ORDER_EXPIRY: 'order-expiry',
+  PAYMENT_QUERY: 'payment-query',
+  PAYMENT_EXPIRY: 'payment-expiry',
+  OUTBOX: 'outbox',
+  CALLBACK_APPLY: 'callback-apply',
+  SANDBOX_NOTIFY: 'sandbox-notify',
+} as const;
+
+/**
+ * Default job options. Every job is added with a deterministic jobId (so a re-sent add is a no-op),
+ * retried with exponential backoff, and kept on failure for inspection.
+ */
+export const DEFAULT_JOB_OPTIONS: JobOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: 1000,
+  removeOnFail: false,
+};

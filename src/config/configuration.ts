@@ -1,0 +1,113 @@
+import { registerAs } from '@nestjs/config';
+import { validateEnv } from './env.validation';
+
+/** One namespace per concern; each reads the validated environment, never process.env directly. */
+const env = () => validateEnv(process.env);
+
+export const appConfig = registerAs('app', () => {
+  const e = env();
+  return {
+    nodeEnv: e.NODE_ENV as 'development' | 'test' | 'production',
+    port: e.PORT as number,
+    host: e.HOST as string,
+    logLevel: e.LOG_LEVEL as string,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES as number,
+    jwtSecret: e.JWT_SECRET as string,
+    publicBaseUrl: (e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${e.PORT}`,
+  };
+});
+
+export const databaseConfig = registerAs('database', () => databaseOptionsFromEnv(env()));
+
+export function databaseOptionsFromEnv(e: Record<string, any>) {
+  return {
+    host: e.DB_HOST as string,
+    port: e.DB_PORT as number,
+    user: e.DB_USER as string,
+    password: e.DB_PASSWORD as string,
+    name: e.DB_NAME as string,
+    poolSize: e.DB_POOL_SIZE as number,
+    migrationsRun: e.DB_MIGRATIONS_RUN as boolean,
+    /** Creating the database is a development convenience; production gets it from its operator. */
+    createDatabase: (e.DB_CREATE_DATABASE as boolean | undefined) ?? e.NODE_ENV !== 'production',
+  };
+}
+
+export const redisConfig = registerAs('redis', () => {
+  const e = env();
+  return {
+    url: e.REDIS_URL as string,
+    keyPrefix: e.REDIS_KEY_PREFIX as string,
+    commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS as number,
+  };
+});
+
+export const idempotencyConfig = registerAs('idempotency', () => {
+  const e = env();
+  return {
+    submitWindowMs: e.SUBMIT_DEDUP_WINDOW_MS as number,
+    failMode: e.GUARD_FAIL_MODE as 'closed' | 'open',
+    keyTtlMs: e.IDEMPOTENCY_KEY_TTL_MS as number,
+    leaseMs: e.IDEMPOTENCY_LEASE_MS as number,
+    tokenTtlMs: e.IDEMPOTENCY_TOKEN_TTL_MS as number,
+  };
+});
+
+export const orderConfig = registerAs('order', () => {
+  const e = env();
+  return {
+    ttlMs: e.ORDER_TTL_MS as number,
+    sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS as number,
+  };
+});
+
+export const paymentConfig = registerAs('payment', () => {
+  const e = env();
+  const port = e.PORT as number;
+  return {
+    gateway: e.PAYMENT_GATEWAY as 'sandbox' | 'alipay',
+    sandboxEnabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
+    appId: e.ALIPAY_APP_ID as string,
+    privateKey: (e.ALIPAY_PRIVATE_KEY as string | undefined) || undefined,
+    publicKey: (e.ALIPAY_PUBLIC_KEY as string | undefined) || undefined,
+    sellerId: (e.ALIPAY_SELLER_ID as string | undefined) || undefined,
+    gatewayUrl:
+      (e.ALIPAY_GATEWAY_URL as string | undefined) ?? `http://127.0.0.1:${port}/sandbox/alipay/gateway.do`,
+    gatewayTimeoutMs: e.ALIPAY_TIMEOUT_MS as number,
+    notifyUrl: `${(e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${port}`}/v1/callbacks/alipay`,
+    timeoutMs: e.PAYMENT_TIMEOUT_MS as number,
+    queryDelaysMs: String(e.PAYMENT_QUERY_DELAYS_MS)
+      .split(',')
+      .map((s) => Number(s)),
+    sweepIntervalMs: e.PAYMENT_SWEEP_INTERVAL_MS as number,
+    stuckAfterMs: e.PAYMENT_STUCK_AFTER_MS as number,
+    sandboxTimeScale: e.SANDBOX_TIME_SCALE as number,
+  };
+});
+
+export const callbackConfig = registerAs('callback', () => {
+  const e = env();
+  return {
+    mode: e.CALLBACK_MODE as 'sync' | 'buffered',
+    dedupStrategy: e.CALLBACK_DEDUP_STRATEGY as string,
+    outboxPollMs: e.OUTBOX_POLL_MS as number,
+  };
+});
+
+export const allConfigs = [
+  appConfig,
+  databaseConfig,
+  redisConfig,
+  idempotencyConfig,
+  orderConfig,
+  paymentConfig,
+  callbackConfig,
+];
+
+export type AppConfig = ReturnType<typeof appConfig>;
+export type DatabaseConfig = ReturnType<typeof databaseConfig>;
+export type RedisConfig = ReturnType<typeof redisConfig>;
+export type IdempotencyConfig = ReturnType<typeof idempotencyConfig>;
+export type OrderConfig = ReturnType<typeof orderConfig>;
+export type PaymentConfig = ReturnType<typeof paymentConfig>;
+export type CallbackConfig = ReturnType<typeof callbackConfig>;

@@ -1,0 +1,41 @@
+import { validateEnv } from './env.validation';
+
+describe('validateEnv', () => {
+  it('fills local defaults', () => {
+    const env = validateEnv({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      DB_HOST: '127.0.0.1',
+      DB_USER: 'root',
+      DB_PASSWORD: '',
+      DB_NAME: 'oncepay',
+      PAYMENT_GATEWAY: 'sandbox',
+      SUBMIT_DEDUP_WINDOW_MS: 10000,
+      ORDER_TTL_MS: 900000,
+      PAYMENT_TIMEOUT_MS: 900000,
+      PAYMENT_QUERY_DELAYS_MS: '10000,20000,30000',
+      SANDBOX_TIME_SCALE: 1,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /"PORT" must be a number/],
+    [{ DB_PORT: '70000' }, /"DB_PORT"/],
+    [{ REDIS_URL: 'http://x' }, /"REDIS_URL"/],
+    [{ PAYMENT_GATEWAY: 'paypal' }, /"PAYMENT_GATEWAY" must be one of/],
+    [{ PAYMENT_QUERY_DELAYS_MS: '10s,20s' }, /"PAYMENT_QUERY_DELAYS_MS"/],
+    [{ SANDBOX_TIME_SCALE: '-1' }, /"SANDBOX_TIME_SCALE"/],
+    [{ NODE_ENV: 'production', PAYMENT_GATEWAY: 'alipay' }, /"JWT_SECRET" is required/],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(20) }, /"PAYMENT_GATEWAY" must not be sandbox/],
+  ])('%j fails with one line naming the variable', (raw, msg) => {
+    let error: Error | undefined;
+    try {
+      validateEnv(raw as Record<string, string>);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).toMatch(msg);
+    expect(error?.message).toMatch(/^Invalid configuration: /);
+    expect(error?.message.split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,99 @@
+import * as Joi from 'joi';
+
+/**
+ * The whole environment contract of oncepay, validated once at boot. Nothing else in src/ reads
+ * process.env: every setting reaches the code through the typed namespaces in config/*.config.ts.
+ * A bad value stops the start with one line that names the variable.
+ */
+export const envSchema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
+  PORT: Joi.number().integer().min(0).max(65535).default(3000),
+  HOST: Joi.string().default('0.0.0.0'),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
+  BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(102400),
+
+  DB_HOST: Joi.string().default('127.0.0.1'),
+  DB_PORT: Joi.number().integer().min(1).max(65535).default(3306),
+  DB_USER: Joi.string().default('root'),
+  DB_PASSWORD: Joi.string().allow('').default(''),
+  DB_NAME: Joi.string()
+    .pattern(/^[A-Za-z0-9_]{1,64}$/)
+    .default('oncepay'),
+  DB_POOL_SIZE: Joi.number().integer().min(1).max(500).default(20),
+  DB_MIGRATIONS_RUN: Joi.boolean().default(true),
+  DB_CREATE_DATABASE: Joi.boolean(),
+
+  REDIS_URL: Joi.string()
+    .uri({ scheme: ['redis', 'rediss'] })
+    .default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: Joi.string()
+    .pattern(/^[A-Za-z0-9_:.-]{1,64}$/)
+    .default('oncepay:'),
+  REDIS_COMMAND_TIMEOUT_MS: Joi.number().integer().min(50).default(1000),
+
+  JWT_SECRET: Joi.string()
+    .min(16)
+    .when('NODE_ENV', {
+      is: 'production',
+      then: Joi.required(),
+      otherwise: Joi.optional().default('oncepay-dev-secret-not-for-production'),
+    }),
+
+  PAYMENT_GATEWAY: Joi.string().valid('sandbox', 'alipay').default('sandbox'),
+  ALIPAY_APP_ID: Joi.string().default('2021000000000001'),
+  ALIPAY_PRIVATE_KEY: Joi.string().allow(''),
+  ALIPAY_PUBLIC_KEY: Joi.string().allow(''),
+  ALIPAY_GATEWAY_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  ALIPAY_SELLER_ID: Joi.string().allow(''),
+  ALIPAY_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
+  PUBLIC_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+
+  SUBMIT_DEDUP_WINDOW_MS: Joi.number().integer().min(1).default(10000),
+  GUARD_FAIL_MODE: Joi.string().valid('closed', 'open').default('closed'),
+  IDEMPOTENCY_KEY_TTL_MS: Joi.number().integer().min(1000).default(86400000),
+  IDEMPOTENCY_LEASE_MS: Joi.number().integer().min(100).default(30000),
+  IDEMPOTENCY_TOKEN_TTL_MS: Joi.number().integer().min(1000).default(3600000),
+
+  ORDER_TTL_MS: Joi.number().integer().min(1).default(900000),
+  ORDER_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
+  PAYMENT_TIMEOUT_MS: Joi.number().integer().min(1).default(900000),
+  PAYMENT_QUERY_DELAYS_MS: Joi.string()
+    .pattern(/^\d+(,\d+)*$/)
+    .default('10000,20000,30000'),
+  PAYMENT_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
+  PAYMENT_STUCK_AFTER_MS: Joi.number().integer().min(1).default(120000),
+  SANDBOX_TIME_SCALE: Joi.number().positive().default(1),
+
+  CALLBACK_MODE: Joi.string().valid('sync', 'buffered').default('sync'),
+  CALLBACK_DEDUP_STRATEGY: Joi.string()
+    .valid('unique_key', 'check_then_act', 'mutex', 'for_update', 'optimistic')
+    .default('unique_key'),
+  OUTBOX_POLL_MS: Joi.number().integer().min(50).default(1000),
+})
+  .custom((env: Record<string, unknown>, helpers) => {
+    if (env.NODE_ENV === 'production' && env.PAYMENT_GATEWAY === 'sandbox') {
+      return helpers.message({ custom: '"PAYMENT_GATEWAY" must not be sandbox when NODE_ENV=production' });
+    }
+    if (env.NODE_ENV === 'production' && env.CALLBACK_DEDUP_STRATEGY !== 'unique_key') {
+      return helpers.message({
+        custom:
+          '"CALLBACK_DEDUP_STRATEGY" must be unique_key when NODE_ENV=production (the others are demonstrations)',
+      });
+    }
+    return env;
+  })
+  .unknown(true);
+
+export type Env = {
+  NODE_ENV: 'development' | 'test' | 'production';
+  [key: string]: any;
+};
+
+/** Validates a raw environment; throws an Error whose message is one line naming the variable. */
+export function validateEnv(raw: Record<string, string | undefined>): Env {
+  const { error, value } = envSchema.validate(raw, { abortEarly: true, convert: true });
+  if (error) {
+    throw new Error(`Invalid configuration: ${error.message}`);
+  }
+  return value as Env;
+}

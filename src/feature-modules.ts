@@ -1,0 +1,7 @@
+import { IdempotencyModule } from './idempotency/idempotency.module';
+
+/**
+ * The business modules, in dependency order (callback → payment → order → idempotency → common).
+ * The sandbox gateway registers itself only when PAYMENT_GATEWAY=sandbox (see its module).
+ */
+export const FEATURE_MODULES = [IdempotencyModule];

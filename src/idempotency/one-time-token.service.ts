@@ -1,0 +1,62 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { idempotencyConfig } from '../config/configuration';
+import { DomainError, ErrorCode } from '../common/errors';
+import { REDIS } from '../common/redis/redis.factory';
+
+/**
+ * One-time tokens (the classic pre-issued anti-resubmit token): issue one, and the first request
+ * carrying it consumes it atomically; every later use is TOKEN_USED.
+ *
+ * Keys: `tok:{<user>}:<token>` = "1" until consumed, then "used" (kept for the token's TTL so a
+ * second use is told apart from an unknown token).
+ */
+@Injectable()
+export class OneTimeTokenService {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(idempotencyConfig.KEY) private readonly cfg: ConfigType<typeof idempotencyConfig>,
+  ) {}
+
+  async issue(userId: string): Promise<{ token: string; expiresAt: string }> {
+    const token = randomBytes(18).toString('base64url');
+    await this.guarded(() => this.redis.set(this.key(userId, token), '1', 'PX', this.cfg.tokenTtlMs));
+    return { token, expiresAt: new Date(Date.now() + this.cfg.tokenTtlMs).toISOString() };
+  }
+
+  /** Consumes the token or throws TOKEN_USED / TOKEN_INVALID. Atomic: of N concurrent uses one wins. */
+  async consume(userId: string, token: string): Promise<void> {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(token)) {
+      throw new DomainError(ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired');
+    }
+    // '1' → 'used' keeping the TTL; returns the previous value
+    const prev = (await this.guarded(() =>
+      this.redis.eval(
+        `local v = redis.call('GET', KEYS[1])
+         if v == '1' then redis.call('SET', KEYS[1], 'used', 'KEEPTTL') end
+         return v`,
+        1,
+        this.key(userId, token),
+      ),
+    )) as string | null;
+    if (prev === '1') return;
+    if (prev === 'used') throw new DomainError(ErrorCode.TOKEN_USED, 'Idempotency-Token was already used');
+    throw new DomainError(ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired');
+  }
+
+  private key(userId: string, token: string) {
+    return `tok:{${userId}}:${token}`;
+  }
+
+  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Token store unavailable', {
+        reason: (err as Error).message,
+      });
+    }
+  }
+}

@@ -1,0 +1,7 @@
+import { InitDedup1732350000000 } from './1732350000000-init-dedup';
+
+/**
+ * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
+ * exactly the same set. One migration per change; append, never edit a released one.
+ */
+export const migrations = [InitDedup1732350000000];
