@@ -8,6 +8,7 @@ import { HealthModule } from './common/health/health.module';
 import { MetricsModule } from './common/metrics/metrics.module';
 import { QueueModule } from './common/queue/queue.module';
 import { RedisModule } from './common/redis/redis.module';
+import { OutboxModule } from './common/outbox/outbox.module';
 import { FEATURE_MODULES } from './feature-modules';
 
 @Module({
@@ -35,6 +36,7 @@ import { FEATURE_MODULES } from './feature-modules';
     RedisModule,
     QueueModule,
     MetricsModule,
+    OutboxModule,
     AuthModule,
     HealthModule,
     ...FEATURE_MODULES,
