@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ValidationPipe, VersioningType } from '@nestjs/common';
+import { DynamicModule, Module, Type, ValidationPipe, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -14,7 +14,7 @@ import { MetricsService } from './common/metrics/metrics.service';
  * Builds the whole application (used by main.ts, the e2e tests and the bench, so all three run the
  * same wiring). Does not listen.
  */
-export async function createApp(): Promise<NestFastifyApplication> {
+export async function createApp(extraImports: Array<Type | DynamicModule> = []): Promise<NestFastifyApplication> {
   const env = validateEnv(process.env); // fail before anything connects
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
@@ -22,7 +22,9 @@ export async function createApp(): Promise<NestFastifyApplication> {
     requestIdHeader: false,
     trustProxy: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+  // tests may mount extra modules (e.g. a probe controller) beside the real application
+  const root = extraImports.length ? rootWith(extraImports) : AppModule;
+  const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     bufferLogs: true,
     rawBody: true,
   });
@@ -65,4 +67,10 @@ export async function createApp(): Promise<NestFastifyApplication> {
     jsonDocumentUrl: 'docs-json',
   });
   return app;
+}
+
+function rootWith(extra: Array<Type | DynamicModule>): Type {
+  @Module({ imports: [AppModule, ...extra] })
+  class RootWithExtras {}
+  return RootWithExtras;
 }

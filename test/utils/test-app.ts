@@ -1,3 +1,4 @@
+import { DynamicModule, Type } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +17,8 @@ export interface TestAppOptions {
   redisPrefix?: string;
   /** Leave the database in place on close (the other instance owns it). */
   keepDb?: boolean;
+  /** Extra Nest modules mounted beside the app (test-only probes). */
+  imports?: Array<Type | DynamicModule>;
 }
 
 export interface TestApp {
@@ -67,7 +70,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   });
   let app: NestFastifyApplication;
   try {
-    app = await createApp();
+    app = await createApp(opts.imports ?? []);
     await app.listen({ port, host: '127.0.0.1' });
   } finally {
     process.env = saved;

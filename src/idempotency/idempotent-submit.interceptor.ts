@@ -1,0 +1,227 @@
+import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { from, lastValueFrom, Observable } from 'rxjs';
+import { AuthUser } from '../common/auth/auth.decorators';
+import { DomainError, ErrorCode, toErrorResponse } from '../common/errors';
+import { requestFingerprint } from './fingerprint';
+import { IdempotencyMetrics } from './idempotency.metrics';
+import { IdempotencyKeyStore, StoredResponse } from './idempotency-key.store';
+import {
+  IDEMPOTENT_SUBMIT,
+  IdempotencyContext,
+  IdempotentSubmitOptions,
+} from './idempotent-submit.decorator';
+import { IdempotentReplay } from './idempotent-replay';
+import { OneTimeTokenService } from './one-time-token.service';
+import { SubmitGuardService } from './submit-guard.service';
+
+const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+
+type Req = FastifyRequest & { user: AuthUser; idempotency?: IdempotencyContext };
+
+/**
+ * The engine behind @IdempotentSubmit. A request with an Idempotency-Key or Idempotency-Token is
+ * governed by it alone (a keyed retry must replay, never bounce off the content guard).
+ */
+@Injectable()
+export class IdempotentSubmitInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('Idempotency');
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: IdempotencyKeyStore,
+    private readonly guard: SubmitGuardService,
+    private readonly tokens: OneTimeTokenService,
+    private readonly metrics: IdempotencyMetrics,
+  ) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const opts = this.reflector.get<IdempotentSubmitOptions>(IDEMPOTENT_SUBMIT, ctx.getHandler());
+    const req = ctx.switchToHttp().getRequest<Req>();
+    const reply = ctx.switchToHttp().getResponse<FastifyReply>();
+    const successStatus =
+      this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler()) ??
+      (req.method === 'POST' ? 201 : 200);
+    const fingerprint = requestFingerprint(
+      req.user.userId,
+      opts.scope,
+      req.body,
+      new Set(opts.setPaths ?? []),
+    );
+    const key = header(req, 'idempotency-key');
+    const token = header(req, 'idempotency-token');
+    req.idempotency = { key: key ?? null, fingerprint };
+
+    if (key !== undefined) return from(this.keyed(req, reply, opts, key, fingerprint, successStatus, next));
+    if (token !== undefined) return from(this.withToken(req, token, next));
+    return from(this.guarded(req, opts, fingerprint, next));
+  }
+
+  private get failOpen(): boolean {
+    return this.keys.cfg.failMode === 'open';
+  }
+
+  // ---- Idempotency-Key -------------------------------------------------------------------------
+  private async keyed(
+    req: Req,
+    reply: FastifyReply,
+    opts: IdempotentSubmitOptions,
+    key: string,
+    fingerprint: string,
+    successStatus: number,
+    next: CallHandler,
+  ): Promise<unknown> {
+    if (!KEY_FORMAT.test(key)) {
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        'Idempotency-Key must be 1-255 printable ASCII characters',
+      );
+    }
+    const recordKey = this.keys.recordKey(req.user.userId, opts.scope, key);
+    const owner = randomUUID();
+    let begin;
+    try {
+      begin = await this.keys.begin(recordKey, fingerprint, owner);
+    } catch (err) {
+      if (!this.failOpen) throw unavailable(err);
+      this.logger.warn(`Idempotency-Key store down, failing open (the row's unique key still holds)`);
+      return lastValueFrom(next.handle());
+    }
+    reply.header('Idempotency-Key-Expires', new Date(begin.createdAt + this.keys.cfg.keyTtlMs).toUTCString());
+    if (begin.state === 'mismatch') {
+      this.metrics.event('idempotency_key', 'mismatch');
+      throw new DomainError(
+        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+        'This Idempotency-Key was used with a different request; use a new key for a new operation',
+      );
+    }
+    if (begin.state === 'running') {
+      this.metrics.event('idempotency_key', 'in_progress');
+      const secs = Math.max(1, Math.ceil(begin.retryAfterMs / 1000));
+      throw new DomainError(
+        ErrorCode.REQUEST_IN_PROGRESS,
+        'A request with this Idempotency-Key is still running',
+        undefined,
+        {
+          'Retry-After': String(secs),
+        },
+      );
+    }
+    if (begin.state === 'done') {
+      this.metrics.event('idempotency_key', 'replay');
+      throw new IdempotentReplay(begin.response.status, begin.response.body, begin.response.headers);
+    }
+
+    this.metrics.event('idempotency_key', 'first');
+    const renew = setInterval(
+      () => void this.keys.renew(recordKey, owner).catch(() => undefined),
+      Math.max(50, Math.floor(this.keys.cfg.leaseMs / 3)),
+    );
+    const store = (res: StoredResponse) =>
+      this.keys.complete(recordKey, owner, res).then(
+        (ok) => ok || this.logger.warn(`stale owner of an Idempotency-Key: result not stored`),
+        (err) => this.logger.warn(`could not store an Idempotency-Key result: ${(err as Error).message}`),
+      );
+    try {
+      const body = await lastValueFrom(next.handle());
+      await store({ status: successStatus, body, headers: {} });
+      return body;
+    } catch (err) {
+      if (err instanceof IdempotentReplay) {
+        // the row backstop found the first result: store it, then answer it as a replay
+        await store({ status: err.status, body: err.body, headers: err.headers });
+        throw err;
+      }
+      const res = toErrorResponse(err, req.id);
+      if (isStorable(res.status, res.body.code)) {
+        await store({
+          status: res.status,
+          body: { ...res.body, requestId: undefined },
+          headers: res.headers,
+        });
+      } else {
+        await this.keys.abandon(recordKey, owner).catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  // ---- Idempotency-Token -----------------------------------------------------------------------
+  private async withToken(req: Req, token: string, next: CallHandler): Promise<unknown> {
+    try {
+      await this.tokens.consume(req.user.userId, token);
+      this.metrics.event('one_time_token', 'consumed');
+    } catch (err) {
+      if (err instanceof DomainError && err.code === ErrorCode.SERVICE_UNAVAILABLE && this.failOpen) {
+        return lastValueFrom(next.handle());
+      }
+      if (err instanceof DomainError) this.metrics.event('one_time_token', err.code.toLowerCase());
+      throw err;
+    }
+    return lastValueFrom(next.handle());
+  }
+
+  // ---- content guard ---------------------------------------------------------------------------
+  private async guarded(
+    req: Req,
+    opts: IdempotentSubmitOptions,
+    fp: string,
+    next: CallHandler,
+  ): Promise<unknown> {
+    let held;
+    try {
+      held = await this.guard.acquire(req.user.userId, fp);
+    } catch (err) {
+      if (!this.failOpen) throw unavailable(err);
+      this.logger.warn('submit guard store down, failing open');
+      return lastValueFrom(next.handle());
+    }
+    if (!held.acquired) {
+      const details =
+        held.holder.state === 'done' ? { [opts.resultIdField]: held.holder.resultId } : { state: 'running' };
+      throw new DomainError(ErrorCode.DUPLICATE_SUBMIT, 'The same request was just submitted', details);
+    }
+    const { key, token } = held;
+    try {
+      const body = await lastValueFrom(next.handle());
+      const id = (body as Record<string, unknown> | undefined)?.[opts.resultIdField];
+      if (id !== undefined && id !== null) {
+        await this.guard.attachResult(key, token, String(id)).catch(() => undefined);
+      }
+      return body;
+    } catch (err) {
+      await this.guard.release(key, token).catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+function header(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function unavailable(err: unknown): DomainError {
+  return new DomainError(
+    ErrorCode.SERVICE_UNAVAILABLE,
+    'Duplicate-submit protection is unavailable; retry later',
+    {
+      reason: (err as Error).message,
+    },
+  );
+}
+
+/**
+ * Storage policy per status class: 2xx and business 4xx are final and replayed; 5xx, 429, auth
+ * failures and request-validation failures are not stored (the client may fix the request or retry).
+ */
+export function isStorable(status: number, code: string): boolean {
+  if (status < 400) return true;
+  if (status >= 500 || status === 429 || status === 401 || status === 403 || status === 413) return false;
+  return code !== ErrorCode.VALIDATION_FAILED;
+}

@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { idempotencyConfig } from '../config/configuration';
+import { REDIS } from '../common/redis/redis.factory';
+import { IdempotencyMetrics } from './idempotency.metrics';
+
+/** Value layout: `<token>` while the first request runs, `<token>|<resultId>` once its result is known. */
+const ATTACH = `local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'KEEPTTL') return 1 end
+return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+export type GuardResult =
+  | { acquired: true; key: string; token: string }
+  | { acquired: false; holder: { state: 'running' } | { state: 'done'; resultId: string } };
+
+/**
+ * The duplicate-submit guard: `SET submit:{user}:<fingerprint> <token> NX PX <window>`.
+ * One request per fingerprint and window proceeds; the rest learn who holds it. The holder attaches
+ * its result id (e.g. the orderNo) keeping the TTL, or releases the key if its work failed
+ * (compare-and-delete, so it never frees a key that is no longer its own). A hit costs one Redis
+ * round trip and no MySQL query. Redis errors propagate: the caller decides fail-closed or open.
+ */
+@Injectable()
+export class SubmitGuardService {
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(idempotencyConfig.KEY) private readonly cfg: ConfigType<typeof idempotencyConfig>,
+    private readonly metrics: IdempotencyMetrics,
+  ) {}
+
+  key(userId: string, fingerprint: string): string {
+    return `submit:{${userId}}:${fingerprint}`;
+  }
+
+  async acquire(
+    userId: string,
+    fingerprint: string,
+    windowMs = this.cfg.submitWindowMs,
+  ): Promise<GuardResult> {
+    const key = this.key(userId, fingerprint);
+    const token = randomUUID();
+    const ok = await this.redis.set(key, token, 'PX', windowMs, 'NX');
+    if (ok === 'OK') {
+      this.metrics.event('submit_guard', 'pass');
+      return { acquired: true, key, token };
+    }
+    this.metrics.event('submit_guard', 'blocked');
+    const value = await this.redis.get(key);
+    const bar = value?.indexOf('|') ?? -1;
+    return {
+      acquired: false,
+      holder: value && bar > 0 ? { state: 'done', resultId: value.slice(bar + 1) } : { state: 'running' },
+    };
+  }
+
+  /** Records the result id on the held key, keeping its TTL. False if the key is no longer ours. */
+  async attachResult(key: string, token: string, resultId: string): Promise<boolean> {
+    return (await this.redis.eval(ATTACH, 1, key, token, resultId)) === 1;
+  }
+
+  /** Frees the key if this token still holds it (the guarded work failed; a corrected retry may run). */
+  async release(key: string, token: string): Promise<boolean> {
+    return (await this.redis.eval(RELEASE, 1, key, token)) === 1;
+  }
+}
