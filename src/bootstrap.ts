@@ -14,7 +14,9 @@ import { MetricsService } from './common/metrics/metrics.service';
  * Builds the whole application (used by main.ts, the e2e tests and the bench, so all three run the
  * same wiring). Does not listen.
  */
-export async function createApp(extraImports: Array<Type | DynamicModule> = []): Promise<NestFastifyApplication> {
+export async function createApp(
+  extraImports: Array<Type | DynamicModule> = [],
+): Promise<NestFastifyApplication> {
   const env = validateEnv(process.env); // fail before anything connects
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
