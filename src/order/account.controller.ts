@@ -1,0 +1,22 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthUser, CurrentUser } from '../common/auth/auth.decorators';
+import { ErrorCode } from '../common/errors';
+import { ApiErrors } from './api-errors.decorator';
+import { AccountResponse } from './dto/order-response.dto';
+import { WalletService } from './wallet.service';
+
+@ApiTags('account')
+@ApiBearerAuth()
+@Controller('account')
+export class AccountController {
+  constructor(private readonly wallet: WalletService) {}
+
+  @Get()
+  @ApiOperation({ summary: "The caller's wallet (created empty on first use)" })
+  @ApiOkResponse({ type: AccountResponse })
+  @ApiErrors([ErrorCode.UNAUTHORIZED, 'Missing bearer token'])
+  get(@CurrentUser() user: AuthUser): Promise<AccountResponse> {
+    return this.wallet.getAccount(user.userId);
+  }
+}

@@ -1,0 +1,97 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AuthUser, CurrentUser } from '../common/auth/auth.decorators';
+import { ErrorCode } from '../common/errors';
+import { IdemContext, IdempotencyContext, IdempotentSubmit } from '../idempotency';
+import { ApiErrors } from './api-errors.decorator';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQuery } from './dto/list-orders.query';
+import { OrderPageResponse, OrderResponse } from './dto/order-response.dto';
+import { OrderSubmitService } from './order-submit.service';
+import { OrderService } from './order.service';
+
+const ORDER_NO = '20261123120000123456789012345';
+
+@ApiTags('orders')
+@ApiBearerAuth()
+@ApiErrors([ErrorCode.UNAUTHORIZED, 'Missing bearer token'])
+@Controller('orders')
+export class OrderController {
+  constructor(
+    private readonly orders: OrderService,
+    private readonly submitter: OrderSubmitService,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @IdempotentSubmit({ scope: 'orders.create', resultIdField: 'orderNo' })
+  @ApiOperation({
+    summary: 'Submit an order (prices from the catalog; stock taken at once; expires after ORDER_TTL_MS)',
+  })
+  @ApiCreatedResponse({ type: OrderResponse })
+  @ApiErrors(
+    [
+      ErrorCode.VALIDATION_FAILED,
+      'Request validation failed',
+      { errors: ['property totalAmount should not exist'] },
+    ],
+    [ErrorCode.NOT_FOUND, 'Product 42 not found', { productId: 42 }],
+    [ErrorCode.OUT_OF_STOCK, 'Not enough stock for product 1', { productId: 1, requested: 2 }],
+    [ErrorCode.DUPLICATE_SUBMIT, 'The same request was just submitted', { orderNo: ORDER_NO }],
+    [ErrorCode.REQUEST_IN_PROGRESS, 'A request with this Idempotency-Key is still running'],
+    [ErrorCode.TOKEN_USED, 'Idempotency-Token was already used'],
+    [ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired'],
+    [ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request'],
+    [ErrorCode.SERVICE_UNAVAILABLE, 'Submit guard unavailable'],
+  )
+  submit(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateOrderDto,
+    @IdemContext() ctx: IdempotencyContext,
+  ): Promise<OrderResponse> {
+    return this.submitter.submitGoods(user.userId, dto, ctx ?? null);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The caller's orders, newest first (keyset pagination)" })
+  @ApiOkResponse({ type: OrderPageResponse })
+  @ApiErrors([ErrorCode.VALIDATION_FAILED, 'cursor is not valid', { cursor: 'x' }])
+  list(@CurrentUser() user: AuthUser, @Query() q: ListOrdersQuery): Promise<OrderPageResponse> {
+    return this.orders.list(user.userId, q);
+  }
+
+  @Get(':orderNo')
+  @ApiOperation({ summary: 'One of the caller’s orders (anyone else’s is 404)' })
+  @ApiParam({ name: 'orderNo', example: ORDER_NO })
+  @ApiOkResponse({ type: OrderResponse })
+  @ApiErrors([ErrorCode.NOT_FOUND, `Order ${ORDER_NO} not found`])
+  async get(@CurrentUser() user: AuthUser, @Param('orderNo') orderNo: string): Promise<OrderResponse> {
+    return this.orders.toOrderJson(await this.orders.getOwnedOrder(user.userId, orderNo));
+  }
+
+  @Post(':orderNo/cancel')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Cancel a CREATED order, releasing its stock; cancelling a cancelled order returns it',
+  })
+  @ApiParam({ name: 'orderNo', example: ORDER_NO })
+  @ApiOkResponse({ type: OrderResponse })
+  @ApiErrors(
+    [ErrorCode.NOT_FOUND, `Order ${ORDER_NO} not found`],
+    [
+      ErrorCode.ORDER_NOT_CANCELLABLE,
+      'A payment of this order is in progress; it cannot be cancelled now',
+      { orderNo: ORDER_NO, status: 'PAYING' },
+    ],
+  )
+  cancel(@CurrentUser() user: AuthUser, @Param('orderNo') orderNo: string): Promise<OrderResponse> {
+    return this.orders.cancel(user.userId, orderNo);
+  }
+}
