@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { markOutboxWritten } from './outbox-commit.subscriber';
 import { OutboxEvent } from './outbox.entity';
 
 /**
  * Writes events into t_outbox inside the caller's transaction: the event exists if and only if the
- * change it announces committed. The relay (callback module) publishes pending rows to Bull.
+ * change it announces committed. OutboxRelay (this folder) publishes pending rows to the Bull queue
+ * `outbox`, nudged as soon as the transaction commits; the callback module consumes them.
  */
 @Injectable()
 export class OutboxService {
@@ -23,5 +25,6 @@ export class OutboxService {
       } as any)
       .orIgnore()
       .execute();
+    markOutboxWritten(manager.queryRunner);
   }
 }

@@ -8,6 +8,7 @@ export const QUEUES = {
   OUTBOX: 'outbox',
   CALLBACK_APPLY: 'callback-apply',
   SANDBOX_NOTIFY: 'sandbox-notify',
+  RECONCILIATION: 'reconciliation',
 } as const;
 
 /**

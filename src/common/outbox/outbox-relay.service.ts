@@ -1,0 +1,195 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import type { Queue } from 'bull';
+import { DataSource } from 'typeorm';
+import { callbackConfig } from '../../config/configuration';
+import { TransactionService } from '../database/transaction.service';
+import { DEFAULT_JOB_OPTIONS, QUEUES } from '../queue/queue.constants';
+
+/** What the relay puts on the `outbox` Bull queue (the consumer dispatches on `topic`). */
+export interface OutboxJobData {
+  outboxId: string;
+  topic: string;
+  eventKey: string;
+  payload: Record<string, unknown>;
+}
+
+/** Deterministic Bull jobId of an outbox event: a re-publish of the same event is a no-op in Bull. */
+export function outboxJobId(topic: string, eventKey: string): string {
+  return `${topic}:${eventKey}`;
+}
+
+interface ClaimedRow {
+  id: string;
+  topic: string;
+  event_key: string;
+  payload: string | Record<string, unknown>;
+  attempts: number;
+}
+
+const BATCH = 50;
+/** A Bull add that has not answered by then counts as failed (Bull queues commands while Redis is away). */
+const ADD_TIMEOUT_MS = 2000;
+/** A claimed row is invisible to other relays for this long; a relay that died mid-publish releases it so. */
+const LEASE_MS = 15000;
+const MAX_BACKOFF_MS = 30000;
+
+/**
+ * The transactional-outbox relay: moves PENDING rows of t_outbox to the Bull queue `outbox`.
+ *
+ * - Polls every OUTBOX_POLL_MS, and is nudged right after any transaction that wrote an outbox row
+ *   commits (see OutboxCommitSubscriber), so the usual latency is one Redis round trip, not a poll.
+ * - Claims rows with `SELECT … FOR UPDATE SKIP LOCKED` in a short transaction that pushes their
+ *   `available_at` one lease ahead; the Bull add happens outside any transaction (a slow or dead
+ *   Redis never holds MySQL locks). Any number of instances can relay at once.
+ * - A row becomes SENT only after Bull accepted the job. A failed add counts an attempt and backs
+ *   off exponentially via `available_at`; the row stays PENDING, so Redis being down loses nothing.
+ * - The jobId is `topic:eventKey`, so a row published twice (a relay crashed after the add, before
+ *   marking SENT) is one job; the consumers are idempotent for the rest.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    @InjectQueue(QUEUES.OUTBOX) private readonly queue: Queue<OutboxJobData>,
+    @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
+    private readonly tx: TransactionService,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Starts the poll loop (done at boot). */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for a running pass. Tests use it to simulate a relay that never ran. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /**
+   * Asks for a relay pass as soon as possible (coalesced with a running one). Call it after a commit
+   * that wrote outbox rows; OutboxCommitSubscriber already does so for every such commit.
+   */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.tick();
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          const n = await this.relayOnce();
+          if (n === BATCH) this.again = true;
+        } while (this.again && !this.stopped);
+      } catch (err) {
+        this.logger.warn(`outbox relay pass failed: ${(err as Error).message}`);
+      }
+    })();
+    await this.running;
+    this.running = null;
+    this.schedule(this.cfg.outboxPollMs);
+  }
+
+  /**
+   * One relay pass: claim up to BATCH due rows, publish them, mark each SENT or back it off.
+   * @returns how many rows were claimed.
+   */
+  async relayOnce(): Promise<number> {
+    // Bull queues commands while Redis is away; do not claim (and burn attempts) when it is not there.
+    if (this.queue.client.status !== 'ready') return 0;
+    const rows = await this.tx.run(async (m) => {
+      const found: ClaimedRow[] = await m.query(
+        `SELECT id, topic, event_key, payload, attempts FROM t_outbox
+          WHERE status = 'PENDING' AND available_at <= NOW(3)
+          ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+        [BATCH],
+      );
+      if (found.length) {
+        await m.query(`UPDATE t_outbox SET available_at = NOW(3) + INTERVAL ? MICROSECOND WHERE id IN (?)`, [
+          LEASE_MS * 1000,
+          found.map((r) => r.id),
+        ]);
+      }
+      return found;
+    });
+    await Promise.all(rows.map((r) => this.publish(r)));
+    return rows.length;
+  }
+
+  private async publish(row: ClaimedRow): Promise<void> {
+    const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+    const data: OutboxJobData = {
+      outboxId: String(row.id),
+      topic: row.topic,
+      eventKey: row.event_key,
+      payload,
+    };
+    try {
+      await withTimeout(
+        this.queue.add(data, { ...DEFAULT_JOB_OPTIONS, jobId: outboxJobId(row.topic, row.event_key) }),
+        ADD_TIMEOUT_MS,
+      );
+    } catch (err) {
+      const backoff = Math.min(this.cfg.outboxPollMs * 2 ** Math.min(row.attempts, 16), MAX_BACKOFF_MS);
+      this.logger.warn(
+        `outbox ${row.id} (${row.topic}:${row.event_key}) not published, retry in ${backoff} ms: ${(err as Error).message}`,
+      );
+      await this.dataSource.query(
+        `UPDATE t_outbox SET attempts = attempts + 1, available_at = NOW(3) + INTERVAL ? MICROSECOND
+          WHERE id = ? AND status = 'PENDING'`,
+        [backoff * 1000, row.id],
+      );
+      return;
+    }
+    await this.dataSource.query(
+      `UPDATE t_outbox SET status = 'SENT', sent_at = NOW(3), attempts = attempts + 1
+        WHERE id = ? AND status = 'PENDING'`,
+      [row.id],
+    );
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
