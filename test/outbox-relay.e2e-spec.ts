@@ -107,7 +107,9 @@ describe('outbox relay: two instances share the work, each row claimed once', ()
     expect(Number(r.n)).toBe(300);
     expect([Number(r.lo), Number(r.hi)]).toEqual([1, 1]);
     const q = a.app.get<Queue>(getQueueToken(QUEUES.OUTBOX));
-    const counts = await q.getJobCounts();
+    const counts = (await q.getJobCounts()) as Awaited<ReturnType<Queue['getJobCounts']>> & {
+      paused: number;
+    };
     expect(
       counts.waiting + counts.paused + counts.active + counts.delayed + counts.completed + counts.failed,
     ).toBe(300);
