@@ -1,8 +1,16 @@
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
+import { PaymentModule } from './payment/payment.module';
+import { SandboxModule } from './sandbox/sandbox.module';
 
 /**
  * The business modules, in dependency order (callback → payment → order → idempotency → common).
  * The sandbox gateway registers itself only when PAYMENT_GATEWAY=sandbox (see its module).
  */
-export const FEATURE_MODULES = [IdempotencyModule, OrderModule];
+export const FEATURE_MODULES = [
+  IdempotencyModule,
+  OrderModule,
+  PaymentModule,
+  // inert (404, no keys) unless paymentConfig.sandboxEnabled; reached over HTTP only
+  SandboxModule.register(),
+];

@@ -1,9 +1,15 @@
 import { InitDedup1732350000000 } from './1732350000000-init-dedup';
 import { Outbox1732350100000 } from './1732350100000-outbox';
 import { Orders1732351000000 } from './1732351000000-orders';
+import { Sandbox1732352000000 } from './1732352000000-sandbox';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
  * exactly the same set. One migration per change; append, never edit a released one.
  */
-export const migrations = [InitDedup1732350000000, Outbox1732350100000, Orders1732351000000];
+export const migrations = [
+  InitDedup1732350000000,
+  Outbox1732350100000,
+  Orders1732351000000,
+  Sandbox1732352000000,
+];

@@ -1,0 +1,79 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { paymentConfig } from '../../config/configuration';
+
+export interface GatewayKeys {
+  /** The merchant's private key, PKCS8 PEM (signs requests). */
+  privateKey: string;
+  /** The gateway's public key, SPKI PEM (verifies responses and notifies). */
+  alipayPublicKey: string;
+}
+
+/**
+ * Where the gateway client gets its keys. Configured keys (ALIPAY_PRIVATE_KEY, ALIPAY_PUBLIC_KEY) always
+ * win. In sandbox mode the missing ones are read from the sandbox's key table by SQL — the sandbox module
+ * is never imported; it publishes its keys where the real gateway's console would show them.
+ */
+@Injectable()
+export class PaymentKeysProvider {
+  private cached?: GatewayKeys;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+  ) {}
+
+  async get(): Promise<GatewayKeys> {
+    if (this.cached) return this.cached;
+    const privateKey = this.cfg.privateKey
+      ? normalizePrivate(this.cfg.privateKey)
+      : await this.fromSandbox('merchant', 'private_pem');
+    const alipayPublicKey = this.cfg.publicKey
+      ? normalizePublic(this.cfg.publicKey)
+      : await this.fromSandbox('gateway', 'public_pem');
+    this.cached = { privateKey, alipayPublicKey };
+    return this.cached;
+  }
+
+  private async fromSandbox(name: string, column: 'private_pem' | 'public_pem'): Promise<string> {
+    if (!this.cfg.sandboxEnabled) {
+      throw new Error(`ALIPAY_${column === 'private_pem' ? 'PRIVATE' : 'PUBLIC'}_KEY is not configured`);
+    }
+    const rows: Array<Record<string, string | null>> = await this.ds.query(
+      `SELECT ${column} AS pem FROM sandbox_key WHERE name = ?`,
+      [name],
+    );
+    const pem = rows[0]?.pem;
+    if (!pem) throw new Error(`sandbox key '${name}' not generated yet`);
+    return pem.trim();
+  }
+}
+
+/** PKCS1 / PKCS8 PEM or bare base64 DER → PKCS8 PEM (alipay-sdk with keyType PKCS8). */
+function normalizePrivate(key: string): string {
+  const k = key.trim();
+  if (k.includes('BEGIN'))
+    return (createPrivateKey(k).export({ type: 'pkcs8', format: 'pem' }) as string).trim();
+  const der = Buffer.from(k.replace(/\s+/g, ''), 'base64');
+  for (const type of ['pkcs8', 'pkcs1'] as const) {
+    try {
+      return (
+        createPrivateKey({ key: der, format: 'der', type }).export({ type: 'pkcs8', format: 'pem' }) as string
+      ).trim();
+    } catch {
+      // next encoding
+    }
+  }
+  throw new Error('ALIPAY_PRIVATE_KEY is not a readable RSA private key');
+}
+
+/** SPKI or PKCS1 PEM, or bare base64 SPKI → SPKI PEM (alipay-sdk accepts only SPKI). */
+function normalizePublic(key: string): string {
+  const k = key.trim();
+  const obj = k.includes('BEGIN')
+    ? createPublicKey(k)
+    : createPublicKey({ key: Buffer.from(k.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+  return (obj.export({ type: 'spki', format: 'pem' }) as string).trim();
+}

@@ -1,0 +1,76 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { DataSource } from 'typeorm';
+import { paymentConfig } from '../config/configuration';
+import { generatePair, PemPair, publicPemOf, toPkcs8Pem } from './sandbox-crypto';
+
+/** Names of the rows in sandbox_key. The payment side reads the same rows (by SQL) in sandbox mode. */
+export const SANDBOX_KEY = { GATEWAY: 'gateway', MERCHANT: 'merchant' } as const;
+
+/**
+ * The sandbox's key pairs. `gateway` signs responses and notifies (its public key is what the service
+ * verifies with); `merchant` is the app's pair (the sandbox verifies requests with its public key).
+ * Generated on first start and stored with INSERT IGNORE then read back, so concurrent instances end up
+ * with the same pair. A configured ALIPAY_PRIVATE_KEY always wins for the merchant: its public key is
+ * derived from it. The gateway's private key can only come from the table (an operator who wants a fixed
+ * pair inserts it there; a configured ALIPAY_PUBLIC_KEY must then be that pair's public key).
+ */
+@Injectable()
+export class SandboxKeyService implements OnModuleInit {
+  private readonly logger = new Logger(SandboxKeyService.name);
+  private gateway?: { privatePem: string; publicPem: string };
+  private merchantPublic?: string;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (!this.cfg.sandboxEnabled) return;
+    await this.load();
+  }
+
+  async gatewayPrivateKey(): Promise<string> {
+    await this.load();
+    return this.gateway!.privatePem;
+  }
+
+  async merchantPublicKey(): Promise<string> {
+    await this.load();
+    return this.merchantPublic!;
+  }
+
+  private async load(): Promise<void> {
+    if (this.gateway && this.merchantPublic) return;
+    const gw = await this.ensure(SANDBOX_KEY.GATEWAY);
+    if (!gw.privatePem) throw new Error('sandbox_key.gateway has no private key');
+    this.gateway = { privatePem: gw.privatePem, publicPem: gw.publicPem };
+    this.merchantPublic = this.cfg.privateKey
+      ? publicPemOf(toPkcs8Pem(this.cfg.privateKey))
+      : (await this.ensure(SANDBOX_KEY.MERCHANT)).publicPem;
+  }
+
+  private async ensure(name: string): Promise<PemPair> {
+    const existing = await this.read(name);
+    if (existing) return existing;
+    const pair = generatePair();
+    await this.ds.query('INSERT IGNORE INTO sandbox_key (name, private_pem, public_pem) VALUES (?, ?, ?)', [
+      name,
+      pair.privatePem,
+      pair.publicPem,
+    ]);
+    const stored = await this.read(name);
+    if (!stored) throw new Error(`sandbox_key.${name} vanished`);
+    this.logger.log(`sandbox key pair '${name}' ready`);
+    return stored;
+  }
+
+  private async read(name: string): Promise<PemPair | null> {
+    const rows: Array<{ private_pem: string | null; public_pem: string }> = await this.ds.query(
+      'SELECT private_pem, public_pem FROM sandbox_key WHERE name = ?',
+      [name],
+    );
+    return rows[0] ? { privatePem: rows[0].private_pem, publicPem: rows[0].public_pem } : null;
+  }
+}

@@ -1,0 +1,15 @@
+import { Process, Processor } from '@nestjs/bull';
+import type { Job } from 'bull';
+import { QUEUES } from '../common/queue/queue.constants';
+import { NotifyJob, SandboxNotifyService } from './sandbox-notify.service';
+
+/** Delivers sandbox notifies; concurrency lets `duplicate` copies and many trades go out together. */
+@Processor(QUEUES.SANDBOX_NOTIFY)
+export class SandboxNotifyProcessor {
+  constructor(private readonly notify: SandboxNotifyService) {}
+
+  @Process({ concurrency: 16 })
+  async handle(job: Job<NotifyJob>): Promise<void> {
+    await this.notify.deliver(job.data);
+  }
+}

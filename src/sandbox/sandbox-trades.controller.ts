@@ -1,0 +1,95 @@
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards, VERSION_NEUTRAL } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { Public } from '../common/auth/auth.decorators';
+import { fenToYuan } from '../payment/money';
+import { FaultsDto, PayTradeDto } from './sandbox.dto';
+import { SandboxEnabledGuard } from './sandbox-enabled.guard';
+import { SandboxTradeService } from './sandbox-trade.service';
+import { SandboxTradeRow } from './sandbox-trade.types';
+
+/** The buyer's side of the sandbox and its fault switches, for tests and for a human in Swagger. */
+@ApiTags('sandbox')
+@Public()
+@UseGuards(SandboxEnabledGuard)
+@Controller({ path: 'sandbox/alipay/trades', version: VERSION_NEUTRAL })
+export class SandboxTradesController {
+  constructor(
+    private readonly trades: SandboxTradeService,
+    private readonly ds: DataSource,
+  ) {}
+
+  @Get(':outTradeNo')
+  @ApiOperation({ summary: 'A sandbox trade with its notify attempts' })
+  @ApiOkResponse({ description: 'trade + attempts' })
+  @ApiNotFoundResponse({ description: 'unknown trade' })
+  async show(@Param('outTradeNo') outTradeNo: string) {
+    const t = await this.trades.get(outTradeNo);
+    const attempts: Array<Record<string, unknown>> = await this.ds.query(
+      `SELECT notify_id AS notifyId, trade_status AS tradeStatus, mode, seq, copy, outcome,
+         http_status AS httpStatus, response_body AS responseBody, error, payload, created_at AS createdAt
+       FROM sandbox_notify_attempt WHERE out_trade_no = ? ORDER BY id`,
+      [outTradeNo],
+    );
+    return {
+      ...view(t),
+      attempts: attempts.map((a) => ({ ...a, payload: a.payload ? JSON.parse(a.payload as string) : null })),
+    };
+  }
+
+  @Post(':outTradeNo/scan')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'The buyer scans the QR code: the trade now exists for query/close (WAIT_BUYER_PAY)',
+  })
+  @ApiNotFoundResponse({ description: 'unknown trade' })
+  async scan(@Param('outTradeNo') outTradeNo: string) {
+    return view(await this.trades.scan(outTradeNo));
+  }
+
+  @Post(':outTradeNo/pay')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'The buyer pays; notify.mode chooses how the async notify is delivered (normal, drop, duplicate, …)',
+  })
+  @ApiOkResponse({ description: 'the paid trade' })
+  @ApiNotFoundResponse({ description: 'unknown trade' })
+  @ApiConflictResponse({ description: 'already paid, or closed without allowAfterClose' })
+  async pay(@Param('outTradeNo') outTradeNo: string, @Body() dto: PayTradeDto) {
+    return view(await this.trades.pay(outTradeNo, dto));
+  }
+
+  @Post(':outTradeNo/faults')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Make the next `times` query/close calls of this trade time out or fail' })
+  @ApiNotFoundResponse({ description: 'unknown trade' })
+  async faults(@Param('outTradeNo') outTradeNo: string, @Body() dto: FaultsDto) {
+    return view(await this.trades.setFaults(outTradeNo, dto));
+  }
+}
+
+function view(t: SandboxTradeRow) {
+  return {
+    outTradeNo: t.out_trade_no,
+    tradeNo: t.trade_no,
+    status: t.status,
+    scanned: !!t.scanned,
+    totalAmount: fenToYuan(t.total_amount),
+    subject: t.subject,
+    qrCode: t.qr_code,
+    notifyUrl: t.notify_url,
+    paidAfterClose: !!t.paid_after_close,
+    queryFault: t.query_fault_left > 0 ? { fault: t.query_fault, left: t.query_fault_left } : null,
+    closeFault: t.close_fault_left > 0 ? { fault: t.close_fault, left: t.close_fault_left } : null,
+    gmtCreate: t.gmt_create,
+    gmtPayment: t.gmt_payment,
+    gmtClose: t.gmt_close,
+  };
+}
