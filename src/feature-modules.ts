@@ -1,3 +1,5 @@
+import { BenchSupportModule } from './bench-support/bench-support.module';
+import { benchRoutesEnabled } from './config/configuration';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
@@ -13,4 +15,6 @@ export const FEATURE_MODULES = [
   PaymentModule,
   // inert (404, no keys) unless paymentConfig.sandboxEnabled; reached over HTTP only
   SandboxModule.register(),
+  // bench-only ceiling routes (npm run bench); BENCH_ROUTES=true, never in production
+  ...(benchRoutesEnabled() ? [BenchSupportModule.register()] : []),
 ];

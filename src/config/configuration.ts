@@ -94,6 +94,27 @@ export const callbackConfig = registerAs('callback', () => {
   };
 });
 
+export const benchConfig = registerAs('bench', () => {
+  const e = env();
+  return {
+    /** Bench-only ceiling routes (src/bench-support); validation refuses it in production. */
+    routes: e.BENCH_ROUTES === true && e.NODE_ENV !== 'production',
+  };
+});
+
+/**
+ * Whether the bench-only module is registered, decided when feature-modules.ts is loaded (the module
+ * list is static). An invalid environment counts as "off"; main.ts reports it properly.
+ */
+export function benchRoutesEnabled(raw: Record<string, string | undefined> = process.env): boolean {
+  try {
+    const e = validateEnv(raw);
+    return e.BENCH_ROUTES === true && e.NODE_ENV !== 'production';
+  } catch {
+    return false;
+  }
+}
+
 export const allConfigs = [
   appConfig,
   databaseConfig,
@@ -102,6 +123,7 @@ export const allConfigs = [
   orderConfig,
   paymentConfig,
   callbackConfig,
+  benchConfig,
 ];
 
 export type AppConfig = ReturnType<typeof appConfig>;
@@ -111,3 +133,4 @@ export type IdempotencyConfig = ReturnType<typeof idempotencyConfig>;
 export type OrderConfig = ReturnType<typeof orderConfig>;
 export type PaymentConfig = ReturnType<typeof paymentConfig>;
 export type CallbackConfig = ReturnType<typeof callbackConfig>;
+export type BenchConfig = ReturnType<typeof benchConfig>;

@@ -69,6 +69,9 @@ export const envSchema = Joi.object({
     .valid('unique_key', 'check_then_act', 'mutex', 'for_update', 'optimistic')
     .default('unique_key'),
   OUTBOX_POLL_MS: Joi.number().integer().min(50).default(1000),
+
+  /** Bench-only ceiling routes under /bench (npm run bench); refused in production. */
+  BENCH_ROUTES: Joi.boolean().default(false),
 })
   .custom((env: Record<string, unknown>, helpers) => {
     if (env.NODE_ENV === 'production' && env.PAYMENT_GATEWAY === 'sandbox') {
@@ -79,6 +82,9 @@ export const envSchema = Joi.object({
         custom:
           '"CALLBACK_DEDUP_STRATEGY" must be unique_key when NODE_ENV=production (the others are demonstrations)',
       });
+    }
+    if (env.NODE_ENV === 'production' && env.BENCH_ROUTES === true) {
+      return helpers.message({ custom: '"BENCH_ROUTES" must not be true when NODE_ENV=production' });
     }
     return env;
   })

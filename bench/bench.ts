@@ -1,0 +1,95 @@
+/**
+ * npm run bench [-- --quick] [-- --no-write]
+ *
+ * Starts its own oncepay instances (node dist/src/main.js) on a fresh database and Redis prefix,
+ * measures the ceilings and the business rows with autocannon in the same run (so the ratios hold),
+ * prints a markdown table, and (full run) writes it to docs/benchmarks.md. Cleans up on exit, error
+ * and Ctrl-C. A row whose route is not there prints "n/a (route missing)".
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchContext } from './lib/context';
+import { machineInfo } from './lib/infra';
+import { markdown } from './lib/table';
+import { BENCH_NOTES } from './notes';
+import { callbackRows } from './rows/callbacks';
+import { ceilingRows } from './rows/ceilings';
+import { endToEndRow } from './rows/end-to-end';
+import { orderRows } from './rows/orders';
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const write = !quick && !args.includes('--no-write');
+  const started = Date.now();
+  const ctx = new BenchContext(quick, quick ? 3 : 10, 50, {
+    // a window longer than any storm, so a duplicate can only be rejected, never let through late
+    SUBMIT_DEDUP_WINDOW_MS: '600000',
+  });
+  const onSignal = (sig: string) => {
+    ctx.log(`${sig}: cleaning up`);
+    void ctx.cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+
+  let failed = false;
+  try {
+    ctx.log(`database ${ctx.dbName}, Redis prefix ${ctx.redisPrefix}, ${quick ? 'quick' : 'full'} run`);
+    const a = await ctx.startInstance('A');
+    await ceilingRows(ctx, a);
+    await orderRows(ctx, a);
+    await callbackRows(ctx, a);
+    await endToEndRow(ctx, a);
+    memoryRow(ctx);
+  } catch (err) {
+    failed = true;
+    ctx.log(`bench aborted: ${(err as Error).stack ?? err}`);
+  } finally {
+    await ctx.cleanup();
+  }
+
+  const machine = await machineInfo();
+  const elapsed = Math.round((Date.now() - started) / 1000);
+  const table = markdown(ctx.rows);
+  const misses = ctx.rows.filter((r) => r.pass === false).length;
+  process.stdout.write(
+    `\n${table}\n\nmachine: ${machine}\nrun: ${quick ? 'npm run bench -- --quick' : 'npm run bench'}, ${elapsed} s, ${misses} miss(es)\n`,
+  );
+  if (write && !failed) writeDoc(table, machine, elapsed);
+  return failed ? 1 : 0;
+}
+
+function memoryRow(ctx: BenchContext): void {
+  if (!ctx.memory.length) return;
+  const worst = Math.max(...ctx.memory.map((m) => m.peakMb));
+  ctx.rows.push({
+    row: 'memory',
+    work: ctx.memory[0].during,
+    result: ctx.memory.map((m) => `${m.name} peak RSS ${m.peakMb.toFixed(0)} MB`).join(', '),
+    target: 'peak RSS ≤ 250 MB',
+    pass: worst <= 250,
+  });
+}
+
+function writeDoc(table: string, machine: string, elapsed: number): void {
+  const path = join(__dirname, '..', '..', 'docs', 'benchmarks.md');
+  const intro = `# Benchmarks
+
+Measured by \`npm run bench\` (bench/bench.ts), which rewrites the table below after every full run.
+How to read it, what each row does and why the targets are what they are: see the notes after the table.
+
+- machine: ${machine}
+- command: \`npm run bench\` (full run, ${elapsed} s), ${new Date().toISOString().slice(0, 16)}Z
+
+`;
+  writeFileSync(path, `${intro}${table}\n\n${BENCH_NOTES}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,128 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, sleep } from './infra';
+
+/** dist/src/main.js, found from this compiled file (dist/bench/lib/instances.js). */
+export const MAIN_JS = join(__dirname, '..', '..', 'src', 'main.js');
+
+export interface InstanceOptions {
+  dbName: string;
+  redisPrefix: string;
+  redisUrl?: string;
+  env?: Record<string, string>;
+  port?: number;
+  /** Name in logs. */
+  name?: string;
+}
+
+/**
+ * One oncepay process (`node dist/src/main.js`), started with its own environment. Its stderr is kept
+ * (last lines) to explain a failed start; stdout (warn-level logs) is discarded unless BENCH_VERBOSE.
+ */
+export class Instance {
+  proc?: ChildProcess;
+  port = 0;
+  private tail: string[] = [];
+  exited = false;
+
+  constructor(readonly opts: InstanceOptions) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  async start(timeoutMs = 60000): Promise<this> {
+    this.port = this.opts.port ?? (this.port || (await freePort()));
+    this.exited = false;
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(this.port),
+      DB_NAME: this.opts.dbName,
+      REDIS_KEY_PREFIX: this.opts.redisPrefix,
+      BENCH_ROUTES: 'true',
+      ...(this.opts.redisUrl ? { REDIS_URL: this.opts.redisUrl } : {}),
+      ...this.opts.env,
+    };
+    const proc = spawn(process.execPath, [MAIN_JS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    const keep = (b: Buffer) => {
+      const lines = b.toString().split('\n').filter(Boolean);
+      this.tail.push(...lines);
+      if (this.tail.length > 40) this.tail.splice(0, this.tail.length - 40);
+      if (process.env.BENCH_VERBOSE) lines.forEach((l) => process.stderr.write(`[${this.opts.name}] ${l}\n`));
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    proc.on('exit', () => {
+      this.exited = true;
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.exited) throw new Error(`${this.opts.name} exited during start:\n${this.tail.join('\n')}`);
+      try {
+        const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
+        if (res.status < 500) return this;
+      } catch {
+        // not listening yet
+      }
+      await sleep(200);
+    }
+    throw new Error(`${this.opts.name} did not become healthy in ${timeoutMs} ms:\n${this.tail.join('\n')}`);
+  }
+
+  /** SIGTERM (graceful) or SIGKILL; resolves when the process is gone. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', waitMs = 10000): Promise<void> {
+    const proc = this.proc;
+    if (!proc || this.exited) return;
+    const gone = new Promise<void>((r) => proc.once('exit', () => r()));
+    proc.kill(signal);
+    const timer = sleep(waitMs).then(() => 'timeout');
+    if ((await Promise.race([gone, timer])) === 'timeout') {
+      proc.kill('SIGKILL');
+      await gone;
+    }
+  }
+
+  /** Peak resident set (VmHWM) and current (VmRSS) in MB, from /proc (Linux). */
+  memory(): { peakMb: number; rssMb: number } | undefined {
+    if (!this.pid || this.exited) return undefined;
+    try {
+      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+      return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+    } catch {
+      return undefined;
+    }
+  }
+
+  lastLog(): string {
+    return this.tail.join('\n');
+  }
+}
+
+/** Polls /proc/<pid>/status while a load runs, keeping the highest VmRSS seen. */
+export function sampleRss(instances: Instance[], everyMs = 250): () => number[] {
+  const peak = instances.map(() => 0);
+  const t = setInterval(() => {
+    instances.forEach((inst, i) => {
+      const m = inst.memory();
+      if (m) peak[i] = Math.max(peak[i], m.rssMb, m.peakMb);
+    });
+  }, everyMs);
+  return () => {
+    clearInterval(t);
+    instances.forEach((inst, i) => {
+      const m = inst.memory();
+      if (m) peak[i] = Math.max(peak[i], m.rssMb, m.peakMb);
+    });
+    return peak;
+  };
+}

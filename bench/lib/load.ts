@@ -1,0 +1,75 @@
+import autocannon from 'autocannon';
+
+export interface LoadRequest {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  /** A fixed body (object → JSON) or a function making each request's body. */
+  body?: unknown | ((i: number) => unknown);
+  /** Per-request extra headers (e.g. a fresh Idempotency-Key). */
+  headersFn?: (i: number) => Record<string, string>;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  total: number;
+  durationS: number;
+  status: Record<string, number>;
+  errors: number;
+  timeouts: number;
+}
+
+/**
+ * One autocannon run. `duration` (s) or `amount` (requests); bodies/headers may vary per request,
+ * numbered from 0 across all connections.
+ */
+export async function load(
+  url: string,
+  req: LoadRequest | LoadRequest[],
+  opts: { connections?: number; duration?: number; amount?: number; pipelining?: number; timeout?: number },
+): Promise<LoadResult> {
+  const reqs = Array.isArray(req) ? req : [req];
+  let n = 0;
+  const requests = reqs.map((r) => ({
+    method: (r.method ?? 'GET') as 'GET',
+    path: r.path,
+    headers: { 'content-type': 'application/json', ...r.headers },
+    setupRequest: (ar: Record<string, any>) => {
+      const i = n++;
+      const body = typeof r.body === 'function' ? (r.body as (i: number) => unknown)(i) : r.body;
+      if (body !== undefined) ar.body = typeof body === 'string' ? body : JSON.stringify(body);
+      if (r.headersFn) ar.headers = { ...ar.headers, ...r.headersFn(i) };
+      return ar;
+    },
+  }));
+  const res = await autocannon({
+    url,
+    connections: opts.connections ?? 50,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? 5 }),
+    pipelining: opts.pipelining ?? 1,
+    timeout: opts.timeout ?? 30,
+    requests,
+  } as autocannon.Options);
+  const status: Record<string, number> = {};
+  for (const [code, v] of Object.entries(
+    (res as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {},
+  )) {
+    status[code] = v.count;
+  }
+  const total = res.requests.total;
+  const durationS = res.duration;
+  return {
+    rps: durationS > 0 ? total / durationS : 0,
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    total,
+    durationS,
+    status,
+    errors: res.errors,
+    timeouts: res.timeouts,
+  };
+}
+
+export const count = (r: LoadResult, ...codes: number[]) => codes.reduce((s, c) => s + (r.status[c] ?? 0), 0);

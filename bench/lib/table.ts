@@ -1,0 +1,25 @@
+/** A result row of the bench table. */
+export interface Row {
+  row: string;
+  work: string;
+  result: string;
+  target?: string;
+  /** true pass, false miss, undefined no target / not measured. */
+  pass?: boolean;
+}
+
+export const fmt = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
+export const pct = (a: number, b: number) => (b > 0 ? `${fmt((100 * a) / b, 0)} %` : 'n/a');
+
+export function markdown(rows: Row[]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const lines = ['| row | work | result | target | pass/miss |', '|---|---|---|---|---|'];
+  for (const r of rows) {
+    const verdict = r.pass === undefined ? '' : r.pass ? 'pass' : '**miss**';
+    lines.push(`| ${esc(r.row)} | ${esc(r.work)} | ${esc(r.result)} | ${esc(r.target ?? '')} | ${verdict} |`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,3 @@
+import type { BenchContext } from '../lib/context';
+import type { Instance } from '../lib/instances';
+export async function endToEndRow(_ctx: BenchContext, _a: Instance): Promise<void> {}

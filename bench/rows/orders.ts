@@ -1,0 +1,256 @@
+import { Api, pool } from '../lib/api';
+import type { BenchContext } from '../lib/context';
+import { questions, mysqlConn, sleep } from '../lib/infra';
+import { Instance, sampleRss } from '../lib/instances';
+import { count, load, LoadResult } from '../lib/load';
+import { fmt, pct } from '../lib/table';
+
+const MISSING = 'n/a (route missing)';
+
+/** Products and user tokens for the submit loads, made through the public API. */
+export interface Catalog {
+  productIds: number[];
+  tokens: string[];
+}
+
+export async function makeCatalog(
+  ctx: BenchContext,
+  api: Api,
+  products: number,
+  users: number,
+): Promise<Catalog> {
+  const admin = await api.token('bench-admin', 'admin');
+  const productIds = await pool(
+    Array.from({ length: products }, (_, i) => i),
+    10,
+    async (i) => {
+      const res = await api.call<{ id: number }>(
+        'POST',
+        '/v1/products',
+        { sku: `B${ctx.runId}-${i}`, name: `bench product ${i}`, price: 100 + i, stock: 1_000_000_000 },
+        { token: admin },
+      );
+      if (res.status !== 201) throw new Error(`create product: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body.id;
+    },
+  );
+  const tokens = await pool(
+    Array.from({ length: users }, (_, i) => i),
+    10,
+    (i) => api.token(`bu${ctx.runId}-${i}`),
+  );
+  return { productIds, tokens };
+}
+
+const verdictRows = (r: LoadResult) =>
+  `${fmt(r.rps)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`;
+
+export async function orderRows(ctx: BenchContext, a: Instance): Promise<void> {
+  const api = ctx.api(a);
+  const { duration, connections, runId: run } = ctx;
+  await keyCostOnBenchRoute(ctx, a, api);
+
+  const user0 = await api.token(`probe-${run}`);
+  if (
+    !(await api.routeExists('POST', '/v1/orders', user0)) ||
+    !(await api.routeExists('POST', '/v1/products', await api.token('bench-admin', 'admin')))
+  ) {
+    for (const row of [
+      'order submit (distinct orders)',
+      'duplicate submit storm',
+      'Idempotency-Key replay',
+      'Idempotency-Key cost on POST /v1/orders',
+    ]) {
+      ctx.rows.push({ row, work: 'POST /v1/orders', result: MISSING });
+    }
+    return;
+  }
+  const cat = await makeCatalog(ctx, api, 200, 200);
+  const P = cat.productIds.length;
+  const U = cat.tokens.length;
+  const submit = (tag: string, keyed = false) => ({
+    method: 'POST',
+    path: '/v1/orders',
+    body: (i: number) => ({
+      items: [{ productId: cat.productIds[i % P], quantity: 1 + (i % 3) }],
+      remark: `${tag}${run}-${i}`,
+    }),
+    headersFn: (i: number) => ({
+      authorization: `Bearer ${cat.tokens[i % U]}`,
+      ...(keyed ? { 'idempotency-key': `${tag}${run}-${i}` } : {}),
+    }),
+  });
+
+  // ---- distinct submits, with memory sampled -------------------------------------------------
+  ctx.log('order submit (distinct)');
+  await load(a.url, submit('w'), { connections, duration: 1 });
+  const stopRss = sampleRss([a]);
+  const distinct = await load(a.url, submit('d'), { connections, duration });
+  ctx.memory.push({
+    name: 'A',
+    peakMb: stopRss()[0],
+    during: 'one instance under the distinct-submit load (VmHWM/VmRSS from /proc)',
+  });
+  await sleep(300);
+  const [made] = await ctx.sql<{ n: number; d: number }>(
+    'SELECT COUNT(*) AS n, COUNT(DISTINCT remark) AS d FROM t_order WHERE remark LIKE ?',
+    [`d${run}-%`],
+  );
+  const ok201 = count(distinct, 201);
+  const tx = ctx.ceilings.tx!;
+  const noDup =
+    Number(made.n) === Number(made.d) && Number(made.n) >= ok201 && Number(made.n) <= ok201 + connections;
+  ctx.rows.push({
+    row: 'order submit (distinct orders)',
+    work: `POST /v1/orders, ${U} users × ${P} products, big stock, ${connections} connections`,
+    result: `${verdictRows(distinct)}; ${pct(distinct.rps, tx.rps)} of SET NX + 1 tx; ${fmt(ok201)} × 201, ${fmt(Number(made.n))} orders, other: ${other(distinct, 201)}`,
+    target: '≥ 60 % of SET NX + 1 tx; one order per request',
+    pass: distinct.rps >= 0.6 * tx.rps && noDup,
+  });
+
+  // ---- duplicate storm ---------------------------------------------------------------------------
+  ctx.log('duplicate submit storm');
+  const stormToken = await api.token(`storm-${run}`);
+  const stormReq = {
+    method: 'POST',
+    path: '/v1/orders',
+    headers: { authorization: `Bearer ${stormToken}` },
+    body: { items: [{ productId: cat.productIds[0], quantity: 1 }], remark: `storm${run}` },
+  };
+  const admin = await mysqlConn();
+  try {
+    // the idle rate of statements (the app's pollers, other users of the server) over the same time
+    const idleMs = 2000;
+    const q0 = await questions(admin);
+    await sleep(idleMs);
+    const q1 = await questions(admin);
+    const t0 = Date.now();
+    const burst = await load(a.url, stormReq, { connections: 1000, amount: 1000 });
+    const sustained = await load(a.url, stormReq, { connections, duration });
+    const stormMs = Date.now() - t0;
+    const q2 = await questions(admin);
+    const idleRate = (q1 - q0 - 2) / idleMs; // minus our own two SHOW statements
+    const net = Math.max(0, q2 - q1 - 1 - idleRate * stormMs);
+    const rejects = count(burst, 409) + count(sustained, 409);
+    const orders = await ctx.scalar('SELECT COUNT(*) FROM t_order WHERE remark = ?', [`storm${run}`]);
+    const perReject = rejects ? net / rejects : NaN;
+    const noopRps = ctx.ceilings.noop!.rps;
+    ctx.rows.push({
+      row: 'duplicate submit storm',
+      work: `one body: 1,000 at once, then ${connections} connections for ${duration} s`,
+      result:
+        `${fmt(count(sustained, 409) / sustained.durationS)} rejects/s (${pct(count(sustained, 409) / sustained.durationS, noopRps)} of Nest ceiling, ${pct(count(sustained, 409) / sustained.durationS, ctx.ceilings.authNoop?.rps ?? NaN)} of Nest + JWT), p99 ${fmt(sustained.p99, 1)} ms; ` +
+        `orders created: ${orders}; MySQL queries per reject ${fmt(perReject, 3)} (Questions Δ ${q2 - q1}, idle-adjusted ${fmt(net)}); burst: ${fmt(count(burst, 201))} × 201, ${fmt(count(burst, 409))} × 409, other ${other(burst, 201, 409)}`,
+      target: 'orders = 1; ~0 queries/reject; ≥ 50 % of Nest ceiling',
+      pass: orders === 1 && perReject < 0.05 && count(sustained, 409) / sustained.durationS >= 0.5 * noopRps,
+    });
+  } finally {
+    await admin.end();
+  }
+
+  // ---- Idempotency-Key replay ---------------------------------------------------------------------
+  ctx.log('Idempotency-Key replay');
+  const rToken = await api.token(`replay-${run}`);
+  const key = `replay-${run}`;
+  const rBody = { items: [{ productId: cat.productIds[1], quantity: 2 }], remark: `replay${run}` };
+  const first = await api.call('POST', '/v1/orders', rBody, {
+    token: rToken,
+    headers: { 'idempotency-key': key },
+  });
+  const replay = await load(
+    a.url,
+    {
+      method: 'POST',
+      path: '/v1/orders',
+      headers: { authorization: `Bearer ${rToken}`, 'idempotency-key': key },
+      body: rBody,
+    },
+    { connections, duration },
+  );
+  const check = await api.call('POST', '/v1/orders', rBody, {
+    token: rToken,
+    headers: { 'idempotency-key': key },
+  });
+  const rOrders = await ctx.scalar('SELECT COUNT(*) FROM t_order WHERE user_id = ?', [`replay-${run}`]);
+  ctx.rows.push({
+    row: 'Idempotency-Key replay',
+    work: `one key + body repeated, ${connections} connections`,
+    result: `${fmt(replay.rps)} replays/s, p99 ${fmt(replay.p99, 1)} ms; first ${first.status}, replays ${fmt(count(replay, first.status))} × ${first.status} (Idempotent-Replayed: ${check.headers.get('idempotent-replayed')}), other ${other(replay, first.status)}; orders: ${rOrders}`,
+    target: 'orders = 1, every replay = first status',
+    pass: rOrders === 1 && first.status === 201 && count(replay, 201) === replay.total,
+  });
+
+  // ---- key cost on /v1/orders ------------------------------------------------------------------------
+  ctx.log('Idempotency-Key cost on POST /v1/orders');
+  const keyed = await load(a.url, submit('k', true), { connections, duration });
+  const [km] = await ctx.sql<{ n: number; d: number }>(
+    'SELECT COUNT(*) AS n, COUNT(DISTINCT idempotency_key) AS d FROM t_order WHERE remark LIKE ?',
+    [`k${run}-%`],
+  );
+  const lost = 1 - keyed.rps / distinct.rps;
+  const dp99 = keyed.p99 - distinct.p99;
+  ctx.rows.push({
+    row: 'Idempotency-Key cost on POST /v1/orders',
+    work: 'distinct submits, a fresh key each, vs the distinct-submit row (content guard)',
+    result: `${verdictRows(keyed)}; throughput ${lost >= 0 ? '−' : '+'}${fmt(Math.abs(lost) * 100, 1)} %, p99 ${dp99 >= 0 ? '+' : ''}${fmt(dp99, 1)} ms; ${fmt(Number(km.n))} orders, ${fmt(Number(km.d))} keys`,
+    target: '≤ 15 % throughput, ≤ 3 ms p99',
+    pass: lost <= 0.15 && dp99 <= 3 && Number(km.n) === Number(km.d),
+  });
+}
+
+/** The price of an Idempotency-Key on an otherwise identical bench route, and the library comparison. */
+async function keyCostOnBenchRoute(ctx: BenchContext, a: Instance, api: Api): Promise<void> {
+  const { duration, connections, runId: run } = ctx;
+  const tokens = await pool(
+    Array.from({ length: 50 }, (_, i) => i),
+    10,
+    (i) => api.token(`kc${run}-${i}`),
+  );
+  const route = (path: string, tag: string, keyed: boolean) => ({
+    method: 'POST',
+    path,
+    body: (i: number) => ({ ref: `${tag}${run}-${i}` }),
+    headersFn: (i: number) => ({
+      authorization: `Bearer ${tokens[i % tokens.length]}`,
+      ...(keyed ? { 'idempotency-key': `${tag}${run}-${i}` } : {}),
+    }),
+  });
+  ctx.log('Idempotency-Key cost on a bench route');
+  await load(a.url, route('/bench/auth/tx', 'x', false), { connections, duration: 1 });
+  const bare = await load(a.url, route('/bench/auth/tx', 'b', false), { connections, duration });
+  const keyed = await load(a.url, route('/bench/auth/idem-tx', 'i', true), { connections, duration });
+  const guarded = await load(a.url, route('/bench/auth/idem-tx', 'g', false), { connections, duration });
+  const lost = 1 - keyed.rps / bare.rps;
+  const dp99 = keyed.p99 - bare.p99;
+  ctx.rows.push({
+    row: 'Idempotency-Key cost (bench route)',
+    work: 'auth + SET NX + 1 tx: bare vs @IdempotentSubmit with a fresh key each vs content guard (no key)',
+    result: `bare ${verdictRows(bare)}; keyed ${verdictRows(keyed)} (−${fmt(lost * 100, 1)} %, p99 ${dp99 >= 0 ? '+' : ''}${fmt(dp99, 1)} ms); guard ${verdictRows(guarded)}`,
+    target: '≤ 15 % throughput, ≤ 3 ms p99',
+    pass: lost <= 0.15 && dp99 <= 3 && keyed.errors === 0 && count(keyed, 201) === keyed.total,
+  });
+  if (await api.routeExists('POST', '/bench/auth/lib-tx', tokens[0])) {
+    ctx.log('@node-idempotency/nestjs comparison');
+    const lib = await load(a.url, route('/bench/auth/lib-tx', 'l', true), { connections, duration });
+    const libLost = 1 - lib.rps / bare.rps;
+    ctx.rows.push({
+      row: 'comparison: @node-idempotency/nestjs 1.0.4',
+      work: 'the same route and load under its @Idempotent() interceptor (ioredis storage adapter)',
+      result: `${verdictRows(lib)} (−${fmt(libLost * 100, 1)} % vs bare; oncepay keyed ${pct(keyed.rps, lib.rps)} of it), other ${other(lib, 201)}`,
+    });
+  } else {
+    ctx.rows.push({
+      row: 'comparison: @node-idempotency/nestjs 1.0.4',
+      work: '/bench/auth/lib-tx',
+      result: 'n/a (library not loaded)',
+    });
+  }
+}
+
+/** Status codes other than the expected ones, e.g. "none" or "409×3, 500×1". */
+export function other(r: LoadResult, ...expected: number[]): string {
+  const rest = Object.entries(r.status).filter(([c]) => !expected.includes(Number(c)));
+  const parts = rest.map(([c, n]) => `${c}×${n}`);
+  if (r.errors) parts.push(`socket errors×${r.errors}`);
+  return parts.length ? parts.join(', ') : 'none';
+}

@@ -1,0 +1,59 @@
+import { DynamicModule, Inject, Logger, Module, OnModuleInit, Provider, Type } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import Redis from 'ioredis';
+import { appConfig, benchConfig } from '../config/configuration';
+import { REDIS } from '../common/redis/redis.factory';
+import { BenchCeilingService } from './bench-ceiling.service';
+import { BenchAuthController, BenchController } from './bench.controller';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { IoredisIdempotencyStorage } from './node-idempotency.storage';
+
+/**
+ * Bench-only routes (`/bench/*`) for `npm run bench`. feature-modules.ts imports this module only when
+ * BENCH_ROUTES=true; the module checks again at start and refuses to run in production.
+ */
+@Module({})
+export class BenchSupportModule implements OnModuleInit {
+  constructor(
+    @Inject(benchConfig.KEY) private readonly bench: ConfigType<typeof benchConfig>,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.bench.routes || this.app.nodeEnv === 'production') {
+      throw new Error(
+        'BenchSupportModule loaded without BENCH_ROUTES=true or in production: refusing to start',
+      );
+    }
+  }
+
+  static register(): DynamicModule {
+    const controllers: Type[] = [BenchController, BenchAuthController];
+    const providers: Provider[] = [BenchCeilingService];
+    // The comparison library is a devDependency: load it only here, and go without it when absent.
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require('./node-idempotency-bench.controller') as {
+        NodeIdempotencyBenchController: Type;
+      };
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lib = require('@node-idempotency/nestjs') as { NodeIdempotencyInterceptor: Type };
+      controllers.push(mod.NodeIdempotencyBenchController);
+      providers.push(
+        lib.NodeIdempotencyInterceptor,
+        // the library's injection tokens (node-idempotency/nestjs constants.ts, not exported)
+        {
+          provide: 'node_idempotency:IDEMPOTENCY_STORAGE',
+          inject: [REDIS],
+          useFactory: (redis: Redis) => new IoredisIdempotencyStorage(redis),
+        },
+        { provide: 'node_idempotency:IDEMPOTENCY_OPTIONS', useValue: {} },
+      );
+    } catch (err) {
+      new Logger(BenchSupportModule.name).warn(
+        `@node-idempotency/nestjs not loaded, its comparison route is off: ${(err as Error).message}`,
+      );
+    }
+    return { module: BenchSupportModule, imports: [IdempotencyModule], controllers, providers };
+  }
+}
