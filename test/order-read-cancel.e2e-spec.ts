@@ -82,7 +82,7 @@ describe('order read, list and cancel (real MySQL + Redis)', () => {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const res = await t
+        const res: { body: { items: { orderNo: string }[]; nextCursor: string | null } } = await t
           .http()
           .get('/v1/orders')
           .query({ limit: 3, ...(cursor ? { cursor } : {}) })
