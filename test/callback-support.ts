@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { rsaSign, signContent } from '../src/sandbox/sandbox-crypto';
+import type { TestApp } from './utils/test-app';
 
 /** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */
 export async function waitFor<T>(fn: () => Promise<T>, what: string, timeoutMs = 20000): Promise<T> {
@@ -72,4 +73,83 @@ export async function signedNotify(ds: DataSource, n: NotifyInput): Promise<Reco
 
 export function formBody(params: Record<string, string>): string {
   return new URLSearchParams(params).toString();
+}
+
+/** Env every callback suite uses: fast sandbox, fast relay, no active query interfering. */
+export const CALLBACK_ENV = {
+  SANDBOX_TIME_SCALE: '0.001',
+  OUTBOX_POLL_MS: '100',
+  PAYMENT_QUERY_DELAYS_MS: '600000',
+};
+
+/** A RECHARGE order of `amount` fen with a PENDING alipay payment. */
+export async function rechargeWithPayment(t: TestApp, userId: string, amount: number) {
+  const order = await t
+    .http()
+    .post('/v1/recharges')
+    .set('Authorization', t.bearer(userId))
+    .send({ amount })
+    .expect(201);
+  const pay = await t
+    .http()
+    .post(`/v1/orders/${order.body.orderNo}/payments`)
+    .set('Authorization', t.bearer(userId))
+    .send({ channel: 'alipay' });
+  if (pay.status !== 201) throw new Error(`pre-pay ${pay.status}: ${JSON.stringify(pay.body)}`);
+  return { orderNo: order.body.orderNo as string, paymentNo: pay.body.paymentNo as string, amount };
+}
+
+/** POSTs a notify form to the callback endpoint; resolves to the text answer. */
+export async function postNotify(t: TestApp, params: Record<string, string> | string): Promise<string> {
+  const res = await t
+    .http()
+    .post('/v1/callbacks/alipay')
+    .set('Content-Type', 'application/x-www-form-urlencoded; charset=utf-8')
+    .send(typeof params === 'string' ? params : formBody(params));
+  if (res.status !== 200) throw new Error(`callback HTTP ${res.status}: ${res.text}`);
+  return res.text;
+}
+
+export async function paymentStatus(t: TestApp, paymentNo: string): Promise<string | undefined> {
+  const rows = await t.dataSource.query('SELECT status FROM t_payment WHERE payment_no = ?', [paymentNo]);
+  return rows[0]?.status;
+}
+
+export async function orderStatus(t: TestApp, orderNo: string): Promise<string | undefined> {
+  const rows = await t.dataSource.query('SELECT status FROM t_order WHERE order_no = ?', [orderNo]);
+  return rows[0]?.status;
+}
+
+export async function balance(t: TestApp, userId: string): Promise<number> {
+  const res = await t.http().get('/v1/account').set('Authorization', t.bearer(userId)).expect(200);
+  return Number(res.body.balance);
+}
+
+export async function dedupRows(t: TestApp, refType: string, refId: string): Promise<number> {
+  const [r] = await t.dataSource.query(
+    'SELECT COUNT(*) AS n FROM t_uq_dipose WHERE ref_type = ? AND ref_id = ?',
+    [refType, refId],
+  );
+  return Number(r.n);
+}
+
+export async function anomalies(t: TestApp, paymentNo: string): Promise<string[]> {
+  const rows: Array<{ kind: string }> = await t.dataSource.query(
+    'SELECT kind FROM t_payment_anomaly WHERE payment_no = ? ORDER BY id',
+    [paymentNo],
+  );
+  return rows.map((r) => r.kind);
+}
+
+export async function logOutcomes(t: TestApp, paymentNo: string): Promise<string[]> {
+  const rows: Array<{ outcome: string }> = await t.dataSource.query(
+    'SELECT outcome FROM t_callback_log WHERE out_trade_no = ? ORDER BY id',
+    [paymentNo],
+  );
+  return rows.map((r) => r.outcome);
+}
+
+/** Yuan text of an amount in fen, for notifies (test-side; the service has its own). */
+export function yuan(fen: number): string {
+  return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
 }

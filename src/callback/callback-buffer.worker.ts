@@ -1,0 +1,134 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { callbackConfig } from '../config/configuration';
+import { TransactionService } from '../common/database/transaction.service';
+import { parseNotify } from './alipay-notify';
+import { BufferedRow, CallbackLogRepository } from './callback-log.repository';
+import { NotifyHandler } from './notify-handler.service';
+import { PaymentPort } from './payment-port';
+
+const BATCH = 20;
+const LEASE_MS = 30000;
+const MAX_BACKOFF_MS = 600000;
+/** After this many tries a row that still cannot be applied (a trade we never had) is given up on. */
+const MAX_ATTEMPTS = 20;
+
+/**
+ * Buffered mode's worker: applies appended notifies from t_callback_log exactly once through the
+ * same NotifyHandler as sync mode. Rows are claimed with `FOR UPDATE SKIP LOCKED` plus a lease, so
+ * any number of instances share the work; a worker that dies mid-row leaves it to the next one after
+ * the lease, and applying a row twice is harmless (the success path is the unique-key one).
+ * Polls every OUTBOX_POLL_MS and is nudged after each append. Uses MySQL only (no Redis).
+ */
+@Injectable()
+export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CallbackBufferWorker.name);
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly log: CallbackLogRepository,
+    private readonly handler: NotifyHandler,
+    private readonly payments: PaymentPort,
+    private readonly tx: TransactionService,
+    @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.cfg.mode === 'buffered') this.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** A pass as soon as possible (coalesced). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.tick();
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          if ((await this.drainOnce()) === BATCH) this.again = true;
+        } while (this.again && !this.stopped);
+      } catch (err) {
+        this.logger.warn(`callback buffer pass failed: ${(err as Error).message}`);
+      }
+    })();
+    await this.running;
+    this.running = null;
+    this.schedule(this.cfg.outboxPollMs);
+  }
+
+  /** One pass: claim due rows and apply each. Returns how many were claimed. */
+  async drainOnce(): Promise<number> {
+    const rows = await this.tx.run((m) => this.log.claimBuffered(m, BATCH, LEASE_MS));
+    for (const row of rows) await this.applyRow(row);
+    return rows.length;
+  }
+
+  private async applyRow(row: BufferedRow): Promise<void> {
+    const { params } = parseNotify(row.raw_body);
+    const attempts = row.attempts + 1;
+    try {
+      const d = await this.handler.handle(params);
+      if (d.ack === 'success') {
+        await this.log.finish(row.id, d.outcome, { verified: true, detail: d.detail });
+        return;
+      }
+      if (attempts >= MAX_ATTEMPTS) {
+        this.logger.error(`buffered notify ${row.id} for ${params.out_trade_no} given up: ${d.outcome}`);
+        await this.payments.recordAnomaly(params.out_trade_no, 'UNKNOWN_TRADE', `buffered notify ${row.id}`);
+        await this.log.finish(row.id, d.outcome, {
+          verified: true,
+          detail: `given up after ${attempts} tries`,
+        });
+        return;
+      }
+      await this.log.retryLater(row.id, d.outcome, d.detail ?? '', this.backoff(attempts));
+    } catch (err) {
+      this.logger.warn(`buffered notify ${row.id} not applied yet: ${(err as Error).message}`);
+      await this.log
+        .retryLater(row.id, 'ERROR', (err as Error).message, this.backoff(attempts))
+        .catch(() => undefined); // the lease expires anyway
+    }
+  }
+
+  private backoff(attempts: number): number {
+    return Math.min(this.cfg.outboxPollMs * 2 ** Math.min(attempts, 20), MAX_BACKOFF_MS);
+  }
+}

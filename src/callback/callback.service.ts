@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { callbackConfig } from '../config/configuration';
+import { parseNotify } from './alipay-notify';
+import { CallbackBufferWorker } from './callback-buffer.worker';
+import { CallbackLogRepository } from './callback-log.repository';
+import { NotifyHandler } from './notify-handler.service';
+import { PaymentPort } from './payment-port';
+
+export const ALIPAY = 'alipay';
+
+/**
+ * Receives Alipay notifies (POST /v1/callbacks/alipay) and answers `success` or `fail`.
+ *
+ * Sync mode (default): log the raw notify (one row per receipt) → verify the RSA2 signature
+ * (forged → `fail`, nothing changes) → NotifyHandler rules → answer after the commit.
+ * Buffered mode: verify → append once per (notify_id, trade_status) with INSERT IGNORE → `success`;
+ * CallbackBufferWorker applies the log through the same NotifyHandler.
+ *
+ * No Redis and no gateway call on this path: it works while Redis is down, and answers `fail`
+ * whenever MySQL could not make the outcome durable.
+ */
+@Injectable()
+export class CallbackService {
+  private readonly logger = new Logger(CallbackService.name);
+
+  constructor(
+    private readonly log: CallbackLogRepository,
+    private readonly handler: NotifyHandler,
+    private readonly payments: PaymentPort,
+    private readonly worker: CallbackBufferWorker,
+    @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
+  ) {}
+
+  async receiveAlipay(rawBody: string): Promise<'success' | 'fail'> {
+    return this.cfg.mode === 'buffered' ? this.receiveBuffered(rawBody) : this.receiveSync(rawBody);
+  }
+
+  private async receiveSync(rawBody: string): Promise<'success' | 'fail'> {
+    const { params, error } = parseNotify(rawBody);
+    let logId: string;
+    try {
+      logId = await this.log.insertReceipt(ALIPAY, rawBody, params);
+    } catch (err) {
+      this.logger.error(`callback log write failed, answered fail: ${(err as Error).message}`);
+      return 'fail';
+    }
+    if (error) {
+      await this.finish(logId, 'MALFORMED', { detail: error });
+      return 'fail';
+    }
+    if (!(await this.verify(params))) {
+      this.logger.warn(`notify ${params.notify_id} for ${params.out_trade_no}: bad signature, answered fail`);
+      await this.finish(logId, 'BAD_SIGNATURE', {});
+      return 'fail';
+    }
+    try {
+      const d = await this.handler.handle(params);
+      await this.finish(logId, d.outcome, { verified: true, detail: d.detail, done: d.ack === 'success' });
+      return d.ack;
+    } catch (err) {
+      this.logger.error(
+        `notify ${params.notify_id} for ${params.out_trade_no} failed: ${(err as Error).message}`,
+      );
+      await this.finish(logId, 'ERROR', { verified: true, detail: (err as Error).message, done: false });
+      return 'fail';
+    }
+  }
+
+  private async receiveBuffered(rawBody: string): Promise<'success' | 'fail'> {
+    const { params, error } = parseNotify(rawBody);
+    if (error || !(await this.verify(params))) {
+      // forged or malformed: kept as a plain receipt (dedup NULL, so it can never take a real slot)
+      try {
+        const id = await this.log.insertReceipt(ALIPAY, rawBody, params);
+        await this.finish(id, error ? 'MALFORMED' : 'BAD_SIGNATURE', { detail: error });
+      } catch (err) {
+        this.logger.error(`callback log write failed: ${(err as Error).message}`);
+      }
+      return 'fail';
+    }
+    try {
+      if (await this.log.appendBuffered(ALIPAY, rawBody, params)) this.worker.nudge();
+      return 'success';
+    } catch (err) {
+      this.logger.error(`buffered append failed, answered fail: ${(err as Error).message}`);
+      return 'fail';
+    }
+  }
+
+  private async verify(params: Record<string, string>): Promise<boolean> {
+    try {
+      return await this.payments.verifyNotify(params);
+    } catch (err) {
+      this.logger.warn(`signature check threw: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Best effort: the outcome column is bookkeeping; the decision is already durable (or not made). */
+  private async finish(
+    id: string,
+    outcome: Parameters<CallbackLogRepository['finish']>[1],
+    opts: Parameters<CallbackLogRepository['finish']>[2],
+  ): Promise<void> {
+    try {
+      await this.log.finish(id, outcome, opts);
+    } catch (err) {
+      this.logger.warn(`callback log ${id} outcome not recorded: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { TransactionService } from '../../common/database/transaction.service';
+import { PaymentView, SuccessInput, SuccessOutcome } from '../payment-port';
+import { DedupStrategy } from './dedup-strategy';
+import { DemoPaymentWriter } from './demo-payment-writer';
+
+/*
+ * DEMONSTRATIONS ONLY — never enable in production (config validation refuses them there).
+ * Each shows one classic callback-dedup pattern and where it breaks. The outbox row itself is
+ * deduplicated by UNIQUE(topic, event_key) and the order side by its own runOnce, so the damage a
+ * demonstration does here is bounded to t_payment (double UPDATEs, version bumps, an "APPLIED" logged
+ * twice) — in a system without those backstops it would be a double credit.
+ */
+
+/**
+ * UNSAFE: plain check-then-act. Two concurrent copies both read PENDING, both update, both
+ * "apply". Nothing serialises them.
+ */
+@Injectable()
+export class CheckThenActStrategy implements DedupStrategy {
+  readonly name = 'check_then_act' as const;
+  readonly safe = false;
+
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly dataSource: DataSource,
+    private readonly w: DemoPaymentWriter,
+  ) {}
+
+  async markPaid(input: SuccessInput, payment: PaymentView): Promise<SuccessOutcome> {
+    const status = await this.w.readStatus(this.dataSource.manager, input.paymentNo, false);
+    if (status === 'SUCCESS') return 'duplicate';
+    // the race window: another copy can pass the same check right now
+    return this.tx.run(async (m): Promise<SuccessOutcome> => {
+      await this.w.markSuccess(m, input, false);
+      await this.w.writeEvent(m, input, payment);
+      return 'applied';
+    });
+  }
+}
+
+/**
+ * UNSAFE ACROSS INSTANCES: check-then-act behind an in-process mutex per payment. Correct on one
+ * instance; two instances (or a restart racing a retry) each have their own mutex.
+ */
+@Injectable()
+export class MutexStrategy implements DedupStrategy {
+  readonly name = 'mutex' as const;
+  readonly safe = false;
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly inner: CheckThenActStrategy) {}
+
+  async markPaid(input: SuccessInput, payment: PaymentView): Promise<SuccessOutcome> {
+    const key = input.paymentNo;
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(() => this.inner.markPaid(input, payment));
+    this.tails.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.tails.get(key) === run) this.tails.delete(key);
+    }
+  }
+}
+
+/**
+ * Pessimistic: `SELECT … FOR UPDATE` serialises the copies on the payment row. Correct across
+ * instances, but every copy holds a row lock for the whole transaction, and it relies on the row
+ * existing (it cannot dedup an event that has no row to lock).
+ */
+@Injectable()
+export class ForUpdateStrategy implements DedupStrategy {
+  readonly name = 'for_update' as const;
+  readonly safe = true;
+
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly w: DemoPaymentWriter,
+  ) {}
+
+  markPaid(input: SuccessInput, payment: PaymentView): Promise<SuccessOutcome> {
+    return this.tx.run(async (m): Promise<SuccessOutcome> => {
+      const status = await this.w.readStatus(m, input.paymentNo, true);
+      if (status === 'SUCCESS') return 'duplicate';
+      await this.w.markSuccess(m, input, false);
+      await this.w.writeEvent(m, input, payment);
+      return 'applied';
+    });
+  }
+}
+
+/**
+ * Optimistic: `UPDATE … WHERE status IN ('PENDING','CLOSED')`; the row count says who won. Correct
+ * for one transition of one row, but the dedup lives in that row's status: an effect that is not a
+ * status change (a second event, a retry after a refund) has nothing to guard it.
+ */
+@Injectable()
+export class OptimisticStrategy implements DedupStrategy {
+  readonly name = 'optimistic' as const;
+  readonly safe = true;
+
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly w: DemoPaymentWriter,
+  ) {}
+
+  markPaid(input: SuccessInput, payment: PaymentView): Promise<SuccessOutcome> {
+    return this.tx.run(async (m): Promise<SuccessOutcome> => {
+      if ((await this.w.markSuccess(m, input, true)) === 0) return 'duplicate';
+      await this.w.writeEvent(m, input, payment);
+      return 'applied';
+    });
+  }
+}
