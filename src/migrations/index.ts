@@ -2,6 +2,7 @@ import { InitDedup1732350000000 } from './1732350000000-init-dedup';
 import { Outbox1732350100000 } from './1732350100000-outbox';
 import { Orders1732351000000 } from './1732351000000-orders';
 import { Sandbox1732352000000 } from './1732352000000-sandbox';
+import { Payments1732352100000 } from './1732352100000-payments';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -12,4 +13,5 @@ export const migrations = [
   Outbox1732350100000,
   Orders1732351000000,
   Sandbox1732352000000,
+  Payments1732352100000,
 ];

@@ -1,10 +1,48 @@
+import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { QUEUES } from '../common/queue/queue.constants';
+import { IdempotencyModule } from '../idempotency';
+import { OrderModule } from '../order';
+import { PaymentAnomaly } from './entities/payment-anomaly.entity';
+import { Payment } from './entities/payment.entity';
 import { AlipayGateway } from './gateway/alipay.gateway';
 import { PAYMENT_GATEWAY } from './gateway/payment-gateway';
 import { PaymentKeysProvider } from './gateway/payment-keys.provider';
+import { PaymentCloseService } from './payment-close.service';
+import { PaymentJobs } from './payment-jobs';
+import { PaymentExpiryProcessor, PaymentQueryProcessor } from './payment-query.processor';
+import { PaymentSuccessService } from './payment-success.service';
+import { PaymentSweeper } from './payment-sweeper.service';
+import { PaymentController } from './payment.controller';
+import { PaymentRepository } from './payment.repository';
+import { PrepayService } from './prepay.service';
 
+/**
+ * Pre-pay, the gateway client, active query, expiry and the exactly-once success path. Depends on the
+ * order module (one way); the callback module depends on this one. Never imports the sandbox.
+ */
 @Module({
-  providers: [PaymentKeysProvider, AlipayGateway, { provide: PAYMENT_GATEWAY, useExisting: AlipayGateway }],
-  exports: [PAYMENT_GATEWAY],
+  imports: [
+    IdempotencyModule,
+    OrderModule,
+    TypeOrmModule.forFeature([Payment, PaymentAnomaly]),
+    BullModule.registerQueue({ name: QUEUES.PAYMENT_QUERY }, { name: QUEUES.PAYMENT_EXPIRY }),
+  ],
+  controllers: [PaymentController],
+  providers: [
+    PaymentKeysProvider,
+    AlipayGateway,
+    { provide: PAYMENT_GATEWAY, useExisting: AlipayGateway },
+    PaymentRepository,
+    PaymentJobs,
+    PaymentSuccessService,
+    PaymentCloseService,
+    PrepayService,
+    PaymentQueryProcessor,
+    PaymentExpiryProcessor,
+    PaymentSweeper,
+  ],
+  exports: [PAYMENT_GATEWAY, PaymentSuccessService, PaymentCloseService, PaymentRepository, PrepayService],
 })
 export class PaymentModule {}

@@ -1,0 +1,63 @@
+import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AuthUser, CurrentUser } from '../common/auth/auth.decorators';
+import { ErrorCode } from '../common/errors';
+import { ApiErrors } from '../order/api-errors.decorator';
+import { CreatePaymentDto, PaymentResponse } from './dto/payment.dto';
+import { PrepayService } from './prepay.service';
+
+@ApiTags('payments')
+@ApiBearerAuth()
+@ApiErrors([ErrorCode.UNAUTHORIZED, 'Missing bearer token'])
+@Controller()
+export class PaymentController {
+  constructor(private readonly prepay: PrepayService) {}
+
+  @Post('orders/:orderNo/payments')
+  @ApiOperation({
+    summary:
+      'Pay an order: alipay → a QR code (201 new, 200 the same pending payment again); wallet → paid at once',
+  })
+  @ApiParam({ name: 'orderNo', example: '20261123114005123123456789012' })
+  @ApiCreatedResponse({ type: PaymentResponse, description: 'a new payment' })
+  @ApiOkResponse({
+    type: PaymentResponse,
+    description: 'the pending payment of this order and channel, again',
+  })
+  @ApiErrors(
+    [ErrorCode.VALIDATION_FAILED, 'channel must be alipay or wallet'],
+    [ErrorCode.NOT_FOUND, 'Order 2026… not found'],
+    [ErrorCode.ORDER_ALREADY_PAID, 'The order is already paid'],
+    [ErrorCode.ORDER_NOT_PAYABLE, 'The order is cancelled (or a recharge paid from the wallet)'],
+    [ErrorCode.PAYMENT_IN_PROGRESS, 'Another payment of this order is in progress'],
+    [ErrorCode.INSUFFICIENT_BALANCE, 'The wallet balance is too low'],
+    [ErrorCode.REQUEST_IN_PROGRESS, 'Another request holds this order; retry'],
+    [ErrorCode.GATEWAY_UNAVAILABLE, 'The payment gateway did not answer; retry'],
+  )
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Param('orderNo') orderNo: string,
+    @Body() dto: CreatePaymentDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PaymentResponse> {
+    const r = await this.prepay.prepay(user.userId, orderNo, dto.channel);
+    reply.status(r.created ? 201 : 200);
+    return r.payment;
+  }
+
+  @Get('payments/:paymentNo')
+  @ApiOperation({ summary: 'One of your payments' })
+  @ApiOkResponse({ type: PaymentResponse })
+  @ApiErrors([ErrorCode.NOT_FOUND, 'Payment … not found'])
+  get(@CurrentUser() user: AuthUser, @Param('paymentNo') paymentNo: string): Promise<PaymentResponse> {
+    return this.prepay.get(user.userId, paymentNo);
+  }
+}

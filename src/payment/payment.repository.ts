@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { casTransition } from '../idempotency';
+import { Payment, PaymentChannel, PaymentStatus } from './entities/payment.entity';
+import { PAYMENT_MACHINE } from './payment-state';
+
+export interface NewPayment {
+  paymentNo: string;
+  orderNo: string;
+  userId: string;
+  channel: PaymentChannel;
+  amount: number;
+  status: PaymentStatus;
+  subject: string;
+  expiresAt: Date;
+  paidAt?: Date | null;
+}
+
+/** t_payment access with purpose-named methods; a manager joins the caller's transaction. */
+@Injectable()
+export class PaymentRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  private m(manager: EntityManager | null): EntityManager {
+    return manager ?? this.ds.manager;
+  }
+
+  findByPaymentNo(
+    manager: EntityManager | null,
+    paymentNo: string,
+    forUpdate = false,
+  ): Promise<Payment | null> {
+    const qb = this.m(manager)
+      .getRepository(Payment)
+      .createQueryBuilder('p')
+      .where('p.payment_no = :paymentNo', {
+        paymentNo,
+      });
+    if (forUpdate) qb.setLock('pessimistic_write');
+    return qb.getOne();
+  }
+
+  findByOrder(manager: EntityManager | null, orderNo: string): Promise<Payment[]> {
+    return this.m(manager)
+      .getRepository(Payment)
+      .find({ where: { orderNo }, order: { id: 'ASC' } });
+  }
+
+  findPendingByOrder(manager: EntityManager | null, orderNo: string): Promise<Payment[]> {
+    return this.m(manager)
+      .getRepository(Payment)
+      .find({ where: { orderNo, status: 'PENDING' }, order: { id: 'ASC' } });
+  }
+
+  /** Alipay payments that became SUCCESS with paid_at in [from, to) (reconciliation's reverse check). */
+  findPaidBetween(from: Date, to: Date): Promise<Payment[]> {
+    return this.ds
+      .getRepository(Payment)
+      .createQueryBuilder('p')
+      .where("p.status = 'SUCCESS' AND p.channel = 'alipay' AND p.paid_at >= :from AND p.paid_at < :to", {
+        from,
+        to,
+      })
+      .orderBy('p.paid_at', 'ASC')
+      .getMany();
+  }
+
+  async insert(manager: EntityManager, p: NewPayment): Promise<void> {
+    await manager.query(
+      `INSERT INTO t_payment (payment_no, order_no, user_id, channel, amount, status, subject, expires_at, paid_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        p.paymentNo,
+        p.orderNo,
+        p.userId,
+        p.channel,
+        p.amount,
+        p.status,
+        p.subject,
+        p.expiresAt,
+        p.paidAt ?? null,
+      ],
+    );
+  }
+
+  async setQrCode(paymentNo: string, qrCode: string): Promise<void> {
+    await this.ds.query(`UPDATE t_payment SET qr_code = ? WHERE payment_no = ? AND qr_code IS NULL`, [
+      qrCode,
+      paymentNo,
+    ]);
+  }
+
+  /** CAS on the payment's status; true iff this call made the transition. */
+  cas(
+    manager: EntityManager,
+    paymentNo: string,
+    from: PaymentStatus[],
+    to: PaymentStatus,
+    set: Record<string, unknown> = {},
+  ): Promise<boolean> {
+    return casTransition(manager, {
+      table: 't_payment',
+      idColumn: 'payment_no',
+      id: paymentNo,
+      machine: PAYMENT_MACHINE,
+      from,
+      to,
+      set,
+    });
+  }
+
+  async recordAnomaly(
+    manager: EntityManager | null,
+    paymentNo: string,
+    kind: string,
+    detail: unknown,
+  ): Promise<void> {
+    await this.m(manager).query(`INSERT INTO t_payment_anomaly (payment_no, kind, detail) VALUES (?, ?, ?)`, [
+      paymentNo,
+      kind.slice(0, 32),
+      typeof detail === 'string' ? detail : JSON.stringify(detail),
+    ]);
+  }
+}

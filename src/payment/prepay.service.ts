@@ -1,0 +1,206 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { paymentConfig } from '../config/configuration';
+import { TransactionService } from '../common/database/transaction.service';
+import { DomainError, ErrorCode } from '../common/errors';
+import { DedupService, LockService } from '../idempotency';
+import { Order, OrderService, WalletService } from '../order';
+import { PaymentResponse } from './dto/payment.dto';
+import { Payment, PaymentChannel } from './entities/payment.entity';
+import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
+import { PaymentJobs } from './payment-jobs';
+import { PaymentRepository } from './payment.repository';
+
+export interface PrepayResult {
+  /** true when this call created the payment (201), false when it returned an existing one (200) */
+  created: boolean;
+  payment: PaymentResponse;
+}
+
+/** Rolls the wallet transaction back with a domain error once the marker is found taken. */
+const alreadyPaid = (orderNo: string) =>
+  new DomainError(ErrorCode.ORDER_ALREADY_PAID, 'The order is already paid', { orderNo });
+
+/**
+ * Pre-pay: one payment per order and channel at a time. A Redis lock `lock:order:{orderNo}` keeps
+ * concurrent requests in line; the CAS CREATED → PAYING on the order is what actually decides (it
+ * holds without Redis's help), and the payment row is inserted in the same transaction. The gateway is
+ * asked outside any transaction; a failure there leaves the PENDING payment for the retry to reuse.
+ */
+@Injectable()
+export class PrepayService {
+  private readonly logger = new Logger(PrepayService.name);
+
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly repo: PaymentRepository,
+    private readonly orders: OrderService,
+    private readonly wallet: WalletService,
+    private readonly dedup: DedupService,
+    private readonly locks: LockService,
+    private readonly jobs: PaymentJobs,
+    @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
+    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+  ) {}
+
+  async prepay(userId: string, orderNo: string, channel: PaymentChannel): Promise<PrepayResult> {
+    const order = await this.orders.getOwnedOrder(userId, orderNo); // 404 before taking any lock
+    this.assertPayable(order);
+    const ttl = this.cfg.gatewayTimeoutMs * 2 + 5000;
+    return this.locks.withLock(
+      `lock:order:{${orderNo}}`,
+      ttl,
+      () => (channel === 'wallet' ? this.payByWallet(userId, orderNo) : this.payByAlipay(userId, orderNo)),
+      { waitMs: ttl, renew: true },
+    );
+  }
+
+  async get(userId: string, paymentNo: string): Promise<PaymentResponse> {
+    const p = /^[A-Za-z0-9_-]{1,40}$/.test(paymentNo)
+      ? await this.repo.findByPaymentNo(null, paymentNo)
+      : null;
+    if (!p || p.userId !== userId)
+      throw new DomainError(ErrorCode.NOT_FOUND, `Payment ${paymentNo} not found`);
+    return toResponse(p);
+  }
+
+  private assertPayable(order: Order): void {
+    if (order.status === 'PAID') throw alreadyPaid(order.orderNo);
+    if (order.status === 'CANCELLED') {
+      throw new DomainError(ErrorCode.ORDER_NOT_PAYABLE, 'The order is cancelled', {
+        orderNo: order.orderNo,
+      });
+    }
+  }
+
+  private async payByAlipay(userId: string, orderNo: string): Promise<PrepayResult> {
+    const order = (await this.orders.findByOrderNo(null, orderNo))!;
+    this.assertPayable(order);
+    const existing = await this.repo.findByOrder(null, orderNo);
+    if (existing.some((p) => p.status === 'SUCCESS')) throw alreadyPaid(orderNo);
+    const pending = existing.find((p) => p.status === 'PENDING');
+    if (pending) {
+      if (pending.channel !== 'alipay') throw inProgress(orderNo, pending);
+      return { created: false, payment: await this.ensurePrecreated(pending) };
+    }
+    if (order.status !== 'CREATED') {
+      throw new DomainError(ErrorCode.PAYMENT_IN_PROGRESS, 'A payment of this order is in progress', {
+        orderNo,
+      });
+    }
+    const now = new Date();
+    const paymentNo = `${orderNo}P${String(existing.length + 1).padStart(2, '0')}`;
+    const expiresAt = new Date(now.getTime() + this.cfg.timeoutMs);
+    await this.tx.run(async (m) => {
+      if (!(await this.orders.markPaying(m, orderNo))) {
+        // the lock was lost (expired or Redis gone) and someone else won the CAS
+        throw new DomainError(ErrorCode.PAYMENT_IN_PROGRESS, 'A payment of this order is in progress', {
+          orderNo,
+        });
+      }
+      await this.repo.insert(m, {
+        paymentNo,
+        orderNo,
+        userId,
+        channel: 'alipay',
+        amount: order.totalAmount,
+        status: 'PENDING',
+        subject: `oncepay order ${orderNo}`,
+        expiresAt,
+      });
+    });
+    const payment = (await this.repo.findByPaymentNo(null, paymentNo))!;
+    await this.jobs.afterPrepay(paymentNo, payment.createdAt, expiresAt);
+    return { created: true, payment: await this.ensurePrecreated(payment) };
+  }
+
+  /** Asks the gateway for the QR code if it never answered; same out_trade_no and parameters. */
+  private async ensurePrecreated(p: Payment): Promise<PaymentResponse> {
+    if (p.qrCode) return toResponse(p);
+    const r = await this.gateway.precreate({
+      paymentNo: p.paymentNo,
+      amount: p.amount,
+      subject: p.subject,
+      expiresAt: p.expiresAt,
+    });
+    if (!r.ok) {
+      this.logger.warn(`precreate of ${p.paymentNo} failed: ${r.reason}`);
+      throw new DomainError(ErrorCode.GATEWAY_UNAVAILABLE, 'The payment gateway did not answer; retry', {
+        paymentNo: p.paymentNo,
+      });
+    }
+    await this.repo.setQrCode(p.paymentNo, r.qrCode);
+    return toResponse({ ...p, qrCode: r.qrCode });
+  }
+
+  /**
+   * Wallet: one transaction — marker ('WALLET_PAY', orderNo), conditional debit (balance ≥ amount),
+   * payment SUCCESS, order CREATED → PAID. Any refusal rolls all of it back.
+   */
+  private async payByWallet(userId: string, orderNo: string): Promise<PrepayResult> {
+    const paymentNo = await this.tx.run(async (m) => {
+      const order = (await this.orders.findByOrderNo(m, orderNo))!;
+      this.assertPayable(order);
+      if (order.type === 'RECHARGE') {
+        throw new DomainError(ErrorCode.ORDER_NOT_PAYABLE, 'A recharge cannot be paid from the wallet', {
+          orderNo,
+        });
+      }
+      const existing = await this.repo.findByOrder(m, orderNo);
+      const pending = existing.find((p) => p.status === 'PENDING');
+      if (pending || order.status !== 'CREATED') throw inProgress(orderNo, pending);
+      const no = `${orderNo}P${String(existing.length + 1).padStart(2, '0')}`;
+      const res = await this.dedup.runOnce(
+        'WALLET_PAY',
+        orderNo,
+        async (mm) => {
+          if (!(await this.wallet.debit(mm, userId, order.totalAmount))) {
+            throw new DomainError(ErrorCode.INSUFFICIENT_BALANCE, 'The wallet balance is too low', {
+              orderNo,
+              amount: order.totalAmount,
+            });
+          }
+          const now = new Date();
+          await this.repo.insert(mm, {
+            paymentNo: no,
+            orderNo,
+            userId,
+            channel: 'wallet',
+            amount: order.totalAmount,
+            status: 'SUCCESS',
+            subject: `oncepay order ${orderNo}`,
+            expiresAt: now,
+            paidAt: now,
+          });
+          if (!(await this.orders.markPaid(mm, orderNo, ['CREATED']))) throw alreadyPaid(orderNo);
+        },
+        { manager: m },
+      );
+      if (res.status === 'duplicate') throw alreadyPaid(orderNo);
+      return no;
+    });
+    return { created: true, payment: toResponse((await this.repo.findByPaymentNo(null, paymentNo))!) };
+  }
+}
+
+function inProgress(orderNo: string, pending?: Payment): DomainError {
+  return new DomainError(ErrorCode.PAYMENT_IN_PROGRESS, 'Another payment of this order is in progress', {
+    orderNo,
+    ...(pending ? { paymentNo: pending.paymentNo, channel: pending.channel } : {}),
+  });
+}
+
+export function toResponse(p: Payment): PaymentResponse {
+  return {
+    paymentNo: p.paymentNo,
+    orderNo: p.orderNo,
+    channel: p.channel,
+    status: p.status,
+    amount: p.amount,
+    qrCode: p.qrCode,
+    expiresAt: p.expiresAt.toISOString(),
+    paidAt: p.paidAt ? p.paidAt.toISOString() : null,
+    closedAt: p.closedAt ? p.closedAt.toISOString() : null,
+    createdAt: p.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,324 @@
+import { TransactionService } from '../src/common/database/transaction.service';
+import { WalletService } from '../src/order';
+import { PaymentSuccessService } from '../src/payment/payment-success.service';
+import { PaymentSweeper } from '../src/payment/payment-sweeper.service';
+import { createProduct, eventually, newUserId } from './factories/order.factory';
+import { anomalies, newOrder, orderStatus, paymentRow, prepay, sandboxPay } from './payment-helpers';
+import { createTestApp, TestApp } from './utils/test-app';
+
+const ENV = {
+  PAYMENT_QUERY_DELAYS_MS: '300,600,900',
+  SANDBOX_TIME_SCALE: '0.001',
+  ALIPAY_TIMEOUT_MS: '1000',
+  SUBMIT_DEDUP_WINDOW_MS: '1',
+  PAYMENT_STUCK_AFTER_MS: '1',
+  PAYMENT_SWEEP_INTERVAL_MS: '3600000',
+};
+
+describe('payments (pre-pay, active query, success path, wallet)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: ENV });
+  });
+  afterAll(() => t?.close());
+
+  describe('alipay pre-pay', () => {
+    it('201 with a QR code, order PAYING; a retry answers 200 with the same payment; owner-only reads', async () => {
+      const { userId, orderNo, amount } = await newOrder(t);
+      const first = await prepay(t, userId, orderNo).expect(201);
+      expect(first.body).toEqual({
+        paymentNo: `${orderNo}P01`,
+        orderNo,
+        channel: 'alipay',
+        status: 'PENDING',
+        amount,
+        qrCode: expect.stringMatching(/^https:\/\/qr\.alipay\.com\//),
+        expiresAt: expect.any(String),
+        paidAt: null,
+        closedAt: null,
+        createdAt: expect.any(String),
+      });
+      expect(await orderStatus(t, orderNo)).toBe('PAYING');
+      const again = await prepay(t, userId, orderNo).expect(200);
+      expect(again.body.paymentNo).toBe(first.body.paymentNo);
+      expect(again.body.qrCode).toBe(first.body.qrCode);
+
+      const got = await t
+        .http()
+        .get(`/v1/payments/${first.body.paymentNo}`)
+        .set('Authorization', t.bearer(userId))
+        .expect(200);
+      expect(got.body.paymentNo).toBe(first.body.paymentNo);
+      const other = newUserId();
+      await t
+        .http()
+        .get(`/v1/payments/${first.body.paymentNo}`)
+        .set('Authorization', t.bearer(other))
+        .expect(404);
+      expect((await prepay(t, other, orderNo).expect(404)).body.code).toBe('NOT_FOUND');
+      await t.http().get(`/v1/payments/${first.body.paymentNo}`).expect(401);
+    });
+
+    it('20 concurrent pre-pays of one order → one payment number, one 201, order PAYING', async () => {
+      const { userId, orderNo } = await newOrder(t);
+      const res = await Promise.all(Array.from({ length: 20 }, () => prepay(t, userId, orderNo)));
+      const ok = res.filter((r) => r.status === 200 || r.status === 201);
+      expect(res.filter((r) => r.status === 201)).toHaveLength(1);
+      // anything else may only be "try again" (lock wait exceeded), never a second payment
+      for (const r of res.filter((x) => x.status !== 200 && x.status !== 201))
+        expect(r.body.code).toBe('REQUEST_IN_PROGRESS');
+      expect(new Set(ok.map((r) => r.body.paymentNo)).size).toBe(1);
+      const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_payment WHERE order_no = ?', [
+        orderNo,
+      ]);
+      expect(Number(n)).toBe(1);
+      expect(await orderStatus(t, orderNo)).toBe('PAYING');
+      const [{ s }] = await t.dataSource.query(
+        'SELECT COUNT(*) AS s FROM sandbox_trade WHERE out_trade_no LIKE ?',
+        [`${orderNo}%`],
+      );
+      expect(Number(s)).toBe(1);
+    });
+
+    it('bad input and unpayable orders: 400, 409 ORDER_ALREADY_PAID / ORDER_NOT_PAYABLE / PAYMENT_IN_PROGRESS', async () => {
+      const { userId, orderNo } = await newOrder(t);
+      expect((await prepay(t, userId, orderNo, 'cash').expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect(await orderStatus(t, orderNo)).toBe('CREATED');
+      await prepay(t, userId, orderNo).expect(201);
+      expect((await prepay(t, userId, orderNo, 'wallet').expect(409)).body.code).toBe('PAYMENT_IN_PROGRESS');
+
+      const c = await newOrder(t);
+      await t
+        .http()
+        .post(`/v1/orders/${c.orderNo}/cancel`)
+        .set('Authorization', t.bearer(c.userId))
+        .expect(200);
+      expect((await prepay(t, c.userId, c.orderNo).expect(409)).body.code).toBe('ORDER_NOT_PAYABLE');
+      const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_payment WHERE order_no = ?', [
+        c.orderNo,
+      ]);
+      expect(Number(n)).toBe(0);
+    });
+  });
+
+  describe('active query', () => {
+    it('notify dropped → SUCCESS through active query, order PAID, one outbox event, one marker', async () => {
+      const { userId, orderNo } = await newOrder(t);
+      const p = (await prepay(t, userId, orderNo).expect(201)).body;
+      await sandboxPay(t, p.paymentNo, { notify: { mode: 'drop' } }).expect(200);
+      await eventually(async () => (await paymentRow(t, p.paymentNo))?.status === 'SUCCESS', 10000, 50);
+      const row = (await paymentRow(t, p.paymentNo))!;
+      expect(row.channel_trade_no).toMatch(/^\d+$/);
+      expect(row.paid_at).toBeInstanceOf(Date);
+      await eventually(async () => (await orderStatus(t, orderNo)) === 'PAID', 10000, 50);
+      const events = await t.dataSource.query(
+        "SELECT payload FROM t_outbox WHERE topic = 'payment.succeeded' AND event_key = ?",
+        [p.paymentNo],
+      );
+      expect(events).toHaveLength(1);
+      const payload =
+        typeof events[0].payload === 'string' ? JSON.parse(events[0].payload) : events[0].payload;
+      expect(payload).toMatchObject({
+        paymentNo: p.paymentNo,
+        orderNo,
+        userId,
+        channel: 'alipay',
+        amount: p.amount,
+      });
+      const markers = await t.dataSource.query(
+        "SELECT 1 FROM t_uq_dipose WHERE ref_type = 'PAYMENT_SUCCEEDED' AND ref_id = ?",
+        [p.paymentNo],
+      );
+      expect(markers).toHaveLength(1);
+      expect((await prepay(t, userId, orderNo).expect(409)).body.code).toBe('ORDER_ALREADY_PAID');
+      const got = await t
+        .http()
+        .get(`/v1/payments/${p.paymentNo}`)
+        .set('Authorization', t.bearer(userId))
+        .expect(200);
+      expect(got.body).toMatchObject({ status: 'SUCCESS', paidAt: expect.any(String) });
+    });
+
+    it.each(['system_error', 'timeout'])(
+      'query answering %s never marks anything unpaid or closed; a later query settles it',
+      async (fault) => {
+        const { userId, orderNo } = await newOrder(t);
+        const p = (await prepay(t, userId, orderNo).expect(201)).body;
+        await t
+          .http()
+          .post(`/sandbox/alipay/trades/${p.paymentNo}/faults`)
+          .send({ query: fault, times: 2 })
+          .expect(200);
+        await sandboxPay(t, p.paymentNo, { notify: { mode: 'drop' } }).expect(200);
+        const seen = new Set<string>();
+        await eventually(
+          async () => {
+            const row = (await paymentRow(t, p.paymentNo))!;
+            seen.add(`${row.status}/${await orderStatus(t, orderNo)}`);
+            return row.status === 'SUCCESS';
+          },
+          20000,
+          25,
+        );
+        for (const s of seen) expect(['PENDING/PAYING', 'SUCCESS/PAYING', 'SUCCESS/PAID']).toContain(s);
+        expect(seen.has('PENDING/PAYING')).toBe(true);
+        const trade = (await t.http().get(`/sandbox/alipay/trades/${p.paymentNo}`).expect(200)).body;
+        expect(trade.queryFault).toBeNull(); // both faults were really served
+        await eventually(async () => (await orderStatus(t, orderNo)) === 'PAID', 10000, 50);
+      },
+    );
+
+    it('the sweeper queries orders stuck in PAYING', async () => {
+      const { userId, orderNo } = await newOrder(t);
+      const p = (await prepay(t, userId, orderNo).expect(201)).body;
+      await sandboxPay(t, p.paymentNo, { notify: { mode: 'drop' } }).expect(200);
+      const seen = await t.app.get(PaymentSweeper).sweep();
+      expect(seen).toBeGreaterThanOrEqual(1);
+      expect((await paymentRow(t, p.paymentNo))!.status).toBe('SUCCESS');
+    });
+  });
+
+  describe('the exactly-once success path', () => {
+    it('10 concurrent applySuccess → one applied, nine duplicates, one event', async () => {
+      const { userId, orderNo, amount } = await newOrder(t);
+      const p = (await prepay(t, userId, orderNo).expect(201)).body;
+      const svc = t.app.get(PaymentSuccessService);
+      const input = {
+        paymentNo: p.paymentNo,
+        channelTradeNo: `T${Date.now()}`,
+        amount,
+        paidAt: new Date(),
+        source: 'callback' as const,
+      };
+      const outcomes = await Promise.all(Array.from({ length: 10 }, () => svc.applySuccess(input)));
+      expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(9);
+      const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_outbox WHERE event_key = ?', [
+        p.paymentNo,
+      ]);
+      expect(Number(n)).toBe(1);
+      expect(await svc.applySuccess({ ...input, source: 'query' })).toBe('duplicate');
+    });
+
+    it('a wrong amount is an anomaly, never paid; the right amount later still pays', async () => {
+      const { userId, orderNo, amount } = await newOrder(t);
+      const p = (await prepay(t, userId, orderNo).expect(201)).body;
+      const svc = t.app.get(PaymentSuccessService);
+      const base = {
+        paymentNo: p.paymentNo,
+        channelTradeNo: `T${Date.now()}x`,
+        paidAt: new Date(),
+        source: 'callback' as const,
+      };
+      expect(await svc.applySuccess({ ...base, amount: amount + 1 })).toBe('anomaly');
+      expect((await paymentRow(t, p.paymentNo))!.status).toBe('PENDING');
+      expect(await orderStatus(t, orderNo)).toBe('PAYING');
+      expect(await anomalies(t, p.paymentNo)).toEqual(['AMOUNT_MISMATCH']);
+      expect(await svc.applySuccess({ ...base, amount })).toBe('applied');
+      await expect(svc.applySuccess({ ...base, amount, paymentNo: 'NOPE' })).rejects.toThrow(/not found/);
+    });
+  });
+
+  describe('gateway down at pre-pay', () => {
+    it('502 GATEWAY_UNAVAILABLE; the retry reuses the same payment and gets its QR code', async () => {
+      const down = await createTestApp({
+        env: { ...ENV, ALIPAY_GATEWAY_URL: 'http://127.0.0.1:9/gateway.do' },
+        dbName: t.dbName,
+        redisPrefix: t.redisPrefix,
+        keepDb: true,
+      });
+      try {
+        const { userId, orderNo } = await newOrder(t);
+        const r = await prepay(down, userId, orderNo).expect(502);
+        expect(r.body).toMatchObject({
+          code: 'GATEWAY_UNAVAILABLE',
+          details: { paymentNo: `${orderNo}P01` },
+        });
+        expect((await paymentRow(t, `${orderNo}P01`))!).toMatchObject({ status: 'PENDING', qr_code: null });
+        expect(await orderStatus(t, orderNo)).toBe('PAYING');
+        const again = await prepay(t, userId, orderNo).expect(200);
+        expect(again.body).toMatchObject({ paymentNo: `${orderNo}P01`, qrCode: expect.any(String) });
+        const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_payment WHERE order_no = ?', [
+          orderNo,
+        ]);
+        expect(Number(n)).toBe(1);
+      } finally {
+        await down.close();
+      }
+    });
+  });
+
+  describe('wallet', () => {
+    async function credit(userId: string, amount: number) {
+      await t.app.get(TransactionService).run((m) => t.app.get(WalletService).credit(m, userId, amount));
+    }
+    const balance = async (userId: string) => {
+      const rows = await t.dataSource.query('SELECT balance FROM t_user_account WHERE user_id = ?', [userId]);
+      return Number(rows[0]?.balance ?? 0);
+    };
+
+    it('balance 10,000: two concurrent 6,000 payments on two orders → one paid, balance 4,000, never negative', async () => {
+      const userId = newUserId();
+      await credit(userId, 10_000);
+      const product = await createProduct(t, { price: 6000, stock: 10 });
+      const orders: string[] = [];
+      for (let i = 1; i <= 2; i++) {
+        const o = await t
+          .http()
+          .post('/v1/orders')
+          .set('Authorization', t.bearer(userId))
+          .send({ items: [{ productId: product.id, quantity: 1 }] })
+          .expect(201);
+        orders.push(o.body.orderNo);
+      }
+      const res = await Promise.all(orders.map((o) => prepay(t, userId, o, 'wallet')));
+      expect(res.map((r) => r.status).sort()).toEqual([201, 409]);
+      const won = res.find((r) => r.status === 201)!;
+      expect(won.body).toMatchObject({ channel: 'wallet', status: 'SUCCESS', amount: 6000 });
+      expect(res.find((r) => r.status === 409)!.body.code).toBe('INSUFFICIENT_BALANCE');
+      expect(await balance(userId)).toBe(4000);
+      const statuses = await Promise.all(orders.map((o) => orderStatus(t, o)));
+      expect(statuses.sort()).toEqual(['CREATED', 'PAID']);
+      const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_payment WHERE order_no IN (?)', [
+        orders,
+      ]);
+      expect(Number(n)).toBe(1);
+    });
+
+    it('the same order paid from the wallet concurrently is debited once', async () => {
+      const userId = newUserId();
+      await credit(userId, 100_000);
+      const { orderNo } = await newOrder(t, 3000, userId);
+      const res = await Promise.all(Array.from({ length: 8 }, () => prepay(t, userId, orderNo, 'wallet')));
+      expect(res.filter((r) => r.status === 201)).toHaveLength(1);
+      for (const r of res.filter((x) => x.status !== 201))
+        expect(['ORDER_ALREADY_PAID', 'REQUEST_IN_PROGRESS']).toContain(r.body.code);
+      expect(await balance(userId)).toBe(97_000);
+      expect(await orderStatus(t, orderNo)).toBe('PAID');
+    });
+
+    it('a recharge cannot be paid from the wallet; too little balance changes nothing', async () => {
+      const userId = newUserId();
+      await credit(userId, 500);
+      const r = await t
+        .http()
+        .post('/v1/recharges')
+        .set('Authorization', t.bearer(userId))
+        .send({ amount: 100 })
+        .expect(201);
+      expect((await prepay(t, userId, r.body.orderNo, 'wallet').expect(409)).body.code).toBe(
+        'ORDER_NOT_PAYABLE',
+      );
+      const { orderNo } = await newOrder(t, 501, userId);
+      expect((await prepay(t, userId, orderNo, 'wallet').expect(409)).body.code).toBe('INSUFFICIENT_BALANCE');
+      expect(await balance(userId)).toBe(500);
+      expect(await orderStatus(t, orderNo)).toBe('CREATED');
+      const [{ n }] = await t.dataSource.query(
+        "SELECT COUNT(*) AS n FROM t_uq_dipose WHERE ref_type = 'WALLET_PAY' AND ref_id = ?",
+        [orderNo],
+      );
+      expect(Number(n)).toBe(0);
+    });
+  });
+});
