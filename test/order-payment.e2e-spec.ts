@@ -86,6 +86,9 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
         .set('Authorization', t.bearer(user))
         .expect(200);
       expect(read.body).toMatchObject({ status: 'PAID', paidAt: expect.any(String) });
+      const metrics = await t.http().get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/oncepay_order_events_total\{event="paid"\} 1\b/);
+      expect(metrics.text).toMatch(/oncepay_order_events_total\{event="created_recharge"\} \d+/);
     });
 
     it('two recharges of one user credit the sum; a GOODS order credits nothing', async () => {

@@ -13,6 +13,7 @@ import { OrderItem } from './entities/order-item.entity';
 import { CatalogService } from './catalog.service';
 import { newOrderNo } from './order-no';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
+import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 import { OrderStatus, OrderType } from './order-state';
@@ -32,6 +33,7 @@ export class OrderSubmitService {
     private readonly catalog: CatalogService,
     private readonly orders: OrderService,
     private readonly expiry: OrderExpiryScheduler,
+    private readonly metrics: OrderMetrics,
     @Inject(orderConfig.KEY) private readonly cfg: ConfigType<typeof orderConfig>,
   ) {}
 
@@ -70,6 +72,7 @@ export class OrderSubmitService {
         takeStock: async () => {
           for (const l of lines) {
             if (!(await this.catalog.takeStock(m, l.productId, l.quantity))) {
+              this.metrics.inc('out_of_stock');
               throw new DomainError(ErrorCode.OUT_OF_STOCK, `Not enough stock for product ${l.productId}`, {
                 productId: l.productId,
                 requested: l.quantity,
@@ -140,6 +143,7 @@ export class OrderSubmitService {
         if (key === 'uq_order_no' && attempt < 3) continue; // 1 in 10^12 within one millisecond
         throw err;
       }
+      this.metrics.inc(type === 'GOODS' ? 'created_goods' : 'created_recharge');
       this.expiry.schedule(order.orderNo, this.cfg.ttlMs);
       return this.orders.toOrderJson(order);
     }

@@ -13,6 +13,7 @@ import { UserAccount } from './entities/user-account.entity';
 import { OrderController } from './order.controller';
 import { OrderExpiryProcessor } from './order-expiry.processor';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
+import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 import { OrderSubmitService } from './order-submit.service';
@@ -38,6 +39,7 @@ import { WalletService } from './wallet.service';
     OrderSubmitService,
     OrderExpiryScheduler,
     OrderExpiryProcessor,
+    OrderMetrics,
     OrderSweeper,
     WalletService,
   ],

@@ -8,6 +8,7 @@ import { OrderPageResponse, OrderResponse } from './dto/order-response.dto';
 import { Order } from './entities/order.entity';
 import { CatalogService } from './catalog.service';
 import { ORDER_NO_PATTERN } from './order-no';
+import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
 import { ORDER_MACHINE, OrderStatus } from './order-state';
 import { WalletService } from './wallet.service';
@@ -42,6 +43,7 @@ export class OrderService {
     private readonly catalog: CatalogService,
     private readonly wallet: WalletService,
     private readonly dedup: DedupService,
+    private readonly metrics: OrderMetrics,
   ) {}
 
   // ---- read --------------------------------------------------------------------------------------
@@ -94,7 +96,10 @@ export class OrderService {
     await this.getOwnedOrder(userId, orderNo);
     for (let attempt = 1; attempt <= 3; attempt++) {
       const current = await this.tx.run(async (m) => {
-        if (await this.cancelFrom(m, orderNo, ['CREATED'])) return null;
+        if (await this.cancelFrom(m, orderNo, ['CREATED'])) {
+          this.metrics.inc('cancelled_by_user');
+          return null;
+        }
         return (await this.repo.findByOrderNo(m, orderNo))!;
       });
       if (!current || current.status === 'CANCELLED') {
@@ -124,7 +129,10 @@ export class OrderService {
     if (!order || order.status !== 'CREATED') return false;
     if (order.expiresAt.getTime() > now.getTime()) return false; // early (clock skew): the sweep will come
     const won = await this.tx.run((m) => this.cancelFrom(m, orderNo, ['CREATED']));
-    if (won) this.logger.log(`order ${orderNo} expired and was cancelled`);
+    if (won) {
+      this.metrics.inc('expired');
+      this.logger.log(`order ${orderNo} expired and was cancelled`);
+    }
     return won;
   }
 
@@ -204,7 +212,7 @@ export class OrderService {
    */
   async applyPaymentSucceeded(event: PaymentSucceededEvent): Promise<ApplyPaymentOutcome> {
     try {
-      return await this.tx.run(async (outer) => {
+      const result: ApplyPaymentOutcome = await this.tx.run(async (outer) => {
         const res = await this.dedup.runOnce(
           'ORDER_PAID',
           event.orderNo,
@@ -232,8 +240,13 @@ export class OrderService {
         );
         return { outcome: res.status === 'duplicate' ? 'duplicate' : res.result };
       });
+      if (result.outcome === 'applied') this.metrics.inc('paid');
+      return result;
     } catch (err) {
-      if (err instanceof NothingToApply) return { outcome: err.outcome };
+      if (err instanceof NothingToApply) {
+        this.metrics.inc('paid_after_cancel');
+        return { outcome: err.outcome };
+      }
       throw err;
     }
   }
