@@ -4,7 +4,7 @@ import { AuthUser, CurrentUser } from '../common/auth/auth.decorators';
 import { ErrorCode } from '../common/errors';
 import { IdemContext, IdempotencyContext, IdempotentSubmit } from '../idempotency';
 import { ApiErrors } from './api-errors.decorator';
-import { CreateRechargeDto } from './dto/create-order.dto';
+import { CreateRechargeDto } from './dto/create-recharge.dto';
 import { OrderResponse } from './dto/order-response.dto';
 import { OrderSubmitService } from './order-submit.service';
 

@@ -50,11 +50,3 @@ export class CreateOrderDto {
   @MaxLength(200)
   remark?: string;
 }
-
-export class CreateRechargeDto {
-  @ApiProperty({ example: 10000, description: 'integer fen, 1 – 5,000,000' })
-  @IsInt()
-  @Min(1)
-  @Max(5_000_000)
-  amount: number;
-}
