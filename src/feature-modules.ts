@@ -1,5 +1,6 @@
 import { BenchSupportModule } from './bench-support/bench-support.module';
 import { benchRoutesEnabled } from './config/configuration';
+import { CallbackModule } from './callback/callback.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
@@ -13,6 +14,7 @@ export const FEATURE_MODULES = [
   IdempotencyModule,
   OrderModule,
   PaymentModule,
+  CallbackModule,
   // inert (404, no keys) unless paymentConfig.sandboxEnabled; reached over HTTP only
   SandboxModule.register(),
   // bench-only ceiling routes (npm run bench); BENCH_ROUTES=true, never in production

@@ -3,6 +3,7 @@ import { Outbox1732350100000 } from './1732350100000-outbox';
 import { Orders1732351000000 } from './1732351000000-orders';
 import { Sandbox1732352000000 } from './1732352000000-sandbox';
 import { Payments1732352100000 } from './1732352100000-payments';
+import { Callbacks1732353000000 } from './1732353000000-callbacks';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -14,4 +15,5 @@ export const migrations = [
   Orders1732351000000,
   Sandbox1732352000000,
   Payments1732352100000,
+  Callbacks1732353000000,
 ];

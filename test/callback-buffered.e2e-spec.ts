@@ -1,0 +1,117 @@
+import {
+  balance,
+  CALLBACK_ENV,
+  dedupRows,
+  orderStatus,
+  paymentStatus,
+  postNotify,
+  rechargeWithPayment,
+  signedNotify,
+  sleep,
+  waitFor,
+  yuan,
+} from './callback-support';
+import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
+
+const BUFFERED = { ...CALLBACK_ENV, CALLBACK_MODE: 'buffered' };
+
+async function bufferRows(t: TestApp, paymentNo: string) {
+  return t.dataSource.query(
+    'SELECT outcome, verified, dedup, applied_at FROM t_callback_log WHERE out_trade_no = ? ORDER BY id',
+    [paymentNo],
+  ) as Promise<Array<{ outcome: string; verified: number; dedup: number | null; applied_at: Date | null }>>;
+}
+
+describe('CALLBACK_MODE=buffered, two instances on one database', () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    a = await createTestApp({ env: BUFFERED });
+    b = await createTestApp({ dbName: a.dbName, redisPrefix: a.redisPrefix, keepDb: true, env: BUFFERED });
+  });
+  afterAll(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('a storm of 30 copies across both instances → one log row, applied once, credited once', async () => {
+    const u = `u-buf-${randomSuffix()}`;
+    const p = await rechargeWithPayment(a, u, 2500);
+    const notify = await signedNotify(a.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(2500) });
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => postNotify(i % 2 ? a : b, notify)),
+    );
+    expect(answers).toEqual(Array(30).fill('success'));
+    await waitFor(async () => (await orderStatus(a, p.orderNo)) === 'PAID', 'order PAID');
+    await sleep(500);
+    const rows = await bufferRows(a, p.paymentNo);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ outcome: 'APPLIED', verified: 1, dedup: 1 });
+    expect(rows[0].applied_at).not.toBeNull();
+    expect(await paymentStatus(a, p.paymentNo)).toBe('SUCCESS');
+    expect(await balance(a, u)).toBe(2500);
+    expect(await dedupRows(a, 'PAYMENT_SUCCEEDED', p.paymentNo)).toBe(1);
+    expect(await dedupRows(a, 'ORDER_PAID', p.orderNo)).toBe(1);
+  });
+
+  it('a later status of the same trade (TRADE_CLOSED) is a row of its own', async () => {
+    const p = await rechargeWithPayment(a, `u-buf-${randomSuffix()}`, 100);
+    const notify = await signedNotify(a.dataSource, {
+      outTradeNo: p.paymentNo,
+      totalAmount: yuan(100),
+      tradeStatus: 'TRADE_CLOSED',
+      notifyId: 'same-id-for-both',
+    });
+    const paid = await signedNotify(a.dataSource, {
+      outTradeNo: p.paymentNo,
+      totalAmount: yuan(100),
+      notifyId: 'same-id-for-both',
+    });
+    expect(await postNotify(a, paid)).toBe('success');
+    expect(await postNotify(a, notify)).toBe('success');
+    await waitFor(async () => (await bufferRows(a, p.paymentNo)).every((r) => r.applied_at), 'both applied');
+    expect((await bufferRows(a, p.paymentNo)).map((r) => r.outcome)).toEqual([
+      'APPLIED',
+      'REFUND_OR_LATE_CLOSE',
+    ]);
+    expect(await paymentStatus(a, p.paymentNo)).toBe('SUCCESS');
+  });
+
+  it('a forged notify → fail, logged without taking the unique slot; the genuine one still applies', async () => {
+    const p = await rechargeWithPayment(a, `u-buf-${randomSuffix()}`, 300);
+    const genuine = await signedNotify(a.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(300) });
+    const forged = { ...genuine, total_amount: yuan(1) }; // same notify_id, signature no longer matches
+    expect(await postNotify(a, forged)).toBe('fail');
+    expect(await bufferRows(a, p.paymentNo)).toEqual([
+      expect.objectContaining({ outcome: 'BAD_SIGNATURE', verified: 0, dedup: null }),
+    ]);
+    expect(await postNotify(a, genuine)).toBe('success');
+    await waitFor(async () => (await paymentStatus(a, p.paymentNo)) === 'SUCCESS', 'payment SUCCESS');
+  });
+
+  it('a notify for a trade not known yet is accepted, kept, and applied once the payment exists', async () => {
+    const p = await rechargeWithPayment(a, `u-buf-${randomSuffix()}`, 400);
+    const notify = await signedNotify(a.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(400) });
+    // hide the payment row as if our own pre-pay commit had not landed yet
+    await a.dataSource.query(
+      "UPDATE t_payment SET payment_no = CONCAT('X', payment_no) WHERE payment_no = ?",
+      [p.paymentNo],
+    );
+    expect(await postNotify(a, notify)).toBe('success');
+    await waitFor(
+      async () => (await bufferRows(a, p.paymentNo))[0]?.outcome === 'UNKNOWN_TRADE',
+      'tried once',
+    );
+    expect((await bufferRows(a, p.paymentNo))[0].applied_at).toBeNull();
+    await a.dataSource.query('UPDATE t_payment SET payment_no = ? WHERE payment_no = ?', [
+      p.paymentNo,
+      `X${p.paymentNo}`,
+    ]);
+    await waitFor(
+      async () => (await paymentStatus(a, p.paymentNo)) === 'SUCCESS',
+      'applied on a retry',
+      30000,
+    );
+    await waitFor(async () => (await orderStatus(a, p.orderNo)) === 'PAID', 'order PAID');
+  });
+});

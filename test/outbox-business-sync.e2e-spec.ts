@@ -1,0 +1,152 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { OutboxRelay } from '../src/common/outbox/outbox-relay.service';
+import { QUEUES } from '../src/common/queue/queue.constants';
+import {
+  balance,
+  CALLBACK_ENV,
+  dedupRows,
+  orderStatus,
+  paymentStatus,
+  postNotify,
+  rechargeWithPayment,
+  signedNotify,
+  sleep,
+  waitFor,
+  yuan,
+} from './callback-support';
+import { deleteRedisPrefix } from './utils/services';
+import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
+
+async function outboxRow(t: TestApp, paymentNo: string) {
+  const rows = await t.dataSource.query(
+    "SELECT status FROM t_outbox WHERE topic = 'payment.succeeded' AND event_key = ?",
+    [paymentNo],
+  );
+  return rows[0]?.status as string | undefined;
+}
+
+/**
+ * The success path also calls the order side directly right after its commit (a best-effort
+ * shortcut). To test what the outbox alone guarantees, that shortcut must fail like a crashed
+ * process would: a trigger makes every order → PAID update fail until it is dropped.
+ */
+async function blockOrderPaid(t: TestApp): Promise<() => Promise<void>> {
+  await t.dataSource.query(
+    `CREATE TRIGGER t_order_block_paid BEFORE UPDATE ON t_order FOR EACH ROW
+     BEGIN
+       IF NEW.status = 'PAID' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected: order update fails'; END IF;
+     END`,
+  );
+  return async () => {
+    await t.dataSource.query('DROP TRIGGER IF EXISTS t_order_block_paid');
+  };
+}
+
+describe('business sync survives crashes', () => {
+  it('success committed, relay dead before publishing: the next instance finishes the job, once', async () => {
+    const a = await createTestApp({ env: CALLBACK_ENV });
+    const u = `u-crash-${randomSuffix()}`;
+    let b: TestApp | undefined;
+    try {
+      const p = await rechargeWithPayment(a, u, 4200);
+      await a.app.get(OutboxRelay).stop(); // the relay never gets to run on this instance
+      const unblock = await blockOrderPaid(a);
+      const notify = await signedNotify(a.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(4200) });
+      expect(await postNotify(a, notify)).toBe('success');
+      expect(await paymentStatus(a, p.paymentNo)).toBe('SUCCESS');
+      expect(await outboxRow(a, p.paymentNo)).toBe('PENDING');
+      await sleep(300);
+      expect(await orderStatus(a, p.orderNo)).toBe('PAYING');
+      await unblock();
+      await a.app.close(); // crash: the database and Redis stay
+
+      b = await createTestApp({
+        dbName: a.dbName,
+        redisPrefix: a.redisPrefix,
+        keepDb: true,
+        env: CALLBACK_ENV,
+      });
+      await waitFor(async () => (await orderStatus(b!, p.orderNo)) === 'PAID', 'order PAID after restart');
+      expect(await outboxRow(b, p.paymentNo)).toBe('SENT');
+      // a re-sent notify after the restart changes nothing
+      expect(await postNotify(b, notify)).toBe('success');
+      await sleep(300);
+      expect(await balance(b, u)).toBe(4200);
+      expect(await dedupRows(b, 'ORDER_PAID', p.orderNo)).toBe(1);
+    } finally {
+      await b?.close();
+      await deleteRedisPrefix(a.redisPrefix);
+    }
+  });
+
+  it('published but the consumer never ran (instance died): the job is processed by the next instance', async () => {
+    const a = await createTestApp({ env: CALLBACK_ENV });
+    const u = `u-crash-${randomSuffix()}`;
+    let b: TestApp | undefined;
+    try {
+      const p = await rechargeWithPayment(a, u, 900);
+      await a.app.get<Queue>(getQueueToken(QUEUES.OUTBOX)).pause(true); // this instance consumes nothing
+      const unblock = await blockOrderPaid(a);
+      const notify = await signedNotify(a.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(900) });
+      expect(await postNotify(a, notify)).toBe('success');
+      await waitFor(async () => (await outboxRow(a, p.paymentNo)) === 'SENT', 'published');
+      expect(await orderStatus(a, p.orderNo)).toBe('PAYING');
+      await unblock();
+      await a.app.close();
+
+      b = await createTestApp({
+        dbName: a.dbName,
+        redisPrefix: a.redisPrefix,
+        keepDb: true,
+        env: CALLBACK_ENV,
+      });
+      await waitFor(async () => (await orderStatus(b!, p.orderNo)) === 'PAID', 'order PAID after restart');
+      await sleep(300);
+      expect(await balance(b, u)).toBe(900);
+    } finally {
+      await b?.close();
+      await deleteRedisPrefix(a.redisPrefix);
+    }
+  });
+});
+
+describe('callbacks with Redis unreachable', () => {
+  let down: TestApp;
+  let up: TestApp | undefined;
+  beforeAll(async () => {
+    down = await createTestApp({
+      env: { ...CALLBACK_ENV, REDIS_URL: 'redis://127.0.0.1:6390', REDIS_COMMAND_TIMEOUT_MS: '300' },
+    });
+  });
+  afterAll(async () => {
+    await up?.close();
+    await down.close();
+  });
+
+  it('still apply (payment SUCCESS, outbox PENDING); a healthy instance then drains → order PAID once', async () => {
+    // the order and payment are created by a healthy instance (submits need Redis); the callback does not
+    up = await createTestApp({ dbName: down.dbName, keepDb: true, env: CALLBACK_ENV });
+    const u = `u-redis-${randomSuffix()}`;
+    const p = await rechargeWithPayment(up, u, 3300);
+    await up.app.get(OutboxRelay).stop();
+    const unblock = await blockOrderPaid(up);
+    const notify = await signedNotify(down.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(3300) });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => postNotify(down, notify)));
+    expect(answers).toEqual(Array(5).fill('success'));
+    expect(await paymentStatus(down, p.paymentNo)).toBe('SUCCESS');
+    await sleep(500);
+    expect(await outboxRow(down, p.paymentNo)).toBe('PENDING');
+    expect(await orderStatus(down, p.orderNo)).toBe('PAYING');
+
+    await unblock(); // from here on only the outbox can pay the order
+    up.app.get(OutboxRelay).start();
+    await waitFor(
+      async () => (await orderStatus(up!, p.orderNo)) === 'PAID',
+      'order PAID once Redis is there',
+    );
+    await sleep(300);
+    expect(await balance(up, u)).toBe(3300);
+    expect(await dedupRows(up, 'ORDER_PAID', p.orderNo)).toBe(1);
+  });
+});
