@@ -23,6 +23,65 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
   });
   afterAll(() => t?.close());
 
+  it('the walk-through of docs/payments.md: token → product → order → pay → sandbox pay → PAID', async () => {
+    const http = () => t.http();
+    const admin = (await http().post('/v1/dev/tokens').send({ userId: 'admin-1', role: 'admin' }).expect(201))
+      .body.token;
+    const user = (await http().post('/v1/dev/tokens').send({ userId: newUserId(), role: 'user' }).expect(201))
+      .body.token;
+    const product = (
+      await http()
+        .post('/v1/products')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ sku: `MUG-${newUserId()}`, name: 'Mug', price: 12345, stock: 10 })
+        .expect(201)
+    ).body;
+    const order = (
+      await http()
+        .post('/v1/orders')
+        .set('Authorization', `Bearer ${user}`)
+        .send({ items: [{ productId: product.id, quantity: 1 }] })
+        .expect(201)
+    ).body;
+    const pay = (
+      await http()
+        .post(`/v1/orders/${order.orderNo}/payments`)
+        .set('Authorization', `Bearer ${user}`)
+        .send({ channel: 'alipay' })
+        .expect(201)
+    ).body;
+    expect(pay).toMatchObject({ status: 'PENDING', amount: 12345, qrCode: expect.any(String) });
+    await http()
+      .post(`/sandbox/alipay/trades/${pay.paymentNo}/pay`)
+      .send({ notify: { mode: 'normal' } })
+      .expect(200);
+    const paid = await eventually(
+      async () => {
+        const o = (
+          await http().get(`/v1/orders/${order.orderNo}`).set('Authorization', `Bearer ${user}`).expect(200)
+        ).body;
+        return o.status === 'PAID' && o;
+      },
+      15000,
+      50,
+    );
+    expect(paid.paidAt).toEqual(expect.any(String));
+    const p = (
+      await http().get(`/v1/payments/${pay.paymentNo}`).set('Authorization', `Bearer ${user}`).expect(200)
+    ).body;
+    expect(p.status).toBe('SUCCESS');
+    const docs = (await http().get('/docs-json').expect(200)).body;
+    expect(Object.keys(docs.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/orders/{orderNo}/payments',
+        '/v1/payments/{paymentNo}',
+        '/sandbox/alipay/gateway.do',
+        '/sandbox/alipay/trades/{outTradeNo}/pay',
+        '/sandbox/alipay/trades/{outTradeNo}/faults',
+      ]),
+    );
+  });
+
   describe('alipay pre-pay', () => {
     it('201 with a QR code, order PAYING; a retry answers 200 with the same payment; owner-only reads', async () => {
       const { userId, orderNo, amount } = await newOrder(t);
