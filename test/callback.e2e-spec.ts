@@ -85,6 +85,44 @@ describe('POST /v1/callbacks/alipay (sync mode)', () => {
     expect(rows[0].raw_body).toContain('notify_id=');
   });
 
+  it("sandbox 'bad_sign' mode: the forged delivery is refused, the gateway's re-send is applied", async () => {
+    const u = user();
+    const p = await rechargeWithPayment(t, u, 350);
+    await t
+      .http()
+      .post(`/sandbox/alipay/trades/${p.paymentNo}/pay`)
+      .send({ notify: { mode: 'bad_sign' } })
+      .expect(200);
+    await waitFor(async () => (await orderStatus(t, p.orderNo)) === 'PAID', 'order PAID after the re-send');
+    expect(await logOutcomes(t, p.paymentNo)).toEqual(['BAD_SIGNATURE', 'APPLIED']);
+    expect(await balance(t, u)).toBe(350);
+  });
+
+  it("sandbox 'amount_mismatch' mode: acknowledged, recorded, never paid", async () => {
+    const p = await rechargeWithPayment(t, user(), 450);
+    await t
+      .http()
+      .post(`/sandbox/alipay/trades/${p.paymentNo}/pay`)
+      .send({ notify: { mode: 'amount_mismatch' } })
+      .expect(200);
+    await waitFor(
+      async () => (await logOutcomes(t, p.paymentNo)).includes('AMOUNT_MISMATCH'),
+      'notify handled',
+    );
+    await sleep(500); // an acknowledged notify is not re-sent
+    expect(await logOutcomes(t, p.paymentNo)).toEqual(['AMOUNT_MISMATCH']);
+    expect(await paymentStatus(t, p.paymentNo)).toBe('PENDING');
+    expect(await anomalies(t, p.paymentNo)).toEqual(['AMOUNT_MISMATCH']);
+  });
+
+  it('is in Swagger, with the admin reconciliation route', async () => {
+    const res = await t.http().get('/docs-json').expect(200);
+    expect(res.body.paths['/v1/callbacks/alipay'].post.requestBody.content).toHaveProperty(
+      'application/x-www-form-urlencoded',
+    );
+    expect(res.body.paths['/v1/admin/reconciliations'].post.responses).toHaveProperty('200');
+  });
+
   it('validly signed but tampered amount → success, never paid, anomaly amount_mismatch', async () => {
     const p = await rechargeWithPayment(t, user(), 800);
     const notify = await signedNotify(t.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(801) });

@@ -3,6 +3,7 @@ import type { Queue } from 'bull';
 import { OutboxRelay } from '../src/common/outbox/outbox-relay.service';
 import { QUEUES } from '../src/common/queue/queue.constants';
 import {
+  anomalies,
   balance,
   CALLBACK_ENV,
   dedupRows,
@@ -110,6 +111,56 @@ describe('business sync survives crashes', () => {
     }
   });
 });
+
+describe('payment.succeeded for an order that was cancelled meanwhile', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: CALLBACK_ENV });
+  });
+  afterAll(() => t.close());
+
+  it('pays the payment, leaves the order CANCELLED, records PAID_AFTER_CANCEL once', async () => {
+    const u = `u-pac-${randomSuffix()}`;
+    const p = await rechargeWithPayment(t, u, 1100);
+    // as if the payment had expired and been closed, and the order cancelled, before the late notify
+    await t.dataSource.query("UPDATE t_payment SET status = 'CLOSED' WHERE payment_no = ?", [p.paymentNo]);
+    await t.dataSource.query("UPDATE t_order SET status = 'CANCELLED' WHERE order_no = ?", [p.orderNo]);
+    const notify = await signedNotify(t.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(1100) });
+    expect(await postNotify(t, notify)).toBe('success');
+    expect(await paymentStatus(t, p.paymentNo)).toBe('SUCCESS');
+    await waitFor(async () => (await outboxRow(t, p.paymentNo)) === 'SENT', 'event published');
+    await waitFor(
+      async () => (await anomalies(t, p.paymentNo)).includes('PAID_AFTER_CANCEL'),
+      'PAID_AFTER_CANCEL recorded by the consumer',
+    );
+    // the event delivered again (at-least-once) records nothing more
+    const q = t.app.get<Queue>(getQueueToken(QUEUES.OUTBOX));
+    await q.add(
+      {
+        outboxId: '0',
+        topic: 'payment.succeeded',
+        eventKey: p.paymentNo,
+        payload: { ...(await eventOf(t, p.paymentNo)) },
+      },
+      { jobId: `again:${p.paymentNo}` },
+    );
+    await waitFor(
+      async () => (await q.getJob(`again:${p.paymentNo}`))?.finishedOn,
+      'second delivery processed',
+    );
+    expect((await anomalies(t, p.paymentNo)).filter((k) => k === 'PAID_AFTER_CANCEL')).toHaveLength(1);
+    expect(await orderStatus(t, p.orderNo)).toBe('CANCELLED');
+    expect(await balance(t, u)).toBe(0);
+  });
+});
+
+async function eventOf(t: TestApp, paymentNo: string) {
+  const [r] = await t.dataSource.query(
+    "SELECT payload FROM t_outbox WHERE topic = 'payment.succeeded' AND event_key = ?",
+    [paymentNo],
+  );
+  return typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload;
+}
 
 describe('callbacks with Redis unreachable', () => {
   let down: TestApp;
