@@ -57,6 +57,20 @@ describe('payment expiry, close and pay-after-close', () => {
     await eventually(async () => (await orderStatus(t, orderNo)) === 'PAID', 10000, 50);
   });
 
+  it('a pre-pay finding its pending payment past expiry closes it first and starts a new one', async () => {
+    const { userId, orderNo } = await newOrder(t);
+    const p1 = (await prepay(t, userId, orderNo).expect(201)).body;
+    await t.dataSource.query('UPDATE t_payment SET expires_at = ? WHERE payment_no = ?', [
+      new Date(Date.now() - 1000),
+      p1.paymentNo,
+    ]);
+    const p2 = (await prepay(t, userId, orderNo).expect(201)).body;
+    expect(p2.paymentNo).toBe(`${orderNo}P02`);
+    expect((await paymentRow(t, p1.paymentNo))!.status).toBe('CLOSED');
+    expect((await trade(p1.paymentNo)).status).toBe('TRADE_CLOSED');
+    expect(await orderStatus(t, orderNo)).toBe('PAYING');
+  });
+
   it('an order that expired meanwhile is cancelled at the close; a late payment is an anomaly, the order stays cancelled', async () => {
     const { userId, orderNo, amount } = await newOrder(t);
     const p = (await prepay(t, userId, orderNo).expect(201)).body;

@@ -271,6 +271,7 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
         source: 'callback' as const,
       };
       expect(await svc.applySuccess({ ...base, amount: amount + 1 })).toBe('anomaly');
+      expect(await svc.applySuccess({ ...base, amount: amount - 1, source: 'query' })).toBe('anomaly');
       expect((await paymentRow(t, p.paymentNo))!.status).toBe('PENDING');
       expect(await orderStatus(t, orderNo)).toBe('PAYING');
       expect(await anomalies(t, p.paymentNo)).toEqual(['AMOUNT_MISMATCH']);
@@ -302,6 +303,42 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
           orderNo,
         ]);
         expect(Number(n)).toBe(1);
+      } finally {
+        await down.close();
+      }
+    });
+  });
+
+  describe('Redis down', () => {
+    it('pre-pay answers 503 and changes nothing; the success path still works', async () => {
+      const down = await createTestApp({
+        env: { ...ENV, REDIS_URL: 'redis://127.0.0.1:6390' },
+        dbName: t.dbName,
+        keepDb: true,
+      });
+      try {
+        const a = await newOrder(t);
+        const r = await prepay(down, a.userId, a.orderNo);
+        expect(r.status).toBe(503);
+        expect(r.body.code).toBe('SERVICE_UNAVAILABLE');
+        expect(await orderStatus(t, a.orderNo)).toBe('CREATED');
+        const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_payment WHERE order_no = ?', [
+          a.orderNo,
+        ]);
+        expect(Number(n)).toBe(0);
+
+        const b = await newOrder(t);
+        const p = (await prepay(t, b.userId, b.orderNo).expect(201)).body;
+        const outcome = await down.app.get(PaymentSuccessService).applySuccess({
+          paymentNo: p.paymentNo,
+          channelTradeNo: `T${Date.now()}r`,
+          amount: b.amount,
+          paidAt: new Date(),
+          source: 'callback',
+        });
+        expect(outcome).toBe('applied');
+        expect((await paymentRow(t, p.paymentNo))!.status).toBe('SUCCESS');
+        expect(await orderStatus(t, b.orderNo)).toBe('PAID');
       } finally {
         await down.close();
       }

@@ -38,7 +38,9 @@ export class PaymentQueryProcessor {
         source: 'query',
       });
       this.logger.log(`query ${n} of ${paymentNo}: PAID → ${outcome}`);
-      if (outcome !== 'anomaly') return;
+      // applied / duplicate: done. anomaly (the gateway's amount differs): recorded for a human; asking
+      // again cannot change it, and it must never be paid automatically
+      return;
     } else if (q.status === 'UNKNOWN') {
       this.logger.warn(`query ${n} of ${paymentNo}: unknown (${q.reason}); asking again later`);
     }

@@ -56,7 +56,8 @@ export class PaymentSuccessService {
     if (!payment) throw new Error(`payment ${input.paymentNo} not found`);
     if (payment.status === 'SUCCESS') return 'duplicate';
     if (payment.channel !== 'alipay' || input.amount !== payment.amount) {
-      await this.repo.recordAnomaly(null, input.paymentNo, 'AMOUNT_MISMATCH', {
+      const kind = payment.channel !== 'alipay' ? 'CHANNEL_MISMATCH' : 'AMOUNT_MISMATCH';
+      await this.repo.recordAnomalyOnce(input.paymentNo, kind, {
         source: input.source,
         expected: payment.amount,
         reported: input.amount,
@@ -64,7 +65,7 @@ export class PaymentSuccessService {
         channelTradeNo: input.channelTradeNo,
       });
       this.logger.warn(
-        `payment ${input.paymentNo}: ${input.source} reported ${input.amount}, expected ${payment.amount}`,
+        `payment ${input.paymentNo}: ${kind} (${input.source} reported ${input.amount}, expected ${payment.amount})`,
       );
       return 'anomaly';
     }

@@ -109,6 +109,19 @@ export class PaymentRepository {
     });
   }
 
+  /**
+   * Records an anomaly unless one of the same kind is already recorded for the payment (queries and
+   * sweeps see the same problem again and again; one row per problem is what a human needs).
+   */
+  async recordAnomalyOnce(paymentNo: string, kind: string, detail: unknown): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO t_payment_anomaly (payment_no, kind, detail)
+       SELECT ?, ?, ? FROM DUAL
+       WHERE NOT EXISTS (SELECT 1 FROM t_payment_anomaly WHERE payment_no = ? AND kind = ?)`,
+      [paymentNo, kind.slice(0, 32), JSON.stringify(detail), paymentNo, kind.slice(0, 32)],
+    );
+  }
+
   async recordAnomaly(
     manager: EntityManager | null,
     paymentNo: string,

@@ -8,6 +8,7 @@ import { Order, OrderService, WalletService } from '../order';
 import { PaymentResponse } from './dto/payment.dto';
 import { Payment, PaymentChannel } from './entities/payment.entity';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
+import { PaymentCloseService } from './payment-close.service';
 import { PaymentJobs } from './payment-jobs';
 import { PaymentRepository } from './payment.repository';
 
@@ -39,6 +40,7 @@ export class PrepayService {
     private readonly dedup: DedupService,
     private readonly locks: LockService,
     private readonly jobs: PaymentJobs,
+    private readonly closer: PaymentCloseService,
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
@@ -50,7 +52,10 @@ export class PrepayService {
     return this.locks.withLock(
       `lock:order:{${orderNo}}`,
       ttl,
-      () => (channel === 'wallet' ? this.payByWallet(userId, orderNo) : this.payByAlipay(userId, orderNo)),
+      async () => {
+        await this.closeExpired(orderNo);
+        return channel === 'wallet' ? this.payByWallet(userId, orderNo) : this.payByAlipay(userId, orderNo);
+      },
       { waitMs: ttl, renew: true },
     );
   }
@@ -62,6 +67,26 @@ export class PrepayService {
     if (!p || p.userId !== userId)
       throw new DomainError(ErrorCode.NOT_FOUND, `Payment ${paymentNo} not found`);
     return toResponse(p);
+  }
+
+  /**
+   * A PENDING payment past its expires_at whose expiry job has not run yet (or keeps failing) is
+   * closed now, so the buyer is not handed a dead QR code and may start over.
+   */
+  private async closeExpired(orderNo: string): Promise<void> {
+    const now = Date.now();
+    for (const p of await this.repo.findPendingByOrder(null, orderNo)) {
+      if (p.channel !== 'alipay' || p.expiresAt.getTime() > now) continue;
+      if ((await this.closer.expire(p.paymentNo)) === 'retry') {
+        throw new DomainError(
+          ErrorCode.GATEWAY_UNAVAILABLE,
+          'The expired payment could not be closed yet; retry',
+          {
+            paymentNo: p.paymentNo,
+          },
+        );
+      }
+    }
   }
 
   private assertPayable(order: Order): void {
