@@ -1,6 +1,6 @@
 import type { BenchContext } from '../lib/context';
 import type { Instance } from '../lib/instances';
-import { load } from '../lib/load';
+import { load, LoadResult } from '../lib/load';
 import { fmt } from '../lib/table';
 
 /** The three ceilings every ratio is read against, measured first in the same run. */
@@ -70,4 +70,45 @@ export async function ceilingRows(ctx: BenchContext, a: Instance): Promise<void>
     work: 'POST /bench/payment-tx: SET NX; BEGIN; INSERT dedup; CAS UPDATE payment; INSERT outbox; COMMIT',
     result: `${fmt(payTx.rps)} req/s, p50 ${fmt(payTx.p50, 1)} ms, p99 ${fmt(payTx.p99, 1)} ms`,
   });
+}
+
+/**
+ * Re-measures one ceiling right before a business row, so the ratio compares two loads taken
+ * back to back (a shared machine's background load drifts over a run of minutes).
+ */
+export async function ceilingNow(
+  ctx: BenchContext,
+  a: Instance,
+  kind: 'noop' | 'authNoop' | 'tx' | 'payTx',
+): Promise<LoadResult> {
+  const { duration, connections } = ctx;
+  const tag = `${kind}${ctx.runId}-${Date.now().toString(36)}-`;
+  switch (kind) {
+    case 'noop':
+      return load(a.url, { path: '/bench/noop' }, { connections, duration });
+    case 'authNoop': {
+      const token = await ctx.api(a).token(`noop-${ctx.runId}`);
+      return load(
+        a.url,
+        { path: '/bench/auth/noop', headers: { authorization: `Bearer ${token}` } },
+        { connections, duration },
+      );
+    }
+    case 'tx':
+      return load(
+        a.url,
+        { method: 'POST', path: '/bench/tx', body: (i: number) => ({ ref: `${tag}${i}` }) },
+        { connections, duration },
+      );
+    case 'payTx':
+      return load(
+        a.url,
+        {
+          method: 'POST',
+          path: '/bench/payment-tx',
+          body: (i: number) => ({ ref: `${tag}${i}`, paymentId: (i % 20000) + 1 }),
+        },
+        { connections, duration },
+      );
+  }
 }

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { fenToYuan } from '../../src/payment/money';
+import { rsaSign, signContent } from '../../src/sandbox/sandbox-crypto';
+import { toCst } from '../../src/sandbox/sandbox-time';
+import { Api, pool } from './api';
+import type { BenchContext } from './context';
+
+/** A pending alipay payment of a recharge order, ready to be "paid" by a signed notify. */
+export interface Trade {
+  userId: string;
+  orderNo: string;
+  paymentNo: string;
+  amount: number;
+  tradeNo: string;
+  appId: string;
+  subject: string;
+  gmtCreate: Date;
+}
+
+/**
+ * Makes `n` recharge orders with a pending alipay payment each, through the public API (recharge, then
+ * pre-pay, which precreates the trade at the sandbox). Every request carries its own Idempotency-Key,
+ * so the content guard never interferes.
+ */
+export async function makeTrades(
+  ctx: BenchContext,
+  api: Api,
+  n: number,
+  tag: string,
+  users = 50,
+): Promise<Trade[]> {
+  const made = await pool(
+    Array.from({ length: n }, (_, i) => i),
+    16,
+    async (i) => {
+      const userId = `${tag}${ctx.runId}-u${i % users}`;
+      const token = await api.token(userId);
+      const amount = 1000 + i;
+      const order = await api.call<{ orderNo: string }>(
+        'POST',
+        '/v1/recharges',
+        { amount },
+        { token, headers: { 'idempotency-key': `${tag}${ctx.runId}-r${i}` } },
+      );
+      if (order.status !== 201) throw new Error(`recharge: ${order.status} ${JSON.stringify(order.body)}`);
+      const pay = await api.call<{ paymentNo: string }>(
+        'POST',
+        `/v1/orders/${order.body.orderNo}/payments`,
+        { channel: 'alipay' },
+        { token },
+      );
+      if (pay.status !== 201 && pay.status !== 200)
+        throw new Error(`pre-pay: ${pay.status} ${JSON.stringify(pay.body)}`);
+      return { userId, orderNo: order.body.orderNo, paymentNo: pay.body.paymentNo, amount };
+    },
+  );
+  const rows = await ctx.sql<{
+    out_trade_no: string;
+    trade_no: string;
+    app_id: string;
+    subject: string;
+    gmt_create: Date;
+  }>(
+    `SELECT out_trade_no, trade_no, app_id, subject, gmt_create FROM sandbox_trade WHERE out_trade_no IN (${made.map(() => '?').join(',')})`,
+    made.map((m) => m.paymentNo),
+  );
+  const byNo = new Map(rows.map((r) => [r.out_trade_no, r]));
+  return made.map((m) => {
+    const r = byNo.get(m.paymentNo);
+    return {
+      ...m,
+      tradeNo: r?.trade_no ?? `2026${m.paymentNo.slice(-24)}`,
+      appId: r?.app_id ?? '2021000000000001',
+      subject: r?.subject ?? 'recharge',
+      gmtCreate: r?.gmt_create ? new Date(r.gmt_create) : new Date(),
+    };
+  });
+}
+
+/** The gateway's private key from the sandbox's key table (sandbox mode only, never in production). */
+export async function gatewayKey(ctx: BenchContext): Promise<string> {
+  const rows = await ctx.sql<{ private_pem: string }>(
+    "SELECT private_pem FROM sandbox_key WHERE name = 'gateway'",
+  );
+  if (!rows[0]?.private_pem) throw new Error('sandbox_key.gateway not found');
+  return rows[0].private_pem;
+}
+
+/** A TRADE_SUCCESS notify signed exactly as the sandbox signs it (form-encoded body). */
+export function signedNotify(t: Trade, key: string, notifyId = randomUUID().replace(/-/g, '')): string {
+  const yuan = fenToYuan(t.amount);
+  const now = new Date();
+  const params: Record<string, string> = {
+    notify_time: toCst(now),
+    notify_type: 'trade_status_sync',
+    notify_id: notifyId,
+    app_id: t.appId,
+    charset: 'utf-8',
+    version: '1.0',
+    sign_type: 'RSA2',
+    trade_no: t.tradeNo,
+    out_trade_no: t.paymentNo,
+    buyer_id: '2088102177846880',
+    seller_id: '2088000000000001',
+    trade_status: 'TRADE_SUCCESS',
+    total_amount: yuan,
+    receipt_amount: yuan,
+    buyer_pay_amount: yuan,
+    subject: t.subject,
+    gmt_create: toCst(t.gmtCreate),
+    gmt_payment: toCst(now),
+    fund_bill_list: JSON.stringify([{ amount: yuan, fundChannel: 'ALIPAYACCOUNT' }]),
+  };
+  params.sign = rsaSign(signContent(params, true), key);
+  return new URLSearchParams(params).toString();
+}
+
+/** Applies and double applies of a set of payments, read from MySQL. */
+export async function applyStats(ctx: BenchContext, paymentNos: string[]) {
+  if (!paymentNos.length) return { paid: 0, applied: 0, doubleApplied: 0, versionOver1: 0 };
+  const marks = paymentNos.map(() => '?').join(',');
+  const paid = await ctx.scalar(
+    `SELECT COUNT(*) FROM t_payment WHERE status = 'SUCCESS' AND payment_no IN (${marks})`,
+    paymentNos,
+  );
+  const versionOver1 = await ctx.scalar(
+    `SELECT COUNT(*) FROM t_payment WHERE version > 1 AND payment_no IN (${marks})`,
+    paymentNos,
+  );
+  const logs = await ctx.sql<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM t_callback_log WHERE outcome = 'APPLIED' AND out_trade_no IN (${marks}) GROUP BY out_trade_no`,
+    paymentNos,
+  );
+  const applied = logs.reduce((s, r) => s + Number(r.n), 0);
+  const doubleApplied = logs.reduce((s, r) => s + Math.max(0, Number(r.n) - 1), 0);
+  return { paid, applied, doubleApplied, versionOver1 };
+}
+
+/** Wallet balance vs the PAID recharge orders of the given users: > 0 means a double credit. */
+export async function overCredit(ctx: BenchContext, userIds: string[]): Promise<number> {
+  if (!userIds.length) return 0;
+  const marks = userIds.map(() => '?').join(',');
+  const [row] = await ctx.sql<{ bal: number; paid: number }>(
+    `SELECT
+       (SELECT COALESCE(SUM(balance), 0) FROM t_user_account WHERE user_id IN (${marks})) AS bal,
+       (SELECT COALESCE(SUM(total_amount), 0) FROM t_order WHERE type = 'RECHARGE' AND status = 'PAID' AND user_id IN (${marks})) AS paid`,
+    [...userIds, ...userIds],
+  );
+  return Number(row.bal) - Number(row.paid);
+}
