@@ -5,6 +5,7 @@ import { paymentConfig } from '../src/config/configuration';
 import { AlipayGateway } from '../src/payment/gateway/alipay.gateway';
 import { PAYMENT_GATEWAY, PaymentGateway } from '../src/payment/gateway/payment-gateway';
 import { PaymentKeysProvider } from '../src/payment/gateway/payment-keys.provider';
+import { sandboxEnabledIn } from '../src/sandbox/sandbox.module';
 import { NotifyReceiver, startNotifyReceiver, waitFor } from './sandbox-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
 
@@ -409,6 +410,32 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
         rx.respond = prev;
       }
     });
+  });
+
+  it('off (PAYMENT_GATEWAY=alipay): every sandbox route answers 404 and no key is generated', async () => {
+    expect(sandboxEnabledIn({ PAYMENT_GATEWAY: 'alipay' })).toBe(false);
+    expect(
+      sandboxEnabledIn({ NODE_ENV: 'production', PAYMENT_GATEWAY: 'sandbox', JWT_SECRET: 'x'.repeat(32) }),
+    ).toBe(false);
+    expect(sandboxEnabledIn({ PAYMENT_GATEWAY: 'sandbox' })).toBe(true);
+    const off = await createTestApp({
+      env: { PAYMENT_GATEWAY: 'alipay', ALIPAY_GATEWAY_URL: 'http://127.0.0.1:9/gateway.do' },
+    });
+    try {
+      await off
+        .http()
+        .post('/sandbox/alipay/gateway.do')
+        .type('form')
+        .send({ method: 'alipay.trade.query' })
+        .expect(404);
+      await off.http().post('/sandbox/alipay/trades/X/pay').send({}).expect(404);
+      await off.http().get('/sandbox/alipay/trades/X').expect(404);
+      expect(await off.dataSource.query('SELECT name FROM sandbox_key')).toEqual([]);
+      // the client reports the missing keys as an unknown answer, never as a business outcome
+      expect((await off.app.get<PaymentGateway>(PAYMENT_GATEWAY).query('X')).status).toBe('UNKNOWN');
+    } finally {
+      await off.close();
+    }
   });
 
   it('bill download lists the day’s paid trades (China time)', async () => {

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { QUEUES } from '../common/queue/queue.constants';
+import { validateEnv } from '../config/env.validation';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
 import { SandboxGatewayController } from './sandbox-gateway.controller';
 import { SandboxKeyService } from './sandbox-key.service';
@@ -10,14 +11,32 @@ import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradesController } from './sandbox-trades.controller';
 
 /**
+ * Whether the sandbox is on for an environment: PAYMENT_GATEWAY=sandbox outside production. An invalid
+ * environment counts as off (main.ts reports it properly).
+ */
+export function sandboxEnabledIn(raw: Record<string, string | undefined> = process.env): boolean {
+  try {
+    const e = validateEnv(raw);
+    return e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production';
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The Alipay-protocol simulator. Nothing imports it: the service reaches it over HTTP only, exactly as
- * it would reach the real gateway. Its routes answer 404 and it generates no keys unless
- * paymentConfig.sandboxEnabled (PAYMENT_GATEWAY=sandbox outside production) — decided when the app is
- * built, because the configuration is read then, not when this file is imported.
+ * it would reach the real gateway.
+ *
+ * Two switches, because the module list is fixed when feature-modules.ts is imported, before a test
+ * (or a .env file) has put its environment in place: `register()` returns an empty module when the
+ * environment at import time says the sandbox is off (production never gets its routes, queue or
+ * processor), and SandboxEnabledGuard re-checks paymentConfig.sandboxEnabled, as read when the app is
+ * built, on every request (404 when off); the key service generates nothing when off.
  */
 @Module({})
 export class SandboxModule {
-  static register(): DynamicModule {
+  static register(raw: Record<string, string | undefined> = process.env): DynamicModule {
+    if (!sandboxEnabledIn(raw)) return { module: SandboxModule };
     return {
       module: SandboxModule,
       imports: [BullModule.registerQueue({ name: QUEUES.SANDBOX_NOTIFY })],
