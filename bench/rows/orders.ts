@@ -19,6 +19,7 @@ export async function makeCatalog(
   api: Api,
   products: number,
   users: number,
+  tag = 'B',
 ): Promise<Catalog> {
   const admin = await api.token('bench-admin', 'admin');
   const productIds = await pool(
