@@ -115,3 +115,32 @@ describe('CALLBACK_MODE=buffered, two instances on one database', () => {
     await waitFor(async () => (await orderStatus(a, p.orderNo)) === 'PAID', 'order PAID');
   });
 });
+
+describe('CALLBACK_MODE=buffered with Redis unreachable', () => {
+  it('appends and applies with MySQL alone', async () => {
+    const up = await createTestApp({ env: CALLBACK_ENV });
+    const down = await createTestApp({
+      dbName: up.dbName,
+      keepDb: true,
+      env: { ...BUFFERED, REDIS_URL: 'redis://127.0.0.1:6390', REDIS_COMMAND_TIMEOUT_MS: '300' },
+    });
+    try {
+      const p = await rechargeWithPayment(up, `u-buf-${randomSuffix()}`, 700); // submits need Redis
+      const notify = await signedNotify(down.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(700) });
+      const answers = await Promise.all(Array.from({ length: 5 }, () => postNotify(down, notify)));
+      expect(answers).toEqual(Array(5).fill('success'));
+      // the log row is finished after the success commit: wait for it, not for the payment
+      await waitFor(
+        async () => (await bufferRows(down, p.paymentNo))[0]?.applied_at,
+        'applied by the worker',
+      );
+      expect(await bufferRows(down, p.paymentNo)).toEqual([
+        expect.objectContaining({ outcome: 'APPLIED', dedup: 1 }),
+      ]);
+      expect(await paymentStatus(down, p.paymentNo)).toBe('SUCCESS');
+    } finally {
+      await down.close();
+      await up.close();
+    }
+  });
+});

@@ -123,6 +123,13 @@ describe('POST /v1/callbacks/alipay (sync mode)', () => {
     expect(res.body.paths['/v1/admin/reconciliations'].post.responses).toHaveProperty('200');
   });
 
+  it('counts answers and outcomes in /metrics', async () => {
+    const res = await t.http().get('/metrics').expect(200);
+    expect(res.text).toMatch(/oncepay_callback_answers_total\{mode="sync",answer="success"\} [1-9]/);
+    expect(res.text).toMatch(/oncepay_callback_outcomes_total\{outcome="APPLIED"\} [1-9]/);
+    expect(res.text).toMatch(/oncepay_outbox_publish_total\{result="sent"\} [1-9]/);
+  });
+
   it('validly signed but tampered amount → success, never paid, anomaly amount_mismatch', async () => {
     const p = await rechargeWithPayment(t, user(), 800);
     const notify = await signedNotify(t.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(801) });

@@ -109,6 +109,29 @@ describe('POST /v1/admin/reconciliations', () => {
     await t.http().post('/v1/admin/reconciliations').send({ date: todayCst() }).expect(401);
   });
 
+  it('502 GATEWAY_UNAVAILABLE when the bill cannot be downloaded, nothing changed', async () => {
+    const cut = await createTestApp({
+      dbName: t.dbName,
+      keepDb: true,
+      env: {
+        ...CALLBACK_ENV,
+        ALIPAY_GATEWAY_URL: 'http://127.0.0.1:9/sandbox/alipay/gateway.do',
+        ALIPAY_TIMEOUT_MS: '500',
+      },
+    });
+    try {
+      const res = await cut
+        .http()
+        .post('/v1/admin/reconciliations')
+        .set('Authorization', cut.bearer('admin-1', 'admin'))
+        .send({ date: todayCst() })
+        .expect(502);
+      expect(res.body.code).toBe('GATEWAY_UNAVAILABLE');
+    } finally {
+      await cut.close();
+    }
+  });
+
   it('the daily job reconciles the previous China-time day', () => {
     expect(previousBillDate(new Date('2026-11-23T19:30:00Z'))).toBe('2026-11-23'); // 03:30 CST on the 24th
     expect(previousBillDate(new Date('2026-11-22T19:30:00Z'))).toBe('2026-11-22');

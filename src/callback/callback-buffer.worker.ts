@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { Counter } from 'prom-client';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { callbackConfig } from '../config/configuration';
 import { TransactionService } from '../common/database/transaction.service';
 import { parseNotify } from './alipay-notify';
@@ -27,6 +29,7 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  private readonly outcomes: Counter<'outcome'>;
 
   constructor(
     private readonly log: CallbackLogRepository,
@@ -34,7 +37,12 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     private readonly payments: PaymentPort,
     private readonly tx: TransactionService,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.outcomes = metrics.counter('oncepay_callback_buffer_outcomes_total', 'Buffered notifies processed', [
+      'outcome',
+    ]);
+  }
 
   onApplicationBootstrap(): void {
     if (this.cfg.mode === 'buffered') this.start();
@@ -106,6 +114,7 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     const attempts = row.attempts + 1;
     try {
       const d = await this.handler.handle(params);
+      this.outcomes.inc({ outcome: d.outcome });
       if (d.ack === 'success') {
         await this.log.finish(row.id, d.outcome, { verified: true, detail: d.detail });
         return;

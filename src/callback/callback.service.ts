@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { Counter } from 'prom-client';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { callbackConfig } from '../config/configuration';
 import { parseNotify } from './alipay-notify';
 import { CallbackBufferWorker } from './callback-buffer.worker';
@@ -23,6 +25,8 @@ export const ALIPAY = 'alipay';
 @Injectable()
 export class CallbackService {
   private readonly logger = new Logger(CallbackService.name);
+  private readonly answers: Counter<'mode' | 'answer'>;
+  private readonly outcomes: Counter<'outcome'>;
 
   constructor(
     private readonly log: CallbackLogRepository,
@@ -30,10 +34,24 @@ export class CallbackService {
     private readonly payments: PaymentPort,
     private readonly worker: CallbackBufferWorker,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.answers = metrics.counter('oncepay_callback_answers_total', 'Gateway notifies by mode and answer', [
+      'mode',
+      'answer',
+    ]);
+    this.outcomes = metrics.counter(
+      'oncepay_callback_outcomes_total',
+      'Notify outcomes decided in the request',
+      ['outcome'],
+    );
+  }
 
   async receiveAlipay(rawBody: string): Promise<'success' | 'fail'> {
-    return this.cfg.mode === 'buffered' ? this.receiveBuffered(rawBody) : this.receiveSync(rawBody);
+    const answer =
+      this.cfg.mode === 'buffered' ? await this.receiveBuffered(rawBody) : await this.receiveSync(rawBody);
+    this.answers.inc({ mode: this.cfg.mode, answer });
+    return answer;
   }
 
   private async receiveSync(rawBody: string): Promise<'success' | 'fail'> {
@@ -103,6 +121,7 @@ export class CallbackService {
     outcome: Parameters<CallbackLogRepository['finish']>[1],
     opts: Parameters<CallbackLogRepository['finish']>[2],
   ): Promise<void> {
+    this.outcomes.inc({ outcome });
     try {
       await this.log.finish(id, outcome, opts);
     } catch (err) {

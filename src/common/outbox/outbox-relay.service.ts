@@ -2,9 +2,11 @@ import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type { Queue } from 'bull';
+import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { callbackConfig } from '../../config/configuration';
 import { TransactionService } from '../database/transaction.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from '../queue/queue.constants';
 
 /** What the relay puts on the `outbox` Bull queue (the consumer dispatches on `topic`). */
@@ -55,13 +57,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  private readonly published: Counter<'result'>;
 
   constructor(
     @InjectQueue(QUEUES.OUTBOX) private readonly queue: Queue<OutboxJobData>,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
     private readonly tx: TransactionService,
     private readonly dataSource: DataSource,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.published = metrics.counter(
+      'oncepay_outbox_publish_total',
+      'Outbox rows handed to Bull (sent / failed)',
+      ['result'],
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.start();
@@ -176,6 +186,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
           WHERE id = ? AND status = 'PENDING'`,
         [backoff * 1000, row.id],
       );
+      this.published.inc({ result: 'failed' });
       return;
     }
     await this.dataSource.query(
@@ -183,6 +194,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         WHERE id = ? AND status = 'PENDING'`,
       [row.id],
     );
+    this.published.inc({ result: 'sent' });
   }
 }
 
