@@ -450,6 +450,13 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
         status: 'TRADE_SUCCESS',
       });
     }
+    const stray = `STRAY${randomSuffix()}`;
+    await t.http().post('/sandbox/alipay/trades').send({ outTradeNo: stray, amount: 990 }).expect(201);
+    await t.http().post('/sandbox/alipay/trades').send({ outTradeNo: stray, amount: 990 }).expect(409);
+    await t.http().post('/sandbox/alipay/trades').send({ outTradeNo: 'bad no!', amount: 990 }).expect(400);
+    const again = await gw.downloadBill(cstToday());
+    expect(again.ok && again.trades.find((x) => x.paymentNo === stray)).toMatchObject({ amount: 990 });
+    expect(await gw.query(stray)).toMatchObject({ status: 'PAID', amount: 990 });
     const empty = await gw.downloadBill('2000-01-01');
     expect(empty).toEqual({ ok: true, trades: [] });
   });

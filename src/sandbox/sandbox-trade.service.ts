@@ -173,6 +173,30 @@ export class SandboxTradeService {
     return this.get(outTradeNo);
   }
 
+  /**
+   * A paid trade the merchant never created (no precreate, no notify): what a bill line the merchant
+   * has no payment for looks like, for reconciliation tests. 409 if the out_trade_no exists.
+   */
+  async injectPaid(
+    appId: string,
+    outTradeNo: string,
+    amount: number,
+    subject: string,
+  ): Promise<SandboxTradeRow> {
+    const tradeNo = `${toCst(new Date()).slice(0, 10).replace(/-/g, '')}22${randomDigits(18)}`;
+    const res = await this.ds.query(
+      `INSERT IGNORE INTO sandbox_trade
+        (out_trade_no, trade_no, app_id, total_amount, subject, params_hash, qr_code, status, scanned, buyer_id,
+         gmt_payment)
+       VALUES (?, ?, ?, ?, ?, ?, '', 'TRADE_SUCCESS', 1, ?, CURRENT_TIMESTAMP(3))`,
+      [outTradeNo, tradeNo, appId, amount, subject, '-'.repeat(64), `2088${randomDigits(12)}`],
+    );
+    if (res.affectedRows !== 1) {
+      throw new DomainError(ErrorCode.CONFLICT, `Sandbox trade ${outTradeNo} already exists`);
+    }
+    return this.get(outTradeNo);
+  }
+
   async setFaults(
     outTradeNo: string,
     faults: { query?: Fault; close?: Fault; times?: number },

@@ -1,4 +1,16 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards, VERSION_NEUTRAL } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  UseGuards,
+  VERSION_NEUTRAL,
+} from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { paymentConfig } from '../config/configuration';
 import {
   ApiConflictResponse,
   ApiNotFoundResponse,
@@ -9,7 +21,7 @@ import {
 import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/auth.decorators';
 import { fenToYuan } from '../payment/money';
-import { FaultsDto, PayTradeDto } from './sandbox.dto';
+import { FaultsDto, InjectTradeDto, PayTradeDto } from './sandbox.dto';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradeRow } from './sandbox-trade.types';
@@ -23,7 +35,20 @@ export class SandboxTradesController {
   constructor(
     private readonly trades: SandboxTradeService,
     private readonly ds: DataSource,
+    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Create an already-paid trade oncepay never issued (a stray bill line for reconciliation)',
+  })
+  @ApiConflictResponse({ description: 'the out_trade_no exists' })
+  async inject(@Body() dto: InjectTradeDto) {
+    return view(
+      await this.trades.injectPaid(this.cfg.appId, dto.outTradeNo, dto.amount, dto.subject ?? 'stray trade'),
+    );
+  }
 
   @Get(':outTradeNo')
   @ApiOperation({ summary: 'A sandbox trade with its notify attempts' })

@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { Fault, FAULTS, NOTIFY_MODES, NotifyMode } from './sandbox-trade.types';
 
 export class NotifyOptionsDto {
@@ -60,4 +71,23 @@ export class FaultsDto {
   @Min(1)
   @Max(1000)
   times?: number;
+}
+
+export class InjectTradeDto {
+  @ApiProperty({ example: 'STRAY-0001', description: 'an out_trade_no oncepay never issued' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  outTradeNo: string;
+
+  @ApiProperty({ example: 990, description: 'integer fen' })
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000_000)
+  amount: number;
+
+  @ApiPropertyOptional({ example: 'paid outside oncepay' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  subject?: string;
 }
