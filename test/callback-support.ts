@@ -9,13 +9,17 @@ import { rsaSign, signContent } from '../src/sandbox/sandbox-crypto';
 import type { TestApp } from './utils/test-app';
 
 /** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(fn: () => Promise<T>, what: string, timeoutMs = 20000): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T>,
+  what: string,
+  timeoutMs = 20000,
+): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
       last = v;
     } catch (err) {
       last = err;

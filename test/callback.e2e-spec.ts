@@ -188,6 +188,20 @@ describe('POST /v1/callbacks/alipay (sync mode)', () => {
     expect(await anomalies(t, p.paymentNo)).toEqual(['REFUND_OR_LATE_CLOSE']);
   });
 
+  it('TRADE_CLOSED for a PENDING payment closes it (CAS) and gives the order back; a re-send is a no-op', async () => {
+    const p = await rechargeWithPayment(t, user(), 250);
+    const closed = await signedNotify(t.dataSource, {
+      outTradeNo: p.paymentNo,
+      totalAmount: yuan(250),
+      tradeStatus: 'TRADE_CLOSED',
+    });
+    expect(await postNotify(t, closed)).toBe('success');
+    expect(await paymentStatus(t, p.paymentNo)).toBe('CLOSED');
+    expect(await orderStatus(t, p.orderNo)).toBe('CREATED');
+    expect(await postNotify(t, closed)).toBe('success');
+    expect(await logOutcomes(t, p.paymentNo)).toEqual(['CLOSED', 'ALREADY_CLOSED']);
+  });
+
   it("sandbox 'out_of_order' mode: the stale close after the success changes nothing", async () => {
     const u = user();
     const p = await rechargeWithPayment(t, u, 300);

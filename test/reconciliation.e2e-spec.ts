@@ -1,3 +1,6 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { QUEUES } from '../src/common/queue/queue.constants';
 import { previousBillDate } from '../src/callback/reconciliation.scheduler';
 import {
   balance,
@@ -130,6 +133,19 @@ describe('POST /v1/admin/reconciliations', () => {
     } finally {
       await cut.close();
     }
+  });
+
+  it('the daily job runs on the reconciliation queue and reports', async () => {
+    const q = t.app.get<Queue>(getQueueToken(QUEUES.RECONCILIATION));
+    const repeats = await q.getRepeatableJobs();
+    expect(repeats.map((r) => r.cron)).toContain('30 3 * * *');
+    await q.add('daily', {}, { jobId: 'manual-run' });
+    const job = await waitFor(async () => {
+      const j = await q.getJob('manual-run');
+      return j?.finishedOn ? j : null;
+    }, 'daily job finished');
+    expect(job.failedReason).toBeUndefined();
+    expect(job.returnvalue).toMatchObject({ date: previousBillDate(new Date(job.timestamp)) });
   });
 
   it('the daily job reconciles the previous China-time day', () => {
