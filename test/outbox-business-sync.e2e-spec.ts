@@ -112,6 +112,35 @@ describe('business sync survives crashes', () => {
   });
 });
 
+describe('a failing consumer is retried by Bull', () => {
+  it('the order update fails for a while, then succeeds on a retry; the failure is visible on the job', async () => {
+    const t = await createTestApp({ env: CALLBACK_ENV });
+    try {
+      const u = `u-retry-${randomSuffix()}`;
+      const p = await rechargeWithPayment(t, u, 650);
+      const unblock = await blockOrderPaid(t);
+      const notify = await signedNotify(t.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(650) });
+      expect(await postNotify(t, notify)).toBe('success');
+      const q = t.app.get<Queue>(getQueueToken(QUEUES.OUTBOX));
+      const jobId = `payment.succeeded:${p.paymentNo}`;
+      await waitFor(async () => ((await q.getJob(jobId))?.attemptsMade ?? 0) >= 1, 'a failed attempt');
+      expect(await orderStatus(t, p.orderNo)).toBe('PAYING');
+      await unblock();
+      await waitFor(async () => (await orderStatus(t, p.orderNo)) === 'PAID', 'PAID on a retry');
+      const job = await waitFor(async () => {
+        const j = await q.getJob(jobId);
+        return j?.finishedOn ? j : null;
+      }, 'job completed');
+      expect(job.returnvalue).toBe('applied');
+      expect(job.attemptsMade).toBeGreaterThanOrEqual(1);
+      await sleep(300);
+      expect(await balance(t, u)).toBe(650);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('payment.succeeded for an order that was cancelled meanwhile', () => {
   let t: TestApp;
   beforeAll(async () => {
