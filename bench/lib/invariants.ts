@@ -1,0 +1,146 @@
+import type { Connection } from 'mysql2/promise';
+
+export interface Invariant {
+  name: string;
+  violations: number;
+  detail: string;
+}
+
+async function rows<T>(c: Connection, sql: string, params: unknown[] = []): Promise<T[]> {
+  const [r] = await c.query(sql, params);
+  return r as T[];
+}
+
+async function n(c: Connection, sql: string, params: unknown[] = []): Promise<number> {
+  const r = await rows<Record<string, unknown>>(c, sql, params);
+  return Number(r[0] ? Object.values(r[0])[0] : 0);
+}
+
+const sample = (xs: Array<Record<string, unknown>>) =>
+  xs
+    .slice(0, 3)
+    .map((x) => JSON.stringify(x))
+    .join('; ');
+
+/**
+ * The money invariants of oncepay, read straight from MySQL (the truth), never through the API.
+ * `initialStock` is the stock each product was created with.
+ */
+export async function checkInvariants(c: Connection, initialStock: number): Promise<Invariant[]> {
+  const out: Invariant[] = [];
+
+  // 1. nothing lost: every trade the gateway says is paid is SUCCESS here, and its order PAID
+  //    (or, if the order was cancelled before the money arrived, a recorded anomaly)
+  const lost = await rows<Record<string, unknown>>(
+    c,
+    `SELECT st.out_trade_no, p.status AS payment_status, o.order_no, o.status AS order_status
+       FROM sandbox_trade st
+       LEFT JOIN t_payment p ON p.payment_no = st.out_trade_no
+       LEFT JOIN t_order o ON o.order_no = p.order_no
+      WHERE st.status = 'TRADE_SUCCESS'
+        AND (p.status IS NULL OR p.status <> 'SUCCESS' OR o.status IS NULL
+             OR (o.status <> 'PAID' AND NOT EXISTS (SELECT 1 FROM t_payment_anomaly a WHERE a.payment_no = p.payment_no)))`,
+  );
+  const paidAtGateway = await n(c, "SELECT COUNT(*) FROM sandbox_trade WHERE status = 'TRADE_SUCCESS'");
+  out.push({
+    name: 'paid at the gateway ⇒ SUCCESS and order PAID (0 lost)',
+    violations: lost.length,
+    detail: `${paidAtGateway} trades paid at the sandbox${lost.length ? `; e.g. ${sample(lost)}` : ''}`,
+  });
+
+  // 2a. one success per order: never charged twice
+  const twice = await rows<Record<string, unknown>>(
+    c,
+    "SELECT order_no, COUNT(*) AS n FROM t_payment WHERE status = 'SUCCESS' GROUP BY order_no HAVING COUNT(*) > 1",
+  );
+  out.push({
+    name: 'no order charged twice',
+    violations: twice.length,
+    detail: twice.length ? sample(twice) : 'ok',
+  });
+
+  // 2b. every SUCCESS payment has exactly its one marker, and no marker lacks its payment
+  const alipayOk = await n(
+    c,
+    "SELECT COUNT(*) FROM t_payment WHERE status = 'SUCCESS' AND channel = 'alipay'",
+  );
+  const markers = await n(c, "SELECT COUNT(*) FROM t_uq_dipose WHERE ref_type = 'PAYMENT_SUCCEEDED'");
+  const orphanMarkers = await n(
+    c,
+    `SELECT COUNT(*) FROM t_uq_dipose d LEFT JOIN t_payment p ON p.payment_no = d.ref_id
+      WHERE d.ref_type = 'PAYMENT_SUCCEEDED' AND (p.status IS NULL OR p.status <> 'SUCCESS')`,
+  );
+  out.push({
+    name: 't_uq_dipose PAYMENT_SUCCEEDED = SUCCESS alipay payments',
+    violations: Math.abs(alipayOk - markers) + orphanMarkers,
+    detail: `${alipayOk} SUCCESS alipay payments, ${markers} markers, ${orphanMarkers} markers without a SUCCESS payment`,
+  });
+
+  // 2c. PAID orders were paid exactly their total, to the fen
+  const mismatch = await rows<Record<string, unknown>>(
+    c,
+    `SELECT o.order_no, o.total_amount, COALESCE(SUM(p.amount), 0) AS paid
+       FROM t_order o LEFT JOIN t_payment p ON p.order_no = o.order_no AND p.status = 'SUCCESS'
+      WHERE o.status = 'PAID' GROUP BY o.order_no, o.total_amount HAVING paid <> o.total_amount`,
+  );
+  out.push({
+    name: 'PAID orders: Σ SUCCESS payments = total (to the fen)',
+    violations: mismatch.length,
+    detail: mismatch.length
+      ? sample(mismatch)
+      : `${await n(c, "SELECT COUNT(*) FROM t_order WHERE status = 'PAID'")} PAID orders`,
+  });
+
+  // 2d. wallets: balance = Σ PAID recharges − Σ SUCCESS wallet payments, per user, to the fen
+  const wallets = await rows<Record<string, unknown>>(
+    c,
+    `SELECT a.user_id, a.balance,
+            COALESCE((SELECT SUM(o.total_amount) FROM t_order o WHERE o.user_id = a.user_id AND o.type = 'RECHARGE' AND o.status = 'PAID'), 0)
+          - COALESCE((SELECT SUM(p.amount) FROM t_payment p WHERE p.user_id = a.user_id AND p.channel = 'wallet' AND p.status = 'SUCCESS'), 0) AS expected
+       FROM t_user_account a
+     HAVING a.balance <> expected`,
+  );
+  const rechargesPaid = await n(
+    c,
+    "SELECT COUNT(*) FROM t_order WHERE type = 'RECHARGE' AND status = 'PAID'",
+  );
+  out.push({
+    name: 'wallet balances reconcile (recharges − wallet payments)',
+    violations: wallets.length,
+    detail: wallets.length
+      ? sample(wallets)
+      : `${await n(c, 'SELECT COUNT(*) FROM t_user_account')} accounts, ${rechargesPaid} paid recharges`,
+  });
+
+  // 3. stock + sold = initial stock, for every product (sold = items of orders not CANCELLED)
+  const stock = await rows<Record<string, unknown>>(
+    c,
+    `SELECT p.id, p.stock,
+            COALESCE((SELECT SUM(i.quantity) FROM t_order_item i JOIN t_order o ON o.id = i.order_id
+                       WHERE i.product_id = p.id AND o.status <> 'CANCELLED'), 0) AS sold
+       FROM t_product p
+     HAVING p.stock + sold <> ?`,
+    [initialStock],
+  );
+  out.push({
+    name: 'stock + sold = initial stock',
+    violations: stock.length,
+    detail: stock.length ? sample(stock) : `${await n(c, 'SELECT COUNT(*) FROM t_product')} products`,
+  });
+
+  // 4. no order left PAYING without a live (PENDING) payment
+  const paying = await rows<Record<string, unknown>>(
+    c,
+    `SELECT o.order_no, o.updated_at FROM t_order o
+      WHERE o.status = 'PAYING'
+        AND NOT EXISTS (SELECT 1 FROM t_payment p WHERE p.order_no = o.order_no AND p.status = 'PENDING')`,
+  );
+  out.push({
+    name: 'no order PAYING without a PENDING payment',
+    violations: paying.length,
+    detail: paying.length
+      ? sample(paying)
+      : `${await n(c, "SELECT COUNT(*) FROM t_order WHERE status = 'PAYING'")} orders PAYING, each with a PENDING payment`,
+  });
+  return out;
+}
