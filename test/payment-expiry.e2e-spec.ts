@@ -1,3 +1,5 @@
+import { TransactionService } from '../src/common/database/transaction.service';
+import { WalletService } from '../src/order';
 import { PaymentSuccessService } from '../src/payment/payment-success.service';
 import { eventually } from './factories/order.factory';
 import { anomalies, newOrder, orderStatus, paymentRow, prepay, sandboxPay } from './payment-helpers';
@@ -86,6 +88,19 @@ describe('payment expiry, close and pay-after-close', () => {
     expect(await anomalies(t, p.paymentNo)).toEqual(['PAID_AFTER_CLOSE_UNFULFILLABLE']);
     await new Promise((r) => setTimeout(r, 300));
     expect(await orderStatus(t, orderNo)).toBe('CANCELLED');
+  });
+
+  it('the order paid from the wallet after the close: the late alipay money is a DUPLICATE_PAYMENT anomaly', async () => {
+    const { userId, orderNo, amount } = await newOrder(t);
+    const p = (await prepay(t, userId, orderNo).expect(201)).body;
+    await eventually(async () => (await paymentRow(t, p.paymentNo))!.status === 'CLOSED', 15000, 50);
+    await t.app.get(TransactionService).run((m) => t.app.get(WalletService).credit(m, userId, amount));
+    await prepay(t, userId, orderNo, 'wallet').expect(201);
+    expect(await orderStatus(t, orderNo)).toBe('PAID');
+    const outcomes = await payAfterClose(p.paymentNo, amount, 2);
+    expect(outcomes.sort()).toEqual(['applied', 'duplicate']);
+    expect(await anomalies(t, p.paymentNo)).toEqual(['DUPLICATE_PAYMENT']);
+    expect(await orderStatus(t, orderNo)).toBe('PAID');
   });
 
   it('a close that fails is retried; a scanned trade gets a TRADE_CLOSED notify', async () => {

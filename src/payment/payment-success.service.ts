@@ -82,21 +82,27 @@ export class PaymentSuccessService {
               paid_at: input.paidAt,
             });
             if (!won) throw new NotApplied('duplicate');
-            if (before.status === 'CLOSED') {
-              // paid after our close: valid money, but the order may be gone (cancelled, or paid another way)
-              const order = await this.orders.findByOrderNo(mm, before.orderNo);
-              const fulfillable = order && (order.status === 'CREATED' || order.status === 'PAYING');
-              await this.repo.recordAnomaly(
-                mm,
-                input.paymentNo,
-                fulfillable ? 'PAID_AFTER_CLOSE' : 'PAID_AFTER_CLOSE_UNFULFILLABLE',
-                {
-                  source: input.source,
-                  orderNo: before.orderNo,
-                  orderStatus: order?.status ?? null,
-                  channelTradeNo: input.channelTradeNo,
-                },
-              );
+            // valid money either way; but the order may no longer take it: paid after our close, or
+            // the order was cancelled / paid another way (wallet, an earlier attempt) meanwhile
+            const order = await this.orders.findByOrderNo(mm, before.orderNo);
+            const kind =
+              order?.status === 'PAID'
+                ? 'DUPLICATE_PAYMENT'
+                : !order || order.status === 'CANCELLED'
+                  ? before.status === 'CLOSED'
+                    ? 'PAID_AFTER_CLOSE_UNFULFILLABLE'
+                    : 'PAID_ORDER_CANCELLED'
+                  : before.status === 'CLOSED'
+                    ? 'PAID_AFTER_CLOSE'
+                    : null;
+            if (kind) {
+              await this.repo.recordAnomaly(mm, input.paymentNo, kind, {
+                source: input.source,
+                orderNo: before.orderNo,
+                orderStatus: order?.status ?? null,
+                paymentStatusBefore: before.status,
+                channelTradeNo: input.channelTradeNo,
+              });
             }
             const ev: PaymentSucceededEvent = {
               paymentNo: before.paymentNo,
