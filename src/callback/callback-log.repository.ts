@@ -50,7 +50,10 @@ export class CallbackLogRepository {
     return res.affectedRows === 1;
   }
 
-  /** Records what became of a notify; `applied` also stamps applied_at (the row is finished). */
+  /**
+   * Records what became of a notify. Unless `done: false`, also stamps applied_at: the notify was
+   * answered `success` and needs nothing more (applied, a duplicate, or a recorded anomaly).
+   */
   async finish(
     id: string,
     outcome: CallbackOutcome,

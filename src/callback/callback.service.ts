@@ -64,12 +64,12 @@ export class CallbackService {
       return 'fail';
     }
     if (error) {
-      await this.finish(logId, 'MALFORMED', { detail: error });
+      await this.finish(logId, 'MALFORMED', { detail: error, done: false });
       return 'fail';
     }
     if (!(await this.verify(params))) {
       this.logger.warn(`notify ${params.notify_id} for ${params.out_trade_no}: bad signature, answered fail`);
-      await this.finish(logId, 'BAD_SIGNATURE', {});
+      await this.finish(logId, 'BAD_SIGNATURE', { done: false });
       return 'fail';
     }
     try {
@@ -91,7 +91,7 @@ export class CallbackService {
       // forged or malformed: kept as a plain receipt (dedup NULL, so it can never take a real slot)
       try {
         const id = await this.log.insertReceipt(ALIPAY, rawBody, params);
-        await this.finish(id, error ? 'MALFORMED' : 'BAD_SIGNATURE', { detail: error });
+        await this.finish(id, error ? 'MALFORMED' : 'BAD_SIGNATURE', { detail: error, done: false });
       } catch (err) {
         this.logger.error(`callback log write failed: ${(err as Error).message}`);
       }
