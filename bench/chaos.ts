@@ -75,12 +75,15 @@ async function main(): Promise<number> {
   const mk = (name: string) => new Instance({ name, dbName, redisPrefix: prefix, env });
   const insts = [mk('A'), mk('B')];
   let stopping = false;
-  const cleanup = async () => {
-    stopping = true;
-    await Promise.all(insts.map((i) => i.stop('SIGTERM', 5000).catch(() => undefined)));
-    await redis.stop().catch(() => undefined);
-    if (!process.env.CHAOS_KEEP_DB) await dropDatabase(dbName).catch(() => undefined);
-  };
+  let cleaning: Promise<void> | undefined;
+  // every caller (signal handler, finally) awaits the same run, so an exit never cuts it short
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      stopping = true;
+      await Promise.all(insts.map((i) => i.stop('SIGTERM', 5000).catch(() => undefined)));
+      await redis.stop().catch(() => undefined);
+      if (!process.env.CHAOS_KEEP_DB) await dropDatabase(dbName).catch(() => undefined);
+    })());
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
   process.once('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
 

@@ -16,7 +16,7 @@ export class BenchContext {
   /** Peak RSS per instance (MB), filled by the rows that sample it. */
   readonly memory: Array<{ name: string; peakMb: number; during: string }> = [];
   private db?: Connection;
-  private cleaned = false;
+  private cleaning?: Promise<void>;
 
   constructor(
     readonly quick: boolean,
@@ -76,13 +76,14 @@ export class BenchContext {
     );
   }
 
-  /** Stops every instance, drops the database, deletes the Redis keys. Safe to call twice. */
-  async cleanup(): Promise<void> {
-    if (this.cleaned) return;
-    this.cleaned = true;
-    await Promise.all(this.instances.map((i) => i.stop('SIGTERM', 5000).catch(() => undefined)));
-    await this.db?.end().catch(() => undefined);
-    if (!process.env.BENCH_KEEP_DB) await dropDatabase(this.dbName).catch(() => undefined);
-    await deleteRedisPrefix(this.redisPrefix);
+  /** Stops every instance, drops the database, deletes the Redis keys. Every caller awaits the same run. */
+  cleanup(): Promise<void> {
+    this.cleaning ??= (async () => {
+      await Promise.all(this.instances.map((i) => i.stop('SIGTERM', 5000).catch(() => undefined)));
+      await this.db?.end().catch(() => undefined);
+      if (!process.env.BENCH_KEEP_DB) await dropDatabase(this.dbName).catch(() => undefined);
+      await deleteRedisPrefix(this.redisPrefix);
+    })();
+    return this.cleaning;
   }
 }
