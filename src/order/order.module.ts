@@ -10,6 +10,7 @@ import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { Product } from './entities/product.entity';
 import { UserAccount } from './entities/user-account.entity';
+import { OrderCancelHooks } from './order-cancel-hooks';
 import { OrderController } from './order.controller';
 import { OrderExpiryProcessor } from './order-expiry.processor';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
@@ -34,6 +35,7 @@ import { WalletService } from './wallet.service';
   controllers: [CatalogController, OrderController, RechargeController, AccountController],
   providers: [
     CatalogService,
+    OrderCancelHooks,
     OrderRepository,
     OrderService,
     OrderSubmitService,
@@ -43,6 +45,6 @@ import { WalletService } from './wallet.service';
     OrderSweeper,
     WalletService,
   ],
-  exports: [OrderService, WalletService, CatalogService],
+  exports: [OrderService, WalletService, CatalogService, OrderCancelHooks],
 })
 export class OrderModule {}

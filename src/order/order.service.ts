@@ -12,6 +12,7 @@ import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
 import { ORDER_MACHINE, OrderStatus } from './order-state';
 import { WalletService } from './wallet.service';
+import { OrderCancelHooks } from './order-cancel-hooks';
 
 /** What `applyPaymentSucceeded` did; the caller records an anomaly for `paid_after_cancel`. */
 export interface ApplyPaymentOutcome {
@@ -44,6 +45,7 @@ export class OrderService {
     private readonly wallet: WalletService,
     private readonly dedup: DedupService,
     private readonly metrics: OrderMetrics,
+    private readonly cancelHooks: OrderCancelHooks,
   ) {}
 
   // ---- read --------------------------------------------------------------------------------------
@@ -105,16 +107,29 @@ export class OrderService {
       if (!current || current.status === 'CANCELLED') {
         return this.toOrderJson((await this.repo.findByOrderNo(null, orderNo))!);
       }
-      if (current.status === 'PAYING' || current.status === 'PAID') {
+      if (current.status === 'PAYING') {
+        // close the payment at the gateway first (PAYING → CANCELLED only after the trade is closed)
+        const closed = await this.cancelHooks.closePayments(orderNo);
+        if (closed === 'closed' || closed === 'paid') continue; // re-read: CREATED again, or PAID
+        // nothing pending: a concurrent cancel may have closed it meanwhile; re-read unless still PAYING
+        if (closed === 'none' && (await this.repo.findByOrderNo(null, orderNo))?.status !== 'PAYING')
+          continue;
         throw new DomainError(
           ErrorCode.ORDER_NOT_CANCELLABLE,
-          current.status === 'PAID'
-            ? 'The order is paid and cannot be cancelled'
+          closed === 'retry'
+            ? 'The payment could not be closed at the gateway yet; retry the cancel shortly'
             : 'A payment of this order is in progress; it cannot be cancelled now',
           { orderNo, status: current.status },
+          closed === 'retry' ? { 'Retry-After': '5' } : undefined,
         );
       }
-      // CREATED again: a payment was closed between our CAS and our read; try once more
+      if (current.status === 'PAID') {
+        throw new DomainError(ErrorCode.ORDER_NOT_CANCELLABLE, 'The order is paid and cannot be cancelled', {
+          orderNo,
+          status: current.status,
+        });
+      }
+      // CREATED again (a payment was closed meanwhile): try the CAS once more
     }
     throw new DomainError(ErrorCode.CONFLICT, 'The order keeps changing; retry', { orderNo });
   }

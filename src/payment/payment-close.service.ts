@@ -1,6 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { paymentConfig } from '../config/configuration';
 import { TransactionService } from '../common/database/transaction.service';
-import { OrderService } from '../order';
+import { OrderCancelHooks, OrderService, PaymentCloseOutcome } from '../order';
+import { LockService } from '../idempotency';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
 import { PaymentRepository } from './payment.repository';
 import { PaymentSuccessService } from './payment-success.service';
@@ -13,7 +16,7 @@ export type ExpireOutcome = 'closed' | 'paid' | 'not_pending' | 'retry';
  * taken as "closed".
  */
 @Injectable()
-export class PaymentCloseService {
+export class PaymentCloseService implements OnModuleInit {
   private readonly logger = new Logger(PaymentCloseService.name);
 
   constructor(
@@ -22,7 +25,37 @@ export class PaymentCloseService {
     private readonly orders: OrderService,
     private readonly success: PaymentSuccessService,
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
+    private readonly cancelHooks: OrderCancelHooks,
+    private readonly locks: LockService,
+    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
+
+  onModuleInit(): void {
+    this.cancelHooks.registerPayingOrderCloser((orderNo) => this.closeForCancel(orderNo));
+  }
+
+  /**
+   * A user cancels an order whose payment is in flight: close every pending payment of the order at
+   * the gateway, then locally (which gives the order back as CREATED), under the same order lock as
+   * pre-pay so no new payment starts meanwhile. A trade found paid takes the success path instead.
+   */
+  async closeForCancel(orderNo: string): Promise<PaymentCloseOutcome> {
+    const ttl = this.cfg.gatewayTimeoutMs * 2 + 5000;
+    return this.locks.withLock(
+      `lock:order:{${orderNo}}`,
+      ttl,
+      async () => {
+        const pending = await this.repo.findPendingByOrder(null, orderNo);
+        if (pending.length === 0) return 'none';
+        const outcomes = [];
+        for (const p of pending) outcomes.push(await this.expire(p.paymentNo));
+        if (outcomes.includes('paid')) return 'paid';
+        if (outcomes.includes('retry')) return 'retry';
+        return 'closed';
+      },
+      { waitMs: ttl, renew: true },
+    );
+  }
 
   async expire(paymentNo: string): Promise<ExpireOutcome> {
     const p = await this.repo.findByPaymentNo(null, paymentNo);
