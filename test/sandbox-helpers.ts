@@ -4,12 +4,12 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 export interface NotifyReceiver {
   url: string;
   received: Array<Record<string, string>>;
-  respond: (params: Record<string, string>) => string;
+  respond: (params: Record<string, string>) => string | Promise<string>;
   close: () => Promise<void>;
 }
 
 export async function startNotifyReceiver(
-  respond: (p: Record<string, string>) => string,
+  respond: (p: Record<string, string>) => string | Promise<string>,
 ): Promise<NotifyReceiver> {
   const received: Array<Record<string, string>> = [];
   const r: Partial<NotifyReceiver> = { received, respond };
@@ -20,8 +20,10 @@ export async function startNotifyReceiver(
     req.on('end', () => {
       const params = Object.fromEntries(new URLSearchParams(body));
       received.push(params);
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end(r.respond!(params));
+      void Promise.resolve(r.respond!(params)).then((answer) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(answer);
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

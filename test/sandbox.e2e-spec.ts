@@ -37,7 +37,7 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
     t = await createTestApp({ env: { SANDBOX_TIME_SCALE: '0.0001', ALIPAY_TIMEOUT_MS: '1000' } });
     gw = t.app.get(PAYMENT_GATEWAY);
     // the merchant answers success only to a notify whose signature verifies
-    rx = await startNotifyReceiver((p) => (gw.verifyNotify(p) ? 'success' : 'fail'));
+    rx = await startNotifyReceiver(async (p) => ((await gw.verifyNotify(p)) ? 'success' : 'fail'));
   });
   afterAll(async () => {
     await rx?.close();
@@ -117,7 +117,7 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
       expect(closedNotify).toMatchObject({ trade_status: 'TRADE_CLOSED', total_amount: '123.45' });
       expect(closedNotify.gmt_close).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
       expect(closedNotify.gmt_payment).toBeUndefined();
-      expect(gw.verifyNotify(closedNotify)).toBe(true);
+      expect(await gw.verifyNotify(closedNotify)).toBe(true);
 
       const c = newNo();
       await precreate(c);
@@ -300,8 +300,8 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
       });
       expect(JSON.parse(n.fund_bill_list)).toEqual([{ amount: '123.45', fundChannel: 'ALIPAYACCOUNT' }]);
       expect(Object.values(n).every((v) => v !== '')).toBe(true);
-      expect(gw.verifyNotify(n)).toBe(true);
-      expect(gw.verifyNotify({ ...n, total_amount: '1.00' })).toBe(false);
+      expect(await gw.verifyNotify(n)).toBe(true);
+      expect(await gw.verifyNotify({ ...n, total_amount: '1.00' })).toBe(false);
       expect(forTrade(no)).toHaveLength(1);
     });
 
@@ -346,7 +346,7 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
       expect(first.trade_status).toBe('TRADE_SUCCESS');
       expect(second.trade_status).toBe('TRADE_CLOSED');
       expect(second.notify_id).not.toBe(first.notify_id);
-      expect(gw.verifyNotify(second)).toBe(true);
+      expect(await gw.verifyNotify(second)).toBe(true);
       expect((await trade(no)).attempts.map((a: { mode: string }) => a.mode)).toEqual([
         'out_of_order',
         'out_of_order',
@@ -359,8 +359,8 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
       await pay(no, { notify: { mode: 'bad_sign' } }).expect(200);
       await waitFor(() => forTrade(no).length === 2);
       const [bad, good] = forTrade(no);
-      expect(gw.verifyNotify(bad)).toBe(false);
-      expect(gw.verifyNotify(good)).toBe(true);
+      expect(await gw.verifyNotify(bad)).toBe(false);
+      expect(await gw.verifyNotify(good)).toBe(true);
       expect(good.notify_id).toBe(bad.notify_id);
       const tr = await waitFor(async () => {
         const x = await trade(no);
@@ -377,7 +377,7 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
       await precreate(no);
       await pay(no, { notify: { mode: 'amount_mismatch' } }).expect(200);
       const n = await waitFor(() => forTrade(no)[0]);
-      expect(gw.verifyNotify(n)).toBe(true);
+      expect(await gw.verifyNotify(n)).toBe(true);
       expect(n.total_amount).toBe('123.46');
       expect((await trade(no)).attempts[0].mode).toBe('amount_mismatch');
     });

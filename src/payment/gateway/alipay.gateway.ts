@@ -132,10 +132,17 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
     }
   }
 
-  verifyNotify(params: Record<string, string>): boolean {
-    if (!this.sdk || !params || typeof params.sign !== 'string') return false;
+  async verifyNotify(params: Record<string, string>): Promise<boolean> {
+    if (!params || typeof params.sign !== 'string') return false;
+    let sdk: AlipaySdk;
     try {
-      return this.sdk.checkNotifySignV2({ ...params });
+      sdk = await this.client(); // loads the keys on first use, so a failed load at boot heals itself
+    } catch (err) {
+      this.logger.warn(`notify not verifiable yet: ${(err as Error).message}`);
+      return false;
+    }
+    try {
+      return sdk.checkNotifySignV2({ ...params });
     } catch {
       return false;
     }

@@ -12,9 +12,9 @@ export interface PaymentGateway {
   downloadBill(date: string): Promise<BillResult>;
   /**
    * Checks an async notify's signature (the parsed form values as received, sign + sign_type
-   * included) with alipay-sdk's checkNotifySignV2. False when the keys are not loaded yet.
+   * included) with alipay-sdk's checkNotifySignV2. False when the keys cannot be loaded.
    */
-  verifyNotify(params: Record<string, string>): boolean;
+  verifyNotify(params: Record<string, string>): Promise<boolean>;
 }
 
 export const PAYMENT_GATEWAY = Symbol('PAYMENT_GATEWAY');
