@@ -24,7 +24,7 @@ async function main(): Promise<number> {
   const quick = args.includes('--quick');
   const write = !quick && !args.includes('--no-write');
   const started = Date.now();
-  const ctx = new BenchContext(quick, quick ? 3 : 10, 50, {
+  const ctx = new BenchContext(quick, quick ? 2 : 10, 50, {
     // a window longer than any storm, so a duplicate can only be rejected, never let through late
     SUBMIT_DEDUP_WINDOW_MS: '600000',
     // the callback rows pre-create thousands of payments in seconds; their active queries (10/20/30 s

@@ -28,7 +28,15 @@ export interface LoadResult {
 export async function load(
   url: string,
   req: LoadRequest | LoadRequest[],
-  opts: { connections?: number; duration?: number; amount?: number; pipelining?: number; timeout?: number },
+  opts: {
+    connections?: number;
+    duration?: number;
+    amount?: number;
+    pipelining?: number;
+    timeout?: number;
+    /** Open-loop: this many requests per second in total (latency at a fixed offered load). */
+    rate?: number;
+  },
 ): Promise<LoadResult> {
   const reqs = Array.isArray(req) ? req : [req];
   let n = 0;
@@ -49,6 +57,7 @@ export async function load(
     connections: opts.connections ?? 50,
     ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? 5 }),
     pipelining: opts.pipelining ?? 1,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
     timeout: opts.timeout ?? 30,
     requests,
   } as autocannon.Options);

@@ -23,3 +23,8 @@ export function markdown(rows: Row[]): string {
   }
   return lines.join('\n');
 }
+
+/** A relative change as "+4.2 %" / "−4.2 %". */
+export const delta = (frac: number) => `${frac >= 0 ? '+' : '−'}${fmt(Math.abs(frac) * 100, 1)} %`;
+/** A difference in ms as "+1.0 ms" / "−1.0 ms". */
+export const deltaMs = (ms: number) => `${ms >= 0 ? '+' : '−'}${fmt(Math.abs(ms), 1)} ms`;

@@ -117,8 +117,11 @@ export async function callbackRows(ctx: BenchContext, a: Instance): Promise<void
   for (const strategy of strategies) {
     ctx.log(`strategy ${strategy}`);
     const env = { CALLBACK_DEDUP_STRATEGY: strategy };
-    const s1 = await ctx.startInstance(`S1-${strategy}`, env);
-    const s2 = await ctx.startInstance(`S2-${strategy}`, env);
+    // the database is migrated already, so both can start at once
+    const [s1, s2] = await Promise.all([
+      ctx.startInstance(`S1-${strategy}`, env),
+      ctx.startInstance(`S2-${strategy}`, env),
+    ]);
     for (const insts of [[s1], [s1, s2]]) {
       const dist = take(kPerVariant);
       const dr = await blast(
