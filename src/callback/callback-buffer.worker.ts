@@ -1,3 +1,4 @@
+import { PollLoop } from '../common/poll-loop';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Counter } from 'prom-client';
@@ -25,10 +26,7 @@ const MAX_ATTEMPTS = 20;
 @Injectable()
 export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CallbackBufferWorker.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
+  private readonly loop: PollLoop;
   private readonly outcomes: Counter<'outcome'>;
 
   constructor(
@@ -39,6 +37,12 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
     metrics: MetricsService,
   ) {
+    this.loop = new PollLoop(
+      'callback buffer',
+      cfg.outboxPollMs,
+      async () => (await this.drainOnce()) === BATCH,
+      this.logger,
+    );
     this.outcomes = metrics.counter('oncepay_callback_buffer_outcomes_total', 'Buffered notifies processed', [
       'outcome',
     ]);
@@ -52,54 +56,19 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     await this.stop();
   }
 
+  /** Starts the poll loop (done at boot). */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  /** Stops polling and waits for a running pass. Tests use it to simulate a worker that never ran. */
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  /** A pass as soon as possible (coalesced). */
+  /** Asks for a pass as soon as possible (coalesced with a running one). */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.tick();
-    }, ms);
-    this.timer.unref?.();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          if ((await this.drainOnce()) === BATCH) this.again = true;
-        } while (this.again && !this.stopped);
-      } catch (err) {
-        this.logger.warn(`callback buffer pass failed: ${(err as Error).message}`);
-      }
-    })();
-    await this.running;
-    this.running = null;
-    this.schedule(this.cfg.outboxPollMs);
+    this.loop.nudge();
   }
 
   /** One pass: claim due rows and apply each. Returns how many were claimed. */

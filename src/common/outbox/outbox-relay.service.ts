@@ -1,4 +1,5 @@
 import { InjectQueue } from '@nestjs/bull';
+import { PollLoop } from '../poll-loop';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type { Queue } from 'bull';
@@ -53,10 +54,7 @@ const MAX_BACKOFF_MS = 30000;
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = true;
+  private readonly loop: PollLoop;
   private readonly published: Counter<'result'>;
 
   constructor(
@@ -66,6 +64,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dataSource: DataSource,
     metrics: MetricsService,
   ) {
+    this.loop = new PollLoop(
+      'outbox relay',
+      cfg.outboxPollMs,
+      async () => (await this.relayOnce()) === BATCH,
+      this.logger,
+    );
     this.published = metrics.counter(
       'oncepay_outbox_publish_total',
       'Outbox rows handed to Bull (sent / failed)',
@@ -83,58 +87,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Starts the poll loop (done at boot). */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  /** Stops polling and waits for a running pass. Tests use it to simulate a relay that never ran. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  /** Stops polling and waits for a running pass. Tests use it to simulate a worker that never ran. */
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  /**
-   * Asks for a relay pass as soon as possible (coalesced with a running one). Call it after a commit
-   * that wrote outbox rows; OutboxCommitSubscriber already does so for every such commit.
-   */
+  /** Asks for a pass as soon as possible (coalesced with a running one). */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.tick();
-    }, ms);
-    this.timer.unref?.();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          const n = await this.relayOnce();
-          if (n === BATCH) this.again = true;
-        } while (this.again && !this.stopped);
-      } catch (err) {
-        this.logger.warn(`outbox relay pass failed: ${(err as Error).message}`);
-      }
-    })();
-    await this.running;
-    this.running = null;
-    this.schedule(this.cfg.outboxPollMs);
+    this.loop.nudge();
   }
 
   /**
