@@ -42,10 +42,16 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
              OR (o.status <> 'PAID' AND NOT EXISTS (SELECT 1 FROM t_payment_anomaly a WHERE a.payment_no = p.payment_no)))`,
   );
   const paidAtGateway = await n(c, "SELECT COUNT(*) FROM sandbox_trade WHERE status = 'TRADE_SUCCESS'");
+  const kinds = new Map<string, number>();
+  for (const l of lost) {
+    const k = `payment ${String(l.payment_status)} / order ${String(l.order_status)}`;
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  const breakdown = [...kinds.entries()].map(([k, v]) => `${v}× ${k}`).join(', ');
   out.push({
     name: 'paid at the gateway ⇒ SUCCESS and order PAID (0 lost)',
     violations: lost.length,
-    detail: `${paidAtGateway} trades paid at the sandbox${lost.length ? `; e.g. ${sample(lost)}` : ''}`,
+    detail: `${paidAtGateway} trades paid at the sandbox${lost.length ? `; not applied: ${breakdown}; e.g. ${sample(lost)}` : ''}`,
   });
 
   // 2a. one success per order: never charged twice
