@@ -68,7 +68,13 @@ numbers, between machines.
   fresh key against the distinct-submit row (which runs the content guard). The target is at most
   15 % less throughput and at most 3 ms more p99.
 - **comparison: @node-idempotency/nestjs**: the same bench route and load under that library's
-  interceptor. It is a devDependency, and the bench loads it only when it is installed.
+  interceptor. It is a devDependency, and the bench loads it only when it is installed. The two
+  do not do the same work. The library keeps its record in Redis only, with no unique key in MySQL
+  behind it. Its fingerprint hashes \`JSON.stringify(body)\`, so it depends on the order of the keys.
+  Its in-progress marker lives for the whole cache TTL, with no lease, so a request whose instance
+  died stays "in progress" until the TTL runs out. oncepay's key has a renewable lease and a
+  \`UNIQUE (user_id, idempotency_key)\` backstop on the order row. The row compares the price of the two
+  designs, not two implementations of one design.
 - **callback apply (distinct trades)**: recharge orders with a pending alipay payment are made
   through the API (recharge, then pre-pay, which precreates the trade at the sandbox). Then
   \`TRADE_SUCCESS\` notifies are signed the way the sandbox signs them, with the gateway key read
@@ -92,4 +98,45 @@ numbers, between machines.
 
 A row whose route does not exist prints \`n/a (route missing)\`. A group that fails prints one
 \`error:\` row and the other groups still run.
+
+## Chaos: \`npm run chaos\`
+
+\`npm run chaos [-- --duration 60] [-- --settle 90]\` (\`bench/chaos.ts\`) starts two instances on one
+database and one Redis prefix. They use a **private** \`redis-server\` on a free port from 6391 up,
+started with \`--save "" --appendonly no\`; the shared Redis on 6379 is never touched. It then runs a
+mixed load with 8 workers:
+
+- goods submits (1–3 units of one of 8 products) and recharges
+- alipay pre-pays (sometimes sent twice at once to both instances) and wallet pre-pays
+- some cancels
+- sandbox pays with a random \`notify.mode\` (normal, drop, duplicate, delay, out_of_order,
+  bad_sign, amount_mismatch); about 10 % of the trades are never paid
+
+While the load runs, it does the following, in order:
+
+1. \`kill -9\` instance A, and restart it 3 s later
+2. delete every key of the prefix (SCAN + DEL, never FLUSHALL)
+3. stop that private Redis for 5 s; it restarts empty
+4. make the sandbox drop every notify for 15 % of the run
+5. \`KILL\` every MySQL connection of the app's database (found in
+   \`information_schema.processlist\`)
+6. \`kill -9\` instance B, and restart it
+
+The instances run with short recovery timings: active queries at 2/4/8 s, sweeps every 2 s, the
+outbox relay's poll at 200 ms, and the sandbox's re-send schedule at 1/100.
+
+After the load, it waits until the invariants hold or the settle time runs out. It checks them in
+MySQL, prints them, and exits 1 if any is violated:
+
+- every trade the sandbox says is paid is SUCCESS locally, and its order is PAID (or the
+  paid-after-cancel anomaly is recorded)
+- no order has two SUCCESS payments
+- the \`PAYMENT_SUCCEEDED\` markers in \`t_uq_dipose\` match the SUCCESS alipay payments one for one
+- every PAID order was paid exactly its total
+- every wallet balance equals its PAID recharges minus its wallet payments, to the fen
+- stock + sold = initial stock for every product
+- no order is PAYING without a PENDING payment
+
+\`test/chaos.e2e-spec.ts\` runs a 30 s chaos with a settle time of up to 75 s as part of
+\`npm run test:e2e\`.
 `;
