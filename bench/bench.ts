@@ -94,10 +94,13 @@ async function main(): Promise<number> {
 function memoryRow(ctx: BenchContext): void {
   if (!ctx.memory.length) return;
   const worst = Math.max(...ctx.memory.map((m) => m.peakMb));
+  const by = new Map<string, string[]>();
+  for (const m of ctx.memory)
+    by.set(m.during, [...(by.get(m.during) ?? []), `${m.name} ${m.peakMb.toFixed(0)} MB`]);
   ctx.rows.push({
     row: 'memory',
-    work: ctx.memory[0].during,
-    result: ctx.memory.map((m) => `${m.name} peak RSS ${m.peakMb.toFixed(0)} MB`).join(', '),
+    work: 'peak RSS of each instance under the submit loads (VmRSS from /proc/<pid>/status, every 250 ms)',
+    result: [...by.entries()].map(([during, xs]) => `${during}: ${xs.join(', ')}`).join('; '),
     target: 'peak RSS ≤ 250 MB',
     pass: worst <= 250,
   });

@@ -108,20 +108,23 @@ export class Instance {
   }
 }
 
-/** Polls /proc/<pid>/status while a load runs, keeping the highest VmRSS seen. */
+/**
+ * Polls /proc/<pid>/status while a load runs, keeping the highest VmRSS seen (VmHWM would include
+ * every earlier load of the process, so it cannot attribute a peak to one load).
+ */
 export function sampleRss(instances: Instance[], everyMs = 250): () => number[] {
   const peak = instances.map(() => 0);
   const t = setInterval(() => {
     instances.forEach((inst, i) => {
       const m = inst.memory();
-      if (m) peak[i] = Math.max(peak[i], m.rssMb, m.peakMb);
+      if (m) peak[i] = Math.max(peak[i], m.rssMb);
     });
   }, everyMs);
   return () => {
     clearInterval(t);
     instances.forEach((inst, i) => {
       const m = inst.memory();
-      if (m) peak[i] = Math.max(peak[i], m.rssMb, m.peakMb);
+      if (m) peak[i] = Math.max(peak[i], m.rssMb);
     });
     return peak;
   };

@@ -82,3 +82,43 @@ export async function load(
 }
 
 export const count = (r: LoadResult, ...codes: number[]) => codes.reduce((s, c) => s + (r.status[c] ?? 0), 0);
+
+/**
+ * Sends each request exactly once with at most `concurrency` in flight, timing the whole batch with
+ * the wall clock. For fixed-size batches (each notify once, N copies of one): autocannon's `amount`
+ * mode stops on its one-second tick, which quantises the rate of a batch that lasts a few seconds.
+ */
+export async function blastOnce(
+  reqs: Array<{ url: string; body: string; headers: Record<string, string> }>,
+  concurrency: number,
+): Promise<{ wallS: number; status: Record<string, number>; errors: number; p99: number }> {
+  const status: Record<string, number> = {};
+  const lat: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, reqs.length) }, async () => {
+      while (next < reqs.length) {
+        const r = reqs[next++];
+        const s = performance.now();
+        try {
+          const res = await fetch(r.url, {
+            method: 'POST',
+            headers: r.headers,
+            body: r.body,
+            signal: AbortSignal.timeout(30000),
+          });
+          await res.arrayBuffer();
+          status[res.status] = (status[res.status] ?? 0) + 1;
+        } catch {
+          errors++;
+        }
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const wallS = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  return { wallS, status, errors, p99: lat[Math.min(lat.length - 1, Math.floor(lat.length * 0.99))] ?? NaN };
+}

@@ -1,43 +1,38 @@
 import type { BenchContext } from '../lib/context';
 import { sleep } from '../lib/infra';
 import type { Instance } from '../lib/instances';
-import { count, load, LoadResult } from '../lib/load';
+import { blastOnce } from '../lib/load';
 import { fmt, pct } from '../lib/table';
 import { applyStats, gatewayKey, makeTrades, overCredit, signedNotify, Trade } from '../lib/trades';
 import { ceilingNow } from './ceilings';
-import { other } from './orders';
 
 const STRATEGIES = ['unique_key', 'check_then_act', 'mutex', 'for_update', 'optimistic'];
 const FORM = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
 
-/** Sends each body once, spread over the instances (one autocannon per instance, in parallel). */
-async function blast(
-  insts: Instance[],
-  bodies: string[],
-  connections: number,
-): Promise<{ r: LoadResult[]; wallS: number }> {
-  const t0 = Date.now();
-  const share = insts.map((_, k) => bodies.filter((__, i) => i % insts.length === k));
-  const r = await Promise.all(
-    insts.map((inst, k) =>
-      load(
-        inst.url,
-        {
-          method: 'POST',
-          path: '/v1/callbacks/alipay',
-          headers: FORM,
-          body: (i: number) => share[k][i % share[k].length],
-        },
-        { connections: Math.max(1, Math.floor(connections / insts.length)), amount: share[k].length },
-      ),
-    ),
-  );
-  return { r, wallS: (Date.now() - t0) / 1000 };
+/** Sends each body once, round-robin over the instances, `connections` in flight in total. */
+async function blast(insts: Instance[], bodies: string[], connections: number) {
+  const reqs = bodies.map((body, i) => ({
+    url: `${insts[i % insts.length].url}/v1/callbacks/alipay`,
+    body,
+    headers: FORM,
+  }));
+  const r = await blastOnce(reqs, connections);
+  return { r: [r], wallS: r.wallS };
 }
 
-const sumOk = (r: LoadResult[]) => r.reduce((s, x) => s + count(x, 200, 201), 0);
-const maxP99 = (r: LoadResult[]) => Math.max(...r.map((x) => x.p99));
-const others = (r: LoadResult[]) => r.map((x) => other(x, 200, 201)).join(' / ');
+type Blast = Awaited<ReturnType<typeof blastOnce>>;
+const sumOk = (r: Blast[]) => r.reduce((s, x) => s + (x.status[200] ?? 0), 0);
+const maxP99 = (r: Blast[]) => Math.max(...r.map((x) => x.p99));
+const others = (r: Blast[]) =>
+  r
+    .map((x) => {
+      const parts = Object.entries(x.status)
+        .filter(([c]) => c !== '200')
+        .map(([c, n]) => `${c}×${n}`);
+      if (x.errors) parts.push(`socket errors×${x.errors}`);
+      return parts.length ? parts.join(', ') : 'none';
+    })
+    .join(' / ');
 
 export async function callbackRows(ctx: BenchContext, a: Instance): Promise<void> {
   const api = ctx.api(a);

@@ -92,7 +92,7 @@ export async function orderRows(ctx: BenchContext, a: Instance): Promise<void> {
   ctx.memory.push({
     name: 'A',
     peakMb: stopRss()[0],
-    during: 'one instance under the distinct-submit load (VmHWM/VmRSS from /proc)',
+    during: 'one instance under the distinct-submit load',
   });
   await sleep(300);
   const [made] = await ctx.sql<{ n: number; d: number }>(
@@ -110,6 +110,39 @@ export async function orderRows(ctx: BenchContext, a: Instance): Promise<void> {
     pass: distinct.rps >= 0.6 * txNow.rps && noDup,
   });
 
+  // ---- the same load over two instances on one database ---------------------------------------------
+  ctx.log('order submit (distinct) over two instances');
+  const b = await ctx.startInstance('B');
+  try {
+    const stop2 = sampleRss([a, b]);
+    const t2 = Date.now();
+    const both = await Promise.all(
+      [a, b].map((inst, k) =>
+        load(inst.url, submit(`two${k}`), { connections: Math.floor(connections / 2), duration }),
+      ),
+    );
+    const wall = (Date.now() - t2) / 1000;
+    const [ra, rb] = stop2();
+    ctx.memory.push({ name: 'A', peakMb: ra, during: 'two instances under the distinct-submit load' });
+    ctx.memory.push({ name: 'B', peakMb: rb, during: 'two instances under the distinct-submit load' });
+    await sleep(300);
+    const [m2] = await ctx.sql<{ n: number; d: number }>(
+      'SELECT COUNT(*) AS n, COUNT(DISTINCT remark) AS d FROM t_order WHERE remark LIKE ?',
+      [`two%${run}-%`],
+    );
+    const ok2 = both.reduce((x, r) => x + count(r, 201), 0);
+    const rps2 = both.reduce((x, r) => x + r.rps, 0);
+    ctx.rows.push({
+      row: 'order submit (distinct orders), 2 instances',
+      work: `the same load split over two instances sharing the database and Redis prefix (${wall.toFixed(0)} s)`,
+      result: `${fmt(rps2)} req/s in total (${pct(rps2, distinct.rps)} of one instance), p99 ${fmt(Math.max(...both.map((r) => r.p99)), 1)} ms; ${fmt(ok2)} × 201, ${fmt(Number(m2.n))} orders, other: ${both.map((r) => other(r, 201)).join(' / ')}`,
+      target: 'one order per request',
+      pass: Number(m2.n) === Number(m2.d) && Number(m2.n) >= ok2 && Number(m2.n) <= ok2 + connections,
+    });
+  } finally {
+    await ctx.stopInstance(b);
+  }
+
   // ---- duplicate storm ---------------------------------------------------------------------------
   ctx.log('duplicate submit storm');
   const stormToken = await api.token(`storm-${run}`);
@@ -124,7 +157,7 @@ export async function orderRows(ctx: BenchContext, a: Instance): Promise<void> {
   const admin = await mysqlConn();
   try {
     // the idle rate of statements (the app's pollers, other users of the server) over the same time
-    const idleMs = 2000;
+    const idleMs = ctx.quick ? 1000 : 2000;
     const q0 = await questions(admin);
     await sleep(idleMs);
     const q1 = await questions(admin);
@@ -229,7 +262,7 @@ async function keyCostOnBenchRoute(ctx: BenchContext, a: Instance, api: Api): Pr
     }),
   });
   ctx.log('Idempotency-Key cost on a bench route');
-  await load(a.url, route('/bench/auth/tx', 'x', false), { connections, duration: 1 });
+  if (!ctx.quick) await load(a.url, route('/bench/auth/tx', 'x', false), { connections, duration: 1 });
   const bare = await load(a.url, route('/bench/auth/tx', 'b', false), { connections, duration });
   const keyed = await load(a.url, route('/bench/auth/idem-tx', 'i', true), { connections, duration });
   const guarded = await load(a.url, route('/bench/auth/idem-tx', 'g', false), { connections, duration });
