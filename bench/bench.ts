@@ -114,7 +114,7 @@ Measured by \`npm run bench\` (bench/bench.ts), which rewrites the table below a
 How to read it, what each row does and why the targets are what they are: see the notes after the table.
 
 - machine: ${machine}
-- command: \`npm run bench\` (full run, ${elapsed} s), ${new Date().toISOString().slice(0, 16)}Z
+- command: \`npm run bench\` (full run, ${elapsed} s, finished ${new Date().toISOString().slice(0, 16)}Z)
 
 `;
   writeFileSync(path, `${intro}${table}\n\n${BENCH_NOTES}`);
