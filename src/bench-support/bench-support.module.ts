@@ -3,9 +3,9 @@ import { ConfigType } from '@nestjs/config';
 import Redis from 'ioredis';
 import { appConfig, benchConfig } from '../config/configuration';
 import { REDIS } from '../common/redis/redis.factory';
+import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { BenchCeilingService } from './bench-ceiling.service';
 import { BenchAuthController, BenchController } from './bench.controller';
-import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { IoredisIdempotencyStorage } from './node-idempotency.storage';
 
 /**
