@@ -189,8 +189,8 @@ MySQL, prints them, and exits 1 if any is violated:
 
 Results on 2026-11-23:
 
-- **Short runs** (30–40 s: \`--duration 40 --settle 60\` three times, and the e2e test) held every
-  invariant. They settled in 3–30 s.
+- **Short runs** (\`--duration 40 --settle 60\` twice, and the 30 s e2e test) held every
+  invariant and settled within seconds.
 - **Both 120 s runs failed the first invariant.** 46 and then 14 trades were paid at the sandbox
   but still \`PENDING\` / \`PAYING\` locally after the settle time. Every other invariant held: no
   double charge, markers one for one, totals and wallets exact to the fen, stock exact.
