@@ -52,9 +52,9 @@ export async function callbackRows(ctx: BenchContext, a: Instance): Promise<void
     return;
   }
   const quick = ctx.quick;
-  const nDistinct = quick ? 300 : 3000;
+  const nDistinct = quick ? 200 : 3000;
   const strategies = quick ? ['unique_key', 'check_then_act'] : STRATEGIES;
-  const kPerVariant = quick ? 50 : 300;
+  const kPerVariant = quick ? 30 : 300;
   const copies = 1000;
   ctx.log(`making ${nDistinct + 2 + strategies.length * 2 * (kPerVariant + 1)} pending alipay payments`);
   const all = await makeTrades(ctx, api, nDistinct + 2 + strategies.length * 2 * (kPerVariant + 1), 'cb');
