@@ -192,7 +192,12 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
       expect(await orders.markPaying(null, orderNo)).toBe(true);
       await new Promise((r) => setTimeout(r, 50));
       const stuck = await orders.findStuckPaying(10, 1000);
-      expect(stuck).toContainEqual({ orderNo, userId: user });
+      expect(stuck).toContainEqual({ id: expect.any(Number), orderNo, userId: user });
+      const first = stuck.findIndex((s) => s.orderNo === orderNo);
+      // keyset paging: after its id, it is not listed again
+      expect((await orders.findStuckPaying(10, 1000, stuck[first].id)).map((s) => s.orderNo)).not.toContain(
+        orderNo,
+      );
       expect(stuck.map((s) => s.orderNo)).not.toContain(other);
       expect((await orders.findStuckPaying(60_000, 1000)).map((s) => s.orderNo)).not.toContain(orderNo);
     });

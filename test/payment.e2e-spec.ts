@@ -238,6 +238,32 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
     });
   });
 
+  describe('sweeper paging', () => {
+    // an instance of its own whose active queries are far away, so only the sweeper can find the payment
+    let s: TestApp;
+    beforeAll(async () => {
+      s = await createTestApp({ env: { ...ENV, PAYMENT_QUERY_DELAYS_MS: '600000' } });
+    });
+    afterAll(() => s?.close());
+
+    it('moves on page by page: a lost payment behind many unpaid ones is still found', async () => {
+      // three older PAYING orders that are merely unpaid, then one paid whose notify was lost
+      for (let i = 0; i < 3; i++) {
+        const o = await newOrder(s);
+        await prepay(s, o.userId, o.orderNo).expect(201);
+      }
+      const { userId, orderNo } = await newOrder(s);
+      const p = (await prepay(s, userId, orderNo).expect(201)).body;
+      await sandboxPay(s, p.paymentNo, { notify: { mode: 'drop' } }).expect(200);
+      const sweeper = s.app.get(PaymentSweeper);
+      // pages of 2: always taking the first two would never reach it
+      for (let pass = 0; pass < 10 && (await paymentRow(s, p.paymentNo))!.status !== 'SUCCESS'; pass++) {
+        await sweeper.sweep(2);
+      }
+      expect((await paymentRow(s, p.paymentNo))!.status).toBe('SUCCESS');
+    });
+  });
+
   describe('the exactly-once success path', () => {
     it('10 concurrent applySuccess → one applied, nine duplicates, one event', async () => {
       const { userId, orderNo, amount } = await newOrder(t);

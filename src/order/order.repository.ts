@@ -151,13 +151,15 @@ export class OrderRepository {
     return (rows as { order_no: string }[]).map((r) => r.order_no);
   }
 
-  async findPayingUpdatedBefore(before: Date, limit: number) {
+  /** PAYING orders last changed before `before`, by id after `afterId` (keyset pages for sweepers). */
+  async findPayingUpdatedBefore(before: Date, limit: number, afterId = 0) {
     const rows = await this.dataSource.query(
-      `SELECT order_no, user_id FROM t_order WHERE status = 'PAYING' AND updated_at < ?
-       ORDER BY updated_at LIMIT ?`,
-      [before, limit],
+      `SELECT id, order_no, user_id FROM t_order WHERE status = 'PAYING' AND updated_at < ? AND id > ?
+       ORDER BY id LIMIT ?`,
+      [before, afterId, limit],
     );
-    return (rows as { order_no: string; user_id: string }[]).map((r) => ({
+    return (rows as { id: string | number; order_no: string; user_id: string }[]).map((r) => ({
+      id: Number(r.id),
       orderNo: r.order_no,
       userId: r.user_id,
     }));

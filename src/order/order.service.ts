@@ -204,14 +204,16 @@ export class OrderService {
   }
 
   /**
-   * Orders in PAYING whose last change is older than `olderThanMs` (oldest first): what the payment
-   * module's sweeper queries the gateway about.
+   * Orders in PAYING whose last change is older than `olderThanMs`, one keyset page by id after
+   * `afterId`: what the payment module's sweeper queries the gateway about. Paging (instead of always
+   * the oldest N) lets a sweep reach every stuck order even when hundreds are merely waiting to expire.
    */
   async findStuckPaying(
     olderThanMs: number,
     limit: number,
-  ): Promise<Array<{ orderNo: string; userId: string }>> {
-    return this.repo.findPayingUpdatedBefore(new Date(Date.now() - olderThanMs), limit);
+    afterId = 0,
+  ): Promise<Array<{ id: number; orderNo: string; userId: string }>> {
+    return this.repo.findPayingUpdatedBefore(new Date(Date.now() - olderThanMs), limit, afterId);
   }
 
   /**

@@ -17,6 +17,8 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PaymentSweeper.name);
   private timer?: NodeJS.Timeout;
   private running = false;
+  /** Keyset cursor: each pass takes the next page of stuck orders, wrapping round at the end. */
+  private cursor = 0;
 
   constructor(
     private readonly orders: OrderService,
@@ -36,13 +38,14 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** One pass; returns how many payments it looked at. */
-  async sweep(): Promise<number> {
+  /** One pass over the next page of stuck orders; returns how many payments it looked at. */
+  async sweep(pageSize = 100): Promise<number> {
     if (this.running) return 0;
     this.running = true;
     let seen = 0;
     try {
-      const stuck = await this.orders.findStuckPaying(this.cfg.stuckAfterMs, 100);
+      const stuck = await this.orders.findStuckPaying(this.cfg.stuckAfterMs, pageSize, this.cursor);
+      this.cursor = stuck.length < pageSize ? 0 : stuck[stuck.length - 1].id;
       for (const { orderNo } of stuck) {
         for (const p of await this.repo.findByOrder(null, orderNo)) {
           seen++;
