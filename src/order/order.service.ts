@@ -228,6 +228,9 @@ export class OrderService {
    * @throws NOT_FOUND when the order does not exist (a retry cannot fix it).
    */
   async applyPaymentSucceeded(event: PaymentSucceededEvent): Promise<ApplyPaymentOutcome> {
+    // the usual repeat (the outbox consumer after the success path's direct kick) ends on a plain read,
+    // without a write transaction; a race past this read still ends at the marker's unique key
+    if (await this.dedup.isDone('ORDER_PAID', event.orderNo)) return { outcome: 'duplicate' };
     try {
       const result: ApplyPaymentOutcome = await this.tx.run(async (outer) => {
         const res = await this.dedup.runOnce(
