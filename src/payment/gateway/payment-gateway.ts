@@ -51,3 +51,54 @@ export interface BillTrade {
 }
 
 export type BillResult = { ok: true; trades: BillTrade[] } | { ok: false; reason: string };
+
+/*
+ * Refunds (issue: refunds; used by every channel). The shape every gateway implements for
+ * `refund(req)` and `refundQuery(req)`; the methods join `PaymentGateway` with the first
+ * implementation. As for payments, only SUCCEEDED and FAILED are conclusive: UNKNOWN and PROCESSING
+ * are settled by a later refund query, never read as "failed".
+ */
+export interface RefundRequest {
+  paymentNo: string;
+  /** Our refund number, generated and stored before the first call (Alipay `out_request_no`, WeChat `out_refund_no`). */
+  refundNo: string;
+  /** fen, this refund only */
+  amount: number;
+  /** fen, the payment's full amount (WeChat needs it; Alipay ignores it) */
+  paymentAmount: number;
+  reason: string;
+  /** Overrides the configured refund notify URL (tests). */
+  notifyUrl?: string;
+}
+
+export type RefundResult =
+  /** Money moved for this refund number (Alipay `fund_change: Y`, WeChat `SUCCESS`). */
+  | { status: 'SUCCEEDED'; refundedAt: Date | null }
+  /** Accepted, not settled yet (WeChat `PROCESSING`, Alipay `fund_change: N`): query later. */
+  | { status: 'PROCESSING' }
+  /** A business refusal of this request (Alipay `40004` + sub_code, WeChat 4xx): permanent. */
+  | { status: 'FAILED'; code: string; reason: string }
+  | { status: 'UNKNOWN'; reason: string };
+
+export interface RefundQueryRequest {
+  paymentNo: string;
+  refundNo: string;
+}
+
+export type RefundQueryResult =
+  | { status: 'SUCCEEDED'; amount: number; refundedAt: Date | null }
+  /** The gateway has no refund under this number (yet): retry the refund with the same number and amount. */
+  | { status: 'NOT_FOUND' }
+  | { status: 'PROCESSING' }
+  /** The gateway says this refund ended without moving money (WeChat CLOSED/ABNORMAL). */
+  | { status: 'FAILED'; reason: string }
+  | { status: 'UNKNOWN'; reason: string };
+
+/** A refund line of the gateway's bill (negative amounts in the bill; positive fen here). */
+export interface BillRefund {
+  paymentNo: string;
+  refundNo: string;
+  /** fen */
+  amount: number;
+  refundedAt: Date | null;
+}
