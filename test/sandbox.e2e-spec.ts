@@ -458,6 +458,6 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
     expect(again.ok && again.trades.find((x) => x.paymentNo === stray)).toMatchObject({ amount: 990 });
     expect(await gw.query(stray)).toMatchObject({ status: 'PAID', amount: 990 });
     const empty = await gw.downloadBill('2000-01-01');
-    expect(empty).toEqual({ ok: true, trades: [] });
+    expect(empty).toEqual({ ok: true, trades: [], refunds: [] });
   });
 });

@@ -4,6 +4,7 @@ import { AlipaySdk, AlipaySdkCommonResult } from 'alipay-sdk';
 import { paymentConfig } from '../../config/configuration';
 import { fenToYuan, tryYuanToFen } from '../money';
 import {
+  BillRefund,
   BillResult,
   BillTrade,
   CloseResult,
@@ -11,6 +12,10 @@ import {
   PrecreateRequest,
   PrecreateResult,
   QueryResult,
+  RefundQueryRequest,
+  RefundQueryResult,
+  RefundRequest,
+  RefundResult,
 } from './payment-gateway';
 import { PaymentKeysProvider } from './payment-keys.provider';
 
@@ -112,7 +117,10 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.cfg.gatewayTimeoutMs) });
       if (res.status !== 200) return { ok: false, reason: `bill download HTTP ${res.status}` };
-      const body = (await res.json()) as { trades?: Array<Record<string, string | null>> };
+      const body = (await res.json()) as {
+        trades?: Array<Record<string, string | null>>;
+        refunds?: Array<Record<string, string | null>>;
+      };
       const trades: BillTrade[] = [];
       for (const t of body.trades ?? []) {
         const amount = tryYuanToFen(t.total_amount);
@@ -126,10 +134,100 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
           paidAt: fromCst(t.gmt_payment),
         });
       }
-      return { ok: true, trades };
+      const refunds: BillRefund[] = [];
+      for (const r of body.refunds ?? []) {
+        // refund lines carry negative amounts: '-12.34'
+        const raw = typeof r.refund_amount === 'string' ? r.refund_amount.replace(/^-/, '') : null;
+        const amount = tryYuanToFen(raw);
+        if (amount === null || !r.out_trade_no || !r.out_request_no)
+          return { ok: false, reason: 'malformed bill refund line' };
+        refunds.push({
+          paymentNo: r.out_trade_no,
+          refundNo: r.out_request_no,
+          amount,
+          refundedAt: fromCst(r.gmt_refund),
+        });
+      }
+      return { ok: true, trades, refunds };
     } catch (err) {
       return { ok: false, reason: `bill download failed: ${(err as Error).message}` };
     }
+  }
+
+  /**
+   * alipay.trade.refund. `fund_change: Y` is the only success; `N` means no money moved in this call
+   * (a repeat of a refund made earlier, or one not done yet) and is settled by the refund query.
+   * `40004` + sub_code is a refusal of this request, except ACQ.SYSTEM_ERROR which is unknown.
+   */
+  async refund(req: RefundRequest): Promise<RefundResult> {
+    const call = await this.exec('alipay.trade.refund', {
+      ...(req.notifyUrl ? { notifyUrl: req.notifyUrl } : {}),
+      bizContent: {
+        out_trade_no: req.paymentNo,
+        out_request_no: req.refundNo,
+        refund_amount: fenToYuan(req.amount),
+        refund_reason: req.reason,
+      },
+    });
+    if (!call.ok) return { status: 'UNKNOWN', reason: call.reason };
+    const r = call.res;
+    if (r.code === '10000') {
+      if (r.outTradeNo !== undefined && r.outTradeNo !== req.paymentNo) {
+        return { status: 'UNKNOWN', reason: `answer for ${r.outTradeNo}` };
+      }
+      if (r.fundChange === 'Y') return { status: 'SUCCEEDED', refundedAt: fromCst(r.gmtRefundPay) };
+      if (r.fundChange === 'N') return { status: 'PROCESSING' };
+      return { status: 'UNKNOWN', reason: `fund_change ${JSON.stringify(r.fundChange)}` };
+    }
+    if (
+      r.code === '40004' &&
+      typeof r.subCode === 'string' &&
+      r.subCode &&
+      r.subCode !== 'ACQ.SYSTEM_ERROR'
+    ) {
+      return { status: 'FAILED', code: r.subCode, reason: describe(r) };
+    }
+    // 20000, ACQ.SYSTEM_ERROR, and request-level errors (40001/40002/40006: keys, app id, permissions)
+    // that a fixed configuration lets the retry pass: never a conclusive "failed"
+    return { status: 'UNKNOWN', reason: describe(r) };
+  }
+
+  /**
+   * alipay.trade.fastpay.refund.query. `10000` only means the query worked: the refund succeeded when
+   * the answer carries `refund_amount` (and `refund_status` is REFUND_SUCCESS or absent); an answer
+   * without it is "not refunded (yet)".
+   */
+  async refundQuery(req: RefundQueryRequest): Promise<RefundQueryResult> {
+    const call = await this.exec('alipay.trade.fastpay.refund.query', {
+      bizContent: {
+        out_trade_no: req.paymentNo,
+        out_request_no: req.refundNo,
+        query_options: ['gmt_refund_pay'],
+      },
+    });
+    if (!call.ok) return { status: 'UNKNOWN', reason: call.reason };
+    const r = call.res;
+    if (r.code !== '10000') {
+      if (r.code === '40004' && r.subCode === 'ACQ.TRADE_NOT_EXIST') return { status: 'NOT_FOUND' };
+      return { status: 'UNKNOWN', reason: describe(r) };
+    }
+    if (
+      (r.outTradeNo !== undefined && r.outTradeNo !== req.paymentNo) ||
+      (r.outRequestNo !== undefined && r.outRequestNo !== req.refundNo)
+    ) {
+      return { status: 'UNKNOWN', reason: `answer for ${r.outTradeNo}/${r.outRequestNo}` };
+    }
+    if (r.refundAmount === undefined || r.refundAmount === null || r.refundAmount === '') {
+      return { status: 'NOT_FOUND' };
+    }
+    const amount = tryYuanToFen(r.refundAmount);
+    if (amount === null) {
+      return { status: 'UNKNOWN', reason: `malformed refund_amount ${JSON.stringify(r.refundAmount)}` };
+    }
+    if (r.refundStatus === undefined || r.refundStatus === 'REFUND_SUCCESS') {
+      return { status: 'SUCCEEDED', amount, refundedAt: fromCst(r.gmtRefundPay) };
+    }
+    return { status: 'UNKNOWN', reason: `refund_status ${JSON.stringify(r.refundStatus)}` };
   }
 
   async verifyNotify(params: Record<string, string>): Promise<boolean> {

@@ -15,6 +15,14 @@ export interface PaymentGateway {
    * included) with alipay-sdk's checkNotifySignV2. False when the keys cannot be loaded.
    */
   verifyNotify(params: Record<string, string>): Promise<boolean>;
+  /**
+   * Asks the gateway to refund `amount` of a paid payment under our refund number. A retry of the same
+   * refund must reuse the same `refundNo` and `amount` (the gateway treats it as the same refund).
+   * Only SUCCEEDED and FAILED are conclusive; PROCESSING and UNKNOWN are settled by `refundQuery`.
+   */
+  refund(req: RefundRequest): Promise<RefundResult>;
+  /** What the gateway knows of one refund number of a payment. NOT_FOUND is "not refunded (yet)". */
+  refundQuery(req: RefundQueryRequest): Promise<RefundQueryResult>;
 }
 
 export const PAYMENT_GATEWAY = Symbol('PAYMENT_GATEWAY');
@@ -50,13 +58,14 @@ export interface BillTrade {
   paidAt: Date | null;
 }
 
-export type BillResult = { ok: true; trades: BillTrade[] } | { ok: false; reason: string };
+/** The day's bill: payment lines (by payment day) and refund lines (by refund day). */
+export type BillResult =
+  { ok: true; trades: BillTrade[]; refunds: BillRefund[] } | { ok: false; reason: string };
 
 /*
  * Refunds (issue: refunds; used by every channel). The shape every gateway implements for
- * `refund(req)` and `refundQuery(req)`; the methods join `PaymentGateway` with the first
- * implementation. As for payments, only SUCCEEDED and FAILED are conclusive: UNKNOWN and PROCESSING
- * are settled by a later refund query, never read as "failed".
+ * `refund(req)` and `refundQuery(req)`. As for payments, only SUCCEEDED and FAILED are conclusive:
+ * UNKNOWN and PROCESSING are settled by a later refund query, never read as "failed".
  */
 export interface RefundRequest {
   paymentNo: string;
