@@ -4,6 +4,7 @@ import { Orders1732351000000 } from './1732351000000-orders';
 import { Sandbox1732352000000 } from './1732352000000-sandbox';
 import { Payments1732352100000 } from './1732352100000-payments';
 import { Callbacks1732353000000 } from './1732353000000-callbacks';
+import { SandboxRefunds1733200000000 } from './1733200000000-sandbox-refunds';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -16,4 +17,5 @@ export const migrations = [
   Sandbox1732352000000,
   Payments1732352100000,
   Callbacks1732353000000,
+  SandboxRefunds1733200000000,
 ];

@@ -20,6 +20,7 @@ import { fenToYuan } from '../payment/money';
 import { rsaSign, rsaVerify, signContent } from './sandbox-crypto';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
 import { SandboxKeyService } from './sandbox-key.service';
+import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { toCst } from './sandbox-time';
 import { bizError, Fault, GatewayAnswer, ok } from './sandbox-trade.types';
@@ -29,6 +30,8 @@ const METHODS = [
   'alipay.trade.query',
   'alipay.trade.close',
   'alipay.data.dataservice.bill.downloadurl.query',
+  'alipay.trade.refund',
+  'alipay.trade.fastpay.refund.query',
 ];
 
 /**
@@ -43,6 +46,7 @@ const METHODS = [
 export class SandboxGatewayController {
   constructor(
     private readonly trades: SandboxTradeService,
+    private readonly refunds: SandboxRefundService,
     private readonly keys: SandboxKeyService,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
@@ -50,7 +54,8 @@ export class SandboxGatewayController {
   @Post('gateway.do')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Alipay OpenAPI (precreate, query, close, bill URL) — form-encoded, RSA2-signed; use alipay-sdk',
+    summary:
+      'Alipay OpenAPI (precreate, query, close, refund, refund query, bill URL) — form-encoded, RSA2-signed; use alipay-sdk',
   })
   async gateway(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const params = mergeParams(req.query, req.body);
@@ -81,23 +86,36 @@ export class SandboxGatewayController {
 
   @Get('bills/:date')
   @ApiOperation({
-    summary: "The day's paid trades (China time), as JSON — where the bill download URL points",
+    summary: "The day's paid trades and refunds (China time), as JSON — where the bill download URL points",
   })
-  @ApiOkResponse({ description: '{ bill_date, trades: [{ trade_no, out_trade_no, total_amount, ... }] }' })
+  @ApiOkResponse({
+    description:
+      '{ bill_date, trades: [{ trade_no, out_trade_no, total_amount, ... }], ' +
+      'refunds: [{ trade_no, out_trade_no, out_request_no, refund_amount (negative yuan), gmt_refund }] }',
+  })
   async bill(@Param('date') date: string) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
       throw new DomainError(ErrorCode.VALIDATION_FAILED, 'date: yyyy-MM-dd');
     const rows = await this.trades.paidOn(date);
+    const refunds = await this.refunds.refundedOn(date);
     return {
       bill_date: date,
+      // a payment line stays a payment (TRADE_SUCCESS) after the trade is refunded; refunds have their own lines
       trades: rows.map((t) => ({
         trade_no: t.trade_no,
         out_trade_no: t.out_trade_no,
-        trade_status: t.status,
+        trade_status: 'TRADE_SUCCESS',
         total_amount: fenToYuan(t.total_amount),
         subject: t.subject,
         gmt_create: toCst(t.gmt_create),
         gmt_payment: t.gmt_payment ? toCst(t.gmt_payment) : null,
+      })),
+      refunds: refunds.map((r) => ({
+        trade_no: r.trade_no,
+        out_trade_no: r.out_trade_no,
+        out_request_no: r.out_request_no,
+        refund_amount: `-${fenToYuan(r.refund_amount)}`,
+        gmt_refund: toCst(r.gmt_refund!),
       })),
     };
   }
@@ -148,6 +166,10 @@ export class SandboxGatewayController {
         return this.trades.query(biz);
       case 'alipay.trade.close':
         return this.trades.close(biz);
+      case 'alipay.trade.refund':
+        return this.refunds.refund(biz, params.notify_url || null);
+      case 'alipay.trade.fastpay.refund.query':
+        return this.refunds.query(biz);
       default: {
         const date = biz.bill_date;
         if (biz.bill_type !== 'trade' || typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {

@@ -7,7 +7,18 @@ import { DomainError, ErrorCode } from '../common/errors';
 import { fenToYuan, tryYuanToFen } from '../payment/money';
 import { SandboxNotifyService } from './sandbox-notify.service';
 import { cstDay, fromCst, toCst } from './sandbox-time';
-import { bizError, Fault, GatewayAnswer, NotifyMode, ok, SandboxTradeRow } from './sandbox-trade.types';
+import {
+  bizError,
+  Fault,
+  GatewayAnswer,
+  NotifyMode,
+  ok,
+  RefundFault,
+  RefundNotifyMode,
+  SandboxTradeRow,
+} from './sandbox-trade.types';
+
+type FaultKind = 'query' | 'close' | 'refund' | 'refund_query';
 
 export interface PayOptions {
   notify?: { mode: NotifyMode; times?: number; delayMs?: number };
@@ -34,7 +45,7 @@ export class SandboxTradeService {
       'SELECT * FROM sandbox_trade WHERE out_trade_no = ?',
       [outTradeNo],
     );
-    return rows[0] ? { ...rows[0], total_amount: Number(rows[0].total_amount) } : null;
+    return rows[0] ? numeric(rows[0]) : null;
   }
 
   async get(outTradeNo: string): Promise<SandboxTradeRow> {
@@ -199,18 +210,34 @@ export class SandboxTradeService {
 
   async setFaults(
     outTradeNo: string,
-    faults: { query?: Fault; close?: Fault; times?: number },
+    faults: {
+      query?: Fault;
+      close?: Fault;
+      refund?: RefundFault;
+      refundQuery?: Fault;
+      times?: number;
+      refundNotify?: { mode: RefundNotifyMode; times?: number; delayMs?: number };
+    },
   ): Promise<SandboxTradeRow> {
     const t = await this.get(outTradeNo);
     const times = faults.times ?? 1;
-    for (const kind of ['query', 'close'] as const) {
-      const f = faults[kind];
+    const kinds = { query: 'query', close: 'close', refund: 'refund', refundQuery: 'refund_query' } as const;
+    for (const [field, kind] of Object.entries(kinds) as Array<[keyof typeof kinds, FaultKind]>) {
+      const f = faults[field];
       if (!f) continue;
       await this.ds.query(`UPDATE sandbox_trade SET ${kind}_fault = ?, ${kind}_fault_left = ? WHERE id = ?`, [
         f === 'none' ? null : f,
         f === 'none' ? 0 : times,
         t.id,
       ]);
+    }
+    const n = faults.refundNotify;
+    if (n) {
+      await this.ds.query(
+        `UPDATE sandbox_trade SET refund_notify_mode = ?, refund_notify_times = ?, refund_notify_delay_ms = ?
+         WHERE id = ?`,
+        [n.mode === 'normal' ? null : n.mode, n.times ?? null, n.delayMs ?? null, t.id],
+      );
     }
     return this.get(outTradeNo);
   }
@@ -219,12 +246,12 @@ export class SandboxTradeService {
   async paidOn(date: string): Promise<SandboxTradeRow[]> {
     const day = cstDay(date);
     if (!day) return [];
+    // every trade paid that day, refunded since or not: the bill's payment lines
     const rows: SandboxTradeRow[] = await this.ds.query(
-      `SELECT * FROM sandbox_trade WHERE status = 'TRADE_SUCCESS' AND gmt_payment >= ? AND gmt_payment < ?
-       ORDER BY gmt_payment, id`,
+      `SELECT * FROM sandbox_trade WHERE gmt_payment >= ? AND gmt_payment < ? ORDER BY gmt_payment, id`,
       day,
     );
-    return rows.map((r) => ({ ...r, total_amount: Number(r.total_amount) }));
+    return rows.map(numeric);
   }
 
   private findByBiz(biz: Record<string, unknown>): Promise<SandboxTradeRow | null> {
@@ -233,8 +260,11 @@ export class SandboxTradeService {
   }
 
   /** Takes one injected fault, if any is armed (a conditional decrement, so N armed faults fire N times). */
-  private async consumeFault(t: SandboxTradeRow, kind: 'query' | 'close'): Promise<Fault | null> {
-    const fault = t[`${kind}_fault`] as Fault | null;
+  async consumeFault<K extends FaultKind>(
+    t: SandboxTradeRow,
+    kind: K,
+  ): Promise<(K extends 'refund' ? RefundFault : Fault) | null> {
+    const fault = t[`${kind}_fault`] as (K extends 'refund' ? RefundFault : Fault) | null;
     if (!fault) return null;
     const res = await this.ds.query(
       `UPDATE sandbox_trade SET ${kind}_fault_left = ${kind}_fault_left - 1
@@ -248,4 +278,9 @@ export class SandboxTradeService {
   get baseUrl(): string {
     return this.app.publicBaseUrl;
   }
+}
+
+/** BIGINT columns come back as strings from the driver. */
+export function numeric(r: SandboxTradeRow): SandboxTradeRow {
+  return { ...r, total_amount: Number(r.total_amount), refund_fee: Number(r.refund_fee ?? 0) };
 }

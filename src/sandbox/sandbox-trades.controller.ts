@@ -23,6 +23,7 @@ import { Public } from '../common/auth/auth.decorators';
 import { fenToYuan } from '../payment/money';
 import { FaultsDto, InjectTradeDto, PayTradeDto } from './sandbox.dto';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
+import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradeRow } from './sandbox-trade.types';
 
@@ -34,6 +35,7 @@ import { SandboxTradeRow } from './sandbox-trade.types';
 export class SandboxTradesController {
   constructor(
     private readonly trades: SandboxTradeService,
+    private readonly refunds: SandboxRefundService,
     private readonly ds: DataSource,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
@@ -51,19 +53,28 @@ export class SandboxTradesController {
   }
 
   @Get(':outTradeNo')
-  @ApiOperation({ summary: 'A sandbox trade with its notify attempts' })
-  @ApiOkResponse({ description: 'trade + attempts' })
+  @ApiOperation({ summary: 'A sandbox trade with its refunds and notify attempts' })
+  @ApiOkResponse({ description: 'trade + refunds + attempts' })
   @ApiNotFoundResponse({ description: 'unknown trade' })
   async show(@Param('outTradeNo') outTradeNo: string) {
     const t = await this.trades.get(outTradeNo);
     const attempts: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT notify_id AS notifyId, trade_status AS tradeStatus, mode, seq, copy, outcome,
+      `SELECT notify_id AS notifyId, trade_status AS tradeStatus, out_biz_no AS outBizNo, mode, seq, copy, outcome,
          http_status AS httpStatus, response_body AS responseBody, error, payload, created_at AS createdAt
        FROM sandbox_notify_attempt WHERE out_trade_no = ? ORDER BY id`,
       [outTradeNo],
     );
+    const refunds = await this.refunds.listForTrade(outTradeNo);
     return {
       ...view(t),
+      refunds: refunds.map((r) => ({
+        outRequestNo: r.out_request_no,
+        refundAmount: fenToYuan(r.refund_amount),
+        status: r.status,
+        refundFeeAfter: r.refund_fee_after === null ? null : fenToYuan(r.refund_fee_after),
+        notifyId: r.notify_id,
+        gmtRefund: r.gmt_refund,
+      })),
       attempts: attempts.map((a) => ({ ...a, payload: a.payload ? JSON.parse(a.payload as string) : null })),
     };
   }
@@ -93,7 +104,10 @@ export class SandboxTradesController {
 
   @Post(':outTradeNo/faults')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Make the next `times` query/close calls of this trade time out or fail' })
+  @ApiOperation({
+    summary:
+      'Make the next `times` query/close/refund/refund-query calls of this trade time out or fail; arm the next refund notify mode',
+  })
   @ApiNotFoundResponse({ description: 'unknown trade' })
   async faults(@Param('outTradeNo') outTradeNo: string, @Body() dto: FaultsDto) {
     return view(await this.trades.setFaults(outTradeNo, dto));
@@ -113,6 +127,13 @@ function view(t: SandboxTradeRow) {
     paidAfterClose: !!t.paid_after_close,
     queryFault: t.query_fault_left > 0 ? { fault: t.query_fault, left: t.query_fault_left } : null,
     closeFault: t.close_fault_left > 0 ? { fault: t.close_fault, left: t.close_fault_left } : null,
+    refundFee: fenToYuan(t.refund_fee),
+    refundFault: t.refund_fault_left > 0 ? { fault: t.refund_fault, left: t.refund_fault_left } : null,
+    refundQueryFault:
+      t.refund_query_fault_left > 0 ? { fault: t.refund_query_fault, left: t.refund_query_fault_left } : null,
+    refundNotify: t.refund_notify_mode
+      ? { mode: t.refund_notify_mode, times: t.refund_notify_times, delayMs: t.refund_notify_delay_ms }
+      : null,
     gmtCreate: t.gmt_create,
     gmtPayment: t.gmt_payment,
     gmtClose: t.gmt_close,

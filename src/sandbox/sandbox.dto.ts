@@ -12,7 +12,16 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { Fault, FAULTS, NOTIFY_MODES, NotifyMode } from './sandbox-trade.types';
+import {
+  Fault,
+  FAULTS,
+  NOTIFY_MODES,
+  NotifyMode,
+  REFUND_FAULTS,
+  REFUND_NOTIFY_MODES,
+  RefundFault,
+  RefundNotifyMode,
+} from './sandbox-trade.types';
 
 export class NotifyOptionsDto {
   @ApiProperty({ enum: NOTIFY_MODES, example: 'normal' })
@@ -54,6 +63,33 @@ export class PayTradeDto {
   allowAfterClose?: boolean;
 }
 
+export class RefundNotifyOptionsDto {
+  @ApiProperty({
+    enum: REFUND_NOTIFY_MODES,
+    example: 'duplicate',
+    description:
+      'How the next refund notify of this trade is delivered: normal, drop (never sent), duplicate (`times` ' +
+      'concurrent copies), delay (`delayMs`), out_of_order (followed by a stale notify of the state before ' +
+      'this refund), early (delivered before the refund call answers)',
+  })
+  @IsIn(REFUND_NOTIFY_MODES)
+  mode: RefundNotifyMode;
+
+  @ApiPropertyOptional({ example: 2, description: 'duplicate: concurrent copies (default 2)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  times?: number;
+
+  @ApiPropertyOptional({ example: 3000, description: 'delay: wait before the first delivery (not scaled)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  delayMs?: number;
+}
+
 export class FaultsDto {
   @ApiPropertyOptional({ enum: FAULTS, example: 'system_error' })
   @IsOptional()
@@ -65,7 +101,40 @@ export class FaultsDto {
   @IsIn(FAULTS)
   close?: Fault;
 
-  @ApiPropertyOptional({ example: 1, description: 'How many calls fail (default 1)' })
+  @ApiPropertyOptional({
+    enum: REFUND_FAULTS,
+    example: 'timeout',
+    description:
+      'alipay.trade.refund: timeout (refunded, answer lost), system_error / service_unavailable (nothing ' +
+      'done), fund_change_n (refunded, answers fund_change N), fail_later (answers fund_change N, then the ' +
+      'query says not refunded; a retry with the same number and amount refunds)',
+  })
+  @IsOptional()
+  @IsIn(REFUND_FAULTS)
+  refund?: RefundFault;
+
+  @ApiPropertyOptional({
+    enum: FAULTS,
+    example: 'system_error',
+    description: 'alipay.trade.fastpay.refund.query',
+  })
+  @IsOptional()
+  @IsIn(FAULTS)
+  refundQuery?: Fault;
+
+  @ApiPropertyOptional({
+    type: RefundNotifyOptionsDto,
+    description: 'taken by the next refund that moves money',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RefundNotifyOptionsDto)
+  refundNotify?: RefundNotifyOptionsDto;
+
+  @ApiPropertyOptional({
+    example: 1,
+    description: 'How many calls fail (default 1), for every fault set here',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

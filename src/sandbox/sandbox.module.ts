@@ -7,6 +7,7 @@ import { SandboxGatewayController } from './sandbox-gateway.controller';
 import { SandboxKeyService } from './sandbox-key.service';
 import { SandboxNotifyProcessor } from './sandbox-notify.processor';
 import { SandboxNotifyService } from './sandbox-notify.service';
+import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradesController } from './sandbox-trades.controller';
 
@@ -44,6 +45,7 @@ export class SandboxModule {
       providers: [
         SandboxKeyService,
         SandboxTradeService,
+        SandboxRefundService,
         SandboxNotifyService,
         SandboxNotifyProcessor,
         SandboxEnabledGuard,
