@@ -42,10 +42,16 @@ function ensureBuilt(): void {
 describe('chaos (short run)', () => {
   it('keeps every money invariant through crashes, Redis loss, dropped notifies and killed DB connections', async () => {
     ensureBuilt();
-    const child = spawn(process.execPath, [CHAOS_JS, '--duration', '30', '--settle', '75'], {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: 'development' },
-    });
+    // --min-paid: on a loaded machine the load runs on (≤ 60 s) until 11 trades are paid, rather than
+    // this test asserting how many a fixed 30 s can pay
+    const child = spawn(
+      process.execPath,
+      [CHAOS_JS, '--duration', '30', '--settle', '75', '--min-paid', '11'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: 'development' },
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -70,5 +76,5 @@ describe('chaos (short run)', () => {
     expect(err).toMatch(/kill -9 instance B/);
     const paid = Number(/(\d+) trades paid at the sandbox/.exec(out)?.[1] ?? 0);
     expect(paid).toBeGreaterThan(10);
-  }, 180_000);
+  }, 240_000);
 });

@@ -11,7 +11,8 @@ import {
 import { casTransition } from '../src/idempotency/state-machine';
 import { IdempotencyKeyStore } from '../src/idempotency/idempotency-key.store';
 import { requestFingerprint } from '../src/idempotency/fingerprint';
-import { IdemProbeModule } from './utils/idem-probe.module';
+import { eventually } from './factories/order.factory';
+import { IdemProbeModule, probeGate } from './utils/idem-probe.module';
 import { deleteRedisPrefix } from './utils/services';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
 
@@ -202,11 +203,18 @@ describe('IdempotencyModule (real MySQL + Redis)', () => {
 
     it('a repeat while the first still runs → 409 REQUEST_IN_PROGRESS with Retry-After; 20 concurrent → 1 widget', async () => {
       const user = `u-${randomSuffix()}`;
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          post(i % 2 ? t : t2, user, 'k3', { name: 'slow', delayMs: 300 }),
-        ),
+      // the request that wins the key waits at a gate until the 19 others have answered
+      const gate = `g-${randomSuffix()}`;
+      let answered = 0;
+      const pending = Array.from({ length: 20 }, (_, i) =>
+        post(i % 2 ? t : t2, user, 'k3', { name: 'slow', gate }).then((r) => {
+          answered++;
+          return r;
+        }),
       );
+      await eventually(async () => answered === 19);
+      probeGate(gate).open();
+      const results = await Promise.all(pending);
       const created = results.filter((r) => r.status === 201);
       const busy = results.filter((r) => r.status === 409);
       expect(created).toHaveLength(1);

@@ -7,7 +7,9 @@ describe('orders across two instances (real MySQL + Redis)', () => {
   let b: TestApp;
 
   beforeAll(async () => {
-    const env = { ORDER_TTL_MS: '1500', ORDER_SWEEP_INTERVAL_MS: '200' };
+    // the TTL must outlast the 40-buyer race even on a loaded machine (with 1.5 s an early order expired
+    // and gave its unit back before the last buyers were served: 11 orders); the expiry half waits for it
+    const env = { ORDER_TTL_MS: '8000', ORDER_SWEEP_INTERVAL_MS: '200' };
     a = await createTestApp({ env });
     b = await createTestApp({ env, dbName: a.dbName, redisPrefix: a.redisPrefix, keepDb: true });
   });

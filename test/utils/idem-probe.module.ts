@@ -22,12 +22,35 @@ class CreateWidgetDto {
   @Max(10000)
   delayMs?: number;
 
+  /** Wait in the handler until the test opens this gate (probeGate(name).open()). */
+  @IsOptional()
+  @IsString()
+  gate?: string;
+
   @IsOptional()
   @IsIn(['ok', 'conflict', 'crash'])
   outcome?: 'ok' | 'conflict' | 'crash';
 
   @IsOptional()
   tags?: unknown;
+}
+
+const gates = new Map<string, { promise: Promise<void>; open: () => void }>();
+
+/**
+ * A gate a request can wait at inside the handler (body `gate: name`), opened by the test: "while the
+ * first still runs" without guessing how long the others take to arrive. Both instances of a test run in
+ * one process, so they share the gates.
+ */
+export function probeGate(name: string): { promise: Promise<void>; open: () => void } {
+  let g = gates.get(name);
+  if (!g) {
+    let open!: () => void;
+    const promise = new Promise<void>((r) => (open = r));
+    g = { promise, open };
+    gates.set(name, g);
+  }
+  return g;
 }
 
 /** Test-only resource guarded by @IdempotentSubmit, with its own row backstop table. */
@@ -44,6 +67,7 @@ class WidgetService implements OnModuleInit {
 
   async create(userId: string, dto: CreateWidgetDto, ctx: IdempotencyContext) {
     if (dto.delayMs) await new Promise((r) => setTimeout(r, dto.delayMs));
+    if (dto.gate) await probeGate(dto.gate).promise;
     if (dto.outcome === 'conflict') throw new DomainError(ErrorCode.OUT_OF_STOCK, 'no widgets left');
     if (dto.outcome === 'crash') throw new Error('boom');
     try {
