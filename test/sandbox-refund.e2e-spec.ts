@@ -1,4 +1,8 @@
+import { createSign, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import { paymentConfig } from '../src/config/configuration';
 import { AlipayGateway } from '../src/payment/gateway/alipay.gateway';
+import { PaymentKeysProvider } from '../src/payment/gateway/payment-keys.provider';
 import { PAYMENT_GATEWAY, PaymentGateway } from '../src/payment/gateway/payment-gateway';
 import { NotifyReceiver, startNotifyReceiver, waitFor } from './sandbox-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
@@ -356,6 +360,59 @@ describe('sandbox refunds (Alipay protocol) + alipay-sdk client', () => {
         expect(two[1]).toMatchObject({ out_biz_no: rno, refund_fee: '1.00' });
       } finally {
         rx.respond = saved;
+      }
+    });
+  });
+
+  describe('signatures', () => {
+    it('a refund answer signed with another key is UNKNOWN, never SUCCEEDED (validateSign); the same answer signed by the gateway is SUCCEEDED', async () => {
+      const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+      const [{ private_pem: gatewayKey }] = await t.dataSource.query(
+        "SELECT private_pem FROM sandbox_key WHERE name = 'gateway'",
+      );
+      let key: KeyObject | string = other;
+      const signed = (name: string, inner: object) => {
+        const text = JSON.stringify(inner);
+        const sign = createSign('RSA-SHA256').update(text, 'utf8').sign(key, 'base64');
+        return `{"${name}":${text},"sign":"${sign}"}`;
+      };
+      const server: Server = createServer((req, res) => {
+        const url = decodeURIComponent(req.url ?? '');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          url.includes('alipay.trade.refund')
+            ? signed('alipay_trade_refund_response', {
+                code: '10000',
+                msg: 'Success',
+                out_trade_no: 'F1',
+                fund_change: 'Y',
+                refund_fee: '1.00',
+              })
+            : signed('alipay_trade_fastpay_refund_query_response', {
+                code: '10000',
+                msg: 'Success',
+                out_trade_no: 'F1',
+                out_request_no: 'R1',
+                refund_amount: '1.00',
+                refund_status: 'REFUND_SUCCESS',
+              }),
+        );
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const cfg = {
+          ...t.app.get(paymentConfig.KEY),
+          gatewayUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/gateway.do`,
+        };
+        const client = new AlipayGateway(t.app.get(PaymentKeysProvider), cfg as never);
+        const req = { paymentNo: 'F1', refundNo: 'R1', amount: 100, paymentAmount: 100, reason: 'r' };
+        expect(await client.refund(req)).toEqual({ status: 'UNKNOWN', reason: expect.any(String) });
+        expect(await client.refundQuery(req)).toEqual({ status: 'UNKNOWN', reason: expect.any(String) });
+        key = gatewayKey;
+        expect(await client.refund(req)).toEqual({ status: 'SUCCEEDED', refundedAt: null });
+        expect(await client.refundQuery(req)).toEqual({ status: 'SUCCEEDED', amount: 100, refundedAt: null });
+      } finally {
+        await new Promise<void>((r) => server.close(() => r()));
       }
     });
   });
