@@ -5,6 +5,7 @@ import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
 import { SandboxModule } from './sandbox/sandbox.module';
+import { WechatSandboxModule } from './sandbox/wechat/wechat-sandbox.module';
 
 /**
  * The business modules, in dependency order (callback → payment → order → idempotency → common).
@@ -17,6 +18,7 @@ export const FEATURE_MODULES = [
   CallbackModule,
   // inert (404, no keys) unless paymentConfig.sandboxEnabled; reached over HTTP only
   SandboxModule.register(),
+  WechatSandboxModule.register(),
   // bench-only ceiling routes (npm run bench); BENCH_ROUTES=true, never in production
   ...(benchRoutesEnabled() ? [BenchSupportModule.register()] : []),
 ];

@@ -66,6 +66,8 @@ export const paymentConfig = registerAs('payment', () => {
   const port = e.PORT as number;
   return {
     gateway: e.PAYMENT_GATEWAY as 'sandbox' | 'alipay',
+    /** PAYMENT_CHANNELS: the channels pre-pay accepts. */
+    channels: String(e.PAYMENT_CHANNELS).split(',') as Array<'alipay' | 'wechat' | 'wallet'>,
     sandboxEnabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
     appId: e.ALIPAY_APP_ID as string,
     privateKey: (e.ALIPAY_PRIVATE_KEY as string | undefined) || undefined,
@@ -82,6 +84,35 @@ export const paymentConfig = registerAs('payment', () => {
     sweepIntervalMs: e.PAYMENT_SWEEP_INTERVAL_MS as number,
     stuckAfterMs: e.PAYMENT_STUCK_AFTER_MS as number,
     sandboxTimeScale: e.SANDBOX_TIME_SCALE as number,
+  };
+});
+
+/**
+ * WeChat Pay API v3. Outside production the sandbox fills in whatever is not configured: mchid/appid get
+ * fixed demo values, keys come from the sandbox's key table (payment/gateway/wechat-keys.provider.ts).
+ */
+export const wechatConfig = registerAs('wechat', () => {
+  const e = env();
+  const port = e.PORT as number;
+  const base = (e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${port}`;
+  const channels = String(e.PAYMENT_CHANNELS).split(',');
+  return {
+    enabled: channels.includes('wechat'),
+    mchid: (e.WECHAT_MCHID as string | undefined) ?? '1900000109',
+    appid: (e.WECHAT_APPID as string | undefined) ?? 'wxd678efh567hg6787',
+    merchantPrivateKey: (e.WECHAT_MERCHANT_PRIVATE_KEY as string | undefined) || undefined,
+    merchantSerial: (e.WECHAT_MERCHANT_SERIAL as string | undefined) || undefined,
+    apiV3Key: (e.WECHAT_API_V3_KEY as string | undefined) || undefined,
+    platformPublicKey: (e.WECHAT_PLATFORM_PUBLIC_KEY as string | undefined) || undefined,
+    platformPublicKeyId: (e.WECHAT_PLATFORM_PUBLIC_KEY_ID as string | undefined) || undefined,
+    baseUrl:
+      (e.WECHAT_API_BASE_URL as string | undefined) ??
+      (e.PAYMENT_GATEWAY === 'sandbox'
+        ? `http://127.0.0.1:${port}/sandbox/wechat`
+        : 'https://api.mch.weixin.qq.com'),
+    timeoutMs: e.WECHAT_TIMEOUT_MS as number,
+    notifyUrl: `${base}/v1/callbacks/wechat`,
+    sandboxEnabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
   };
 });
 
@@ -122,6 +153,7 @@ export const allConfigs = [
   idempotencyConfig,
   orderConfig,
   paymentConfig,
+  wechatConfig,
   callbackConfig,
   benchConfig,
 ];
@@ -132,5 +164,6 @@ export type RedisConfig = ReturnType<typeof redisConfig>;
 export type IdempotencyConfig = ReturnType<typeof idempotencyConfig>;
 export type OrderConfig = ReturnType<typeof orderConfig>;
 export type PaymentConfig = ReturnType<typeof paymentConfig>;
+export type WechatConfig = ReturnType<typeof wechatConfig>;
 export type CallbackConfig = ReturnType<typeof callbackConfig>;
 export type BenchConfig = ReturnType<typeof benchConfig>;

@@ -27,6 +27,19 @@ describe('validateEnv', () => {
     [{ SANDBOX_TIME_SCALE: '-1' }, /"SANDBOX_TIME_SCALE"/],
     [{ NODE_ENV: 'production', PAYMENT_GATEWAY: 'alipay' }, /"JWT_SECRET" is required/],
     [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(20) }, /"PAYMENT_GATEWAY" must not be sandbox/],
+    [{ PAYMENT_CHANNELS: 'alipay,paypal' }, /"PAYMENT_CHANNELS"/],
+    [{ WECHAT_API_V3_KEY: 'short' }, /"WECHAT_API_V3_KEY"/],
+    [{ WECHAT_MCHID: 'abc' }, /"WECHAT_MCHID"/],
+    [
+      {
+        NODE_ENV: 'production',
+        JWT_SECRET: 'x'.repeat(20),
+        PAYMENT_GATEWAY: 'alipay',
+        PAYMENT_CHANNELS: 'alipay,wechat',
+        WECHAT_MCHID: '1900000109',
+      },
+      /"WECHAT_APPID" is required when PAYMENT_CHANNELS includes wechat/,
+    ],
   ])('%j fails with one line naming the variable', (raw, msg) => {
     let error: Error | undefined;
     try {
@@ -37,5 +50,24 @@ describe('validateEnv', () => {
     expect(error?.message).toMatch(msg);
     expect(error?.message).toMatch(/^Invalid configuration: /);
     expect(error?.message.split('\n')).toHaveLength(1);
+  });
+
+  it('enables wechat outside production by default, and only when asked for in production', () => {
+    expect(validateEnv({}).PAYMENT_CHANNELS).toBe('alipay,wechat,wallet');
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(20), PAYMENT_GATEWAY: 'alipay' };
+    expect(validateEnv(prod).PAYMENT_CHANNELS).toBe('alipay,wallet');
+    const full = {
+      ...prod,
+      PAYMENT_CHANNELS: 'alipay,wechat,wallet',
+      WECHAT_MCHID: '1900000109',
+      WECHAT_APPID: 'wxd678efh567hg6787',
+      WECHAT_MERCHANT_PRIVATE_KEY: 'pem',
+      WECHAT_MERCHANT_SERIAL: '5157F09EFDC096DE15EBE81A47057A72',
+      WECHAT_API_V3_KEY: 'k'.repeat(32),
+      WECHAT_PLATFORM_PUBLIC_KEY: 'pem',
+      WECHAT_PLATFORM_PUBLIC_KEY_ID: 'PUB_KEY_ID_0119000001092025',
+      WECHAT_API_BASE_URL: 'https://api.mch.weixin.qq.com',
+    };
+    expect(validateEnv(full).PAYMENT_CHANNELS).toBe('alipay,wechat,wallet');
   });
 });

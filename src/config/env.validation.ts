@@ -48,6 +48,28 @@ export const envSchema = Joi.object({
   ALIPAY_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
   PUBLIC_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
 
+  /** Enabled channels. Outside production all three; in production WeChat only when asked for (it needs keys). */
+  PAYMENT_CHANNELS: Joi.string()
+    .pattern(/^(alipay|wechat|wallet)(,(alipay|wechat|wallet))*$/)
+    .when('NODE_ENV', {
+      is: 'production',
+      then: Joi.optional().default('alipay,wallet'),
+      otherwise: Joi.optional().default('alipay,wechat,wallet'),
+    }),
+  WECHAT_MCHID: Joi.string().pattern(/^\d{6,32}$/),
+  WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_]{4,32}$/),
+  WECHAT_MERCHANT_PRIVATE_KEY: Joi.string().allow(''),
+  WECHAT_MERCHANT_SERIAL: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
+  /** The APIv3 key: exactly 32 bytes (decrypts notify resources). */
+  WECHAT_API_V3_KEY: Joi.string()
+    .allow('')
+    .pattern(/^[\x21-\x7e]{32}$/),
+  WECHAT_PLATFORM_PUBLIC_KEY: Joi.string().allow(''),
+  /** The platform key's id: a "WeChat Pay public key" id (PUB_KEY_ID_…) or a platform certificate serial. */
+  WECHAT_PLATFORM_PUBLIC_KEY_ID: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
+  WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
+  WECHAT_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
+
   SUBMIT_DEDUP_WINDOW_MS: Joi.number().integer().min(1).default(10000),
   GUARD_FAIL_MODE: Joi.string().valid('closed', 'open').default('closed'),
   IDEMPOTENCY_KEY_TTL_MS: Joi.number().integer().min(1000).default(86400000),
@@ -83,12 +105,37 @@ export const envSchema = Joi.object({
           '"CALLBACK_DEDUP_STRATEGY" must be unique_key when NODE_ENV=production (the others are demonstrations)',
       });
     }
+    const wechatMissing = missingWechatSettings(env);
+    if (env.NODE_ENV === 'production' && wechatMissing.length > 0) {
+      return helpers.message({
+        custom: `"${wechatMissing[0]}" is required when PAYMENT_CHANNELS includes wechat and NODE_ENV=production`,
+      });
+    }
     if (env.NODE_ENV === 'production' && env.BENCH_ROUTES === true) {
       return helpers.message({ custom: '"BENCH_ROUTES" must not be true when NODE_ENV=production' });
     }
     return env;
   })
   .unknown(true);
+
+/** Every WECHAT_* setting the real gateway needs. */
+export const WECHAT_REQUIRED = [
+  'WECHAT_MCHID',
+  'WECHAT_APPID',
+  'WECHAT_MERCHANT_PRIVATE_KEY',
+  'WECHAT_MERCHANT_SERIAL',
+  'WECHAT_API_V3_KEY',
+  'WECHAT_PLATFORM_PUBLIC_KEY',
+  'WECHAT_PLATFORM_PUBLIC_KEY_ID',
+  'WECHAT_API_BASE_URL',
+] as const;
+
+/** The WECHAT_* settings missing while the wechat channel is enabled (empty when it is off). */
+export function missingWechatSettings(env: Record<string, unknown>): string[] {
+  const channels = String(env.PAYMENT_CHANNELS ?? '').split(',');
+  if (!channels.includes('wechat')) return [];
+  return WECHAT_REQUIRED.filter((k) => typeof env[k] !== 'string' || env[k] === '');
+}
 
 export type Env = {
   NODE_ENV: 'development' | 'test' | 'production';

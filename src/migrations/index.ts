@@ -5,6 +5,7 @@ import { Sandbox1732352000000 } from './1732352000000-sandbox';
 import { Payments1732352100000 } from './1732352100000-payments';
 import { Callbacks1732353000000 } from './1732353000000-callbacks';
 import { SandboxRefunds1733200000000 } from './1733200000000-sandbox-refunds';
+import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -18,4 +19,5 @@ export const migrations = [
   Payments1732352100000,
   Callbacks1732353000000,
   SandboxRefunds1733200000000,
+  WechatSandbox1733300000000,
 ];

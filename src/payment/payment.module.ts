@@ -9,6 +9,8 @@ import { Payment } from './entities/payment.entity';
 import { AlipayGateway } from './gateway/alipay.gateway';
 import { PAYMENT_GATEWAY } from './gateway/payment-gateway';
 import { PaymentKeysProvider } from './gateway/payment-keys.provider';
+import { WechatGateway } from './gateway/wechat.gateway';
+import { WechatKeysProvider } from './gateway/wechat-keys.provider';
 import { PaymentCloseService } from './payment-close.service';
 import { PaymentJobs } from './payment-jobs';
 import { PaymentExpiryProcessor, PaymentQueryProcessor } from './payment-query.processor';
@@ -34,6 +36,8 @@ import { PrepayService } from './prepay.service';
     PaymentKeysProvider,
     AlipayGateway,
     { provide: PAYMENT_GATEWAY, useExisting: AlipayGateway },
+    WechatKeysProvider,
+    WechatGateway,
     PaymentRepository,
     PaymentJobs,
     PaymentSuccessService,
@@ -43,6 +47,14 @@ import { PrepayService } from './prepay.service';
     PaymentExpiryProcessor,
     PaymentSweeper,
   ],
-  exports: [PAYMENT_GATEWAY, PaymentSuccessService, PaymentCloseService, PaymentRepository, PrepayService],
+  exports: [
+    PAYMENT_GATEWAY,
+    WechatGateway,
+    WechatKeysProvider,
+    PaymentSuccessService,
+    PaymentCloseService,
+    PaymentRepository,
+    PrepayService,
+  ],
 })
 export class PaymentModule {}

@@ -8,6 +8,7 @@ export const QUEUES = {
   OUTBOX: 'outbox',
   CALLBACK_APPLY: 'callback-apply',
   SANDBOX_NOTIFY: 'sandbox-notify',
+  SANDBOX_WECHAT_NOTIFY: 'sandbox-wechat-notify',
   RECONCILIATION: 'reconciliation',
 } as const;
 

@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { wechatConfig } from '../../config/configuration';
+
+export interface WechatKeys {
+  mchid: string;
+  appid: string;
+  /** Signs our requests (Authorization: WECHATPAY2-SHA256-RSA2048 …); PKCS8 PEM. */
+  merchantPrivateKey: string;
+  /** The serial of the merchant API certificate, sent as serial_no. */
+  merchantSerial: string;
+  /** 32 bytes; decrypts notify resources. */
+  apiV3Key: string;
+  /** Platform key id (PUB_KEY_ID_… or certificate serial) → public key: verifies answers and notifies. */
+  platformKeys: Record<string, KeyObject>;
+}
+
+/**
+ * Where the WeChat client gets its keys. Configured WECHAT_* settings always win; in sandbox mode the
+ * missing ones are read by SQL from the WeChat sandbox's key table (sandbox_wechat_key), where the
+ * simulator publishes them as the merchant console would. The sandbox module is never imported.
+ */
+@Injectable()
+export class WechatKeysProvider {
+  private cached?: WechatKeys;
+
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
+  ) {}
+
+  async get(): Promise<WechatKeys> {
+    if (this.cached) return this.cached;
+    const c = this.cfg;
+    const merchant =
+      c.merchantPrivateKey && c.merchantSerial
+        ? { private_pem: c.merchantPrivateKey, serial: c.merchantSerial }
+        : await this.fromSandbox('merchant', 'WECHAT_MERCHANT_PRIVATE_KEY');
+    const platform =
+      c.platformPublicKey && c.platformPublicKeyId
+        ? { public_pem: c.platformPublicKey, serial: c.platformPublicKeyId }
+        : await this.fromSandbox('platform', 'WECHAT_PLATFORM_PUBLIC_KEY');
+    const apiV3Key = c.apiV3Key ?? (await this.fromSandbox('apiv3', 'WECHAT_API_V3_KEY')).secret;
+    if (!merchant.private_pem || !merchant.serial || !platform.public_pem || !platform.serial || !apiV3Key) {
+      throw new Error('WeChat keys incomplete');
+    }
+    this.cached = {
+      mchid: c.mchid,
+      appid: c.appid,
+      merchantPrivateKey: readPrivate(merchant.private_pem).export({
+        type: 'pkcs8',
+        format: 'pem',
+      }) as string,
+      merchantSerial: merchant.serial,
+      apiV3Key,
+      platformKeys: { [platform.serial]: readPublic(platform.public_pem) },
+    };
+    return this.cached;
+  }
+
+  private async fromSandbox(name: string, setting: string): Promise<Record<string, string | null>> {
+    if (!this.cfg.sandboxEnabled) throw new Error(`${setting} is not configured`);
+    const rows: Array<Record<string, string | null>> = await this.ds.query(
+      'SELECT private_pem, public_pem, serial, secret FROM sandbox_wechat_key WHERE name = ?',
+      [name],
+    );
+    if (!rows[0]) throw new Error(`WeChat sandbox key '${name}' not generated yet`);
+    return rows[0];
+  }
+}
+
+/** PKCS1 / PKCS8 PEM, or bare base64 PKCS8 DER (as the merchant tool exports apiclient_key). */
+function readPrivate(key: string): KeyObject {
+  const k = key.trim();
+  if (k.includes('BEGIN')) return createPrivateKey(k);
+  return createPrivateKey({
+    key: Buffer.from(k.replace(/\s+/g, ''), 'base64'),
+    format: 'der',
+    type: 'pkcs8',
+  });
+}
+
+/** SPKI PEM (the "WeChat Pay public key" file), a certificate PEM, or bare base64 SPKI. */
+function readPublic(key: string): KeyObject {
+  const k = key.trim();
+  if (k.includes('BEGIN')) return createPublicKey(k);
+  return createPublicKey({ key: Buffer.from(k.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
+}

@@ -1,0 +1,102 @@
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards, VERSION_NEUTRAL } from '@nestjs/common';
+import {
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { Public } from '../../common/auth/auth.decorators';
+import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
+import { WxFaultsDto, WxPayDto } from './wechat-sandbox.dto';
+import { WechatSandboxService } from './wechat-sandbox.service';
+import { WxRefundRow, WxTransactionRow } from './wechat-sandbox.types';
+
+/** The buyer's side of the WeChat sandbox and its fault switches, for tests and for a human in Swagger. */
+@ApiTags('sandbox-wechat')
+@Public()
+@UseGuards(SandboxEnabledGuard)
+@Controller({ path: 'sandbox/wechat/transactions', version: VERSION_NEUTRAL })
+export class WechatSandboxTransactionsController {
+  constructor(
+    private readonly wx: WechatSandboxService,
+    private readonly ds: DataSource,
+  ) {}
+
+  @Get(':outTradeNo')
+  @ApiOperation({ summary: 'A WeChat sandbox transaction with its refunds and notify attempts' })
+  @ApiOkResponse({ description: 'transaction + refunds + attempts' })
+  @ApiNotFoundResponse({ description: 'unknown transaction' })
+  async show(@Param('outTradeNo') outTradeNo: string) {
+    const t = await this.wx.get(outTradeNo);
+    const attempts: Array<Record<string, unknown>> = await this.ds.query(
+      `SELECT notify_id AS notifyId, event_type AS eventType, mode, seq, copy, outcome, http_status AS httpStatus,
+         response_body AS responseBody, error, payload, created_at AS createdAt
+       FROM sandbox_wechat_notify_attempt WHERE out_trade_no = ? ORDER BY id`,
+      [outTradeNo],
+    );
+    return {
+      ...view(t),
+      refunds: (await this.wx.refundsOf(outTradeNo)).map(refundView),
+      attempts: attempts.map((a) => ({ ...a, payload: a.payload ? JSON.parse(a.payload as string) : null })),
+    };
+  }
+
+  @Post(':outTradeNo/pay')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'The buyer pays; notify.mode chooses how TRANSACTION.SUCCESS is delivered (normal, drop, duplicate, delay, ' +
+      'out_of_order, bad_sign, amount_mismatch, decrypt_fail, replay_old)',
+  })
+  @ApiOkResponse({ description: 'the paid transaction' })
+  @ApiNotFoundResponse({ description: 'unknown transaction' })
+  @ApiConflictResponse({ description: 'already paid, or closed without allowAfterClose' })
+  async pay(@Param('outTradeNo') outTradeNo: string, @Body() dto: WxPayDto) {
+    return view(await this.wx.pay(outTradeNo, dto));
+  }
+
+  @Post(':outTradeNo/faults')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Make the next `times` query/close/refund calls time out, fail or answer badly signed; set the refund outcome',
+  })
+  @ApiNotFoundResponse({ description: 'unknown transaction' })
+  async faults(@Param('outTradeNo') outTradeNo: string, @Body() dto: WxFaultsDto) {
+    return view(await this.wx.setFaults(outTradeNo, dto));
+  }
+}
+
+function view(t: WxTransactionRow) {
+  return {
+    outTradeNo: t.out_trade_no,
+    transactionId: t.trade_state === 'NOTPAY' || t.trade_state === 'CLOSED' ? null : t.transaction_id,
+    tradeState: t.trade_state,
+    total: Number(t.total),
+    description: t.description,
+    codeUrl: t.code_url,
+    notifyUrl: t.notify_url,
+    paidAfterClose: !!t.paid_after_close,
+    queryFault: t.query_fault_left > 0 ? { fault: t.query_fault, left: t.query_fault_left } : null,
+    closeFault: t.close_fault_left > 0 ? { fault: t.close_fault, left: t.close_fault_left } : null,
+    refundFault: t.refund_fault_left > 0 ? { fault: t.refund_fault, left: t.refund_fault_left } : null,
+    refundOutcome: t.refund_outcome,
+    createdAt: t.created_at,
+    successTime: t.success_time,
+    closeTime: t.close_time,
+  };
+}
+
+function refundView(r: WxRefundRow) {
+  return {
+    outRefundNo: r.out_refund_no,
+    refundId: r.refund_id,
+    refund: Number(r.refund),
+    total: Number(r.total),
+    status: r.status,
+    createdAt: r.created_at,
+    successTime: r.success_time,
+  };
+}

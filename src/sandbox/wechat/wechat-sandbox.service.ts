@@ -1,0 +1,469 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { appConfig, wechatConfig } from '../../config/configuration';
+import { DomainError, ErrorCode } from '../../common/errors';
+import { fenToYuan } from '../../payment/money';
+import { cstDay, toCst } from '../sandbox-time';
+import { WechatSandboxNotifyService } from './wechat-sandbox-notify.service';
+import { refundView, transactionView } from './wechat-sandbox.views';
+import {
+  WxAnswer,
+  wxError,
+  WxFault,
+  WxNotifyMode,
+  wxOk,
+  WxRefundOutcome,
+  WxRefundRow,
+  WxTransactionRow,
+} from './wechat-sandbox.types';
+
+export interface WxPayOptions {
+  notify?: { mode: WxNotifyMode; times?: number; delayMs?: number };
+  allowAfterClose?: boolean;
+}
+
+const digits = (n: number) => Array.from({ length: n }, () => randomInt(10)).join('');
+const OUT_TRADE_NO = /^[A-Za-z0-9_\-|*]{6,32}$/;
+const OUT_REFUND_NO = /^[A-Za-z0-9_\-|*@]{1,64}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$/;
+
+/**
+ * The simulated WeChat Pay v3 merchant: Native transactions, close, refunds, bills, the buyer's side
+ * (pay) and fault switches. Every transition is a conditional UPDATE (or runs under a row lock for
+ * refunds), so concurrent calls from several instances agree.
+ */
+@Injectable()
+export class WechatSandboxService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly notify: WechatSandboxNotifyService,
+    @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
+    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+  ) {}
+
+  async find(outTradeNo: string): Promise<WxTransactionRow | null> {
+    const rows: WxTransactionRow[] = await this.ds.query(
+      'SELECT * FROM sandbox_wechat_transaction WHERE out_trade_no = ?',
+      [outTradeNo],
+    );
+    return rows[0] ? { ...rows[0], total: Number(rows[0].total) } : null;
+  }
+
+  async get(outTradeNo: string): Promise<WxTransactionRow> {
+    const t = await this.find(outTradeNo);
+    if (!t) throw new DomainError(ErrorCode.NOT_FOUND, `No WeChat sandbox transaction ${outTradeNo}`);
+    return t;
+  }
+
+  async findRefund(outRefundNo: string): Promise<WxRefundRow | null> {
+    const rows: WxRefundRow[] = await this.ds.query(
+      'SELECT * FROM sandbox_wechat_refund WHERE out_refund_no = ?',
+      [outRefundNo],
+    );
+    return rows[0] ? { ...rows[0], refund: Number(rows[0].refund), total: Number(rows[0].total) } : null;
+  }
+
+  async refundsOf(outTradeNo: string): Promise<WxRefundRow[]> {
+    const rows: WxRefundRow[] = await this.ds.query(
+      'SELECT * FROM sandbox_wechat_refund WHERE out_trade_no = ? ORDER BY id',
+      [outTradeNo],
+    );
+    return rows.map((r) => ({ ...r, refund: Number(r.refund), total: Number(r.total) }));
+  }
+
+  /** POST /v3/pay/transactions/native. Same out_trade_no + same parameters → the same code_url. */
+  async native(mchid: string, body: Record<string, unknown>): Promise<WxAnswer> {
+    const amount = body.amount as Record<string, unknown> | undefined;
+    const total = amount?.total;
+    if (body.mchid !== mchid) return wxError(400, 'PARAM_ERROR', 'mchid does not match the request signer');
+    if (body.appid !== this.cfg.appid)
+      return wxError(400, 'APPID_MCHID_NOT_MATCH', 'appid is not bound to mchid');
+    if (typeof body.out_trade_no !== 'string' || !OUT_TRADE_NO.test(body.out_trade_no)) {
+      return wxError(400, 'PARAM_ERROR', 'out_trade_no must be 6–32 of [A-Za-z0-9_-|*]');
+    }
+    if (
+      typeof body.description !== 'string' ||
+      body.description.length < 1 ||
+      body.description.length > 127
+    ) {
+      return wxError(400, 'PARAM_ERROR', 'description is missing or longer than 127');
+    }
+    if (typeof total !== 'number' || !Number.isSafeInteger(total) || total < 1) {
+      return wxError(400, 'PARAM_ERROR', 'amount.total must be an integer number of fen ≥ 1');
+    }
+    if (amount?.currency !== undefined && amount.currency !== 'CNY') {
+      return wxError(400, 'PARAM_ERROR', 'amount.currency must be CNY');
+    }
+    if (typeof body.notify_url !== 'string' || !/^https?:\/\//.test(body.notify_url)) {
+      return wxError(400, 'PARAM_ERROR', 'notify_url is missing');
+    }
+    const timeExpire = body.time_expire ?? null;
+    if (timeExpire !== null && (typeof timeExpire !== 'string' || !RFC3339.test(timeExpire))) {
+      return wxError(400, 'PARAM_ERROR', 'time_expire must be RFC 3339');
+    }
+    const hash = createHash('sha256')
+      .update(JSON.stringify([body.appid, mchid, total, body.description, timeExpire, body.notify_url]))
+      .digest('hex');
+    const code = randomBytes(8).toString('base64url');
+    await this.ds.query(
+      `INSERT IGNORE INTO sandbox_wechat_transaction
+         (out_trade_no, transaction_id, appid, mchid, total, description, time_expire, notify_url, params_hash, code_url)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        body.out_trade_no,
+        `4200${toCst(new Date()).slice(0, 10).replace(/-/g, '')}${digits(16)}`,
+        body.appid,
+        mchid,
+        total,
+        body.description,
+        timeExpire,
+        body.notify_url,
+        hash,
+        `weixin://wxpay/bizpayurl/up?pr=${code}&groupid=00`,
+      ],
+    );
+    const t = (await this.find(body.out_trade_no))!;
+    if (t.params_hash !== hash)
+      return wxError(400, 'INVALID_REQUEST', 'out_trade_no was used with other parameters');
+    if (t.trade_state === 'SUCCESS' || t.trade_state === 'REFUND')
+      return wxError(400, 'ORDERPAID', 'order paid');
+    if (t.trade_state === 'CLOSED') return wxError(400, 'ORDER_CLOSED', 'order closed');
+    return wxOk({ code_url: t.code_url });
+  }
+
+  /** GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid= */
+  async query(mchid: string, outTradeNo: string, queryMchid: unknown): Promise<WxAnswer> {
+    if (queryMchid !== mchid) return wxError(400, 'PARAM_ERROR', 'mchid query parameter missing or wrong');
+    const t = await this.find(outTradeNo);
+    if (!t || t.mchid !== mchid) return wxError(404, 'ORDER_NOT_EXIST', 'order does not exist');
+    const fault = await this.consumeFault(t, 'query');
+    if (fault) return { ...wxOk(transactionView(t)), fault };
+    return wxOk(transactionView(t));
+  }
+
+  /** POST …/close: NOTPAY → CLOSED (204, also for an already closed one); paid → 400 ORDERPAID. */
+  async close(mchid: string, outTradeNo: string, body: Record<string, unknown>): Promise<WxAnswer> {
+    if (body.mchid !== mchid) return wxError(400, 'PARAM_ERROR', 'mchid missing or wrong');
+    const t = await this.find(outTradeNo);
+    if (!t || t.mchid !== mchid) return wxError(404, 'ORDER_NOT_EXIST', 'order does not exist');
+    const fault = await this.consumeFault(t, 'close');
+    if (fault) return { ...wxOk(null), fault };
+    if (t.trade_state === 'SUCCESS' || t.trade_state === 'REFUND')
+      return wxError(400, 'ORDERPAID', 'order paid');
+    if (t.trade_state === 'NOTPAY') {
+      const res = await this.ds.query(
+        `UPDATE sandbox_wechat_transaction SET trade_state = 'CLOSED', close_time = CURRENT_TIMESTAMP(3),
+           version = version + 1 WHERE id = ? AND trade_state = 'NOTPAY'`,
+        [t.id],
+      );
+      if (res.affectedRows !== 1) return this.close(mchid, outTradeNo, body); // lost a race with pay
+    }
+    return wxOk(null);
+  }
+
+  /** The buyer pays. A closed transaction is payable only with allowAfterClose (pay-after-close). */
+  async pay(outTradeNo: string, opts: WxPayOptions): Promise<WxTransactionRow> {
+    const t = await this.get(outTradeNo);
+    const from = opts.allowAfterClose ? ['NOTPAY', 'CLOSED'] : ['NOTPAY'];
+    const res = await this.ds.query(
+      `UPDATE sandbox_wechat_transaction SET paid_after_close = (trade_state = 'CLOSED'), trade_state = 'SUCCESS',
+         payer_openid = ?, success_time = CURRENT_TIMESTAMP(3), version = version + 1
+       WHERE id = ? AND trade_state IN (?)`,
+      [`oSbx${randomBytes(12).toString('base64url')}`, t.id, from],
+    );
+    if (res.affectedRows !== 1) {
+      const now = await this.get(outTradeNo);
+      throw new DomainError(
+        ErrorCode.CONFLICT,
+        now.trade_state === 'CLOSED'
+          ? 'Transaction is closed; pass allowAfterClose: true to simulate a payment that lands after the close'
+          : `Transaction is ${now.trade_state}`,
+        { tradeState: now.trade_state },
+      );
+    }
+    await this.notify.enqueue(
+      { outTradeNo, eventType: 'TRANSACTION.SUCCESS' },
+      opts.notify?.mode ?? 'normal',
+      opts.notify?.times,
+      opts.notify?.delayMs,
+    );
+    return this.get(outTradeNo);
+  }
+
+  /**
+   * POST /v3/refund/domestic/refunds. Under a row lock on the transaction: the same out_refund_no with
+   * the same amount is the same refund (its current state); another amount is refused; the sum of
+   * live refunds never passes the total. Accepted refunds are PROCESSING and settle a moment later.
+   */
+  async refund(mchid: string, body: Record<string, unknown>): Promise<WxAnswer> {
+    const amount = body.amount as Record<string, unknown> | undefined;
+    const refund = amount?.refund;
+    const total = amount?.total;
+    if (typeof body.out_trade_no !== 'string' || typeof body.out_refund_no !== 'string') {
+      return wxError(400, 'PARAM_ERROR', 'out_trade_no and out_refund_no are required');
+    }
+    if (!OUT_REFUND_NO.test(body.out_refund_no))
+      return wxError(400, 'PARAM_ERROR', 'out_refund_no malformed');
+    if (typeof refund !== 'number' || !Number.isSafeInteger(refund) || refund < 1) {
+      return wxError(400, 'PARAM_ERROR', 'amount.refund must be an integer number of fen ≥ 1');
+    }
+    if (typeof total !== 'number' || !Number.isSafeInteger(total)) {
+      return wxError(400, 'PARAM_ERROR', 'amount.total must be an integer number of fen');
+    }
+    const outTradeNo = body.out_trade_no;
+    const outRefundNo = body.out_refund_no;
+    const pre = await this.find(outTradeNo);
+    if (!pre || pre.mchid !== mchid) return wxError(404, 'RESOURCE_NOT_EXISTS', 'order does not exist');
+    const fault = await this.consumeFault(pre, 'refund');
+    // system_error refuses before anything happens; timeout / bad_sign apply to the answer of a refund that was made
+    if (fault === 'system_error') return wxError(500, 'SYSTEM_ERROR', 'system error');
+    const notifyUrl = typeof body.notify_url === 'string' ? body.notify_url : null;
+    const outcome = await this.ds.transaction(async (m) => {
+      const rows: WxTransactionRow[] = await m.query(
+        'SELECT * FROM sandbox_wechat_transaction WHERE id = ? FOR UPDATE',
+        [pre.id],
+      );
+      const t = { ...rows[0], total: Number(rows[0].total) };
+      const existing: WxRefundRow[] = await m.query(
+        'SELECT * FROM sandbox_wechat_refund WHERE out_refund_no = ?',
+        [outRefundNo],
+      );
+      if (existing[0]) {
+        const r = { ...existing[0], refund: Number(existing[0].refund), total: Number(existing[0].total) };
+        if (r.out_trade_no !== outTradeNo || r.refund !== refund) {
+          return wxError(400, 'INVALID_REQUEST', 'out_refund_no was used with other parameters');
+        }
+        return wxOk(refundView(t, r, 'answer'));
+      }
+      if (t.trade_state !== 'SUCCESS' && t.trade_state !== 'REFUND') {
+        return wxError(400, 'INVALID_REQUEST', 'order is not paid');
+      }
+      if (total !== t.total) return wxError(400, 'PARAM_ERROR', 'amount.total does not match the order');
+      const sum: Array<{ s: string | null }> = await m.query(
+        `SELECT SUM(refund) AS s FROM sandbox_wechat_refund WHERE out_trade_no = ? AND status IN ('PROCESSING','SUCCESS')`,
+        [outTradeNo],
+      );
+      if (Number(sum[0]?.s ?? 0) + refund > t.total) {
+        return wxError(400, 'INVALID_REQUEST', 'refund exceeds the refundable amount');
+      }
+      await m.query(
+        `INSERT INTO sandbox_wechat_refund (out_refund_no, refund_id, out_trade_no, refund, total, reason, notify_url)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [
+          outRefundNo,
+          `5030${digits(25)}`,
+          outTradeNo,
+          refund,
+          total,
+          typeof body.reason === 'string' ? body.reason.slice(0, 80) : null,
+          notifyUrl,
+        ],
+      );
+      await m.query(
+        `UPDATE sandbox_wechat_transaction SET trade_state = 'REFUND', version = version + 1 WHERE id = ?`,
+        [t.id],
+      );
+      const r: WxRefundRow[] = await m.query('SELECT * FROM sandbox_wechat_refund WHERE out_refund_no = ?', [
+        outRefundNo,
+      ]);
+      return { ...wxOk(refundView(t, { ...r[0], refund, total }, 'answer')), created: true };
+    });
+    if ('created' in outcome) await this.notify.scheduleSettle(outRefundNo);
+    return fault ? { ...outcome, fault } : outcome;
+  }
+
+  /** Settles a PROCESSING refund to the transaction's configured outcome and notifies it. */
+  async settleRefund(outRefundNo: string): Promise<void> {
+    const r = await this.findRefund(outRefundNo);
+    if (!r || r.status !== 'PROCESSING') return;
+    const t = (await this.find(r.out_trade_no))!;
+    const status = t.refund_outcome;
+    const res = await this.ds.query(
+      `UPDATE sandbox_wechat_refund SET status = ?, success_time = IF(? = 'SUCCESS', CURRENT_TIMESTAMP(3), NULL)
+       WHERE id = ? AND status = 'PROCESSING'`,
+      [status, status, r.id],
+    );
+    if (res.affectedRows !== 1) return;
+    await this.notify.enqueue(
+      { outTradeNo: r.out_trade_no, outRefundNo, eventType: `REFUND.${status}` },
+      'normal',
+    );
+  }
+
+  /** GET /v3/refund/domestic/refunds/{out_refund_no} */
+  async refundQuery(mchid: string, outRefundNo: string): Promise<WxAnswer> {
+    const r = await this.findRefund(outRefundNo);
+    const t = r ? await this.find(r.out_trade_no) : null;
+    if (!r || !t || t.mchid !== mchid) return wxError(404, 'RESOURCE_NOT_EXISTS', 'refund does not exist');
+    return wxOk(refundView(t, r, 'answer'));
+  }
+
+  /**
+   * GET /v3/bill/tradebill: the download URL carries the cut-off instant, so the file fetched later is
+   * exactly the one whose SHA1 this answer states.
+   */
+  async tradeBill(billDate: unknown, billType: unknown): Promise<WxAnswer> {
+    if (typeof billDate !== 'string' || !cstDay(billDate)) {
+      return wxError(400, 'PARAM_ERROR', 'bill_date must be yyyy-MM-dd');
+    }
+    if (billType !== undefined && billType !== 'ALL' && billType !== 'SUCCESS' && billType !== 'REFUND') {
+      return wxError(400, 'PARAM_ERROR', 'bill_type must be ALL, SUCCESS or REFUND');
+    }
+    const cutoff = Date.now();
+    const csv = await this.billCsv(billDate, cutoff);
+    return wxOk({
+      hash_type: 'SHA1',
+      hash_value: createHash('sha1').update(csv, 'utf8').digest('hex'),
+      download_url: `${this.app.publicBaseUrl}/sandbox/wechat/v3/billdownload/file?token=${billDate}.${cutoff}`,
+    });
+  }
+
+  /** The bill file behind a download token (null when the token is not ours). */
+  async billFile(token: unknown): Promise<string | null> {
+    const m = typeof token === 'string' ? /^(\d{4}-\d{2}-\d{2})\.(\d{13})$/.exec(token) : null;
+    if (!m || !cstDay(m[1])) return null;
+    return this.billCsv(m[1], Number(m[2]));
+  }
+
+  /** WeChat's trade bill layout: BOM, header, backtick-prefixed cells, two summary lines, yuan amounts. */
+  private async billCsv(date: string, cutoff: number): Promise<string> {
+    const [start, end] = cstDay(date)!;
+    const until = new Date(Math.min(end.getTime(), cutoff));
+    const paid: WxTransactionRow[] = await this.ds.query(
+      `SELECT * FROM sandbox_wechat_transaction WHERE success_time >= ? AND success_time < ? ORDER BY success_time, id`,
+      [start, until],
+    );
+    const refunds: Array<WxRefundRow & { transaction_id: string; appid: string; t_total: string }> =
+      await this.ds.query(
+        `SELECT r.*, t.transaction_id, t.appid, t.total AS t_total FROM sandbox_wechat_refund r
+         JOIN sandbox_wechat_transaction t ON t.out_trade_no = r.out_trade_no
+       WHERE r.status = 'SUCCESS' AND r.success_time >= ? AND r.success_time < ? ORDER BY r.success_time, r.id`,
+        [start, until],
+      );
+    const head =
+      '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
+    const cells = (xs: string[]) => xs.map((x) => `\`${x}`).join(',');
+    const lines = paid.map((t) =>
+      cells([
+        toCst(t.success_time!),
+        t.appid,
+        t.mchid,
+        '0',
+        '',
+        t.transaction_id,
+        t.out_trade_no,
+        t.payer_openid ?? '',
+        'NATIVE',
+        'SUCCESS',
+        'OTHERS',
+        'CNY',
+        fenToYuan(Number(t.total)),
+        '0.00',
+        '0',
+        '0',
+        '0.00',
+        '0.00',
+        '',
+        '',
+        t.description,
+        '',
+        '0.00',
+        '0.60%',
+        fenToYuan(Number(t.total)),
+        '0.00',
+        '',
+      ]),
+    );
+    for (const r of refunds) {
+      lines.push(
+        cells([
+          toCst(r.success_time!),
+          r.appid,
+          this.cfg.mchid,
+          '0',
+          '',
+          r.transaction_id,
+          r.out_trade_no,
+          '',
+          'NATIVE',
+          'REFUND',
+          'OTHERS',
+          'CNY',
+          '0.00',
+          '0.00',
+          r.refund_id,
+          r.out_refund_no,
+          fenToYuan(Number(r.refund)),
+          '0.00',
+          'ORIGINAL',
+          'SUCCESS',
+          '',
+          '',
+          '0.00',
+          '0.60%',
+          fenToYuan(Number(r.t_total)),
+          fenToYuan(Number(r.refund)),
+          '',
+        ]),
+      );
+    }
+    const paidSum = paid.reduce((s, t) => s + Number(t.total), 0);
+    const refundSum = refunds.reduce((s, r) => s + Number(r.refund), 0);
+    const summary = cells([
+      String(paid.length + refunds.length),
+      fenToYuan(paidSum),
+      fenToYuan(refundSum),
+      '0.00',
+      '0.00',
+      fenToYuan(paidSum),
+      fenToYuan(refundSum),
+    ]);
+    return `\uFEFF${head}\n${lines.map((l) => `${l}\n`).join('')}总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n${summary}\n`;
+  }
+
+  async setFaults(
+    outTradeNo: string,
+    f: {
+      query?: WxFault;
+      close?: WxFault;
+      refund?: WxFault;
+      times?: number;
+      refundOutcome?: WxRefundOutcome;
+    },
+  ): Promise<WxTransactionRow> {
+    const t = await this.get(outTradeNo);
+    const times = f.times ?? 1;
+    for (const kind of ['query', 'close', 'refund'] as const) {
+      const v = f[kind];
+      if (!v) continue;
+      await this.ds.query(
+        `UPDATE sandbox_wechat_transaction SET ${kind}_fault = ?, ${kind}_fault_left = ? WHERE id = ?`,
+        [v === 'none' ? null : v, v === 'none' ? 0 : times, t.id],
+      );
+    }
+    if (f.refundOutcome) {
+      await this.ds.query('UPDATE sandbox_wechat_transaction SET refund_outcome = ? WHERE id = ?', [
+        f.refundOutcome,
+        t.id,
+      ]);
+    }
+    return this.get(outTradeNo);
+  }
+
+  /** Takes one armed fault, if any (a conditional decrement, so N armed faults fire N times). */
+  private async consumeFault(
+    t: WxTransactionRow,
+    kind: 'query' | 'close' | 'refund',
+  ): Promise<WxFault | null> {
+    const fault = t[`${kind}_fault`];
+    if (!fault) return null;
+    const res = await this.ds.query(
+      `UPDATE sandbox_wechat_transaction SET ${kind}_fault_left = ${kind}_fault_left - 1
+       WHERE id = ? AND ${kind}_fault = ? AND ${kind}_fault_left > 0`,
+      [t.id, fault],
+    );
+    return res.affectedRows === 1 ? fault : null;
+  }
+}
