@@ -51,10 +51,11 @@ describe('WeChat Pay v3 client against the WeChat sandbox', () => {
   let gw: WechatGateway;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const no = (p = 'W') => `${p}${Date.now()}${randomBytes(4).toString('hex')}`;
-  const expiresAt = () => new Date(Date.now() + 15 * 60_000);
+  // one expiry per test file, as the service keeps one per payment: a retry must send the same time_expire
+  const expiresAt = new Date(Date.now() + 15 * 60_000);
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { SANDBOX_TIME_SCALE: '0.001', WECHAT_TIMEOUT_MS: '400' } });
+    t = await createTestApp({ env: { SANDBOX_TIME_SCALE: '0.001', WECHAT_TIMEOUT_MS: '3000' } });
     gw = t.app.get(WechatGateway);
     const keys = t.app.get(WechatKeysProvider);
     receiver = await startReceiver(new WechatNotifyReader(() => keys.get()));
@@ -70,7 +71,7 @@ describe('WeChat Pay v3 client against the WeChat sandbox', () => {
       paymentNo,
       amount,
       subject: 'oncepay order',
-      expiresAt: expiresAt(),
+      expiresAt,
       notifyUrl: receiver.url,
     });
   const pay = (paymentNo: string, body: object = {}) =>

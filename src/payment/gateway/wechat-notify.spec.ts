@@ -237,6 +237,9 @@ describe('parseTradeBill', () => {
     const csv = `\uFEFF${head}\n${line('SUCCESS', 'P1', '9.90')}\n${line('REFUND', 'P1', '9.90')}\n${line('SUCCESS', 'P2', '0.01')}\n总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n\`2,\`9.91,\`3.00,\`0.00,\`0.06,\`9.91,\`3.00\n`;
     expect(parseTradeBill(csv)).toEqual({
       ok: true,
+      refunds: [
+        { paymentNo: 'P1', refundNo: 'R1', amount: 300, refundedAt: new Date('2026-11-30T12:15:00Z') },
+      ],
       trades: [
         {
           paymentNo: 'P1',

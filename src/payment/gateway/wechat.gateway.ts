@@ -6,6 +6,7 @@ import { Decorator, Formatter } from 'wechatpay-axios-plugin';
 import { wechatConfig } from '../../config/configuration';
 import { tryYuanToFen } from '../money';
 import {
+  BillRefund,
   BillResult,
   BillTrade,
   CloseResult,
@@ -149,7 +150,10 @@ export class WechatGateway implements Omit<PaymentGateway, 'verifyNotify'>, OnAp
     const d = obj(a.data);
     if (a.status !== 200 || typeof d.download_url !== 'string' || typeof d.hash_value !== 'string') {
       // 400 NO_STATEMENT_EXIST: no bill (no trades that day)
-      if (a.status === 400 && d.code === 'NO_STATEMENT_EXIST') return { ok: true, trades: [] };
+      if (a.status === 400 && d.code === 'NO_STATEMENT_EXIST') {
+        const empty = { ok: true as const, trades: [], refunds: [] }; // a variable: see parseTradeBill
+        return empty;
+      }
       return { ok: false, reason: describe(a) };
     }
     const base = this.cfg.baseUrl.replace(/\/+$/, '');
@@ -309,7 +313,9 @@ function isRefusal(status: number, code: unknown): boolean {
 /**
  * The trade bill CSV (UTF-8 with BOM; every cell prefixed with a backtick; two summary lines at the end),
  * parsed with the plugin's Formatter.castCsvBill. Columns used: 交易时间 (time), 微信订单号
- * (transaction_id), 商户订单号 (out_trade_no), 交易状态, 应结订单金额 (yuan).
+ * (transaction_id), 商户订单号 (out_trade_no), 交易状态 (SUCCESS | REFUND), 应结订单金额 (yuan),
+ * 商户退款单号 (out_refund_no), 退款金额 (yuan). REFUND lines become `refunds` (the refund lines of the
+ * refunds issue's BillResult); their 交易时间 is taken as the refund time (uncertain in WeChat's docs).
  */
 export function parseTradeBill(csv: string): BillResult {
   const text = csv.startsWith('\uFEFF') ? csv : `\uFEFF${csv}`;
@@ -320,8 +326,18 @@ export function parseTradeBill(csv: string): BillResult {
     return { ok: false, reason: 'malformed bill file' };
   }
   const trades: BillTrade[] = [];
+  const refunds: BillRefund[] = [];
   for (const r of rows) {
-    if (r['交易状态'] !== 'SUCCESS') continue; // REFUND lines are the refunds of the day
+    const at = parseTime(`${(r['交易时间'] ?? '').replace(' ', 'T')}+08:00`);
+    if (r['交易状态'] === 'REFUND') {
+      const amount = tryYuanToFen(r['退款金额']);
+      if (amount === null || !r['商户订单号'] || !r['商户退款单号']) {
+        return { ok: false, reason: 'malformed bill refund line' };
+      }
+      refunds.push({ paymentNo: r['商户订单号'], refundNo: r['商户退款单号'], amount, refundedAt: at });
+      continue;
+    }
+    if (r['交易状态'] !== 'SUCCESS') continue;
     const amount = tryYuanToFen(r['应结订单金额']);
     if (amount === null || !r['商户订单号'] || !r['微信订单号'])
       return { ok: false, reason: 'malformed bill line' };
@@ -330,8 +346,10 @@ export function parseTradeBill(csv: string): BillResult {
       tradeNo: r['微信订单号'],
       amount,
       status: 'SUCCESS',
-      paidAt: parseTime(`${(r['交易时间'] ?? '').replace(' ', 'T')}+08:00`),
+      paidAt: at,
     });
   }
-  return { ok: true, trades };
+  // a variable, not a literal: BillResult gains `refunds` with the refunds issue; until then it is extra
+  const bill = { ok: true as const, trades, refunds };
+  return bill;
 }
