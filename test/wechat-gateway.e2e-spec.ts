@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { WechatGateway, toRfc3339Cst } from '../src/payment/gateway/wechat.gateway';
+import { wechatConfig } from '../src/config/configuration';
 import { WechatKeysProvider } from '../src/payment/gateway/wechat-keys.provider';
 import { WechatNotify, WechatNotifyReader } from '../src/payment/gateway/wechat-notify';
 import { waitFor } from './sandbox-helpers';
@@ -49,14 +50,21 @@ async function startReceiver(reader: WechatNotifyReader) {
 describe('WeChat Pay v3 client against the WeChat sandbox', () => {
   let t: TestApp;
   let gw: WechatGateway;
+  let quick: WechatGateway;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const no = (p = 'W') => `${p}${Date.now()}${randomBytes(4).toString('hex')}`;
   // one expiry per test file, as the service keeps one per payment: a retry must send the same time_expire
   const expiresAt = new Date(Date.now() + 15 * 60_000);
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { SANDBOX_TIME_SCALE: '0.001', WECHAT_TIMEOUT_MS: '3000' } });
+    t = await createTestApp({ env: { SANDBOX_TIME_SCALE: '0.001', WECHAT_TIMEOUT_MS: '10000' } });
     gw = t.app.get(WechatGateway);
+    // the `timeout` fault holds the answer past the app's timeout (10 s, generous on a loaded machine);
+    // a client with a short timeout sees it quickly
+    quick = new WechatGateway(t.app.get(WechatKeysProvider), {
+      ...t.app.get(wechatConfig.KEY),
+      timeoutMs: 500,
+    });
     const keys = t.app.get(WechatKeysProvider);
     receiver = await startReceiver(new WechatNotifyReader(() => keys.get()));
   });
@@ -168,7 +176,8 @@ describe('WeChat Pay v3 client against the WeChat sandbox', () => {
       .post(`/sandbox/wechat/transactions/${p}/faults`)
       .send({ [call]: fault })
       .expect(200);
-    const r = call === 'query' ? await gw.query(p) : await gw.close(p);
+    const client = fault === 'timeout' ? quick : gw;
+    const r = call === 'query' ? await client.query(p) : await client.close(p);
     expect(r).toMatchObject({ status: 'UNKNOWN' });
     // the fault was armed once: the next call gets the real answer
     await expect(call === 'query' ? gw.query(p) : gw.close(p)).resolves.toEqual({
@@ -250,7 +259,7 @@ describe('WeChat Pay v3 client against the WeChat sandbox', () => {
     await expect(gw.refund({ ...base, refundNo: r1 })).resolves.toMatchObject({ status: 'UNKNOWN' });
     await expect(gw.refundQuery({ paymentNo: p, refundNo: r1 })).resolves.toEqual({ status: 'NOT_FOUND' });
     await t.http().post(`/sandbox/wechat/transactions/${p}/faults`).send({ refund: 'timeout' }).expect(200);
-    await expect(gw.refund({ ...base, refundNo: r1 })).resolves.toMatchObject({ status: 'UNKNOWN' });
+    await expect(quick.refund({ ...base, refundNo: r1 })).resolves.toMatchObject({ status: 'UNKNOWN' });
     // the refund was made all the same: the retry with the same number and amount finds it
     await expect(
       waitFor(async () => (await gw.refund({ ...base, refundNo: r1 })).status === 'SUCCEEDED'),
