@@ -7,6 +7,7 @@ import { OrderModule } from '../order';
 import { PaymentAnomaly } from './entities/payment-anomaly.entity';
 import { Payment } from './entities/payment.entity';
 import { AlipayGateway } from './gateway/alipay.gateway';
+import { ChannelGatewayRouter } from './gateway/channel-gateway.router';
 import { PAYMENT_GATEWAY } from './gateway/payment-gateway';
 import { PaymentKeysProvider } from './gateway/payment-keys.provider';
 import { WechatGateway } from './gateway/wechat.gateway';
@@ -35,7 +36,8 @@ import { PrepayService } from './prepay.service';
   providers: [
     PaymentKeysProvider,
     AlipayGateway,
-    { provide: PAYMENT_GATEWAY, useExisting: AlipayGateway },
+    ChannelGatewayRouter,
+    { provide: PAYMENT_GATEWAY, useExisting: ChannelGatewayRouter },
     WechatKeysProvider,
     WechatGateway,
     PaymentRepository,
