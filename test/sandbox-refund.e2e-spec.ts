@@ -3,7 +3,7 @@ import { createServer, Server } from 'node:http';
 import { paymentConfig } from '../src/config/configuration';
 import { AlipayGateway } from '../src/payment/gateway/alipay.gateway';
 import { PaymentKeysProvider } from '../src/payment/gateway/payment-keys.provider';
-import { PAYMENT_GATEWAY, PaymentGateway } from '../src/payment/gateway/payment-gateway';
+import { PaymentGateway } from '../src/payment/gateway/payment-gateway';
 import { NotifyReceiver, startNotifyReceiver, waitFor } from './sandbox-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
 
@@ -54,7 +54,8 @@ describe('sandbox refunds (Alipay protocol) + alipay-sdk client', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ env: { SANDBOX_TIME_SCALE: '0.0001', ALIPAY_TIMEOUT_MS: '3000' } });
-    gw = t.app.get(PAYMENT_GATEWAY);
+    // the Alipay client itself (PAYMENT_GATEWAY routes each payment to its channel's client)
+    gw = t.app.get(AlipayGateway);
     expect(gw).toBeInstanceOf(AlipayGateway);
     rx = await startNotifyReceiver(async (p) => ((await gw.verifyNotify(p)) ? 'success' : 'fail'));
   });
