@@ -224,12 +224,17 @@ describe('POST /v1/callbacks/alipay (sync mode)', () => {
     expect(await balance(t, u)).toBe(300);
   });
 
-  it('a repeated paid notify for a SUCCESS payment is answered from a plain read (ALREADY_PAID)', async () => {
+  it('a repeated paid notify for a SUCCESS payment is answered from one read, with no write (ALREADY_PAID)', async () => {
     const p = await rechargeWithPayment(t, user(), 200);
     const notify = await signedNotify(t.dataSource, { outTradeNo: p.paymentNo, totalAmount: yuan(200) });
     expect(await postNotify(t, notify)).toBe('success');
+    // the first notify: one commit wrote the payment, the order and the log row with its outcome
+    expect(await logOutcomes(t, p.paymentNo)).toEqual(['APPLIED']);
+    expect(await orderStatus(t, p.orderNo)).toBe('PAID');
     expect(await postNotify(t, notify)).toBe('success');
-    expect(await logOutcomes(t, p.paymentNo)).toEqual(['APPLIED', 'ALREADY_PAID']);
+    expect(await logOutcomes(t, p.paymentNo)).toEqual(['APPLIED']);
+    const res = await t.http().get('/metrics').expect(200);
+    expect(res.text).toMatch(/oncepay_callback_outcomes_total\{outcome="ALREADY_PAID"\} [1-9]/);
   });
 
   it('malformed bodies → fail and logged', async () => {

@@ -1,3 +1,4 @@
+import { TransactionService } from '../src/common/database/transaction.service';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { QUEUES } from '../src/common/queue/queue.constants';
@@ -55,7 +56,7 @@ describe('order expiry by delayed job (real MySQL + Redis)', () => {
     expect(await stockOf(t, p.id)).toBe(10);
   });
 
-  it('a PAYING order is left alone by its job; reopened after expiry, the sweep cancels it', async () => {
+  it('a PAYING order is left alone by its job; its payment closed after expiry cancels it in the same transaction', async () => {
     const p = await createProduct(t, { stock: 10 });
     const o = await submit(t, newUserId(), p.id, 2);
     expect(await orders.markPaying(null, o.orderNo)).toBe(true);
@@ -66,8 +67,12 @@ describe('order expiry by delayed job (real MySQL + Redis)', () => {
     expect((await orderRow(t, o.orderNo))!.status).toBe('PAYING');
     expect(await stockOf(t, p.id)).toBe(8);
 
-    expect(await orders.reopen(null, o.orderNo)).toBe(true);
-    await t.app.get(OrderSweeper).sweep();
+    const tx = t.app.get(TransactionService);
+    expect(
+      await tx.run((m) =>
+        orders.settleAfterPaymentClosed(m, o.orderNo, { othersPending: false, cancel: false }),
+      ),
+    ).toBe('CANCELLED');
     expect((await orderRow(t, o.orderNo))!.status).toBe('CANCELLED');
     expect(await stockOf(t, p.id)).toBe(10);
   });

@@ -1,4 +1,3 @@
-import type { PaymentSucceededEvent } from '../src/common/events/payment-events';
 import { TransactionService } from '../src/common/database/transaction.service';
 import { OrderService } from '../src/order/order.service';
 import { WalletService } from '../src/order/wallet.service';
@@ -38,15 +37,6 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
       .expect(201);
     return res.body.orderNo as string;
   }
-  const event = (orderNo: string, userId: string, amount: number): PaymentSucceededEvent => ({
-    paymentNo: `${orderNo}P1`,
-    orderNo,
-    userId,
-    channel: 'alipay',
-    amount,
-    channelTradeNo: `2026112322001${orderNo.slice(-8)}`,
-    paidAt: new Date().toISOString(),
-  });
   const markers = async (orderNo: string) =>
     Number(
       (
@@ -58,28 +48,33 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
     );
   const balance = async (user: string) => (await wallet.getAccount(user)).balance;
 
-  describe('applyPaymentSucceeded', () => {
+  const applyPaid = (orderNo: string, paymentNo: string, amount: number) =>
+    tx.run((m) => orders.applyPaid(m, { orderNo, paymentNo, amount }));
+  const settle = (orderNo: string, opts: { othersPending: boolean; cancel: boolean }) =>
+    tx.run((m) => orders.settleAfterPaymentClosed(m, orderNo, opts));
+
+  describe('applyPaid (inside the payment transaction)', () => {
     it('10 concurrent calls on a PAYING recharge: one PAID transition, credited once, one ORDER_PAID row', async () => {
       const user = newUserId();
       const orderNo = await recharge(user, 12345);
       expect(await orders.markPaying(null, orderNo)).toBe(true);
-      const results = await Promise.all(
-        Array.from({ length: 10 }, () => orders.applyPaymentSucceeded(event(orderNo, user, 12345))),
+      const outcomes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          applyPaid(orderNo, i < 5 ? `${orderNo}P01` : `${orderNo}P02`, 12345),
+        ),
       );
-      const outcomes = results.map((r) => r.outcome).sort();
-      expect(outcomes.filter((o) => o === 'applied')).toHaveLength(1);
-      expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(9);
+      expect(outcomes.filter((o) => o === 'PAID')).toHaveLength(1);
+      const winner = outcomes.indexOf('PAID') < 5 ? `${orderNo}P01` : `${orderNo}P02`;
+      // the same payment again is ALREADY_APPLIED; the other payment is a DUPLICATE_PAYMENT
+      expect(outcomes.filter((o) => o === 'ALREADY_APPLIED')).toHaveLength(4);
+      expect(outcomes.filter((o) => o === 'DUPLICATE_PAYMENT')).toHaveLength(5);
       const row = (await orderRow(t, orderNo))!;
       expect(row.status).toBe('PAID');
       expect(row.paid_at).not.toBeNull();
+      expect(row.paid_by).toBe(winner);
       expect(row.version).toBe(2); // CREATED→PAYING, PAYING→PAID: nothing else
       expect(await balance(user)).toBe(12345);
       expect(await markers(orderNo)).toBe(1);
-      // and later re-deliveries stay duplicates
-      expect(await orders.applyPaymentSucceeded(event(orderNo, user, 12345))).toEqual({
-        outcome: 'duplicate',
-      });
-      expect(await balance(user)).toBe(12345);
       const read = await t
         .http()
         .get(`/v1/orders/${orderNo}`)
@@ -102,7 +97,7 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
         [r2, 250],
         [g, 999],
       ] as const) {
-        expect(await orders.applyPaymentSucceeded(event(no, user, amt))).toEqual({ outcome: 'applied' });
+        expect(await applyPaid(no, `${no}P01`, amt)).toBe('PAID');
       }
       expect(await balance(user)).toBe(350);
       expect((await orderRow(t, g))!.status).toBe('PAID'); // CREATED → PAID directly (late success)
@@ -115,60 +110,68 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
       const orderNo = await goods(user, p.id, 2);
       await t.http().post(`/v1/orders/${orderNo}/cancel`).set('Authorization', t.bearer(user)).expect(200);
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => orders.applyPaymentSucceeded(event(orderNo, user, 1000))),
+        Array.from({ length: 5 }, () => applyPaid(orderNo, `${orderNo}P01`, 1000)),
       );
-      expect(results).toEqual(Array(5).fill({ outcome: 'paid_after_cancel' }));
+      expect(results).toEqual(Array(5).fill('PAID_AFTER_CANCEL'));
       expect((await orderRow(t, orderNo))!.status).toBe('CANCELLED');
       expect(await markers(orderNo)).toBe(0);
       expect(await stockOf(t, p.id)).toBe(5);
     });
 
-    it('already paid by another path (wallet): marker kept, nothing credited', async () => {
-      const user = newUserId();
-      const orderNo = await recharge(user, 500);
-      expect(await orders.markPaid(null, orderNo, ['CREATED'])).toBe(true);
-      expect(await orders.applyPaymentSucceeded(event(orderNo, user, 500))).toEqual({
-        outcome: 'already_paid',
+    it('an unknown order is NOT_FOUND and leaves no marker', async () => {
+      await expect(applyPaid('20990101000000000000000000001', 'X', 1)).rejects.toMatchObject({
+        code: 'NOT_FOUND',
       });
-      expect(await balance(user)).toBe(0);
-      expect(await orders.applyPaymentSucceeded(event(orderNo, user, 500))).toEqual({ outcome: 'duplicate' });
+      expect(await markers('20990101000000000000000000001')).toBe(0);
     });
 
-    it('an unknown order is NOT_FOUND and leaves no marker', async () => {
+    it("a rollback of the payment's transaction undoes the order side too", async () => {
+      const user = newUserId();
+      const orderNo = await recharge(user, 700);
       await expect(
-        orders.applyPaymentSucceeded(event('20990101000000000000000000001', 'nobody', 1)),
-      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      expect(await markers('20990101000000000000000000001')).toBe(0);
+        tx.run(async (m) => {
+          expect(await orders.applyPaid(m, { orderNo, paymentNo: `${orderNo}P01`, amount: 700 })).toBe(
+            'PAID',
+          );
+          throw new Error('the payment CAS lost');
+        }),
+      ).rejects.toThrow('the payment CAS lost');
+      expect((await orderRow(t, orderNo))!.status).toBe('CREATED');
+      expect(await balance(user)).toBe(0);
+      expect(await markers(orderNo)).toBe(0);
     });
   });
 
   describe('transitions', () => {
-    it('markPaying / reopen / markPaid are CAS: one winner each, illegal moves are false or refused', async () => {
-      const user = newUserId();
-      const orderNo = await recharge(user, 100);
-      const paying = await Promise.all(Array.from({ length: 5 }, () => orders.markPaying(null, orderNo)));
-      expect(paying.filter(Boolean)).toHaveLength(1);
-      expect(await orders.reopen(null, orderNo)).toBe(true);
-      expect(await orders.reopen(null, orderNo)).toBe(false);
-      expect(await orders.markPaying(null, orderNo)).toBe(true);
-      expect(await orders.markPaid(null, orderNo, ['CREATED'])).toBe(false);
-      expect(await orders.markPaid(null, orderNo, ['PAYING'])).toBe(true);
-      expect(await orders.markPaying(null, orderNo)).toBe(false);
-      expect(await orders.cancelAfterPaymentClosed(null, orderNo)).toBe(false);
-      expect((await orders.findByOrderNo(null, orderNo))!.status).toBe('PAID');
-    });
-
-    it('cancelAfterPaymentClosed: PAYING → CANCELLED releasing stock once; not from CREATED', async () => {
+    it('settleAfterPaymentClosed: reopen, cancel on request or after expiry, nothing while another payment is pending', async () => {
       const user = newUserId();
       const p = await createProduct(t, { stock: 10 });
       const orderNo = await goods(user, p.id, 3);
-      expect(await orders.cancelAfterPaymentClosed(null, orderNo)).toBe(false);
+      expect(await settle(orderNo, { othersPending: false, cancel: false })).toBe('UNCHANGED'); // CREATED
+      const paying = await Promise.all(Array.from({ length: 5 }, () => orders.markPaying(null, orderNo)));
+      expect(paying.filter(Boolean)).toHaveLength(1);
+      expect(await settle(orderNo, { othersPending: true, cancel: true })).toBe('UNCHANGED');
+      expect(await settle(orderNo, { othersPending: false, cancel: false })).toBe('REOPENED');
       expect(await orders.markPaying(null, orderNo)).toBe(true);
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => orders.cancelAfterPaymentClosed(null, orderNo)),
+        Array.from({ length: 5 }, () => settle(orderNo, { othersPending: false, cancel: true })),
       );
-      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(results.filter((r) => r === 'CANCELLED')).toHaveLength(1);
       expect((await orderRow(t, orderNo))!.status).toBe('CANCELLED');
+      expect(await stockOf(t, p.id)).toBe(10);
+      expect(await orders.markPaying(null, orderNo)).toBe(false);
+    });
+
+    it('settleAfterPaymentClosed cancels an order already past expires_at', async () => {
+      const user = newUserId();
+      const p = await createProduct(t, { stock: 10 });
+      const orderNo = await goods(user, p.id, 2);
+      expect(await orders.markPaying(null, orderNo)).toBe(true);
+      await t.dataSource.query(
+        'UPDATE t_order SET expires_at = NOW(3) - INTERVAL 1 SECOND WHERE order_no = ?',
+        [orderNo],
+      );
+      expect(await settle(orderNo, { othersPending: false, cancel: false })).toBe('CANCELLED');
       expect(await stockOf(t, p.id)).toBe(10);
     });
 

@@ -1,3 +1,4 @@
+import { TransactionService } from '../src/common/database/transaction.service';
 import { OrderService } from '../src/order/order.service';
 import { countOrders, createProduct, newUserId, orderRow, stockOf } from './factories/order.factory';
 import { createTestApp, TestApp } from './utils/test-app';
@@ -161,7 +162,11 @@ describe('order read, list and cancel (real MySQL + Redis)', () => {
       const paying = (await order(user, p.id, 1, 'a')).orderNo;
       const paid = (await order(user, p.id, 1, 'b')).orderNo;
       expect(await orders.markPaying(null, paying)).toBe(true);
-      expect(await orders.markPaid(null, paid, ['CREATED'])).toBe(true);
+      expect(
+        await t.app
+          .get(TransactionService)
+          .run((m) => orders.applyPaid(m, { orderNo: paid, paymentNo: `${paid}P01`, amount: 1000 })),
+      ).toBe('PAID');
       for (const [no, status] of [
         [paying, 'PAYING'],
         [paid, 'PAID'],

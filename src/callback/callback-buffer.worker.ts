@@ -8,7 +8,7 @@ import { TransactionService } from '../common/database/transaction.service';
 import { parseNotify } from './alipay-notify';
 import { BufferedRow, CallbackLogRepository } from './callback-log.repository';
 import { NotifyHandler } from './notify-handler.service';
-import { PaymentPort } from './payment-port';
+import { PaymentRepository } from '../payment/payment.repository';
 
 const BATCH = 20;
 const LEASE_MS = 30000;
@@ -32,7 +32,7 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
   constructor(
     private readonly log: CallbackLogRepository,
     private readonly handler: NotifyHandler,
-    private readonly payments: PaymentPort,
+    private readonly payments: PaymentRepository,
     private readonly tx: TransactionService,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
     metrics: MetricsService,
@@ -82,16 +82,21 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     const { params } = parseNotify(row.raw_body);
     const attempts = row.attempts + 1;
     try {
-      const d = await this.handler.handle(params);
+      // an apply writes the row's outcome in its own transaction (one commit); the rest here
+      const d = await this.handler.handle(params, (m, decision) =>
+        this.log.finish(m, row.id, decision.outcome, { verified: true, detail: decision.detail }),
+      );
       this.outcomes.inc({ outcome: d.outcome });
       if (d.ack === 'success') {
-        await this.log.finish(row.id, d.outcome, { verified: true, detail: d.detail });
+        if (!d.journaled) await this.log.finish(null, row.id, d.outcome, { verified: true, detail: d.detail });
         return;
       }
       if (attempts >= MAX_ATTEMPTS) {
         this.logger.error(`buffered notify ${row.id} for ${params.out_trade_no} given up: ${d.outcome}`);
-        await this.payments.recordAnomaly(params.out_trade_no, 'UNKNOWN_TRADE', `buffered notify ${row.id}`);
-        await this.log.finish(row.id, d.outcome, {
+        await this.payments.recordAnomaly(null, params.out_trade_no, 'UNKNOWN_TRADE', `buffered notify ${row.id}`, {
+          once: true,
+        });
+        await this.log.finish(null, row.id, d.outcome, {
           verified: true,
           detail: `given up after ${attempts} tries`,
         });

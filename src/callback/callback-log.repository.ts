@@ -14,17 +14,33 @@ export interface BufferedRow {
 export class CallbackLogRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Sync mode: one row per receipt, written before the notify is even verified. */
-  async insertReceipt(channel: string, rawBody: string, params: NotifyParams): Promise<string> {
-    const res = await this.dataSource.query(
-      `INSERT INTO t_callback_log (channel, notify_id, trade_status, out_trade_no, raw_body)
-       VALUES (?, ?, ?, ?, ?)`,
+  /**
+   * Sync mode: one row per receipt with its outcome. Inside `manager`'s transaction when given (the
+   * apply's: one commit for both), else on its own (a refused notify, or an apply that failed).
+   * `done` (default true) stamps applied_at: answered `success`, nothing more to do.
+   */
+  async insertReceipt(
+    manager: EntityManager | null,
+    channel: string,
+    rawBody: string,
+    params: NotifyParams,
+    outcome: CallbackOutcome,
+    opts: { verified?: boolean; detail?: string; done?: boolean } = {},
+  ): Promise<string> {
+    const res = await (manager ?? this.dataSource.manager).query(
+      `INSERT INTO t_callback_log (channel, notify_id, trade_status, out_trade_no, raw_body, verified, outcome,
+         detail, applied_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, IF(?, NOW(3), NULL))`,
       [
         channel,
         clip(params.notify_id, 128),
         clip(params.trade_status, 32),
         clip(params.out_trade_no, 64),
         rawBody,
+        opts.verified ? 1 : 0,
+        outcome,
+        clip(opts.detail, 255),
+        opts.done === false ? 0 : 1,
       ],
     );
     return String(res.insertId);
@@ -51,15 +67,17 @@ export class CallbackLogRepository {
   }
 
   /**
-   * Records what became of a notify. Unless `done: false`, also stamps applied_at: the notify was
-   * answered `success` and needs nothing more (applied, a duplicate, or a recorded anomaly).
+   * Records what became of a buffered notify (inside `manager`'s transaction when given). Unless
+   * `done: false`, also stamps applied_at: the notify was answered `success` and needs nothing more
+   * (applied, a duplicate, or a recorded anomaly).
    */
   async finish(
+    manager: EntityManager | null,
     id: string,
     outcome: CallbackOutcome,
     opts: { verified?: boolean; detail?: string; done?: boolean } = {},
   ): Promise<void> {
-    await this.dataSource.query(
+    await (manager ?? this.dataSource.manager).query(
       `UPDATE t_callback_log SET outcome = ?, detail = ?, verified = GREATEST(verified, ?),
          applied_at = IF(?, NOW(3), applied_at)
        WHERE id = ?`,

@@ -3,7 +3,6 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
 import { IdempotencyModule } from '../idempotency';
-import { OrderModule } from '../order';
 import { PaymentModule } from '../payment/payment.module';
 import { CallbackBufferWorker } from './callback-buffer.worker';
 import { CallbackController } from './callback.controller';
@@ -12,16 +11,14 @@ import { CallbackLogRepository } from './callback-log.repository';
 import { CallbackService } from './callback.service';
 import { NotifyHandler } from './notify-handler.service';
 import { OutboxConsumer } from './outbox-consumer.processor';
-import { PaymentPort } from './payment-port';
-import { PaymentPortAdapter } from './payment-port.adapter';
 import { ReconciliationController } from './reconciliation.controller';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
 import { ReconciliationService } from './reconciliation.service';
 import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
 
 /**
- * Gateway notifies (sync and buffered), the consumer of the outbox queue (business sync), and
- * reconciliation. Depends on payment and order (callback → payment → order), never the reverse.
+ * Gateway notifies (sync and buffered), the outbox subscribers, and reconciliation. Depends on the
+ * payment module's services directly (callback → payment → order), never the reverse.
  */
 @Module({
   imports: [
@@ -29,11 +26,9 @@ import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
     BullModule.registerQueue({ name: QUEUES.RECONCILIATION }),
     IdempotencyModule,
     PaymentModule,
-    OrderModule,
   ],
   controllers: [CallbackController, ReconciliationController],
   providers: [
-    { provide: PaymentPort, useClass: PaymentPortAdapter },
     CallbackLogRepository,
     NotifyHandler,
     CallbackService,

@@ -3,19 +3,25 @@ import { ConfigType } from '@nestjs/config';
 import { Counter } from 'prom-client';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { callbackConfig } from '../config/configuration';
-import { parseNotify } from './alipay-notify';
+import { PAYMENT_GATEWAY, PaymentGateway } from '../payment/gateway/payment-gateway';
+import { NotifyParams, parseNotify } from './alipay-notify';
 import { CallbackBufferWorker } from './callback-buffer.worker';
+import { CallbackOutcome } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
-import { NotifyHandler } from './notify-handler.service';
-import { PaymentPort } from './payment-port';
+import { NotifyDecision, NotifyHandler } from './notify-handler.service';
+
+/** Answered from one read, with no write at all: the notify changes nothing and was seen before. */
+const NOT_LOGGED = new Set<CallbackOutcome>(['ALREADY_PAID']);
 
 export const ALIPAY = 'alipay';
 
 /**
  * Receives Alipay notifies (POST /v1/callbacks/alipay) and answers `success` or `fail`.
  *
- * Sync mode (default): log the raw notify (one row per receipt) → verify the RSA2 signature
- * (forged → `fail`, nothing changes) → NotifyHandler rules → answer after the commit.
+ * Sync mode (default): verify the RSA2 signature (forged → `fail`, nothing changes, logged) →
+ * NotifyHandler rules → one transaction applies the notify and writes its log row with the outcome
+ * → answer after that commit. Refused or failed notifies get their log row on their own; an
+ * already-paid one is answered from one read.
  * Buffered mode: verify → append once per (notify_id, trade_status) with INSERT IGNORE → `success`;
  * CallbackBufferWorker applies the log through the same NotifyHandler.
  *
@@ -31,7 +37,7 @@ export class CallbackService {
   constructor(
     private readonly log: CallbackLogRepository,
     private readonly handler: NotifyHandler,
-    private readonly payments: PaymentPort,
+    @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     private readonly worker: CallbackBufferWorker,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
     metrics: MetricsService,
@@ -54,33 +60,66 @@ export class CallbackService {
     return answer;
   }
 
+  /**
+   * Sync mode, one commit on the happy path: the raw log row and its outcome are written by the
+   * journal inside the apply's transaction. A separate insert happens only when nothing was applied
+   * in a transaction (refused, malformed, forged, a duplicate, an error); an already-paid notify is
+   * answered from the handler's one read and writes nothing.
+   */
   private async receiveSync(rawBody: string): Promise<'success' | 'fail'> {
     const { params, error } = parseNotify(rawBody);
-    let logId: string;
-    try {
-      logId = await this.log.insertReceipt(ALIPAY, rawBody, params);
-    } catch (err) {
-      this.logger.error(`callback log write failed, answered fail: ${(err as Error).message}`);
-      return 'fail';
-    }
-    if (error) {
-      await this.finish(logId, 'MALFORMED', { detail: error, done: false });
-      return 'fail';
-    }
+    if (error) return this.logSeparately(rawBody, params, 'fail', 'MALFORMED', { detail: error, done: false });
     if (!(await this.verify(params))) {
       this.logger.warn(`notify ${params.notify_id} for ${params.out_trade_no}: bad signature, answered fail`);
-      await this.finish(logId, 'BAD_SIGNATURE', { done: false });
-      return 'fail';
+      return this.logSeparately(rawBody, params, 'fail', 'BAD_SIGNATURE', { done: false });
     }
+    let d: NotifyDecision;
     try {
-      const d = await this.handler.handle(params);
-      await this.finish(logId, d.outcome, { verified: true, detail: d.detail, done: d.ack === 'success' });
-      return d.ack;
+      d = await this.handler.handle(params, async (m, decision) => {
+        await this.log.insertReceipt(m, ALIPAY, rawBody, params, decision.outcome, {
+          verified: true,
+          detail: decision.detail,
+          done: decision.ack === 'success',
+        });
+      });
     } catch (err) {
       this.logger.error(
         `notify ${params.notify_id} for ${params.out_trade_no} failed: ${(err as Error).message}`,
       );
-      await this.finish(logId, 'ERROR', { verified: true, detail: (err as Error).message, done: false });
+      return this.logSeparately(rawBody, params, 'fail', 'ERROR', {
+        verified: true,
+        detail: (err as Error).message,
+        done: false,
+      });
+    }
+    this.outcomes.inc({ outcome: d.outcome });
+    if (d.journaled || NOT_LOGGED.has(d.outcome)) return d.ack;
+    return this.logSeparately(rawBody, params, d.ack, d.outcome, {
+      verified: true,
+      detail: d.detail,
+      done: d.ack === 'success',
+    });
+  }
+
+  /**
+   * The log row of a notify whose outcome was not written with an apply. The answer stands only if
+   * the row is durable: `fail` when it could not be written (the gateway re-sends; the raw body is
+   * never lost).
+   */
+  private async logSeparately(
+    rawBody: string,
+    params: NotifyParams,
+    answer: 'success' | 'fail',
+    outcome: CallbackOutcome,
+    opts: { verified?: boolean; detail?: string; done?: boolean },
+  ): Promise<'success' | 'fail'> {
+    if (outcome === 'MALFORMED' || outcome === 'BAD_SIGNATURE' || outcome === 'ERROR')
+      this.outcomes.inc({ outcome });
+    try {
+      await this.log.insertReceipt(null, ALIPAY, rawBody, params, outcome, opts);
+      return answer;
+    } catch (err) {
+      this.logger.error(`callback log write failed, answered fail: ${(err as Error).message}`);
       return 'fail';
     }
   }
@@ -89,12 +128,10 @@ export class CallbackService {
     const { params, error } = parseNotify(rawBody);
     if (error || !(await this.verify(params))) {
       // forged or malformed: kept as a plain receipt (dedup NULL, so it can never take a real slot)
-      try {
-        const id = await this.log.insertReceipt(ALIPAY, rawBody, params);
-        await this.finish(id, error ? 'MALFORMED' : 'BAD_SIGNATURE', { detail: error, done: false });
-      } catch (err) {
-        this.logger.error(`callback log write failed: ${(err as Error).message}`);
-      }
+      await this.logSeparately(rawBody, params, 'fail', error ? 'MALFORMED' : 'BAD_SIGNATURE', {
+        detail: error,
+        done: false,
+      });
       return 'fail';
     }
     try {
@@ -108,24 +145,10 @@ export class CallbackService {
 
   private async verify(params: Record<string, string>): Promise<boolean> {
     try {
-      return await this.payments.verifyNotify(params);
+      return await this.gateway.verifyNotify(params);
     } catch (err) {
       this.logger.warn(`signature check threw: ${(err as Error).message}`);
       return false;
-    }
-  }
-
-  /** Best effort: the outcome column is bookkeeping; the decision is already durable (or not made). */
-  private async finish(
-    id: string,
-    outcome: Parameters<CallbackLogRepository['finish']>[1],
-    opts: Parameters<CallbackLogRepository['finish']>[2],
-  ): Promise<void> {
-    this.outcomes.inc({ outcome });
-    try {
-      await this.log.finish(id, outcome, opts);
-    } catch (err) {
-      this.logger.warn(`callback log ${id} outcome not recorded: ${(err as Error).message}`);
     }
   }
 }

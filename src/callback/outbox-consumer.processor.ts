@@ -1,51 +1,44 @@
 import { Process, Processor } from '@nestjs/bull';
 import { Logger } from '@nestjs/common';
 import type { Job } from 'bull';
+import { Counter } from 'prom-client';
 import { PaymentSucceededEvent, TOPICS } from '../common/events/payment-events';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { OutboxJobData } from '../common/outbox/outbox-relay.service';
 import { QUEUES } from '../common/queue/queue.constants';
-import { OrderService } from '../order';
-import { PaymentPort } from './payment-port';
 
 /**
- * Consumer of the Bull queue `outbox` (fed by OutboxRelay): dispatches each event by topic.
- * At-least-once in, exactly-once effect: every handler is idempotent in MySQL (the order side runs
- * `runOnce('ORDER_PAID', orderNo)`). A throw makes Bull retry with exponential backoff
- * (DEFAULT_JOB_OPTIONS); a job that exhausts its attempts is kept as failed for inspection, and
- * its outbox row stays SENT — the payment sweeper's "stuck in PAYING" check is the backstop.
+ * Consumer of the Bull queue `outbox` (fed by OutboxRelay): the asynchronous subscribers of events.
+ * No order or payment state depends on it — the order is paid in the payment's own transaction —
+ * so what it does is observable side effects only: today a counter per topic and order outcome
+ * (`oncepay_events_consumed_total`), the place where future integrations (a webhook, a data feed)
+ * plug in. At-least-once in: a subscriber must be idempotent or merely statistical.
  */
 @Processor(QUEUES.OUTBOX)
 export class OutboxConsumer {
   private readonly logger = new Logger(OutboxConsumer.name);
+  private readonly consumed: Counter<'topic' | 'outcome'>;
 
-  constructor(
-    private readonly orders: OrderService,
-    private readonly payments: PaymentPort,
-  ) {}
-
-  @Process({ concurrency: 4 })
-  async handle(job: Job<OutboxJobData>): Promise<string> {
-    const { topic, payload } = job.data;
-    switch (topic) {
-      case TOPICS.PAYMENT_SUCCEEDED:
-        return this.onPaymentSucceeded(payload as unknown as PaymentSucceededEvent);
-      default:
-        // a topic nobody consumes is a deployment error: keep the job failed, visible
-        throw new Error(`no consumer for outbox topic ${topic}`);
-    }
+  constructor(metrics: MetricsService) {
+    this.consumed = metrics.counter('oncepay_events_consumed_total', 'Outbox events consumed, by topic', [
+      'topic',
+      'outcome',
+    ]);
   }
 
-  private async onPaymentSucceeded(event: PaymentSucceededEvent): Promise<string> {
-    const { outcome } = await this.orders.applyPaymentSucceeded(event);
-    if (outcome === 'paid_after_cancel') {
-      // the money arrived for an order that can no longer be fulfilled: a person must refund it
-      this.logger.error(`payment ${event.paymentNo} succeeded after order ${event.orderNo} was cancelled`);
-      await this.payments.recordAnomaly(
-        event.paymentNo,
-        'PAID_AFTER_CANCEL',
-        `order ${event.orderNo} was cancelled; ${event.amount} fen to refund`,
-      );
+  @Process({ concurrency: 4 })
+  handle(job: Job<OutboxJobData>): string {
+    const { topic, payload } = job.data;
+    switch (topic) {
+      case TOPICS.PAYMENT_SUCCEEDED: {
+        const outcome = (payload as unknown as PaymentSucceededEvent).orderOutcome ?? 'unknown';
+        this.consumed.inc({ topic, outcome });
+        return outcome;
+      }
+      default:
+        // a topic nobody consumes is a deployment error: keep the job failed, visible
+        this.logger.error(`no consumer for outbox topic ${topic}`);
+        throw new Error(`no consumer for outbox topic ${topic}`);
     }
-    return outcome;
   }
 }

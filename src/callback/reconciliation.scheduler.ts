@@ -1,6 +1,7 @@
 import { InjectQueue, Process, Processor } from '@nestjs/bull';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
+import { previousCstDate } from '../common/china-time';
 import { QUEUES } from '../common/queue/queue.constants';
 import { ReconciliationService } from './reconciliation.service';
 
@@ -9,10 +10,8 @@ const DAILY_JOB = 'daily';
 const CRON = '30 3 * * *';
 const TZ = 'Asia/Shanghai';
 
-/** The bill date (Beijing time) of the day before `at`. */
-export function previousBillDate(at: Date): string {
-  return new Date(at.getTime() + 8 * 3600_000 - 24 * 3600_000).toISOString().slice(0, 10);
-}
+/** The bill date (China time) of the day before `at`. */
+export const previousBillDate = previousCstDate;
 
 /**
  * Daily reconciliation as a repeatable Bull job: every instance registers the same repeat (Bull

@@ -1,8 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { cstDay } from '../common/china-time';
 import { DomainError, ErrorCode } from '../common/errors';
+import { BillTrade, PAYMENT_GATEWAY, PaymentGateway } from '../payment/gateway/payment-gateway';
+import { PaymentRepository } from '../payment/payment.repository';
+import { PaymentSuccessService } from '../payment/payment-success.service';
 import { ReconciliationMismatchDto, ReconciliationReportDto } from './dto/reconciliation.dto';
 import { isPaidStatus } from './alipay-notify';
-import { BillTrade, PaymentPort } from './payment-port';
 
 /**
  * Compares the gateway's bill of one day with local payments and repairs what can be repaired.
@@ -19,25 +22,30 @@ import { BillTrade, PaymentPort } from './payment-port';
 export class ReconciliationService {
   private readonly logger = new Logger(ReconciliationService.name);
 
-  constructor(private readonly payments: PaymentPort) {}
+  constructor(
+    @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
+    private readonly payments: PaymentRepository,
+    private readonly success: PaymentSuccessService,
+  ) {}
 
   async reconcile(date: string): Promise<ReconciliationReportDto> {
-    let bill: BillTrade[];
-    try {
-      bill = await this.payments.downloadBill(date);
-    } catch (err) {
-      if (err instanceof DomainError) throw err;
+    const day = cstDay(date);
+    if (!day) throw new DomainError(ErrorCode.VALIDATION_FAILED, `date ${date} is not a day`, { date });
+    const r = await this.gateway.downloadBill(date).catch((err: Error) => ({ ok: false as const, reason: err.message }));
+    if (!r.ok) {
+      this.logger.warn(`bill of ${date}: ${r.reason}`);
       throw new DomainError(ErrorCode.GATEWAY_UNAVAILABLE, `bill of ${date} could not be downloaded`);
     }
+    const bill: BillTrade[] = r.trades;
     const mismatches: ReconciliationMismatchDto[] = [];
     const seen = new Set<string>();
     for (const trade of bill) {
-      seen.add(trade.outTradeNo);
+      seen.add(trade.paymentNo);
       if (!isPaidStatus(trade.status)) continue;
       const m = await this.checkTrade(trade);
       if (m) mismatches.push(m);
     }
-    for (const p of await this.payments.findPaidOn(date)) {
+    for (const p of await this.payments.findPaidBetween(day[0], day[1])) {
       if (seen.has(p.paymentNo)) continue;
       seen.add(p.paymentNo);
       mismatches.push({ paymentNo: p.paymentNo, kind: 'missing_in_bill', repaired: false });
@@ -52,8 +60,8 @@ export class ReconciliationService {
   }
 
   private async checkTrade(trade: BillTrade): Promise<ReconciliationMismatchDto | null> {
-    const paymentNo = trade.outTradeNo;
-    const local = await this.payments.findPayment(paymentNo);
+    const paymentNo = trade.paymentNo;
+    const local = await this.payments.findByPaymentNo(null, paymentNo);
     if (!local) return { paymentNo, kind: 'unknown_trade', repaired: false };
     if (local.amount !== trade.amount) return { paymentNo, kind: 'amount_mismatch', repaired: false };
     if (local.status === 'SUCCESS') {
@@ -62,7 +70,7 @@ export class ReconciliationService {
       }
       return null;
     }
-    const outcome = await this.payments.applySuccess({
+    const outcome = await this.success.applySuccess({
       paymentNo,
       channelTradeNo: trade.tradeNo,
       amount: trade.amount,

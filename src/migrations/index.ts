@@ -6,6 +6,7 @@ import { Payments1732352100000 } from './1732352100000-payments';
 import { Callbacks1732353000000 } from './1732353000000-callbacks';
 import { SandboxRefunds1733200000000 } from './1733200000000-sandbox-refunds';
 import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
+import { OneSuccessPath1733100000000 } from './1733100000000-one-success-path';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -20,4 +21,5 @@ export const migrations = [
   Callbacks1732353000000,
   SandboxRefunds1733200000000,
   WechatSandbox1733300000000,
+  OneSuccessPath1733100000000,
 ];

@@ -7,4 +7,4 @@ export * from './entities/order.entity';
 export * from './entities/order-item.entity';
 export * from './entities/product.entity';
 export * from './dto/order-response.dto';
-export * from './order-cancel-hooks';
+export { orderLockKey } from './order-no';

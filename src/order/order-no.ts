@@ -20,3 +20,11 @@ export function newOrderNo(now: Date = new Date()): string {
 
 /** What an order number looks like; anything else is answered 404 without touching the database. */
 export const ORDER_NO_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
+
+/**
+ * The Redis key of the order lock (`lock:order:{orderNo}`) that keeps pre-pay and the close of an
+ * order's payments in line; the hash tag keeps it on one Redis Cluster slot.
+ */
+export function orderLockKey(orderNo: string): string {
+  return `lock:order:{${orderNo}}`;
+}

@@ -75,23 +75,4 @@ export class OrderController {
   async get(@CurrentUser() user: AuthUser, @Param('orderNo') orderNo: string): Promise<OrderResponse> {
     return this.orders.toOrderJson(await this.orders.getOwnedOrder(user.userId, orderNo));
   }
-
-  @Post(':orderNo/cancel')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Cancel a CREATED order, releasing its stock; cancelling a cancelled order returns it',
-  })
-  @ApiParam({ name: 'orderNo', example: ORDER_NO })
-  @ApiOkResponse({ type: OrderResponse })
-  @ApiErrors(
-    [ErrorCode.NOT_FOUND, `Order ${ORDER_NO} not found`],
-    [
-      ErrorCode.ORDER_NOT_CANCELLABLE,
-      'A payment of this order is in progress; it cannot be cancelled now',
-      { orderNo: ORDER_NO, status: 'PAYING' },
-    ],
-  )
-  cancel(@CurrentUser() user: AuthUser, @Param('orderNo') orderNo: string): Promise<OrderResponse> {
-    return this.orders.cancel(user.userId, orderNo);
-  }
 }

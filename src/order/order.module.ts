@@ -10,7 +10,6 @@ import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { Product } from './entities/product.entity';
 import { UserAccount } from './entities/user-account.entity';
-import { OrderCancelHooks } from './order-cancel-hooks';
 import { OrderController } from './order.controller';
 import { OrderExpiryProcessor } from './order-expiry.processor';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
@@ -35,7 +34,6 @@ import { WalletService } from './wallet.service';
   controllers: [CatalogController, OrderController, RechargeController, AccountController],
   providers: [
     CatalogService,
-    OrderCancelHooks,
     OrderRepository,
     OrderService,
     OrderSubmitService,
@@ -45,6 +43,6 @@ import { WalletService } from './wallet.service';
     OrderSweeper,
     WalletService,
   ],
-  exports: [OrderService, WalletService, CatalogService, OrderCancelHooks],
+  exports: [OrderService, WalletService, CatalogService],
 })
 export class OrderModule {}

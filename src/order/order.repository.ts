@@ -19,6 +19,17 @@ export interface NewOrderRow {
   now: Date;
 }
 
+/** An order row as the payment transitions see it (`lockForPayment`). */
+export interface LockedOrder {
+  userId: string;
+  type: OrderType;
+  status: OrderStatus;
+  totalAmount: number;
+  /** the payment that paid the order (null until PAID, and for orders paid before it was recorded) */
+  paidBy: string | null;
+  expiresAt: Date;
+}
+
 /**
  * t_order and t_order_item with purpose-named queries in plain SQL (portable MySQL/MariaDB).
  * Methods that take a manager run inside the caller's transaction; `null` means "no transaction".
@@ -76,6 +87,27 @@ export class OrderRepository {
     const order = mapOrder(rows[0]);
     order.items = (await this.itemsFor(manager, [order.id])).get(order.id) ?? [];
     return order;
+  }
+
+  /**
+   * The columns the payment transitions decide on, with the row locked `FOR UPDATE` (inside the
+   * caller's transaction): one indexed read, no items.
+   */
+  async lockForPayment(m: EntityManager, orderNo: string): Promise<LockedOrder | null> {
+    const rows = await m.query(
+      `SELECT user_id, type, status, total_amount, paid_by, expires_at FROM t_order WHERE order_no = ? FOR UPDATE`,
+      [orderNo],
+    );
+    if (!rows.length) return null;
+    const r = rows[0] as Record<string, unknown>;
+    return {
+      userId: String(r.user_id),
+      type: r.type as OrderType,
+      status: r.status as OrderStatus,
+      totalAmount: Number(r.total_amount),
+      paidBy: (r.paid_by as string | null) ?? null,
+      expiresAt: date(r.expires_at)!,
+    };
   }
 
   /** The order a user created with an Idempotency-Key (the database backstop of the key). */

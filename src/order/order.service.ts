@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '../common/errors';
 import { TransactionService } from '../common/database/transaction.service';
-import type { PaymentSucceededEvent } from '../common/events/payment-events';
 import { casTransition, DedupService } from '../idempotency';
 import { OrderPageResponse, OrderResponse } from './dto/order-response.dto';
 import { Order } from './entities/order.entity';
@@ -12,22 +11,26 @@ import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
 import { ORDER_MACHINE, OrderStatus } from './order-state';
 import { WalletService } from './wallet.service';
-import { OrderCancelHooks } from './order-cancel-hooks';
 
-/** What `applyPaymentSucceeded` did; the caller records an anomaly for `paid_after_cancel`. */
-export interface ApplyPaymentOutcome {
-  outcome: 'applied' | 'duplicate' | 'already_paid' | 'paid_after_cancel';
-}
+/**
+ * What the order side of a successful payment came to (`applyPaid`):
+ * - `PAID`: this call moved the order CREATED|PAYING → PAID (and credited a recharge);
+ * - `ALREADY_APPLIED`: the order is already PAID by this very payment (a repair re-running it);
+ * - `DUPLICATE_PAYMENT`: the order is PAID by another payment (wallet, an earlier attempt);
+ * - `PAID_AFTER_CANCEL`: the order is CANCELLED and cannot take the money.
+ * The caller (the payment module) records the anomaly, once, from this outcome.
+ */
+export type OrderPaidOutcome = 'PAID' | 'ALREADY_APPLIED' | 'DUPLICATE_PAYMENT' | 'PAID_AFTER_CANCEL';
 
-/** Thrown inside the ORDER_PAID transaction to roll back its marker when nothing may be applied. */
-class NothingToApply {
-  constructor(readonly outcome: ApplyPaymentOutcome['outcome']) {}
-}
+/** What the order became once its payment was closed unpaid (`settleAfterPaymentClosed`). */
+export type OrderAfterCloseOutcome = 'REOPENED' | 'CANCELLED' | 'UNCHANGED';
 
 /**
  * Orders after submission: read, list, cancel, expire, and the transitions the payment module
- * drives (markPaying, reopen, markPaid, cancelAfterPaymentClosed, applyPaymentSucceeded). Submission
- * itself is OrderSubmitService.
+ * drives inside its own transactions (markPaying, applyPaid, settleAfterPaymentClosed). Submission
+ * itself is OrderSubmitService. Cancelling an order whose payment is in flight is orchestrated by
+ * the payment module (it closes the trade first, then calls settleAfterPaymentClosed); this module
+ * never calls the payment module.
  *
  * Every status change is a CAS through ORDER_MACHINE (`UPDATE ... WHERE order_no=? AND status IN
  * (...)`, the row count says who won); stock is released in the same transaction as the
@@ -45,7 +48,6 @@ export class OrderService {
     private readonly wallet: WalletService,
     private readonly dedup: DedupService,
     private readonly metrics: OrderMetrics,
-    private readonly cancelHooks: OrderCancelHooks,
   ) {}
 
   // ---- read --------------------------------------------------------------------------------------
@@ -91,47 +93,25 @@ export class OrderService {
 
   /**
    * User cancel: CAS CREATED → CANCELLED releasing stock in one transaction. Cancelling a cancelled
-   * order answers it as it is (idempotent).
+   * order answers it as it is (idempotent). A PAYING order is refused here with
+   * `ORDER_NOT_CANCELLABLE` and `details.status = 'PAYING'`: the payment module's cancel closes the
+   * trade at the gateway first and then settles the order (see settleAfterPaymentClosed).
    * @throws NOT_FOUND (not the caller's), ORDER_NOT_CANCELLABLE (PAYING or PAID).
    */
   async cancel(userId: string, orderNo: string): Promise<OrderResponse> {
     await this.getOwnedOrder(userId, orderNo);
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const current = await this.tx.run(async (m) => {
-        if (await this.cancelFrom(m, orderNo, ['CREATED'])) {
-          this.metrics.inc('cancelled_by_user');
-          return null;
-        }
-        return (await this.repo.findByOrderNo(m, orderNo))!;
-      });
-      if (!current || current.status === 'CANCELLED') {
-        return this.toOrderJson((await this.repo.findByOrderNo(null, orderNo))!);
-      }
-      if (current.status === 'PAYING') {
-        // close the payment at the gateway first (PAYING → CANCELLED only after the trade is closed)
-        const closed = await this.cancelHooks.closePayments(orderNo);
-        if (closed === 'closed' || closed === 'paid') continue; // re-read: CREATED again, or PAID
-        // nothing pending: a concurrent cancel may have closed it meanwhile; re-read unless still PAYING
-        if (closed === 'none' && (await this.repo.findByOrderNo(null, orderNo))?.status !== 'PAYING')
-          continue;
-        throw new DomainError(
-          ErrorCode.ORDER_NOT_CANCELLABLE,
-          closed === 'retry'
-            ? 'The payment could not be closed at the gateway yet; retry the cancel shortly'
-            : 'A payment of this order is in progress; it cannot be cancelled now',
-          { orderNo, status: current.status },
-          closed === 'retry' ? { 'Retry-After': '5' } : undefined,
-        );
-      }
-      if (current.status === 'PAID') {
-        throw new DomainError(ErrorCode.ORDER_NOT_CANCELLABLE, 'The order is paid and cannot be cancelled', {
-          orderNo,
-          status: current.status,
-        });
-      }
-      // CREATED again (a payment was closed meanwhile): try the CAS once more
-    }
-    throw new DomainError(ErrorCode.CONFLICT, 'The order keeps changing; retry', { orderNo });
+    const current = await this.tx.run(async (m) => {
+      if (await this.cancelFrom(m, orderNo, ['CREATED'])) this.metrics.inc('cancelled_by_user');
+      return (await this.repo.findByOrderNo(m, orderNo))!;
+    });
+    if (current.status === 'CANCELLED') return this.toOrderJson(current);
+    throw new DomainError(
+      ErrorCode.ORDER_NOT_CANCELLABLE,
+      current.status === 'PAID'
+        ? 'The order is paid and cannot be cancelled'
+        : 'A payment of this order is in progress; it cannot be cancelled now',
+      { orderNo, status: current.status },
+    );
   }
 
   /**
@@ -172,35 +152,67 @@ export class OrderService {
   }
 
   /**
-   * CAS PAYING → CREATED: the payment was closed unpaid and the order may be paid again. If the
-   * order is already past expires_at, the expiry sweep cancels it on its next run.
-   * @returns true iff this call moved the order.
+   * The order rule after a payment of it was closed unpaid, inside the caller's (the close's)
+   * transaction, so a reader sees the payment CLOSED and the order settled together. Only a PAYING
+   * order with no other pending payment moves: CANCELLED (stock released) when `cancel` is asked (a
+   * user cancel) or the order is past expires_at, else back to CREATED so it may be paid again.
    */
-  async reopen(manager: EntityManager | null, orderNo: string): Promise<boolean> {
-    return this.inTx(manager, (m) => this.cas(m, orderNo, ['PAYING'], 'CREATED'));
-  }
-
-  /**
-   * CAS PAYING → CANCELLED and release the stock, in one transaction: the order expired while a
-   * payment was open, and the gateway trade has been closed. Call only after the close succeeded.
-   * @returns true iff this call cancelled it.
-   */
-  async cancelAfterPaymentClosed(manager: EntityManager | null, orderNo: string): Promise<boolean> {
-    return this.inTx(manager, (m) => this.cancelFrom(m, orderNo, ['PAYING']));
-  }
-
-  /**
-   * CAS `from` → PAID, setting paid_at. Does not credit anything: for gateway payments use
-   * `applyPaymentSucceeded`; the wallet channel calls this inside its own debit transaction.
-   * @returns true iff this call marked it paid.
-   */
-  async markPaid(
-    manager: EntityManager | null,
+  async settleAfterPaymentClosed(
+    m: EntityManager,
     orderNo: string,
-    from: ('CREATED' | 'PAYING')[],
-  ): Promise<boolean> {
-    const now = new Date();
-    return this.inTx(manager, (m) => this.cas(m, orderNo, from, 'PAID', { paid_at: now }));
+    opts: { othersPending: boolean; cancel: boolean },
+  ): Promise<OrderAfterCloseOutcome> {
+    if (opts.othersPending) return 'UNCHANGED';
+    const order = await this.repo.lockForPayment(m, orderNo);
+    if (order?.status !== 'PAYING') return 'UNCHANGED';
+    if (opts.cancel || order.expiresAt.getTime() <= Date.now()) {
+      if (!(await this.cancelFrom(m, orderNo, ['PAYING']))) return 'UNCHANGED';
+      this.metrics.inc(opts.cancel ? 'cancelled_by_user' : 'expired');
+      return 'CANCELLED';
+    }
+    return (await this.cas(m, orderNo, ['PAYING'], 'CREATED')) ? 'REOPENED' : 'UNCHANGED';
+  }
+
+  /**
+   * The order side of a successful payment, inside the caller's (the payment's) transaction: the
+   * order row is locked, then — if it can take the money — marker `t_uq_dipose('ORDER_PAID',
+   * orderNo)`, CAS CREATED|PAYING → PAID (recording `paid_by`), and for a RECHARGE order
+   * `wallet.credit(userId, totalAmount)`. Nothing is written for the other outcomes.
+   * @throws NOT_FOUND when the order does not exist (the caller's transaction rolls back).
+   */
+  async applyPaid(
+    m: EntityManager,
+    p: { orderNo: string; paymentNo: string; amount: number },
+  ): Promise<OrderPaidOutcome> {
+    const order = await this.repo.lockForPayment(m, p.orderNo);
+    if (!order) {
+      throw new DomainError(ErrorCode.NOT_FOUND, `Order ${p.orderNo} not found`, { orderNo: p.orderNo });
+    }
+    if (order.status === 'CANCELLED') {
+      this.metrics.inc('paid_after_cancel');
+      return 'PAID_AFTER_CANCEL';
+    }
+    if (order.status === 'PAID') return order.paidBy === p.paymentNo ? 'ALREADY_APPLIED' : 'DUPLICATE_PAYMENT';
+    if (p.amount !== order.totalAmount) {
+      this.logger.warn(`payment ${p.paymentNo} amount ${p.amount} differs from order total ${order.totalAmount}`);
+    }
+    const res = await this.dedup.runOnce(
+      'ORDER_PAID',
+      p.orderNo,
+      async (mm) => {
+        const won = await this.cas(mm, p.orderNo, ['CREATED', 'PAYING'], 'PAID', {
+          paid_at: new Date(),
+          paid_by: p.paymentNo,
+        });
+        if (!won) throw new Error(`order ${p.orderNo} changed under its row lock`);
+        if (order.type === 'RECHARGE') await this.wallet.credit(mm, order.userId, order.totalAmount);
+      },
+      { manager: m },
+    );
+    // a marker without a PAID order cannot happen (both are written together); answer safely anyway
+    if (res.status === 'duplicate') return 'DUPLICATE_PAYMENT';
+    this.metrics.inc('paid');
+    return 'PAID';
   }
 
   /**
@@ -214,61 +226,6 @@ export class OrderService {
     afterId = 0,
   ): Promise<Array<{ id: number; orderNo: string; userId: string }>> {
     return this.repo.findPayingUpdatedBefore(new Date(Date.now() - olderThanMs), limit, afterId);
-  }
-
-  /**
-   * The order side of a successful payment, exactly once per order, in one transaction:
-   * marker `t_uq_dipose('ORDER_PAID', orderNo)` first, then CAS CREATED|PAYING → PAID, then for a
-   * RECHARGE order `wallet.credit(userId, totalAmount)`.
-   *
-   * - `applied`: this call did it. `duplicate`: the marker existed (done before, or by a concurrent call).
-   * - `already_paid`: the order was PAID by another path (e.g. wallet); marker kept, nothing credited.
-   * - `paid_after_cancel`: the order is CANCELLED; nothing is written here (the marker is rolled back
-   *   so every retry gives the same answer) and the caller records the anomaly.
-   * @throws NOT_FOUND when the order does not exist (a retry cannot fix it).
-   */
-  async applyPaymentSucceeded(event: PaymentSucceededEvent): Promise<ApplyPaymentOutcome> {
-    // the usual repeat (the outbox consumer after the success path's direct kick) ends on a plain read,
-    // without a write transaction; a race past this read still ends at the marker's unique key
-    if (await this.dedup.isDone('ORDER_PAID', event.orderNo)) return { outcome: 'duplicate' };
-    try {
-      const result: ApplyPaymentOutcome = await this.tx.run(async (outer) => {
-        const res = await this.dedup.runOnce(
-          'ORDER_PAID',
-          event.orderNo,
-          async (m): Promise<ApplyPaymentOutcome['outcome']> => {
-            const order = await this.repo.findByOrderNo(m, event.orderNo, { forUpdate: true });
-            if (!order) {
-              throw new DomainError(ErrorCode.NOT_FOUND, `Order ${event.orderNo} not found`, {
-                orderNo: event.orderNo,
-              });
-            }
-            if (order.status === 'CANCELLED') throw new NothingToApply('paid_after_cancel');
-            if (order.status === 'PAID') return 'already_paid';
-            if (event.amount !== order.totalAmount) {
-              this.logger.warn(
-                `payment ${event.paymentNo} amount ${event.amount} differs from order ${order.orderNo} total ${order.totalAmount}`,
-              );
-            }
-            if (!(await this.cas(m, order.orderNo, ['CREATED', 'PAYING'], 'PAID', { paid_at: new Date() }))) {
-              throw new Error(`order ${order.orderNo} changed under its row lock`);
-            }
-            if (order.type === 'RECHARGE') await this.wallet.credit(m, order.userId, order.totalAmount);
-            return 'applied';
-          },
-          { manager: outer },
-        );
-        return { outcome: res.status === 'duplicate' ? 'duplicate' : res.result };
-      });
-      if (result.outcome === 'applied') this.metrics.inc('paid');
-      return result;
-    } catch (err) {
-      if (err instanceof NothingToApply) {
-        this.metrics.inc('paid_after_cancel');
-        return { outcome: err.outcome };
-      }
-      throw err;
-    }
   }
 
   private cas(

@@ -1,8 +1,10 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { EntityManager } from 'typeorm';
 import { paymentConfig } from '../config/configuration';
 import { TransactionService } from '../common/database/transaction.service';
-import { OrderCancelHooks, OrderService, PaymentCloseOutcome } from '../order';
+import { DomainError, ErrorCode } from '../common/errors';
+import { orderLockKey, OrderResponse, OrderService } from '../order';
 import { LockService } from '../idempotency';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
 import { PaymentRepository } from './payment.repository';
@@ -11,12 +13,21 @@ import { PaymentSuccessService } from './payment-success.service';
 export type ExpireOutcome = 'closed' | 'paid' | 'not_pending' | 'retry';
 
 /**
- * Expiry of a payment: close the trade at the gateway first, then (only then) the payment locally.
- * A trade that turns out to be paid takes the success path; an unknown answer is retried, never
- * taken as "closed".
+ * What closing the in-flight payments of an order came to: `closed` (the order is settled: cancelled
+ * or given back), `paid` (the gateway had been paid: the success path ran), `none` (nothing pending),
+ * `retry` (the gateway's answer was unknown).
+ */
+export type PaymentCloseOutcome = 'closed' | 'paid' | 'none' | 'retry';
+
+/**
+ * Closing payments: at the gateway first, then (only then) locally, with the order settled in the
+ * same transaction as the payment's CLOSED (the order module's rule: reopen, or cancel when the user
+ * asked or the order expired). A trade that turns out to be paid takes the success path; an unknown
+ * answer is retried, never taken as "closed". Also the user's cancel of an order whose payment is
+ * in flight: the payment side orchestrates it and calls the order module, never the reverse.
  */
 @Injectable()
-export class PaymentCloseService implements OnModuleInit {
+export class PaymentCloseService {
   private readonly logger = new Logger(PaymentCloseService.name);
 
   constructor(
@@ -25,30 +36,61 @@ export class PaymentCloseService implements OnModuleInit {
     private readonly orders: OrderService,
     private readonly success: PaymentSuccessService,
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
-    private readonly cancelHooks: OrderCancelHooks,
     private readonly locks: LockService,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
 
-  onModuleInit(): void {
-    this.cancelHooks.registerPayingOrderCloser((orderNo) => this.closeForCancel(orderNo));
+  /**
+   * POST /v1/orders/{orderNo}/cancel. A CREATED order is cancelled by the order module; a PAYING one
+   * has its pending payments closed at the gateway, then closed locally together with the order's
+   * cancellation (stock released) in one transaction. A trade found paid makes the order PAID, and
+   * the cancel is refused.
+   * @throws NOT_FOUND, ORDER_NOT_CANCELLABLE (PAID, or the close is unknown: Retry-After).
+   */
+  async cancelOrder(userId: string, orderNo: string): Promise<OrderResponse> {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        return await this.orders.cancel(userId, orderNo);
+      } catch (err) {
+        if (!(err instanceof DomainError) || err.code !== ErrorCode.ORDER_NOT_CANCELLABLE) throw err;
+        if (err.details?.status !== 'PAYING') throw err;
+      }
+      const closed = await this.closeForCancel(orderNo);
+      if (closed === 'retry') {
+        throw new DomainError(
+          ErrorCode.ORDER_NOT_CANCELLABLE,
+          'The payment could not be closed at the gateway yet; retry the cancel shortly',
+          { orderNo, status: 'PAYING' },
+          { 'Retry-After': '5' },
+        );
+      }
+      if (closed === 'none' && (await this.orders.findByOrderNo(null, orderNo))?.status === 'PAYING') {
+        // nothing pending yet PAYING: a pre-pay between its two writes, or a close being settled
+        throw new DomainError(
+          ErrorCode.ORDER_NOT_CANCELLABLE,
+          'A payment of this order is in progress; it cannot be cancelled now',
+          { orderNo, status: 'PAYING' },
+        );
+      }
+      // closed (CANCELLED now), paid (PAID now) or settled meanwhile: the order module answers
+    }
+    throw new DomainError(ErrorCode.CONFLICT, 'The order keeps changing; retry', { orderNo });
   }
 
   /**
-   * A user cancels an order whose payment is in flight: close every pending payment of the order at
-   * the gateway, then locally (which gives the order back as CREATED), under the same order lock as
-   * pre-pay so no new payment starts meanwhile. A trade found paid takes the success path instead.
+   * Closes every pending payment of the order (gateway first) and cancels the order with the last
+   * one, under the same order lock as pre-pay so no new payment starts meanwhile.
    */
   async closeForCancel(orderNo: string): Promise<PaymentCloseOutcome> {
     const ttl = this.cfg.gatewayTimeoutMs * 2 + 5000;
     return this.locks.withLock(
-      `lock:order:{${orderNo}}`,
+      orderLockKey(orderNo),
       ttl,
       async () => {
         const pending = await this.repo.findPendingByOrder(null, orderNo);
         if (pending.length === 0) return 'none';
-        const outcomes = [];
-        for (const p of pending) outcomes.push(await this.expire(p.paymentNo));
+        const outcomes: ExpireOutcome[] = [];
+        for (const p of pending) outcomes.push(await this.expire(p.paymentNo, { cancel: true }));
         if (outcomes.includes('paid')) return 'paid';
         if (outcomes.includes('retry')) return 'retry';
         return 'closed';
@@ -57,14 +99,18 @@ export class PaymentCloseService implements OnModuleInit {
     );
   }
 
-  async expire(paymentNo: string): Promise<ExpireOutcome> {
+  /**
+   * Closes the payment at the gateway, then locally (`closePending`). `cancel`: the user cancels the
+   * order (else the order is reopened, or cancelled if it expired meanwhile).
+   */
+  async expire(paymentNo: string, opts: { cancel?: boolean } = {}): Promise<ExpireOutcome> {
     const p = await this.repo.findByPaymentNo(null, paymentNo);
     if (!p || p.status !== 'PENDING') return 'not_pending';
     const closed = await this.gateway.close(paymentNo);
     switch (closed.status) {
       case 'CLOSED':
       case 'NOT_EXIST':
-        await this.closePending(paymentNo, `gateway ${closed.status}`);
+        await this.closePending(paymentNo, `gateway ${closed.status}`, { cancel: opts.cancel });
         return 'closed';
       case 'ALREADY_PAID': {
         const q = await this.gateway.query(paymentNo);
@@ -85,27 +131,23 @@ export class PaymentCloseService implements OnModuleInit {
   }
 
   /**
-   * CAS PENDING → CLOSED and, in the same transaction, give the order back: reopen it (PAYING →
-   * CREATED) or, if it expired meanwhile, cancel it (stock released). Call only once the gateway trade
-   * is closed (or never existed). True iff this call closed the payment.
+   * CAS PENDING → CLOSED and, in the same transaction, settle the order
+   * (`OrderService.settleAfterPaymentClosed`) and write the caller's journal. Call only once the
+   * gateway trade is closed (or never existed). True iff this call closed the payment.
    */
-  async closePending(paymentNo: string, reason: string): Promise<boolean> {
+  async closePending(
+    paymentNo: string,
+    reason: string,
+    opts: { cancel?: boolean; journal?: (m: EntityManager) => Promise<void> } = {},
+  ): Promise<boolean> {
     const won = await this.tx.run(async (m) => {
       const p = await this.repo.findByPaymentNo(m, paymentNo);
       if (!p) return false;
       if (!(await this.repo.cas(m, paymentNo, ['PENDING'], 'CLOSED', { closed_at: new Date() })))
         return false;
-      const order = await this.orders.findByOrderNo(m, p.orderNo);
-      if (order?.status === 'PAYING') {
-        const others = (await this.repo.findPendingByOrder(m, p.orderNo)).filter(
-          (x) => x.paymentNo !== paymentNo,
-        );
-        if (others.length === 0) {
-          if (order.expiresAt.getTime() <= Date.now())
-            await this.orders.cancelAfterPaymentClosed(m, p.orderNo);
-          else await this.orders.reopen(m, p.orderNo);
-        }
-      }
+      const othersPending = (await this.repo.findPendingByOrder(m, p.orderNo)).length > 0;
+      await this.orders.settleAfterPaymentClosed(m, p.orderNo, { othersPending, cancel: !!opts.cancel });
+      if (opts.journal) await opts.journal(m);
       return true;
     });
     if (won) this.logger.log(`payment ${paymentNo} CLOSED (${reason})`);

@@ -1,39 +1,86 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { TransactionService } from '../common/database/transaction.service';
 import { isDuplicateKey } from '../common/database/db-errors';
 import { PaymentSucceededEvent, TOPICS } from '../common/events/payment-events';
 import { OutboxService } from '../common/outbox/outbox.service';
 import { DedupService } from '../idempotency';
-import { OrderService } from '../order';
+import { OrderPaidOutcome, OrderService } from '../order';
+import { Payment } from './entities/payment.entity';
 import { PaymentRepository } from './payment.repository';
 
-export type SuccessSource = 'callback' | 'query' | 'reconciliation';
+export type SuccessSource = 'callback' | 'query' | 'reconciliation' | 'sweeper' | 'wallet';
 
+/** "The gateway says this payment is paid" (or, for the wallet, "the debit is done"). */
 export interface SuccessInput {
   paymentNo: string;
-  /** The gateway's trade number (Alipay trade_no). */
-  channelTradeNo: string;
+  /** The gateway's trade number (Alipay trade_no); null for the wallet. */
+  channelTradeNo: string | null;
   /** integer fen, as the gateway reported it */
   amount: number;
   paidAt: Date;
   source: SuccessSource;
 }
 
+/**
+ * - `applied`: this call moved the payment to SUCCESS (and, in the same transaction, the order side);
+ * - `duplicate`: it was SUCCESS already (or a concurrent call won);
+ * - `anomaly`: the facts do not match the payment (amount, channel, a reused trade number); recorded
+ *   once in t_payment_anomaly, nothing paid.
+ */
 export type SuccessOutcome = 'applied' | 'duplicate' | 'anomaly';
 
-/** Rolls the success transaction back when the CAS finds nothing to move (marker included). */
-class NotApplied {
-  constructor(readonly outcome: SuccessOutcome) {}
+export interface SuccessResult {
+  outcome: SuccessOutcome;
+  /** the order side's answer, when `applied` */
+  order?: OrderPaidOutcome;
+  /** the anomaly kind, when `anomaly` */
+  anomaly?: string;
 }
 
 /**
- * THE exactly-once path from "the gateway says paid" to "payment SUCCESS + payment.succeeded event",
- * shared by the callback, the active query and reconciliation. One transaction:
- * marker `t_uq_dipose('PAYMENT_SUCCEEDED', paymentNo)` first (a duplicate key means done), CAS
- * PENDING|CLOSED → SUCCESS, outbox `payment.succeeded`, commit. A wrong amount never pays: it is
- * recorded as an anomaly. The order side learns of it through the outbox; right after the commit a
- * best-effort direct call to OrderService.applyPaymentSucceeded shortens the wait (the order side is
- * exactly-once on its own marker, so the kick and the outbox consumer can both run).
+ * Written in the apply's transaction by the caller (e.g. the notify's log row with its outcome), so
+ * one commit carries the apply and its bookkeeping.
+ */
+export type SuccessJournal = (m: EntityManager, result: SuccessResult) => Promise<void>;
+
+/** What the success path uses of the payment row. */
+export type PaidPayment = Pick<Payment, 'paymentNo' | 'orderNo' | 'userId' | 'channel' | 'amount'>;
+
+/** Rolls the success transaction back when the CAS finds nothing to move (marker included). */
+class NotApplied {}
+
+/**
+ * Anomaly kind for a payment that succeeded, from the order side's outcome and whether the payment
+ * had been closed first; null when nothing needs a person.
+ */
+export function anomalyKindFor(order: OrderPaidOutcome, wasClosed: boolean): string | null {
+  switch (order) {
+    case 'PAID':
+    case 'ALREADY_APPLIED':
+      return wasClosed ? 'PAID_AFTER_CLOSE' : null;
+    case 'DUPLICATE_PAYMENT':
+      return 'DUPLICATE_PAYMENT';
+    case 'PAID_AFTER_CANCEL':
+      return wasClosed ? 'PAID_AFTER_CLOSE_UNFULFILLABLE' : 'PAID_AFTER_CANCEL';
+  }
+}
+
+/**
+ * THE one path from "this payment is paid" to a PAID order, used by every entry: the notify (sync and
+ * buffered), the active query, the expiry close that finds the trade paid, the sweeper,
+ * reconciliation's repair and the wallet. One transaction:
+ *
+ * 1. marker `t_uq_dipose('PAYMENT_SUCCEEDED', paymentNo)` first (a duplicate key means done);
+ * 2. payment CAS PENDING → SUCCESS (or CLOSED → SUCCESS: paid after our close);
+ * 3. the order side, `OrderService.applyPaid(m, …)` (ORDER_PAID marker, order CAS under its row lock,
+ *    wallet credit for a recharge), which answers PAID / ALREADY_APPLIED / DUPLICATE_PAYMENT /
+ *    PAID_AFTER_CANCEL;
+ * 4. the anomaly for that outcome, once (the marker makes the whole transaction once per payment);
+ * 5. the `payment.succeeded` outbox event, for asynchronous subscribers only (no state depends on it);
+ * 6. the caller's journal (e.g. the notify log row), then commit.
+ *
+ * A wrong amount or channel never pays: it is recorded as an anomaly (once per payment and kind).
  */
 @Injectable()
 export class PaymentSuccessService {
@@ -48,108 +95,166 @@ export class PaymentSuccessService {
   ) {}
 
   /**
+   * Applies a gateway's "paid" for an alipay payment.
    * @throws Error when the payment does not exist (a notify for it must be answered `fail`) or the
    *   database fails (nothing was applied; retry).
    */
   async applySuccess(input: SuccessInput): Promise<SuccessOutcome> {
-    const payment = await this.repo.findByPaymentNo(null, input.paymentNo);
+    return (await this.apply(input)).outcome;
+  }
+
+  /**
+   * `applySuccess` with the details: the order side's outcome, the anomaly kind.
+   * @param opts.payment the payment as the caller just read it (saves a read); SUCCESS there means
+   *   SUCCESS (a payment moves to SUCCESS once and never leaves it).
+   * @param opts.journal written in the same transaction when something was applied.
+   */
+  async apply(
+    input: SuccessInput,
+    opts: { payment?: Payment; journal?: SuccessJournal } = {},
+  ): Promise<SuccessResult> {
+    const payment = opts.payment ?? (await this.repo.findByPaymentNo(null, input.paymentNo));
     if (!payment) throw new Error(`payment ${input.paymentNo} not found`);
-    if (payment.status === 'SUCCESS') return 'duplicate';
+    if (payment.status === 'SUCCESS') return { outcome: 'duplicate' };
     if (payment.channel !== 'alipay' || input.amount !== payment.amount) {
       const kind = payment.channel !== 'alipay' ? 'CHANNEL_MISMATCH' : 'AMOUNT_MISMATCH';
-      await this.repo.recordAnomalyOnce(input.paymentNo, kind, {
-        source: input.source,
-        expected: payment.amount,
-        reported: input.amount,
-        channel: payment.channel,
-        channelTradeNo: input.channelTradeNo,
-      });
+      await this.repo.recordAnomaly(
+        null,
+        input.paymentNo,
+        kind,
+        {
+          source: input.source,
+          expected: payment.amount,
+          reported: input.amount,
+          channel: payment.channel,
+          channelTradeNo: input.channelTradeNo,
+        },
+        { once: true },
+      );
       this.logger.warn(
         `payment ${input.paymentNo}: ${kind} (${input.source} reported ${input.amount}, expected ${payment.amount})`,
       );
-      return 'anomaly';
+      return { outcome: 'anomaly', anomaly: kind };
     }
-    let event: PaymentSucceededEvent;
     try {
-      event = await this.tx.run(async (m) => {
-        const res = await this.dedup.runOnce(
-          'PAYMENT_SUCCEEDED',
-          input.paymentNo,
-          async (mm) => {
-            const before = (await this.repo.findByPaymentNo(mm, input.paymentNo, true))!;
-            const won = await this.repo.cas(mm, input.paymentNo, ['PENDING', 'CLOSED'], 'SUCCESS', {
-              channel_trade_no: input.channelTradeNo,
-              paid_at: input.paidAt,
-            });
-            if (!won) throw new NotApplied('duplicate');
-            // valid money either way; but the order may no longer take it: paid after our close, or
-            // the order was cancelled / paid another way (wallet, an earlier attempt) meanwhile
-            const order = await this.orders.findByOrderNo(mm, before.orderNo);
-            const kind =
-              order?.status === 'PAID'
-                ? 'DUPLICATE_PAYMENT'
-                : !order || order.status === 'CANCELLED'
-                  ? before.status === 'CLOSED'
-                    ? 'PAID_AFTER_CLOSE_UNFULFILLABLE'
-                    : 'PAID_ORDER_CANCELLED'
-                  : before.status === 'CLOSED'
-                    ? 'PAID_AFTER_CLOSE'
-                    : null;
-            if (kind) {
-              await this.repo.recordAnomaly(mm, input.paymentNo, kind, {
-                source: input.source,
-                orderNo: before.orderNo,
-                orderStatus: order?.status ?? null,
-                paymentStatusBefore: before.status,
-                channelTradeNo: input.channelTradeNo,
-              });
-            }
-            const ev: PaymentSucceededEvent = {
-              paymentNo: before.paymentNo,
-              orderNo: before.orderNo,
-              userId: before.userId,
-              channel: before.channel,
-              amount: before.amount,
-              channelTradeNo: input.channelTradeNo,
-              paidAt: input.paidAt.toISOString(),
-            };
-            await this.outbox.add(mm, TOPICS.PAYMENT_SUCCEEDED, before.paymentNo, ev);
-            return ev;
-          },
-          { manager: m },
-        );
-        if (res.status === 'duplicate') throw new NotApplied('duplicate');
-        return res.result;
+      return await this.tx.run(async (m) => {
+        const r = await this.applyIn(m, input, payment);
+        if (opts.journal && r.outcome === 'applied') await opts.journal(m, r);
+        return r;
       });
     } catch (err) {
-      if (err instanceof NotApplied) return err.outcome;
+      if (err instanceof NotApplied) return { outcome: 'duplicate' };
       if (isDuplicateKey(err)) {
         // channel_trade_no already belongs to another payment: never pay twice for one trade
-        await this.repo.recordAnomaly(null, input.paymentNo, 'TRADE_NO_REUSED', {
-          source: input.source,
-          channelTradeNo: input.channelTradeNo,
-        });
-        return 'anomaly';
+        await this.repo.recordAnomaly(
+          null,
+          input.paymentNo,
+          'TRADE_NO_REUSED',
+          { source: input.source, channelTradeNo: input.channelTradeNo },
+          { once: true },
+        );
+        return { outcome: 'anomaly', anomaly: 'TRADE_NO_REUSED' };
       }
       throw err;
     }
-    this.logger.log(`payment ${input.paymentNo} SUCCESS via ${input.source}`);
-    await this.kickOrder(event);
-    return 'applied';
   }
 
-  /** Best effort: the outbox relay delivers the same event; failures here are only logged. */
-  private async kickOrder(event: PaymentSucceededEvent): Promise<void> {
-    try {
-      const r = await this.orders.applyPaymentSucceeded(event);
-      if (r.outcome === 'paid_after_cancel') {
-        // the anomaly was recorded in the success transaction (or is, by the outbox consumer)
-        this.logger.warn(`payment ${event.paymentNo} succeeded but order ${event.orderNo} is cancelled`);
-      }
-    } catch (err) {
-      this.logger.warn(
-        `order update for ${event.paymentNo} deferred to the outbox: ${(err as Error).message}`,
-      );
-    }
+  /**
+   * Steps 1–5 inside the caller's transaction (the wallet debits in the same one). `payment` is the
+   * payment row as read before (its number, order, user and amount are what is used).
+   * @returns `duplicate` when the marker exists; throws NotApplied (rolls back) when the CAS finds the
+   *   payment neither PENDING nor CLOSED.
+   */
+  async applyIn(m: EntityManager, input: SuccessInput, payment: PaidPayment): Promise<SuccessResult> {
+    const res = await this.dedup.runOnce(
+      'PAYMENT_SUCCEEDED',
+      input.paymentNo,
+      async (mm) => {
+        const set = { channel_trade_no: input.channelTradeNo, paid_at: input.paidAt };
+        let wasClosed = false;
+        if (!(await this.repo.cas(mm, input.paymentNo, ['PENDING'], 'SUCCESS', set))) {
+          if (!(await this.repo.cas(mm, input.paymentNo, ['CLOSED'], 'SUCCESS', set))) throw new NotApplied();
+          wasClosed = true;
+        }
+        const order = await this.settleOrder(mm, payment, input, wasClosed);
+        return { outcome: 'applied' as const, order };
+      },
+      { manager: m },
+    );
+    if (res.status === 'duplicate') return { outcome: 'duplicate' };
+    this.logger.log(`payment ${input.paymentNo} SUCCESS via ${input.source}: order ${res.result.order}`);
+    return res.result;
   }
+
+  /**
+   * The order side for a payment that is SUCCESS but whose order is still PAYING or CREATED — only
+   * data written before the order was paid in the payment's own transaction can look like this.
+   * Steps 3–5 in a transaction of their own; the anomaly (if any) is recorded once per kind.
+   */
+  async settleAgain(payment: Payment, source: SuccessSource): Promise<OrderPaidOutcome> {
+    return this.tx.run(async (m) => {
+      const order = await this.orders.applyPaid(m, {
+        orderNo: payment.orderNo,
+        paymentNo: payment.paymentNo,
+        amount: payment.amount,
+      });
+      if (order === 'PAID') {
+        await this.outbox.add(m, TOPICS.PAYMENT_SUCCEEDED, payment.paymentNo, {
+          ...eventOf(payment, payment.channelTradeNo, payment.paidAt ?? new Date()),
+          orderOutcome: order,
+        });
+      } else {
+        const kind = anomalyKindFor(order, false);
+        if (kind) await this.repo.recordAnomaly(m, payment.paymentNo, kind, { source, order }, { once: true });
+      }
+      this.logger.warn(`payment ${payment.paymentNo} (SUCCESS) settled again via ${source}: order ${order}`);
+      return order;
+    });
+  }
+
+  /**
+   * Steps 3–5 for a payment that has just become SUCCESS in `m`. Public for the callback module's
+   * demonstration strategies, which mark the payment their own way and then share the rest.
+   */
+  async settleOrder(
+    m: EntityManager,
+    payment: PaidPayment,
+    input: SuccessInput,
+    wasClosed: boolean,
+  ): Promise<OrderPaidOutcome> {
+    const order = await this.orders.applyPaid(m, {
+      orderNo: payment.orderNo,
+      paymentNo: payment.paymentNo,
+      amount: payment.amount,
+    });
+    const kind = anomalyKindFor(order, wasClosed);
+    if (kind) {
+      this.logger.warn(`payment ${payment.paymentNo} succeeded: ${kind} (order ${payment.orderNo} ${order})`);
+      await this.repo.recordAnomaly(m, payment.paymentNo, kind, {
+        source: input.source,
+        orderNo: payment.orderNo,
+        orderOutcome: order,
+        paymentWasClosed: wasClosed,
+        channelTradeNo: input.channelTradeNo,
+        amount: payment.amount,
+      });
+    }
+    await this.outbox.add(m, TOPICS.PAYMENT_SUCCEEDED, payment.paymentNo, {
+      ...eventOf(payment, input.channelTradeNo, input.paidAt),
+      orderOutcome: order,
+    });
+    return order;
+  }
+}
+
+function eventOf(p: PaidPayment, channelTradeNo: string | null, paidAt: Date): PaymentSucceededEvent {
+  return {
+    paymentNo: p.paymentNo,
+    orderNo: p.orderNo,
+    userId: p.userId,
+    channel: p.channel,
+    amount: p.amount,
+    channelTradeNo,
+    paidAt: paidAt.toISOString(),
+  };
 }

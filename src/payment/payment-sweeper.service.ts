@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { paymentConfig } from '../config/configuration';
+import { orderConfig, paymentConfig } from '../config/configuration';
 import { OrderService } from '../order';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
+import { Payment } from './entities/payment.entity';
 import { PaymentCloseService } from './payment-close.service';
 import { PaymentRepository } from './payment.repository';
 import { PaymentSuccessService } from './payment-success.service';
@@ -10,7 +11,9 @@ import { PaymentSuccessService } from './payment-success.service';
 /**
  * The backstop behind the queues: every PAYMENT_SWEEP_INTERVAL_MS, orders stuck in PAYING (read through
  * the order module's service, so no dependency points back at payment) get their PENDING payments
- * queried — or closed, once expired. Every step is idempotent, so instances may sweep at once.
+ * queried — or closed, once expired — and recently closed payments of reopened (CREATED) orders are
+ * queried once more, since a buyer can still pay a closed trade. Every step goes through the one
+ * success path or the close and is idempotent, so instances may sweep at once.
  */
 @Injectable()
 export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
@@ -19,6 +22,8 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private running = false;
   /** Keyset cursor: each pass takes the next page of stuck orders, wrapping round at the end. */
   private cursor = 0;
+  /** The same for the recently closed payments of reopened orders. */
+  private closedCursor = 0;
 
   constructor(
     private readonly orders: OrderService,
@@ -27,6 +32,7 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly closer: PaymentCloseService,
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(orderConfig.KEY) private readonly orderCfg: ConfigType<typeof orderConfig>,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -38,7 +44,11 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** One pass over the next page of stuck orders; returns how many payments it looked at. */
+  /**
+   * One pass: the next page of orders stuck in PAYING, then the next page of recently closed
+   * payments whose order was reopened (CREATED) — a buyer may still pay a closed trade, and no query
+   * job asks about it any more. Returns how many payments it looked at.
+   */
   async sweep(pageSize = 100): Promise<number> {
     if (this.running) return 0;
     this.running = true;
@@ -49,11 +59,12 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
       for (const { orderNo } of stuck) {
         for (const p of await this.repo.findByOrder(null, orderNo)) {
           seen++;
-          await this.settle(p.paymentNo, p.status, p.expiresAt, p.channel).catch((err: Error) =>
+          await this.settle(p).catch((err: Error) =>
             this.logger.warn(`sweep of ${p.paymentNo}: ${err.message}`),
           );
         }
       }
+      seen += await this.sweepReopened(pageSize);
     } catch (err) {
       this.logger.warn(`sweep failed: ${(err as Error).message}`);
     } finally {
@@ -62,35 +73,49 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     return seen;
   }
 
-  private async settle(paymentNo: string, status: string, expiresAt: Date, channel: string): Promise<void> {
-    if (status === 'SUCCESS') {
-      // paid, but the order is still PAYING: the event is late; push it again (exactly-once on the order side)
-      const p = (await this.repo.findByPaymentNo(null, paymentNo))!;
-      await this.orders.applyPaymentSucceeded({
-        paymentNo,
-        orderNo: p.orderNo,
-        userId: p.userId,
-        channel: p.channel,
-        amount: p.amount,
-        channelTradeNo: p.channelTradeNo,
-        paidAt: (p.paidAt ?? new Date()).toISOString(),
-      });
+  /**
+   * Closed alipay payments (closed within the order lifetime) whose order is CREATED again: asks the
+   * gateway, and a trade paid after the close takes the success path (PAID_AFTER_CLOSE).
+   */
+  private async sweepReopened(pageSize: number): Promise<number> {
+    const since = new Date(Date.now() - this.orderCfg.ttlMs);
+    const closed = await this.repo.findClosedSince(since, pageSize, this.closedCursor);
+    this.closedCursor = closed.length < pageSize ? 0 : Number(closed[closed.length - 1].id);
+    let seen = 0;
+    for (const p of closed) {
+      if ((await this.orders.findByOrderNo(null, p.orderNo))?.status !== 'CREATED') continue;
+      seen++;
+      await this.queryAndApply(p.paymentNo).catch((err: Error) =>
+        this.logger.warn(`sweep of closed ${p.paymentNo}: ${err.message}`),
+      );
+    }
+    return seen;
+  }
+
+  private async settle(p: Payment): Promise<void> {
+    if (p.status === 'SUCCESS') {
+      // paid, but the order is still PAYING: only data written before the order was paid in the
+      // payment's own transaction can look like this; settle the order side of it now
+      await this.success.settleAgain(p, 'sweeper');
       return;
     }
-    if (status !== 'PENDING' || channel !== 'alipay') return;
-    if (expiresAt.getTime() <= Date.now()) {
-      await this.closer.expire(paymentNo);
+    if (p.status !== 'PENDING' || p.channel !== 'alipay') return;
+    if (p.expiresAt.getTime() <= Date.now()) {
+      await this.closer.expire(p.paymentNo);
       return;
     }
+    await this.queryAndApply(p.paymentNo);
+  }
+
+  private async queryAndApply(paymentNo: string): Promise<void> {
     const q = await this.gateway.query(paymentNo);
-    if (q.status === 'PAID') {
-      await this.success.applySuccess({
-        paymentNo,
-        channelTradeNo: q.tradeNo,
-        amount: q.amount,
-        paidAt: q.paidAt,
-        source: 'query',
-      });
-    }
+    if (q.status !== 'PAID') return;
+    await this.success.applySuccess({
+      paymentNo,
+      channelTradeNo: q.tradeNo,
+      amount: q.amount,
+      paidAt: q.paidAt,
+      source: 'sweeper',
+    });
   }
 }

@@ -12,6 +12,7 @@ import { PAYMENT_GATEWAY } from './gateway/payment-gateway';
 import { PaymentKeysProvider } from './gateway/payment-keys.provider';
 import { WechatGateway } from './gateway/wechat.gateway';
 import { WechatKeysProvider } from './gateway/wechat-keys.provider';
+import { OrderCancelController } from './order-cancel.controller';
 import { PaymentCloseService } from './payment-close.service';
 import { PaymentJobs } from './payment-jobs';
 import { PaymentExpiryProcessor, PaymentQueryProcessor } from './payment-query.processor';
@@ -22,8 +23,10 @@ import { PaymentRepository } from './payment.repository';
 import { PrepayService } from './prepay.service';
 
 /**
- * Pre-pay, the gateway client, active query, expiry and the exactly-once success path. Depends on the
- * order module (one way); the callback module depends on this one. Never imports the sandbox.
+ * Pre-pay, the gateway client, active query, expiry and close, the order cancel route (it closes the
+ * payment first), and the one exactly-once success path that pays the order in the payment's own
+ * transaction. Depends on the order module (one way); the callback module depends on this one.
+ * Never imports the sandbox.
  */
 @Module({
   imports: [
@@ -32,7 +35,7 @@ import { PrepayService } from './prepay.service';
     TypeOrmModule.forFeature([Payment, PaymentAnomaly]),
     BullModule.registerQueue({ name: QUEUES.PAYMENT_QUERY }, { name: QUEUES.PAYMENT_EXPIRY }),
   ],
-  controllers: [PaymentController],
+  controllers: [PaymentController, OrderCancelController],
   providers: [
     PaymentKeysProvider,
     AlipayGateway,

@@ -52,6 +52,23 @@ export class PaymentRepository {
       .find({ where: { orderNo, status: 'PENDING' }, order: { id: 'ASC' } });
   }
 
+  /**
+   * CLOSED alipay payments closed at or after `since`, one keyset page by id after `afterId` (the
+   * sweeper asks the gateway about those whose order was reopened). Served by idx_payment_closed.
+   */
+  findClosedSince(since: Date, limit: number, afterId = 0): Promise<Payment[]> {
+    return this.ds
+      .getRepository(Payment)
+      .createQueryBuilder('p')
+      .where("p.status = 'CLOSED' AND p.channel = 'alipay' AND p.closed_at >= :since AND p.id > :afterId", {
+        since,
+        afterId,
+      })
+      .orderBy('p.id', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
   /** Alipay payments that became SUCCESS with paid_at in [from, to) (reconciliation's reverse check). */
   findPaidBetween(from: Date, to: Date): Promise<Payment[]> {
     return this.ds
@@ -110,28 +127,30 @@ export class PaymentRepository {
   }
 
   /**
-   * Records an anomaly unless one of the same kind is already recorded for the payment (queries and
-   * sweeps see the same problem again and again; one row per problem is what a human needs).
+   * Appends a row to t_payment_anomaly (inside `manager`'s transaction when given). With `once`,
+   * only the first report of a kind for a payment is kept: the marker `t_uq_dipose(kind, paymentNo)`
+   * is inserted in the same transaction (INSERT IGNORE), so re-sent notifies, repeated queries and
+   * concurrent copies leave one row — what a person needs.
    */
-  async recordAnomalyOnce(paymentNo: string, kind: string, detail: unknown): Promise<void> {
-    await this.ds.query(
-      `INSERT INTO t_payment_anomaly (payment_no, kind, detail)
-       SELECT ?, ?, ? FROM DUAL
-       WHERE NOT EXISTS (SELECT 1 FROM t_payment_anomaly WHERE payment_no = ? AND kind = ?)`,
-      [paymentNo, kind.slice(0, 32), JSON.stringify(detail), paymentNo, kind.slice(0, 32)],
-    );
-  }
-
   async recordAnomaly(
     manager: EntityManager | null,
     paymentNo: string,
     kind: string,
     detail: unknown,
+    opts: { once?: boolean } = {},
   ): Promise<void> {
-    await this.m(manager).query(`INSERT INTO t_payment_anomaly (payment_no, kind, detail) VALUES (?, ?, ?)`, [
-      paymentNo,
-      kind.slice(0, 32),
-      typeof detail === 'string' ? detail : JSON.stringify(detail),
-    ]);
+    const no = paymentNo.slice(0, 40);
+    const k = kind.slice(0, 32);
+    const text = typeof detail === 'string' ? detail : JSON.stringify(detail);
+    const write = async (m: EntityManager) => {
+      if (opts.once) {
+        const res = await m.query(`INSERT IGNORE INTO t_uq_dipose (ref_type, ref_id) VALUES (?, ?)`, [k, no]);
+        if (Number(res.affectedRows) !== 1) return;
+      }
+      await m.query(`INSERT INTO t_payment_anomaly (payment_no, kind, detail) VALUES (?, ?, ?)`, [no, k, text]);
+    };
+    if (manager) await write(manager);
+    else if (opts.once) await this.ds.transaction('READ COMMITTED', write);
+    else await write(this.ds.manager);
   }
 }

@@ -4,13 +4,14 @@ import { paymentConfig } from '../config/configuration';
 import { TransactionService } from '../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../common/errors';
 import { DedupService, LockService } from '../idempotency';
-import { Order, OrderService, WalletService } from '../order';
+import { Order, orderLockKey, OrderService, WalletService } from '../order';
 import { PaymentResponse } from './dto/payment.dto';
 import { Payment, PaymentChannel } from './entities/payment.entity';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
 import { PaymentCloseService } from './payment-close.service';
+import { PaymentSuccessService } from './payment-success.service';
 import { PaymentJobs } from './payment-jobs';
-import { PaymentRepository } from './payment.repository';
+import { NewPayment, PaymentRepository } from './payment.repository';
 
 export interface PrepayResult {
   /** true when this call created the payment (201), false when it returned an existing one (200) */
@@ -41,6 +42,7 @@ export class PrepayService {
     private readonly locks: LockService,
     private readonly jobs: PaymentJobs,
     private readonly closer: PaymentCloseService,
+    private readonly success: PaymentSuccessService,
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
@@ -50,7 +52,7 @@ export class PrepayService {
     this.assertPayable(order);
     const ttl = this.cfg.gatewayTimeoutMs * 2 + 5000;
     return this.locks.withLock(
-      `lock:order:{${orderNo}}`,
+      orderLockKey(orderNo),
       ttl,
       async () => {
         await this.closeExpired(orderNo);
@@ -160,7 +162,9 @@ export class PrepayService {
 
   /**
    * Wallet: one transaction — marker ('WALLET_PAY', orderNo), conditional debit (balance ≥ amount),
-   * payment SUCCESS, order CREATED → PAID. Any refusal rolls all of it back.
+   * the payment row, then the one success path (`PaymentSuccessService.applyIn`: PAYMENT_SUCCEEDED
+   * marker, payment CAS, order PAID) in the same transaction. Anything but a PAID order rolls all of
+   * it back, the debit included.
    */
   private async payByWallet(userId: string, orderNo: string): Promise<PrepayResult> {
     const paymentNo = await this.tx.run(async (m) => {
@@ -186,18 +190,23 @@ export class PrepayService {
             });
           }
           const now = new Date();
-          await this.repo.insert(mm, {
+          const row: NewPayment = {
             paymentNo: no,
             orderNo,
             userId,
             channel: 'wallet',
             amount: order.totalAmount,
-            status: 'SUCCESS',
+            status: 'PENDING',
             subject: `oncepay order ${orderNo}`,
             expiresAt: now,
-            paidAt: now,
-          });
-          if (!(await this.orders.markPaid(mm, orderNo, ['CREATED']))) throw alreadyPaid(orderNo);
+          };
+          await this.repo.insert(mm, row);
+          const r = await this.success.applyIn(
+            mm,
+            { paymentNo: no, channelTradeNo: null, amount: row.amount, paidAt: now, source: 'wallet' },
+            row,
+          );
+          if (r.order !== 'PAID') throw alreadyPaid(orderNo);
         },
         { manager: m },
       );

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { PaymentSucceededEvent, TOPICS } from '../../common/events/payment-events';
-import { OutboxService } from '../../common/outbox/outbox.service';
-import { PaymentView, SuccessInput } from '../payment-port';
+import { Payment } from '../../payment/entities/payment.entity';
+import { PaymentSuccessService, SuccessInput } from '../../payment/payment-success.service';
 
 /**
  * DEMONSTRATION ONLY. The raw writes the four demonstration strategies are built from. They touch
@@ -12,7 +11,7 @@ import { PaymentView, SuccessInput } from '../payment-port';
  */
 @Injectable()
 export class DemoPaymentWriter {
-  constructor(private readonly outbox: OutboxService) {}
+  constructor(private readonly success: PaymentSuccessService) {}
 
   /** `SELECT status` — optionally `FOR UPDATE`. */
   async readStatus(m: EntityManager, paymentNo: string, forUpdate: boolean): Promise<string | null> {
@@ -37,16 +36,17 @@ export class DemoPaymentWriter {
     return Number(res.affectedRows ?? 0);
   }
 
-  async writeEvent(m: EntityManager, input: SuccessInput, payment: PaymentView): Promise<void> {
-    const event: PaymentSucceededEvent = {
-      paymentNo: payment.paymentNo,
-      orderNo: payment.orderNo,
-      userId: payment.userId,
-      channel: 'alipay',
-      amount: payment.amount,
-      channelTradeNo: input.channelTradeNo,
-      paidAt: input.paidAt.toISOString(),
-    };
-    await this.outbox.add(m, TOPICS.PAYMENT_SUCCEEDED, payment.paymentNo, event);
+  /**
+   * What follows the payment's SUCCESS, shared with the real path (PaymentSuccessService.settleOrder:
+   * the order paid, the anomaly, the outbox event) and then the journal, in the same transaction.
+   */
+  async settle(
+    m: EntityManager,
+    input: SuccessInput,
+    payment: Payment,
+    journal?: (m: EntityManager) => Promise<void>,
+  ): Promise<void> {
+    await this.success.settleOrder(m, payment, input, false);
+    if (journal) await journal(m);
   }
 }

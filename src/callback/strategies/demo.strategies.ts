@@ -1,16 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TransactionService } from '../../common/database/transaction.service';
-import { PaymentView, SuccessInput, SuccessOutcome } from '../payment-port';
+import { EntityManager } from 'typeorm';
+import { Payment } from '../../payment/entities/payment.entity';
+import { SuccessInput, SuccessResult } from '../../payment/payment-success.service';
 import { DedupStrategy } from './dedup-strategy';
 import { DemoPaymentWriter } from './demo-payment-writer';
 
 /*
  * DEMONSTRATIONS ONLY — never enable in production (config validation refuses them there).
- * Each shows one classic callback-dedup pattern and where it breaks. The outbox row itself is
- * deduplicated by UNIQUE(topic, event_key) and the order side by its own runOnce, so the damage a
- * demonstration does here is bounded to t_payment (double UPDATEs, version bumps, an "APPLIED" logged
- * twice) — in a system without those backstops it would be a double credit.
+ * Each shows one classic callback-dedup pattern and where it breaks. The order side keeps
+ * its own marker and row lock (a second apply of the same payment is ALREADY_APPLIED) and the outbox
+ * row is deduplicated by UNIQUE(topic, event_key), so the damage a demonstration does here is bounded
+ * to t_payment (double UPDATEs, version bumps, an "APPLIED" logged twice) — in a system without those
+ * backstops it would be a double credit.
  */
 
 /**
@@ -28,14 +31,18 @@ export class CheckThenActStrategy implements DedupStrategy {
     private readonly w: DemoPaymentWriter,
   ) {}
 
-  async markPaid(input: SuccessInput, payment: PaymentView): Promise<SuccessOutcome> {
+  async markPaid(
+    input: SuccessInput,
+    payment: Payment,
+    journal?: (m: EntityManager) => Promise<void>,
+  ): Promise<SuccessResult> {
     const status = await this.w.readStatus(this.dataSource.manager, input.paymentNo, false);
-    if (status === 'SUCCESS') return 'duplicate';
+    if (status === 'SUCCESS') return { outcome: 'duplicate' };
     // the race window: another copy can pass the same check right now
-    return this.tx.run(async (m): Promise<SuccessOutcome> => {
+    return this.tx.run(async (m): Promise<SuccessResult> => {
       await this.w.markSuccess(m, input, false);
-      await this.w.writeEvent(m, input, payment);
-      return 'applied';
+      await this.w.settle(m, input, payment, journal);
+      return { outcome: 'applied' };
     });
   }
 }
@@ -52,10 +59,14 @@ export class MutexStrategy implements DedupStrategy {
 
   constructor(private readonly inner: CheckThenActStrategy) {}
 
-  async markPaid(input: SuccessInput, payment: PaymentView): Promise<SuccessOutcome> {
+  async markPaid(
+    input: SuccessInput,
+    payment: Payment,
+    journal?: (m: EntityManager) => Promise<void>,
+  ): Promise<SuccessResult> {
     const key = input.paymentNo;
     const prev = this.tails.get(key) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(() => this.inner.markPaid(input, payment));
+    const run = prev.catch(() => undefined).then(() => this.inner.markPaid(input, payment, journal));
     this.tails.set(key, run);
     try {
       return await run;
@@ -80,13 +91,17 @@ export class ForUpdateStrategy implements DedupStrategy {
     private readonly w: DemoPaymentWriter,
   ) {}
 
-  markPaid(input: SuccessInput, payment: PaymentView): Promise<SuccessOutcome> {
-    return this.tx.run(async (m): Promise<SuccessOutcome> => {
+  markPaid(
+    input: SuccessInput,
+    payment: Payment,
+    journal?: (m: EntityManager) => Promise<void>,
+  ): Promise<SuccessResult> {
+    return this.tx.run(async (m): Promise<SuccessResult> => {
       const status = await this.w.readStatus(m, input.paymentNo, true);
-      if (status === 'SUCCESS') return 'duplicate';
+      if (status === 'SUCCESS') return { outcome: 'duplicate' };
       await this.w.markSuccess(m, input, false);
-      await this.w.writeEvent(m, input, payment);
-      return 'applied';
+      await this.w.settle(m, input, payment, journal);
+      return { outcome: 'applied' };
     });
   }
 }
@@ -106,11 +121,15 @@ export class OptimisticStrategy implements DedupStrategy {
     private readonly w: DemoPaymentWriter,
   ) {}
 
-  markPaid(input: SuccessInput, payment: PaymentView): Promise<SuccessOutcome> {
-    return this.tx.run(async (m): Promise<SuccessOutcome> => {
-      if ((await this.w.markSuccess(m, input, true)) === 0) return 'duplicate';
-      await this.w.writeEvent(m, input, payment);
-      return 'applied';
+  markPaid(
+    input: SuccessInput,
+    payment: Payment,
+    journal?: (m: EntityManager) => Promise<void>,
+  ): Promise<SuccessResult> {
+    return this.tx.run(async (m): Promise<SuccessResult> => {
+      if ((await this.w.markSuccess(m, input, true)) === 0) return { outcome: 'duplicate' };
+      await this.w.settle(m, input, payment, journal);
+      return { outcome: 'applied' };
     });
   }
 }

@@ -1,21 +1,32 @@
 import { Injectable } from '@nestjs/common';
-import { PaymentPort, SuccessInput, SuccessOutcome } from '../payment-port';
+import { EntityManager } from 'typeorm';
+import { Payment } from '../../payment/entities/payment.entity';
+import {
+  PaymentSuccessService,
+  SuccessInput,
+  SuccessResult,
+} from '../../payment/payment-success.service';
 import { DedupStrategy } from './dedup-strategy';
 
 /**
- * The production strategy: the payment module's success path, in ONE transaction — insert
+ * The production strategy: the payment module's one success path, in ONE transaction — insert
  * t_uq_dipose('PAYMENT_SUCCEEDED', payment_no) first (a duplicate key means "already done"), CAS the
- * payment PENDING|CLOSED → SUCCESS, write the outbox event. The unique key makes it exactly once
- * across threads, instances and re-sends; the CAS keeps it right even if the marker were missing.
+ * payment PENDING|CLOSED → SUCCESS, pay the order, write the outbox event and the journal. The unique
+ * key makes it exactly once across threads, instances and re-sends; the CAS keeps it right even if
+ * the marker were missing.
  */
 @Injectable()
 export class UniqueKeyStrategy implements DedupStrategy {
   readonly name = 'unique_key' as const;
   readonly safe = true;
 
-  constructor(private readonly payments: PaymentPort) {}
+  constructor(private readonly success: PaymentSuccessService) {}
 
-  markPaid(input: SuccessInput): Promise<SuccessOutcome> {
-    return this.payments.applySuccess(input);
+  markPaid(
+    input: SuccessInput,
+    payment: Payment,
+    journal?: (m: EntityManager) => Promise<void>,
+  ): Promise<SuccessResult> {
+    return this.success.apply(input, { payment, journal });
   }
 }

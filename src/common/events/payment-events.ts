@@ -1,7 +1,8 @@
 /**
- * Events between modules. The payment side writes them to t_outbox in the same transaction as the
- * change; the outbox relay publishes them to Bull; the order side consumes them. Payloads are plain
- * JSON (amounts in integer fen) and carry everything the consumer needs, so it never calls back.
+ * Events for asynchronous subscribers (metrics, future integrations). The payment side writes them
+ * to t_outbox in the same transaction as the change; the outbox relay publishes them to Bull. No
+ * order or payment state depends on them: the order is paid in the payment's own transaction.
+ * Payloads are plain JSON (amounts in integer fen) and carry everything a subscriber needs.
  */
 export const TOPICS = {
   PAYMENT_SUCCEEDED: 'payment.succeeded',
@@ -17,4 +18,6 @@ export interface PaymentSucceededEvent {
   amount: number;
   channelTradeNo: string | null;
   paidAt: string;
+  /** what the order side did (PAID, DUPLICATE_PAYMENT, …), decided in the same transaction */
+  orderOutcome?: string;
 }

@@ -37,6 +37,11 @@ const ADD_TIMEOUT_MS = 2000;
 /** A claimed row is invisible to other relays for this long; a relay that died mid-publish releases it so. */
 const LEASE_MS = 15000;
 const MAX_BACKOFF_MS = 30000;
+/** Delivered (SENT) rows are kept this long for inspection, then purged. */
+export const SENT_RETENTION_MS = 24 * 3600 * 1000;
+/** How often an instance purges delivered rows (every instance may; a purge is a bounded DELETE). */
+const PURGE_EVERY_MS = 10 * 60 * 1000;
+const PURGE_BATCH = 5000;
 
 /**
  * The transactional-outbox relay: moves PENDING rows of t_outbox to the Bull queue `outbox`.
@@ -50,12 +55,14 @@ const MAX_BACKOFF_MS = 30000;
  *   off exponentially via `available_at`; the row stays PENDING, so Redis being down loses nothing.
  * - The jobId is `topic:eventKey`, so a row published twice (a relay crashed after the add, before
  *   marking SENT) is one job; the consumers are idempotent for the rest.
+ * - SENT rows are purged after SENT_RETENTION_MS (every PURGE_EVERY_MS, bounded batches).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly loop: PollLoop;
   private readonly published: Counter<'result'>;
+  private purgeTimer?: NodeJS.Timeout;
 
   constructor(
     @InjectQueue(QUEUES.OUTBOX) private readonly queue: Queue<OutboxJobData>,
@@ -79,10 +86,34 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.start();
+    this.purgeTimer = setInterval(
+      () =>
+        void this.purgeSent().catch((err: Error) => this.logger.warn(`outbox purge failed: ${err.message}`)),
+      PURGE_EVERY_MS,
+    );
+    this.purgeTimer.unref();
   }
 
   async onModuleDestroy(): Promise<void> {
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
     await this.stop();
+  }
+
+  /**
+   * Deletes delivered rows older than `olderThanMs` (by their last lease time, served by
+   * idx_outbox_pending), in batches of PURGE_BATCH. Returns how many were deleted.
+   */
+  async purgeSent(olderThanMs = SENT_RETENTION_MS): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const res = await this.dataSource.query(
+        `DELETE FROM t_outbox WHERE status = 'SENT' AND available_at < NOW(3) - INTERVAL ? MICROSECOND LIMIT ?`,
+        [olderThanMs * 1000, PURGE_BATCH],
+      );
+      const n = Number(res.affectedRows ?? 0);
+      total += n;
+      if (n < PURGE_BATCH) return total;
+    }
   }
 
   /** Starts the poll loop (done at boot). */

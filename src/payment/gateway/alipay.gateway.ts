@@ -18,14 +18,8 @@ import {
   RefundResult,
 } from './payment-gateway';
 import { PaymentKeysProvider } from './payment-keys.provider';
+import { fromCst, toCst } from '../../common/china-time';
 
-const CST_OFFSET_MS = 8 * 3600 * 1000;
-/** Alipay times are 'yyyy-MM-dd HH:mm:ss' in China time. */
-const toCst = (d: Date) => new Date(d.getTime() + CST_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
-const fromCst = (s: unknown): Date | null => {
-  if (typeof s !== 'string' || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(s)) return null;
-  return new Date(`${s.replace(' ', 'T')}+08:00`);
-};
 
 type Call = { ok: true; res: AlipaySdkCommonResult } | { ok: false; reason: string };
 
