@@ -88,14 +88,21 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
       );
       this.outcomes.inc({ outcome: d.outcome });
       if (d.ack === 'success') {
-        if (!d.journaled) await this.log.finish(null, row.id, d.outcome, { verified: true, detail: d.detail });
+        if (!d.journaled)
+          await this.log.finish(null, row.id, d.outcome, { verified: true, detail: d.detail });
         return;
       }
       if (attempts >= MAX_ATTEMPTS) {
         this.logger.error(`buffered notify ${row.id} for ${params.out_trade_no} given up: ${d.outcome}`);
-        await this.payments.recordAnomaly(null, params.out_trade_no, 'UNKNOWN_TRADE', `buffered notify ${row.id}`, {
-          once: true,
-        });
+        await this.payments.recordAnomaly(
+          null,
+          params.out_trade_no,
+          'UNKNOWN_TRADE',
+          `buffered notify ${row.id}`,
+          {
+            once: true,
+          },
+        );
         await this.log.finish(null, row.id, d.outcome, {
           verified: true,
           detail: `given up after ${attempts} tries`,

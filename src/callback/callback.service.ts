@@ -68,7 +68,8 @@ export class CallbackService {
    */
   private async receiveSync(rawBody: string): Promise<'success' | 'fail'> {
     const { params, error } = parseNotify(rawBody);
-    if (error) return this.logSeparately(rawBody, params, 'fail', 'MALFORMED', { detail: error, done: false });
+    if (error)
+      return this.logSeparately(rawBody, params, 'fail', 'MALFORMED', { detail: error, done: false });
     if (!(await this.verify(params))) {
       this.logger.warn(`notify ${params.notify_id} for ${params.out_trade_no}: bad signature, answered fail`);
       return this.logSeparately(rawBody, params, 'fail', 'BAD_SIGNATURE', { done: false });

@@ -84,7 +84,11 @@ export class NotifyHandler {
     if (isPaidStatus(status)) {
       if (payment.status === 'SUCCESS') return { ack: 'success', outcome: 'ALREADY_PAID' };
       if (fen === null) {
-        return this.reject(paymentNo, 'AMOUNT_MISMATCH', `notify total_amount ${p.total_amount} is not an amount`);
+        return this.reject(
+          paymentNo,
+          'AMOUNT_MISMATCH',
+          `notify total_amount ${p.total_amount} is not an amount`,
+        );
       }
       if (!p.trade_no) return { ack: 'fail', outcome: 'MALFORMED', detail: 'paid notify without trade_no' };
       let journaled = false;

@@ -31,7 +31,9 @@ export class ReconciliationService {
   async reconcile(date: string): Promise<ReconciliationReportDto> {
     const day = cstDay(date);
     if (!day) throw new DomainError(ErrorCode.VALIDATION_FAILED, `date ${date} is not a day`, { date });
-    const r = await this.gateway.downloadBill(date).catch((err: Error) => ({ ok: false as const, reason: err.message }));
+    const r = await this.gateway
+      .downloadBill(date)
+      .catch((err: Error) => ({ ok: false as const, reason: err.message }));
     if (!r.ok) {
       this.logger.warn(`bill of ${date}: ${r.reason}`);
       throw new DomainError(ErrorCode.GATEWAY_UNAVAILABLE, `bill of ${date} could not be downloaded`);

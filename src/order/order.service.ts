@@ -192,9 +192,12 @@ export class OrderService {
       this.metrics.inc('paid_after_cancel');
       return 'PAID_AFTER_CANCEL';
     }
-    if (order.status === 'PAID') return order.paidBy === p.paymentNo ? 'ALREADY_APPLIED' : 'DUPLICATE_PAYMENT';
+    if (order.status === 'PAID')
+      return order.paidBy === p.paymentNo ? 'ALREADY_APPLIED' : 'DUPLICATE_PAYMENT';
     if (p.amount !== order.totalAmount) {
-      this.logger.warn(`payment ${p.paymentNo} amount ${p.amount} differs from order total ${order.totalAmount}`);
+      this.logger.warn(
+        `payment ${p.paymentNo} amount ${p.amount} differs from order total ${order.totalAmount}`,
+      );
     }
     const res = await this.dedup.runOnce(
       'ORDER_PAID',

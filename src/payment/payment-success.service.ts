@@ -205,7 +205,8 @@ export class PaymentSuccessService {
         });
       } else {
         const kind = anomalyKindFor(order, false);
-        if (kind) await this.repo.recordAnomaly(m, payment.paymentNo, kind, { source, order }, { once: true });
+        if (kind)
+          await this.repo.recordAnomaly(m, payment.paymentNo, kind, { source, order }, { once: true });
       }
       this.logger.warn(`payment ${payment.paymentNo} (SUCCESS) settled again via ${source}: order ${order}`);
       return order;

@@ -147,7 +147,11 @@ export class PaymentRepository {
         const res = await m.query(`INSERT IGNORE INTO t_uq_dipose (ref_type, ref_id) VALUES (?, ?)`, [k, no]);
         if (Number(res.affectedRows) !== 1) return;
       }
-      await m.query(`INSERT INTO t_payment_anomaly (payment_no, kind, detail) VALUES (?, ?, ?)`, [no, k, text]);
+      await m.query(`INSERT INTO t_payment_anomaly (payment_no, kind, detail) VALUES (?, ?, ?)`, [
+        no,
+        k,
+        text,
+      ]);
     };
     if (manager) await write(manager);
     else if (opts.once) await this.ds.transaction('READ COMMITTED', write);

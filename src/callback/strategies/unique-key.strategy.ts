@@ -1,11 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Payment } from '../../payment/entities/payment.entity';
-import {
-  PaymentSuccessService,
-  SuccessInput,
-  SuccessResult,
-} from '../../payment/payment-success.service';
+import { PaymentSuccessService, SuccessInput, SuccessResult } from '../../payment/payment-success.service';
 import { DedupStrategy } from './dedup-strategy';
 
 /**

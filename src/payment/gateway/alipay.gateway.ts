@@ -20,7 +20,6 @@ import {
 import { PaymentKeysProvider } from './payment-keys.provider';
 import { fromCst, toCst } from '../../common/china-time';
 
-
 type Call = { ok: true; res: AlipaySdkCommonResult } | { ok: false; reason: string };
 
 /**
