@@ -6,5 +6,7 @@ module.exports = {
   testEnvironment: 'node',
   moduleFileExtensions: ['js', 'json', 'ts'],
   testRegex: 'src/.*\\.spec\\.ts$',
+  // `--coverage` reports on every source file, not only those a unit test happens to import
+  collectCoverageFrom: ['src/**/*.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
 };

@@ -185,7 +185,7 @@ MySQL, prints them, and exits 1 if any is violated:
 - every trade the sandbox says is paid is SUCCESS locally, and its order is PAID (or the
   paid-after-cancel anomaly is recorded)
 - no order has two SUCCESS payments
-- the \`PAYMENT_SUCCEEDED\` markers in \`t_uq_dipose\` match the SUCCESS alipay payments one for one
+- the \`PAYMENT_SUCCEEDED\` markers in \`t_uq_dipose\` match the SUCCESS payments (every channel) one for one
 - every PAID order was paid exactly its total
 - every wallet balance equals its PAID recharges minus its wallet payments, to the fen
 - stock + sold = initial stock for every product

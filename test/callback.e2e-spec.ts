@@ -36,9 +36,12 @@ describe('POST /v1/callbacks/alipay (sync mode)', () => {
     expect(await balance(t, u)).toBe(1234);
     expect(await dedupRows(t, 'PAYMENT_SUCCEEDED', p.paymentNo)).toBe(1);
     expect(await dedupRows(t, 'ORDER_PAID', p.orderNo)).toBe(1);
+    // one log row per receipt that raced the apply (APPLIED once, the losers DUPLICATE); a copy that
+    // arrived after the commit was answered ALREADY_PAID from one read and wrote nothing
     const outcomes = await logOutcomes(t, p.paymentNo);
-    expect(outcomes).toHaveLength(10); // one log row per receipt in sync mode
+    expect(outcomes.length).toBeLessThanOrEqual(10);
     expect(outcomes.filter((o) => o === 'APPLIED')).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== 'APPLIED' && o !== 'DUPLICATE')).toEqual([]);
     const [ob] = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_outbox WHERE event_key = ?', [
       p.paymentNo,
     ]);

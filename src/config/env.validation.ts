@@ -2,7 +2,7 @@ import * as Joi from 'joi';
 
 /**
  * The whole environment contract of oncepay, validated once at boot. Nothing else in src/ reads
- * process.env: every setting reaches the code through the typed namespaces in config/*.config.ts.
+ * process.env: every setting reaches the code through the typed `registerAs` namespaces of config/configuration.ts.
  * A bad value stops the start with one line that names the variable.
  */
 export const envSchema = Joi.object({

@@ -31,9 +31,9 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
 };
 
 /**
- * Maps anything thrown to the public error envelope. Shared by the exception filter, the Fastify
- * error handler (body parsing happens before Nest) and the Idempotency-Key interceptor (which stores
- * business errors for replay), so all three agree on status and body.
+ * Maps anything thrown to the public error envelope. Shared by AllExceptionsFilter (every error a
+ * request ends with) and the Idempotency-Key interceptor (which stores business errors for replay),
+ * so both agree on status and body.
  */
 export function toErrorResponse(err: unknown, requestId?: string): ErrorResponse {
   if (err instanceof DomainError) {

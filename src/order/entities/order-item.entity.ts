@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { bigintNumber } from './bigint-number.transformer';
+import { bigintNumber } from '../../common/database/bigint-number.transformer';
 
 /** t_order_item: a snapshot of the catalog line (sku, name, price) at the time of the order. */
 @Entity('t_order_item')

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import type { OrderStatus, OrderType } from '../order-state';
-import { bigintNumber } from './bigint-number.transformer';
+import { bigintNumber } from '../../common/database/bigint-number.transformer';
 import type { OrderItem } from './order-item.entity';
 
 /** t_order: one row per order; `status` moves only through the order state machine (CAS). */

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { bigintNumber } from './bigint-number.transformer';
+import { bigintNumber } from '../../common/database/bigint-number.transformer';
 
 /** t_product: the catalog. Stock is only ever changed by conditional UPDATEs (never read-modify-write). */
 @Entity('t_product')

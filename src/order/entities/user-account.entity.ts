@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { bigintNumber } from './bigint-number.transformer';
+import { bigintNumber } from '../../common/database/bigint-number.transformer';
 
 /** t_user_account: the wallet. Created on first use; the balance moves by conditional UPDATEs only. */
 @Entity('t_user_account')

@@ -1,13 +1,8 @@
-import { Column, Entity, PrimaryGeneratedColumn, ValueTransformer } from 'typeorm';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { bigintNumber } from '../../common/database/bigint-number.transformer';
 
 export type PaymentStatus = 'PENDING' | 'SUCCESS' | 'CLOSED';
 export type PaymentChannel = 'alipay' | 'wallet';
-
-/** BIGINT amounts stay below 2^53: read them as numbers. */
-const bigintNumber: ValueTransformer = {
-  to: (v: unknown) => v,
-  from: (v: unknown) => (v === null || v === undefined ? v : Number(v)),
-};
 
 /**
  * t_payment: one payment attempt of an order on one channel. `payment_no` is the gateway's

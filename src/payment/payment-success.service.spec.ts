@@ -1,0 +1,169 @@
+import { EntityManager } from 'typeorm';
+import type { OrderPaidOutcome } from '../order';
+import { Payment } from './entities/payment.entity';
+import { anomalyKindFor, PaymentSuccessService, SuccessInput } from './payment-success.service';
+
+/**
+ * The money-deciding rules of the one success path, with every collaborator stubbed (the e2e suites
+ * prove the same on real MySQL). The stub transaction runs the work with a fake manager and rethrows.
+ */
+function setup(opts: {
+  payment?: Partial<Payment> | null;
+  order?: OrderPaidOutcome;
+  marker?: 'done' | 'duplicate';
+}) {
+  const m = { tag: 'tx-manager' } as unknown as EntityManager;
+  const payment =
+    opts.payment === null
+      ? null
+      : ({
+          paymentNo: 'O1P01',
+          orderNo: 'O1',
+          userId: 'u1',
+          channel: 'alipay',
+          amount: 500,
+          status: 'PENDING',
+          ...opts.payment,
+        } as Payment);
+  const casFrom: string[][] = [];
+  const repo = {
+    findByPaymentNo: jest.fn(async () => payment),
+    cas: jest.fn(async (_m: EntityManager, _no: string, from: string[]) => {
+      casFrom.push(from);
+      return from.includes(payment?.status === 'SUCCESS' ? 'none' : (payment?.status ?? 'none'));
+    }),
+    recordAnomaly: jest.fn(async () => undefined),
+  };
+  const dedup = {
+    runOnce: jest.fn(async (_t: string, _id: string, work: (mm: EntityManager) => Promise<unknown>) =>
+      opts.marker === 'duplicate' ? { status: 'duplicate' } : { status: 'done', result: await work(m) },
+    ),
+  };
+  const tx = { run: jest.fn(async (work: (mm: EntityManager) => Promise<unknown>) => work(m)) };
+  const outbox = { add: jest.fn(async () => undefined) };
+  const orders = { applyPaid: jest.fn(async () => opts.order ?? 'PAID') };
+  const svc = new PaymentSuccessService(
+    tx as never,
+    repo as never,
+    dedup as never,
+    outbox as never,
+    orders as never,
+  );
+  return { svc, m, repo, dedup, tx, outbox, orders, casFrom };
+}
+
+const input = (over: Partial<SuccessInput> = {}): SuccessInput => ({
+  paymentNo: 'O1P01',
+  channelTradeNo: 'T1',
+  amount: 500,
+  paidAt: new Date('2026-11-30T10:00:00Z'),
+  source: 'callback',
+  ...over,
+});
+
+describe('PaymentSuccessService (collaborators stubbed)', () => {
+  it('pays: marker, payment CAS PENDING → SUCCESS, the order side with the same manager, the event, the journal', async () => {
+    const s = setup({});
+    const journal = jest.fn(async () => undefined);
+    const r = await s.svc.apply(input(), { journal });
+    expect(r).toEqual({ outcome: 'applied', order: 'PAID' });
+    expect(s.dedup.runOnce).toHaveBeenCalledWith('PAYMENT_SUCCEEDED', 'O1P01', expect.any(Function), {
+      manager: s.m,
+    });
+    expect(s.casFrom).toEqual([['PENDING']]);
+    expect(s.orders.applyPaid).toHaveBeenCalledWith(s.m, { orderNo: 'O1', paymentNo: 'O1P01', amount: 500 });
+    expect(s.outbox.add).toHaveBeenCalledWith(
+      s.m,
+      'payment.succeeded',
+      'O1P01',
+      expect.objectContaining({ orderNo: 'O1', amount: 500, orderOutcome: 'PAID' }),
+    );
+    expect(journal).toHaveBeenCalledWith(s.m, r);
+    expect(s.repo.recordAnomaly).not.toHaveBeenCalled();
+    expect(s.tx.run).toHaveBeenCalledTimes(1);
+  });
+
+  it('an already SUCCESS payment is a duplicate from the one read: no transaction', async () => {
+    const s = setup({ payment: { status: 'SUCCESS' } });
+    expect(await s.svc.applySuccess(input())).toBe('duplicate');
+    expect(s.tx.run).not.toHaveBeenCalled();
+  });
+
+  it('a wrong amount or channel never pays: one anomaly (once), no transaction', async () => {
+    const a = setup({});
+    expect(await a.svc.apply(input({ amount: 499 }))).toEqual({
+      outcome: 'anomaly',
+      anomaly: 'AMOUNT_MISMATCH',
+    });
+    expect(a.repo.recordAnomaly).toHaveBeenCalledWith(null, 'O1P01', 'AMOUNT_MISMATCH', expect.anything(), {
+      once: true,
+    });
+    expect(a.tx.run).not.toHaveBeenCalled();
+    const w = setup({ payment: { channel: 'wallet' } });
+    expect((await w.svc.apply(input())).anomaly).toBe('CHANNEL_MISMATCH');
+    expect(w.tx.run).not.toHaveBeenCalled();
+  });
+
+  it('marker already there: duplicate, nothing else written, no journal', async () => {
+    const s = setup({ marker: 'duplicate' });
+    const journal = jest.fn(async () => undefined);
+    expect(await s.svc.apply(input(), { journal })).toEqual({ outcome: 'duplicate' });
+    expect(s.repo.cas).not.toHaveBeenCalled();
+    expect(s.orders.applyPaid).not.toHaveBeenCalled();
+    expect(journal).not.toHaveBeenCalled();
+  });
+
+  it('paid after our close: CAS CLOSED → SUCCESS, anomaly PAID_AFTER_CLOSE in the same transaction', async () => {
+    const s = setup({ payment: { status: 'CLOSED' } });
+    expect((await s.svc.apply(input())).outcome).toBe('applied');
+    expect(s.casFrom).toEqual([['PENDING'], ['CLOSED']]);
+    expect(s.repo.recordAnomaly).toHaveBeenCalledTimes(1);
+    expect(s.repo.recordAnomaly).toHaveBeenCalledWith(s.m, 'O1P01', 'PAID_AFTER_CLOSE', expect.anything());
+  });
+
+  it.each([
+    ['DUPLICATE_PAYMENT', 'DUPLICATE_PAYMENT'],
+    ['PAID_AFTER_CANCEL', 'PAID_AFTER_CANCEL'],
+  ] as const)('order side %s: exactly one anomaly row, %s', async (order, kind) => {
+    const s = setup({ order });
+    expect(await s.svc.apply(input())).toEqual({ outcome: 'applied', order });
+    expect(s.repo.recordAnomaly).toHaveBeenCalledTimes(1);
+    expect(s.repo.recordAnomaly).toHaveBeenCalledWith(s.m, 'O1P01', kind, expect.anything());
+  });
+
+  it('neither PENDING nor CLOSED at CAS time (a race): rolled back, duplicate', async () => {
+    const s = setup({});
+    s.repo.cas.mockResolvedValue(false);
+    expect(await s.svc.applySuccess(input())).toBe('duplicate');
+    expect(s.orders.applyPaid).not.toHaveBeenCalled();
+  });
+
+  it('a trade number that belongs to another payment is TRADE_NO_REUSED, never paid', async () => {
+    const s = setup({});
+    s.repo.cas.mockRejectedValue(Object.assign(new Error('dup'), { code: 'ER_DUP_ENTRY', errno: 1062 }));
+    expect(await s.svc.apply(input())).toEqual({ outcome: 'anomaly', anomaly: 'TRADE_NO_REUSED' });
+  });
+
+  it('a database error propagates (nothing applied; the caller retries)', async () => {
+    const s = setup({});
+    s.orders.applyPaid.mockRejectedValue(new Error('connection lost'));
+    await expect(s.svc.apply(input())).rejects.toThrow('connection lost');
+  });
+
+  it('an unknown payment throws', async () => {
+    const s = setup({ payment: null });
+    await expect(s.svc.apply(input())).rejects.toThrow(/not found/);
+  });
+});
+
+describe('anomalyKindFor', () => {
+  it('maps the order outcome and a prior close to one kind (or none)', () => {
+    expect(anomalyKindFor('PAID', false)).toBeNull();
+    expect(anomalyKindFor('ALREADY_APPLIED', false)).toBeNull();
+    expect(anomalyKindFor('PAID', true)).toBe('PAID_AFTER_CLOSE');
+    expect(anomalyKindFor('DUPLICATE_PAYMENT', false)).toBe('DUPLICATE_PAYMENT');
+    expect(anomalyKindFor('DUPLICATE_PAYMENT', true)).toBe('DUPLICATE_PAYMENT');
+    expect(anomalyKindFor('PAID_AFTER_CANCEL', false)).toBe('PAID_AFTER_CANCEL');
+    expect(anomalyKindFor('PAID_AFTER_CANCEL', true)).toBe('PAID_AFTER_CLOSE_UNFULFILLABLE');
+  });
+});
