@@ -213,14 +213,20 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
         const seen = new Set<string>();
         await eventually(
           async () => {
-            const row = (await paymentRow(t, p.paymentNo))!;
-            seen.add(`${row.status}/${await orderStatus(t, orderNo)}`);
-            return row.status === 'SUCCESS';
+            // one statement, one snapshot (two reads could straddle the success commit)
+            const [row] = await t.dataSource.query(
+              `SELECT p.status AS ps, o.status AS os FROM t_payment p JOIN t_order o ON o.order_no = p.order_no
+                WHERE p.payment_no = ?`,
+              [p.paymentNo],
+            );
+            seen.add(`${row.ps}/${row.os}`);
+            return row.ps === 'SUCCESS';
           },
           20000,
           25,
         );
-        for (const s of seen) expect(['PENDING/PAYING', 'SUCCESS/PAYING', 'SUCCESS/PAID']).toContain(s);
+        // the payment and the order change in one transaction: never one without the other
+        for (const s of seen) expect(['PENDING/PAYING', 'SUCCESS/PAID']).toContain(s);
         expect(seen.has('PENDING/PAYING')).toBe(true);
         const trade = (await t.http().get(`/sandbox/alipay/trades/${p.paymentNo}`).expect(200)).body;
         expect(trade.queryFault).toBeNull(); // both faults were really served
@@ -414,8 +420,10 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
       const { orderNo } = await newOrder(t, 3000, userId);
       const res = await Promise.all(Array.from({ length: 8 }, () => prepay(t, userId, orderNo, 'wallet')));
       expect(res.filter((r) => r.status === 201)).toHaveLength(1);
+      // the losers: already paid, or the order lock not obtained (waited too long, or Redis too slow to
+      // answer on a loaded machine: 503, nothing done) — what matters is one debit
       for (const r of res.filter((x) => x.status !== 201))
-        expect(['ORDER_ALREADY_PAID', 'REQUEST_IN_PROGRESS']).toContain(r.body.code);
+        expect(['ORDER_ALREADY_PAID', 'REQUEST_IN_PROGRESS', 'SERVICE_UNAVAILABLE']).toContain(r.body.code);
       expect(await balance(userId)).toBe(97_000);
       expect(await orderStatus(t, orderNo)).toBe('PAID');
     });
