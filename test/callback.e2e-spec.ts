@@ -94,6 +94,11 @@ describe('POST /v1/callbacks/alipay (sync mode)', () => {
       .send({ notify: { mode: 'bad_sign' } })
       .expect(200);
     await waitFor(async () => (await orderStatus(t, p.orderNo)) === 'PAID', 'order PAID after the re-send');
+    // the log row's outcome is written after the apply commits: wait for it rather than read it at once
+    await waitFor(
+      async () => (await logOutcomes(t, p.paymentNo)).includes('APPLIED'),
+      're-send logged APPLIED',
+    );
     expect(await logOutcomes(t, p.paymentNo)).toEqual(['BAD_SIGNATURE', 'APPLIED']);
     expect(await balance(t, u)).toBe(350);
   });
