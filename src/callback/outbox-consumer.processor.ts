@@ -29,6 +29,9 @@ export class OutboxConsumer {
     switch (topic) {
       case TOPICS.PAYMENT_SUCCEEDED:
         return this.onPaymentSucceeded(payload as unknown as PaymentSucceededEvent);
+      case TOPICS.REFUND_SUCCEEDED:
+        // the order side was applied in the refund's own transaction; the event is for subscribers
+        return 'published';
       default:
         // a topic nobody consumes is a deployment error: keep the job failed, visible
         throw new Error(`no consumer for outbox topic ${topic}`);

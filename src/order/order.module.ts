@@ -15,6 +15,7 @@ import { OrderController } from './order.controller';
 import { OrderExpiryProcessor } from './order-expiry.processor';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
 import { OrderMetrics } from './order.metrics';
+import { OrderRefundService } from './order-refund.service';
 import { OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 import { OrderSubmitService } from './order-submit.service';
@@ -36,6 +37,7 @@ import { WalletService } from './wallet.service';
   providers: [
     CatalogService,
     OrderCancelHooks,
+    OrderRefundService,
     OrderRepository,
     OrderService,
     OrderSubmitService,
@@ -45,6 +47,6 @@ import { WalletService } from './wallet.service';
     OrderSweeper,
     WalletService,
   ],
-  exports: [OrderService, WalletService, CatalogService, OrderCancelHooks],
+  exports: [OrderService, OrderRefundService, WalletService, CatalogService, OrderCancelHooks],
 })
 export class OrderModule {}

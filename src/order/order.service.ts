@@ -10,7 +10,7 @@ import { CatalogService } from './catalog.service';
 import { ORDER_NO_PATTERN } from './order-no';
 import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
-import { ORDER_MACHINE, OrderStatus } from './order-state';
+import { ORDER_MACHINE, OrderStatus, wasPaid } from './order-state';
 import { WalletService } from './wallet.service';
 import { OrderCancelHooks } from './order-cancel-hooks';
 
@@ -123,7 +123,7 @@ export class OrderService {
           closed === 'retry' ? { 'Retry-After': '5' } : undefined,
         );
       }
-      if (current.status === 'PAID') {
+      if (wasPaid(current.status)) {
         throw new DomainError(ErrorCode.ORDER_NOT_CANCELLABLE, 'The order is paid and cannot be cancelled', {
           orderNo,
           status: current.status,
@@ -244,7 +244,7 @@ export class OrderService {
               });
             }
             if (order.status === 'CANCELLED') throw new NothingToApply('paid_after_cancel');
-            if (order.status === 'PAID') return 'already_paid';
+            if (wasPaid(order.status)) return 'already_paid';
             if (event.amount !== order.totalAmount) {
               this.logger.warn(
                 `payment ${event.paymentNo} amount ${event.amount} differs from order ${order.orderNo} total ${order.totalAmount}`,

@@ -4,7 +4,7 @@ import { isDuplicateKey } from '../common/database/db-errors';
 import { PaymentSucceededEvent, TOPICS } from '../common/events/payment-events';
 import { OutboxService } from '../common/outbox/outbox.service';
 import { DedupService } from '../idempotency';
-import { OrderService } from '../order';
+import { OrderService, wasPaid } from '../order';
 import { PaymentRepository } from './payment.repository';
 
 export type SuccessSource = 'callback' | 'query' | 'reconciliation';
@@ -86,7 +86,7 @@ export class PaymentSuccessService {
             // the order was cancelled / paid another way (wallet, an earlier attempt) meanwhile
             const order = await this.orders.findByOrderNo(mm, before.orderNo);
             const kind =
-              order?.status === 'PAID'
+              order && wasPaid(order.status)
                 ? 'DUPLICATE_PAYMENT'
                 : !order || order.status === 'CANCELLED'
                   ? before.status === 'CLOSED'

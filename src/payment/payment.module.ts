@@ -20,6 +20,14 @@ import { PaymentSweeper } from './payment-sweeper.service';
 import { PaymentController } from './payment.controller';
 import { PaymentRepository } from './payment.repository';
 import { PrepayService } from './prepay.service';
+import { Refund } from './refund/refund.entity';
+import { RefundApplyService } from './refund/refund-apply.service';
+import { RefundController } from './refund/refund.controller';
+import { RefundQueryProcessor } from './refund/refund-query.processor';
+import { RefundRepository } from './refund/refund.repository';
+import { RefundService } from './refund/refund.service';
+import { RefundSettleService } from './refund/refund-settle.service';
+import { RefundSweeper } from './refund/refund-sweeper.service';
 
 /**
  * Pre-pay, the gateway client, active query, expiry and the exactly-once success path. Depends on the
@@ -29,10 +37,14 @@ import { PrepayService } from './prepay.service';
   imports: [
     IdempotencyModule,
     OrderModule,
-    TypeOrmModule.forFeature([Payment, PaymentAnomaly]),
-    BullModule.registerQueue({ name: QUEUES.PAYMENT_QUERY }, { name: QUEUES.PAYMENT_EXPIRY }),
+    TypeOrmModule.forFeature([Payment, PaymentAnomaly, Refund]),
+    BullModule.registerQueue(
+      { name: QUEUES.PAYMENT_QUERY },
+      { name: QUEUES.PAYMENT_EXPIRY },
+      { name: QUEUES.REFUND_QUERY },
+    ),
   ],
-  controllers: [PaymentController],
+  controllers: [PaymentController, RefundController],
   providers: [
     PaymentKeysProvider,
     AlipayGateway,
@@ -48,6 +60,13 @@ import { PrepayService } from './prepay.service';
     PaymentQueryProcessor,
     PaymentExpiryProcessor,
     PaymentSweeper,
+    // refunds (issue 12)
+    RefundRepository,
+    RefundApplyService,
+    RefundSettleService,
+    RefundService,
+    RefundQueryProcessor,
+    RefundSweeper,
   ],
   exports: [
     PAYMENT_GATEWAY,
@@ -57,6 +76,8 @@ import { PrepayService } from './prepay.service';
     PaymentCloseService,
     PaymentRepository,
     PrepayService,
+    RefundApplyService,
+    RefundRepository,
   ],
 })
 export class PaymentModule {}
