@@ -15,6 +15,7 @@ import { OutboxConsumer } from './outbox-consumer.processor';
 import { PaymentPort } from './payment-port';
 import { PaymentPortAdapter } from './payment-port.adapter';
 import { ReconciliationController } from './reconciliation.controller';
+import { RefundNotifyHandler } from './refund-notify';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
 import { ReconciliationService } from './reconciliation.service';
 import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
@@ -36,6 +37,7 @@ import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
     { provide: PaymentPort, useClass: PaymentPortAdapter },
     CallbackLogRepository,
     NotifyHandler,
+    RefundNotifyHandler,
     CallbackService,
     CallbackBufferWorker,
     OutboxConsumer,
