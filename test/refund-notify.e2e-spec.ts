@@ -107,4 +107,33 @@ describe('refund notify', () => {
     expect(await orderStatus(a, o.orderNo)).toBe('PARTIALLY_REFUNDED');
     expect(await gatewayRefunds(a, o.paymentNo)).toHaveLength(1);
   });
+
+  it('reconciliation: a refund made at the gateway but PENDING here is repaired through the apply function, once', async () => {
+    const o = await paidOrder(a, 2500);
+    await faults(a, o.paymentNo, { refund: 'fund_change_n', refundNotify: { mode: 'drop' } });
+    const created = await refundReq(a, o.orderNo, { amount: 2500, reason: 'recon' }).expect(201);
+    expect(created.body.status).toBe('PENDING');
+    const date = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const run = () =>
+      a
+        .http()
+        .post('/v1/admin/reconciliations')
+        .set('Authorization', a.bearer('admin-r', 'admin'))
+        .send({ date })
+        .expect(200);
+    const first = (await run()).body;
+    expect(first.mismatches).toContainEqual({
+      paymentNo: o.paymentNo,
+      refundNo: created.body.refundNo,
+      kind: 'refund_not_recorded',
+      repaired: true,
+    });
+    expect((await refundRows(a, o.orderNo))[0].status).toBe('SUCCEEDED');
+    expect(await orderStatus(a, o.orderNo)).toBe('REFUNDED');
+    const second = (await run()).body;
+    expect(
+      second.mismatches.filter((m: { refundNo?: string }) => m.refundNo === created.body.refundNo),
+    ).toEqual([]);
+    expect(await marker(created.body.refundNo)).toBe(1);
+  });
 });

@@ -24,6 +24,7 @@ import { Refund } from './refund/refund.entity';
 import { RefundApplyService } from './refund/refund-apply.service';
 import { RefundController } from './refund/refund.controller';
 import { RefundQueryProcessor } from './refund/refund-query.processor';
+import { RefundReconciliationService } from './refund/refund-reconciliation.service';
 import { RefundRepository } from './refund/refund.repository';
 import { RefundService } from './refund/refund.service';
 import { RefundSettleService } from './refund/refund-settle.service';
@@ -67,6 +68,7 @@ import { RefundSweeper } from './refund/refund-sweeper.service';
     RefundService,
     RefundQueryProcessor,
     RefundSweeper,
+    RefundReconciliationService,
   ],
   exports: [
     PAYMENT_GATEWAY,
@@ -78,6 +80,7 @@ import { RefundSweeper } from './refund/refund-sweeper.service';
     PrepayService,
     RefundApplyService,
     RefundRepository,
+    RefundReconciliationService,
   ],
 })
 export class PaymentModule {}
