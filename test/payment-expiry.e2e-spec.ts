@@ -115,9 +115,14 @@ describe('payment expiry, close and pay-after-close', () => {
     const seen = new Set<string>();
     await eventually(
       async () => {
-        const s = (await paymentRow(t, p.paymentNo))!.status;
-        seen.add(`${s}/${await orderStatus(t, orderNo)}`);
-        return s === 'CLOSED';
+        // one statement, one snapshot: two separate reads could straddle the close's commit
+        const [row] = await t.dataSource.query(
+          `SELECT p.status AS ps, o.status AS os FROM t_payment p JOIN t_order o ON o.order_no = p.order_no
+            WHERE p.payment_no = ?`,
+          [p.paymentNo],
+        );
+        seen.add(`${row.ps}/${row.os}`);
+        return row.ps === 'CLOSED';
       },
       20000,
       50,
