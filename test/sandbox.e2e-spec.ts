@@ -344,7 +344,12 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
       await pay(no, { notify: { mode: 'delay', delayMs: 400 } }).expect(200);
       expect(forTrade(no)).toHaveLength(0);
       await waitFor(() => forTrade(no).length === 1);
-      expect((await trade(no)).attempts[0]).toMatchObject({ mode: 'delay', outcome: 'ACKED' });
+      // the receiver has the notify before the sandbox records our answer: wait for that record
+      const attempt = await waitFor(async () => {
+        const a = (await trade(no)).attempts[0];
+        return a?.outcome === 'ACKED' && a;
+      });
+      expect(attempt).toMatchObject({ mode: 'delay', outcome: 'ACKED' });
     });
 
     it('out_of_order: a stale TRADE_CLOSED with its own notify_id arrives after the success', async () => {
