@@ -83,7 +83,7 @@ describe('built app (dist) starts on plain Node', () => {
 
   it('GET /health is 200 with mysql and redis up', async () => {
     const res = await fetch(`${baseUrl}/health`);
-    const body = await res.json();
+    const body = (await res.json()) as { status: string; info: Record<string, { status: string }> };
     expect(res.status).toBe(200);
     expect(body.status).toBe('ok');
     expect(body.info.mysql.status).toBe('up');
@@ -92,7 +92,7 @@ describe('built app (dist) starts on plain Node', () => {
 
   it('GET /docs-json is the OpenAPI document with the order routes', async () => {
     const res = await fetch(`${baseUrl}/docs-json`);
-    const doc = await res.json();
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(res.status).toBe(200);
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/orders', '/health']));

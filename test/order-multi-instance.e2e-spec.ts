@@ -7,9 +7,10 @@ describe('orders across two instances (real MySQL + Redis)', () => {
   let b: TestApp;
 
   beforeAll(async () => {
-    // the TTL must outlast the 40-buyer race even on a loaded machine (with 1.5 s an early order expired
-    // and gave its unit back before the last buyers were served: 11 orders); the expiry half waits for it
-    const env = { ORDER_TTL_MS: '8000', ORDER_SWEEP_INTERVAL_MS: '200' };
+    // a TTL far longer than the race: on a loaded machine the 40 requests took 18 s, longer than an 8 s TTL,
+    // so an early order expired and gave its unit back before the last buyers were served (11 orders);
+    // the expiry half forces expires_at into the past instead of waiting for a TTL
+    const env = { ORDER_TTL_MS: '600000', ORDER_SWEEP_INTERVAL_MS: '200' };
     a = await createTestApp({ env });
     b = await createTestApp({ env, dbName: a.dbName, redisPrefix: a.redisPrefix, keepDb: true });
   });
@@ -36,7 +37,12 @@ describe('orders across two instances (real MySQL + Redis)', () => {
     expect(new Set(created.map((r) => r.body.orderNo)).size).toBe(10);
     expect(await stockOf(a, p.id)).toBe(0);
 
-    // both instances run the expiry job consumer and the sweep: every order is cancelled once, stock back to 10
+    // both instances run the expiry sweep: once the orders are past expires_at, every order is
+    // cancelled once, stock back to 10
+    await a.dataSource.query(
+      `UPDATE t_order SET expires_at = NOW(3) - INTERVAL 1 SECOND WHERE order_no IN (${created.map(() => '?').join(',')})`,
+      created.map((r) => r.body.orderNo),
+    );
     for (const r of created) {
       await eventually(async () => (await orderRow(a, r.body.orderNo))!.status === 'CANCELLED');
     }

@@ -77,9 +77,19 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
           gw.precreate({ paymentNo: no, amount: 500, subject: 's', expiresAt: at, notifyUrl: rx.url }),
         ),
       );
-      const codes = new Set(rs.map((r) => (r.ok ? r.qrCode : r.reason)));
-      expect(codes.size).toBe(1);
-      expect(rs[0].ok).toBe(true);
+      // every business answer is the same trade; under load a call may time out on the client (1 s), which
+      // is a transport failure, never a refusal — and asking again then answers that same trade
+      const oks = rs.flatMap((r) => (r.ok ? [r.qrCode] : []));
+      for (const r of rs) if (!r.ok) expect(r.reason).not.toMatch(/ACQ\./);
+      const again = await gw.precreate({
+        paymentNo: no,
+        amount: 500,
+        subject: 's',
+        expiresAt: at,
+        notifyUrl: rx.url,
+      });
+      expect(again.ok).toBe(true);
+      expect(new Set([...oks, (again as { qrCode: string }).qrCode]).size).toBe(1);
       const [{ n }] = await t.dataSource.query(
         'SELECT COUNT(*) AS n FROM sandbox_trade WHERE out_trade_no = ?',
         [no],
@@ -334,7 +344,12 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
       await pay(no, { notify: { mode: 'delay', delayMs: 400 } }).expect(200);
       expect(forTrade(no)).toHaveLength(0);
       await waitFor(() => forTrade(no).length === 1);
-      expect((await trade(no)).attempts[0]).toMatchObject({ mode: 'delay', outcome: 'ACKED' });
+      // the receiver has the notify before the sandbox records our answer: wait for that record
+      const attempt = await waitFor(async () => {
+        const a = (await trade(no)).attempts[0];
+        return a?.outcome === 'ACKED' && a;
+      });
+      expect(attempt).toMatchObject({ mode: 'delay', outcome: 'ACKED' });
     });
 
     it('out_of_order: a stale TRADE_CLOSED with its own notify_id arrives after the success', async () => {

@@ -20,6 +20,9 @@ export type CallbackOutcome =
   | 'CLOSED'
   | 'ALREADY_CLOSED'
   | 'REFUND_OR_LATE_CLOSE'
+  | 'REFUND_APPLIED'
+  | 'REFUND_DUPLICATE'
+  | 'REFUND_ANOMALY'
   | 'IGNORED'
   | 'ERROR';
 

@@ -12,6 +12,7 @@ import { CallbackService } from './callback.service';
 import { NotifyHandler } from './notify-handler.service';
 import { OutboxConsumer } from './outbox-consumer.processor';
 import { ReconciliationController } from './reconciliation.controller';
+import { RefundNotifyHandler } from './refund-notify';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
 import { ReconciliationService } from './reconciliation.service';
 import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
@@ -31,6 +32,7 @@ import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
   providers: [
     CallbackLogRepository,
     NotifyHandler,
+    RefundNotifyHandler,
     CallbackService,
     CallbackBufferWorker,
     OutboxConsumer,

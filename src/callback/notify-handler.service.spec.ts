@@ -40,7 +40,13 @@ function setup(opts: { payment?: Partial<Payment> | null; result?: SuccessResult
     }),
   };
   const cfg = { appId: 'APP', sellerId: 'SELLER' };
-  const handler = new NotifyHandler(payments as never, closer as never, strategy as never, cfg as never);
+  const handler = new NotifyHandler(
+    payments as never,
+    closer as never,
+    { handle: jest.fn() } as never,
+    strategy as never,
+    cfg as never,
+  );
   return { handler, payments, closer, strategy, m };
 }
 

@@ -9,6 +9,7 @@ import { PaymentRepository } from '../payment/payment.repository';
 import { SuccessOutcome } from '../payment/payment-success.service';
 import { CLOSED_STATUS, isPaidStatus, NotifyParams } from './alipay-notify';
 import { CallbackOutcome } from './callback-log.entity';
+import { isRefundNotify, RefundNotifyHandler } from './refund-notify';
 import { DEDUP_STRATEGY, DedupStrategy } from './strategies/dedup-strategy';
 
 /** What to answer the gateway and what to write in the log. */
@@ -60,6 +61,7 @@ export class NotifyHandler {
   constructor(
     private readonly payments: PaymentRepository,
     private readonly closer: PaymentCloseService,
+    private readonly refunds: RefundNotifyHandler,
     @Inject(DEDUP_STRATEGY) private readonly strategy: DedupStrategy,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
@@ -79,6 +81,8 @@ export class NotifyHandler {
       );
       return { ack: 'fail', outcome: 'UNKNOWN_TRADE', detail: 'unknown out_trade_no' };
     }
+    // a refund's notify (out_biz_no + refund_fee; TRADE_SUCCESS or, after a full refund, TRADE_CLOSED)
+    if (isRefundNotify(p)) return this.refunds.handle(p, payment);
     const fen = tryYuanToFen(p.total_amount);
     const status = p.trade_status;
     if (isPaidStatus(status)) {

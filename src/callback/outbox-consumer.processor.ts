@@ -35,6 +35,10 @@ export class OutboxConsumer {
         this.consumed.inc({ topic, outcome });
         return outcome;
       }
+      case TOPICS.REFUND_SUCCEEDED:
+        // the order side was applied in the refund's own transaction; the event is for subscribers
+        this.consumed.inc({ topic, outcome: 'published' });
+        return 'published';
       default:
         // a topic nobody consumes is a deployment error: keep the job failed, visible
         this.logger.error(`no consumer for outbox topic ${topic}`);

@@ -6,6 +6,7 @@ import { PaymentRepository } from '../payment/payment.repository';
 import { PaymentSuccessService } from '../payment/payment-success.service';
 import { ReconciliationMismatchDto, ReconciliationReportDto } from './dto/reconciliation.dto';
 import { isPaidStatus } from './alipay-notify';
+import { RefundReconciliationService } from '../payment/refund/refund-reconciliation.service';
 
 /**
  * Compares the gateway's bill of one day with local payments and repairs what can be repaired.
@@ -15,6 +16,8 @@ import { isPaidStatus } from './alipay-notify';
  * - paid in the bill, no such payment here → `unknown_trade` (reported, nothing to repair);
  * - amounts or trade numbers differ → `amount_mismatch` / `trade_no_mismatch` (reported, never paid);
  * - paid here that day, absent from the bill → `missing_in_bill` (reported).
+ * - refund lines: RefundReconciliationService (`refund_not_recorded` repaired, `unknown_refund`,
+ *   `refund_amount_mismatch`, `refund_missing_in_bill` reported).
  *
  * Re-running a day is harmless: a repaired trade is SUCCESS the second time.
  */
@@ -26,6 +29,7 @@ export class ReconciliationService {
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     private readonly payments: PaymentRepository,
     private readonly success: PaymentSuccessService,
+    private readonly refunds: RefundReconciliationService,
   ) {}
 
   async reconcile(date: string): Promise<ReconciliationReportDto> {
@@ -52,7 +56,10 @@ export class ReconciliationService {
       seen.add(p.paymentNo);
       mismatches.push({ paymentNo: p.paymentNo, kind: 'missing_in_bill', repaired: false });
     }
-    const report = { date, checked: seen.size, mismatches };
+    // refund lines (issue 12): compared with t_refund, repaired through the one refund apply function
+    const refunds = await this.refunds.reconcile(date);
+    mismatches.push(...refunds.mismatches);
+    const report = { date, checked: seen.size + refunds.checked, mismatches };
     const level = mismatches.some((m) => !m.repaired) ? 'error' : 'log';
     this.logger[level](
       `reconciliation ${date}: ${seen.size} checked, ${mismatches.length} mismatches ` +

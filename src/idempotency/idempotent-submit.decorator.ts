@@ -22,6 +22,11 @@ export interface IdempotentSubmitOptions {
   resultIdField: string;
   /** Body paths whose arrays are sets (order does not matter to the fingerprint). */
   setPaths?: string[];
+  /**
+   * Route params that are part of the request (e.g. `orderNo` of /orders/{orderNo}/refunds): they enter
+   * the fingerprint with the body, so one key or body on another order is another request.
+   */
+  params?: string[];
 }
 
 /** What the handler learns: the caller's Idempotency-Key (if any) and the request fingerprint. */

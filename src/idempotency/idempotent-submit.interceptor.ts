@@ -45,11 +45,14 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
     const successStatus =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, ctx.getHandler()) ??
       (req.method === 'POST' ? 201 : 200);
+    const params = req.params as Record<string, string> | undefined;
     const fingerprint = requestFingerprint(
       req.user.userId,
       opts.scope,
-      req.body,
-      new Set(opts.setPaths ?? []),
+      opts.params
+        ? { params: Object.fromEntries(opts.params.map((p) => [p, params?.[p] ?? null])), body: req.body }
+        : req.body,
+      new Set((opts.setPaths ?? []).map((p) => (opts.params ? `body.${p}` : p))),
     );
     const key = header(req, 'idempotency-key');
     const token = header(req, 'idempotency-token');

@@ -5,6 +5,7 @@ import { Sandbox1732352000000 } from './1732352000000-sandbox';
 import { Payments1732352100000 } from './1732352100000-payments';
 import { Callbacks1732353000000 } from './1732353000000-callbacks';
 import { SandboxRefunds1733200000000 } from './1733200000000-sandbox-refunds';
+import { Refunds1733250000000 } from './1733250000000-refunds';
 import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
 import { OneSuccessPath1733100000000 } from './1733100000000-one-success-path';
 
@@ -20,6 +21,7 @@ export const migrations = [
   Payments1732352100000,
   Callbacks1732353000000,
   SandboxRefunds1733200000000,
+  Refunds1733250000000,
   WechatSandbox1733300000000,
   OneSuccessPath1733100000000,
 ];

@@ -9,6 +9,9 @@ describe('ORDER_MACHINE', () => {
     ['PAYING', 'PAID'],
     ['PAYING', 'CREATED'],
     ['PAYING', 'CANCELLED'],
+    ['PAID', 'PARTIALLY_REFUNDED'],
+    ['PAID', 'REFUNDED'],
+    ['PARTIALLY_REFUNDED', 'REFUNDED'],
   ];
 
   it('allows exactly the transitions of DESIGN.md §4', () => {
@@ -20,9 +23,10 @@ describe('ORDER_MACHINE', () => {
     }
   });
 
-  it('PAID and CANCELLED are terminal; a forbidden move throws ILLEGAL_TRANSITION', () => {
-    expect(ORDER_MACHINE.isTerminal('PAID')).toBe(true);
+  it('REFUNDED and CANCELLED are terminal; a forbidden move throws ILLEGAL_TRANSITION', () => {
+    expect(ORDER_MACHINE.isTerminal('REFUNDED')).toBe(true);
     expect(ORDER_MACHINE.isTerminal('CANCELLED')).toBe(true);
+    expect(ORDER_MACHINE.isTerminal('PAID')).toBe(false);
     expect(() => ORDER_MACHINE.assertTransition('PAID', 'CANCELLED')).toThrow(
       expect.objectContaining({ code: 'ILLEGAL_TRANSITION' }),
     );

@@ -1,6 +1,13 @@
 import { StateMachine } from '../idempotency';
 
-export const ORDER_STATUSES = ['CREATED', 'PAYING', 'PAID', 'CANCELLED'] as const;
+export const ORDER_STATUSES = [
+  'CREATED',
+  'PAYING',
+  'PAID',
+  'CANCELLED',
+  'PARTIALLY_REFUNDED',
+  'REFUNDED',
+] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const ORDER_TYPES = ['GOODS', 'RECHARGE'] as const;
@@ -16,11 +23,20 @@ export type OrderType = (typeof ORDER_TYPES)[number];
  * - PAYING → PAID: payment succeeded.
  * - PAYING → CREATED: the payment was closed unpaid (`reopen`).
  * - PAYING → CANCELLED: the order expired while paying, after the gateway trade was closed.
- * PAID and CANCELLED are terminal.
+ * - PAID → PARTIALLY_REFUNDED | REFUNDED, PARTIALLY_REFUNDED → REFUNDED: a refund succeeded
+ *   (payment module, `OrderRefundService.applyRefundSucceeded`, in the refund's transaction).
+ * CANCELLED and REFUNDED are terminal.
  */
 export const ORDER_MACHINE = new StateMachine<OrderStatus>('order', {
   CREATED: ['PAYING', 'PAID', 'CANCELLED'],
   PAYING: ['PAID', 'CREATED', 'CANCELLED'],
-  PAID: [],
+  PAID: ['PARTIALLY_REFUNDED', 'REFUNDED'],
+  PARTIALLY_REFUNDED: ['REFUNDED'],
   CANCELLED: [],
+  REFUNDED: [],
 });
+
+/** The order was paid (a refund may have given part or all of it back since). */
+export function wasPaid(status: OrderStatus): boolean {
+  return status === 'PAID' || status === 'PARTIALLY_REFUNDED' || status === 'REFUNDED';
+}

@@ -14,6 +14,7 @@ import { OrderController } from './order.controller';
 import { OrderExpiryProcessor } from './order-expiry.processor';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
 import { OrderMetrics } from './order.metrics';
+import { OrderRefundService } from './order-refund.service';
 import { OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 import { OrderSubmitService } from './order-submit.service';
@@ -34,6 +35,7 @@ import { WalletService } from './wallet.service';
   controllers: [CatalogController, OrderController, RechargeController, AccountController],
   providers: [
     CatalogService,
+    OrderRefundService,
     OrderRepository,
     OrderService,
     OrderSubmitService,
@@ -43,6 +45,6 @@ import { WalletService } from './wallet.service';
     OrderSweeper,
     WalletService,
   ],
-  exports: [OrderService, WalletService, CatalogService],
+  exports: [OrderService, OrderRefundService, WalletService, CatalogService],
 })
 export class OrderModule {}

@@ -9,7 +9,7 @@ import { CatalogService } from './catalog.service';
 import { ORDER_NO_PATTERN } from './order-no';
 import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
-import { ORDER_MACHINE, OrderStatus } from './order-state';
+import { ORDER_MACHINE, OrderStatus, wasPaid } from './order-state';
 import { WalletService } from './wallet.service';
 
 /**
@@ -107,7 +107,7 @@ export class OrderService {
     if (current.status === 'CANCELLED') return this.toOrderJson(current);
     throw new DomainError(
       ErrorCode.ORDER_NOT_CANCELLABLE,
-      current.status === 'PAID'
+      wasPaid(current.status)
         ? 'The order is paid and cannot be cancelled'
         : 'A payment of this order is in progress; it cannot be cancelled now',
       { orderNo, status: current.status },
@@ -192,8 +192,7 @@ export class OrderService {
       this.metrics.inc('paid_after_cancel');
       return 'PAID_AFTER_CANCEL';
     }
-    if (order.status === 'PAID')
-      return order.paidBy === p.paymentNo ? 'ALREADY_APPLIED' : 'DUPLICATE_PAYMENT';
+    if (wasPaid(order.status)) return order.paidBy === p.paymentNo ? 'ALREADY_APPLIED' : 'DUPLICATE_PAYMENT';
     if (p.amount !== order.totalAmount) {
       this.logger.warn(
         `payment ${p.paymentNo} amount ${p.amount} differs from order total ${order.totalAmount}`,

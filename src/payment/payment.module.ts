@@ -21,6 +21,15 @@ import { PaymentSweeper } from './payment-sweeper.service';
 import { PaymentController } from './payment.controller';
 import { PaymentRepository } from './payment.repository';
 import { PrepayService } from './prepay.service';
+import { Refund } from './refund/refund.entity';
+import { RefundApplyService } from './refund/refund-apply.service';
+import { RefundController } from './refund/refund.controller';
+import { RefundQueryProcessor } from './refund/refund-query.processor';
+import { RefundReconciliationService } from './refund/refund-reconciliation.service';
+import { RefundRepository } from './refund/refund.repository';
+import { RefundService } from './refund/refund.service';
+import { RefundSettleService } from './refund/refund-settle.service';
+import { RefundSweeper } from './refund/refund-sweeper.service';
 
 /**
  * Pre-pay, the gateway client, active query, expiry and close, the order cancel route (it closes the
@@ -32,10 +41,14 @@ import { PrepayService } from './prepay.service';
   imports: [
     IdempotencyModule,
     OrderModule,
-    TypeOrmModule.forFeature([Payment, PaymentAnomaly]),
-    BullModule.registerQueue({ name: QUEUES.PAYMENT_QUERY }, { name: QUEUES.PAYMENT_EXPIRY }),
+    TypeOrmModule.forFeature([Payment, PaymentAnomaly, Refund]),
+    BullModule.registerQueue(
+      { name: QUEUES.PAYMENT_QUERY },
+      { name: QUEUES.PAYMENT_EXPIRY },
+      { name: QUEUES.REFUND_QUERY },
+    ),
   ],
-  controllers: [PaymentController, OrderCancelController],
+  controllers: [PaymentController, OrderCancelController, RefundController],
   providers: [
     PaymentKeysProvider,
     AlipayGateway,
@@ -51,6 +64,14 @@ import { PrepayService } from './prepay.service';
     PaymentQueryProcessor,
     PaymentExpiryProcessor,
     PaymentSweeper,
+    // refunds (issue 12)
+    RefundRepository,
+    RefundApplyService,
+    RefundSettleService,
+    RefundService,
+    RefundQueryProcessor,
+    RefundSweeper,
+    RefundReconciliationService,
   ],
   exports: [
     PAYMENT_GATEWAY,
@@ -60,6 +81,9 @@ import { PrepayService } from './prepay.service';
     PaymentCloseService,
     PaymentRepository,
     PrepayService,
+    RefundApplyService,
+    RefundRepository,
+    RefundReconciliationService,
   ],
 })
 export class PaymentModule {}

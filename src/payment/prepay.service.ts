@@ -4,7 +4,7 @@ import { paymentConfig } from '../config/configuration';
 import { TransactionService } from '../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../common/errors';
 import { DedupService, LockService } from '../idempotency';
-import { Order, orderLockKey, OrderService, WalletService } from '../order';
+import { Order, orderLockKey, OrderService, WalletService, wasPaid } from '../order';
 import { PaymentResponse } from './dto/payment.dto';
 import { Payment, PaymentChannel } from './entities/payment.entity';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
@@ -92,7 +92,7 @@ export class PrepayService {
   }
 
   private assertPayable(order: Order): void {
-    if (order.status === 'PAID') throw alreadyPaid(order.orderNo);
+    if (wasPaid(order.status)) throw alreadyPaid(order.orderNo);
     if (order.status === 'CANCELLED') {
       throw new DomainError(ErrorCode.ORDER_NOT_PAYABLE, 'The order is cancelled', {
         orderNo: order.orderNo,

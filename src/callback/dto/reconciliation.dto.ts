@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsString,
   Matches,
@@ -35,9 +35,14 @@ export class ReconciliationMismatchDto {
     example: 'paid_not_recorded',
     description:
       'paid_not_recorded (paid at the gateway, not here) · unknown_trade (not ours) · amount_mismatch · ' +
-      'trade_no_mismatch · missing_in_bill (paid here, absent from the bill)',
+      'trade_no_mismatch · missing_in_bill (paid here, absent from the bill) · refunds: refund_not_recorded ' +
+      '(refunded at the gateway, PENDING here; repaired) · unknown_refund · refund_amount_mismatch · ' +
+      'refund_missing_in_bill',
   })
   kind: string;
+
+  @ApiPropertyOptional({ example: 'R20261122093000123123456789012', description: 'refund lines only' })
+  refundNo?: string;
 
   @ApiProperty({ example: true, description: 'true when the run repaired it (through the success path)' })
   repaired: boolean;

@@ -6,6 +6,7 @@
  */
 export const TOPICS = {
   PAYMENT_SUCCEEDED: 'payment.succeeded',
+  REFUND_SUCCEEDED: 'refund.succeeded',
 } as const;
 
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -20,4 +21,20 @@ export interface PaymentSucceededEvent {
   paidAt: string;
   /** what the order side did (PAID, DUPLICATE_PAYMENT, …), decided in the same transaction */
   orderOutcome?: string;
+}
+
+/** A refund moved money back (written in the refund's success transaction). */
+export interface RefundSucceededEvent {
+  refundNo: string;
+  paymentNo: string;
+  orderNo: string;
+  userId: string;
+  channel: 'alipay' | 'wallet';
+  /** fen, this refund */
+  amount: number;
+  /** fen, the payment's succeeded refunds, this one included */
+  refundedTotal: number;
+  orderStatus: string;
+  restocked: boolean;
+  succeededAt: string;
 }

@@ -5,6 +5,7 @@ export const QUEUES = {
   ORDER_EXPIRY: 'order-expiry',
   PAYMENT_QUERY: 'payment-query',
   PAYMENT_EXPIRY: 'payment-expiry',
+  REFUND_QUERY: 'refund-query',
   OUTBOX: 'outbox',
   CALLBACK_APPLY: 'callback-apply',
   SANDBOX_NOTIFY: 'sandbox-notify',

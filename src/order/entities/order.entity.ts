@@ -18,7 +18,7 @@ export class Order {
   @Column({ type: 'varchar', length: 16 })
   type: OrderType;
 
-  @Column({ type: 'varchar', length: 16 })
+  @Column({ type: 'varchar', length: 24 })
   status: OrderStatus;
 
   /** Integer fen, computed from catalog prices (never sent by the client). */

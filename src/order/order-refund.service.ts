@@ -1,0 +1,104 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { casTransition, DedupService } from '../idempotency';
+import { CatalogService } from './catalog.service';
+import { Order } from './entities/order.entity';
+import { OrderRepository } from './order.repository';
+import { ORDER_MACHINE, OrderStatus } from './order-state';
+import { WalletService } from './wallet.service';
+
+export interface OrderRefundInput {
+  orderNo: string;
+  refundNo: string;
+  /** the payment's succeeded refunds, this one included, cover all of it */
+  fully: boolean;
+  /** return the order's items to stock (once per order, whichever refund asks first) */
+  restock: boolean;
+  /** fen to credit to the owner's wallet (wallet-paid orders), 0 for none */
+  walletCredit: number;
+}
+
+export interface OrderRefundOutcome {
+  status: OrderStatus;
+  restocked: boolean;
+}
+
+/**
+ * The order side of refunds, always inside the payment module's refund transaction (the caller's
+ * EntityManager): the order CAS PAID → PARTIALLY_REFUNDED → REFUNDED, the wallet credit of a
+ * wallet-paid order, the restock. The caller holds the `REFUND_SUCCEEDED` marker, so each refund
+ * reaches this once; the restock has a marker of its own (`ORDER_RESTOCKED`, per order) because
+ * several partial refunds of one order may each ask for it.
+ */
+@Injectable()
+export class OrderRefundService {
+  constructor(
+    private readonly repo: OrderRepository,
+    private readonly catalog: CatalogService,
+    private readonly wallet: WalletService,
+    private readonly dedup: DedupService,
+  ) {}
+
+  /** The order (with items), locked when `forUpdate`; null if it does not exist. */
+  find(m: EntityManager | null, orderNo: string, forUpdate = false): Promise<Order | null> {
+    return this.repo.findByOrderNo(m, orderNo, { forUpdate });
+  }
+
+  /**
+   * Takes a RECHARGE order's credit back from the wallet when its refund is created (before the
+   * gateway is called), in the caller's transaction. False (nothing taken) if the balance is too low.
+   */
+  debitRecharge(m: EntityManager, userId: string, amount: number): Promise<boolean> {
+    return this.wallet.debit(m, userId, amount);
+  }
+
+  /** Gives a recharge debit back when its refund failed (under the refund's FAILED CAS). */
+  creditBack(m: EntityManager, userId: string, amount: number): Promise<void> {
+    return this.wallet.credit(m, userId, amount);
+  }
+
+  /**
+   * Applies one succeeded refund to its order in the caller's transaction. The order must have been
+   * paid: PAID → PARTIALLY_REFUNDED (or → REFUNDED when `fully`), PARTIALLY_REFUNDED → REFUNDED when
+   * `fully`; a second partial refund leaves PARTIALLY_REFUNDED as it is.
+   * @throws Error when the order is missing or not in a paid state (the caller's transaction rolls back).
+   */
+  async applyRefundSucceeded(m: EntityManager, input: OrderRefundInput): Promise<OrderRefundOutcome> {
+    const order = await this.repo.findByOrderNo(m, input.orderNo, { forUpdate: true });
+    if (!order) throw new Error(`order ${input.orderNo} not found`);
+    const from = order.status;
+    let to: OrderStatus = from;
+    if (input.fully && (from === 'PAID' || from === 'PARTIALLY_REFUNDED')) to = 'REFUNDED';
+    else if (!input.fully && from === 'PAID') to = 'PARTIALLY_REFUNDED';
+    else if (!(from === 'PARTIALLY_REFUNDED' || (from === 'REFUNDED' && input.fully))) {
+      throw new Error(`order ${input.orderNo} is ${from}: refund ${input.refundNo} cannot apply`);
+    }
+    if (to !== from) {
+      const won = await casTransition(m, {
+        table: 't_order',
+        idColumn: 'order_no',
+        id: input.orderNo,
+        machine: ORDER_MACHINE,
+        from,
+        to,
+        set: { updated_at: new Date() },
+      });
+      if (!won) throw new Error(`order ${input.orderNo} changed under its row lock`);
+    }
+    if (input.walletCredit > 0) await this.wallet.credit(m, order.userId, input.walletCredit);
+    let restocked = false;
+    if (input.restock && order.type === 'GOODS') {
+      const r = await this.dedup.runOnce(
+        'ORDER_RESTOCKED',
+        input.orderNo,
+        async (mm) => {
+          const items = [...(order.items ?? [])].sort((a, b) => a.productId - b.productId);
+          for (const i of items) await this.catalog.releaseStock(mm, i.productId, i.quantity);
+        },
+        { manager: m },
+      );
+      restocked = r.status === 'done';
+    }
+    return { status: to, restocked };
+  }
+}

@@ -1,0 +1,155 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { TransactionService } from '../../common/database/transaction.service';
+import { RefundSucceededEvent, TOPICS } from '../../common/events/payment-events';
+import { OutboxService } from '../../common/outbox/outbox.service';
+import { DedupService } from '../../idempotency';
+import { OrderRefundService } from '../../order';
+import { PaymentRepository } from '../payment.repository';
+import { RefundRepository } from './refund.repository';
+
+export type RefundSource = 'answer' | 'query' | 'notify' | 'reconciliation' | 'wallet' | 'sweeper';
+export type RefundApplyOutcome = 'applied' | 'duplicate' | 'anomaly';
+
+/** Rolls the apply transaction (and its marker) back when there is nothing to apply. */
+class NotApplied {
+  constructor(readonly outcome: RefundApplyOutcome) {}
+}
+
+/**
+ * The two state changes of money for a refund, each one function that every entry calls:
+ *
+ * - `applySucceeded` — "the gateway says this refund moved money" (its answer, the refund query, the
+ *   refund notify, reconciliation; a wallet refund at once). One transaction: the payment row lock
+ *   (the one lock order of every refund change), marker `t_uq_dipose('REFUND_SUCCEEDED', refundNo)`, CAS
+ *   PENDING → SUCCEEDED, the order side (CAS PAID → PARTIALLY_REFUNDED → REFUNDED, wallet credit for a
+ *   wallet payment, restock once) through OrderRefundService in the same manager, outbox
+ *   `refund.succeeded`.
+ * - `fail` — a conclusive refusal: CAS PENDING → FAILED and, in the same transaction, the payment's
+ *   reservation released and a recharge's wallet debit given back: exactly once, because only the
+ *   CAS winner releases.
+ */
+@Injectable()
+export class RefundApplyService {
+  private readonly logger = new Logger(RefundApplyService.name);
+
+  constructor(
+    private readonly tx: TransactionService,
+    private readonly repo: RefundRepository,
+    private readonly payments: PaymentRepository,
+    private readonly dedup: DedupService,
+    private readonly outbox: OutboxService,
+    private readonly orders: OrderRefundService,
+  ) {}
+
+  /**
+   * @param reportedAmount this refund's amount as the gateway reported it (query); a different amount
+   *   is recorded as an anomaly and never applied.
+   * @throws Error when the refund does not exist or the database fails (nothing applied; retry).
+   */
+  async applySucceeded(
+    refundNo: string,
+    source: RefundSource,
+    reportedAmount?: number,
+  ): Promise<RefundApplyOutcome> {
+    const refund = await this.repo.findByRefundNo(null, refundNo);
+    if (!refund) throw new Error(`refund ${refundNo} not found`);
+    if (refund.status === 'SUCCEEDED') return 'duplicate';
+    if (reportedAmount !== undefined && reportedAmount !== refund.amount) {
+      await this.payments.recordAnomaly(
+        null,
+        refund.paymentNo,
+        'REFUND_AMOUNT_MISMATCH',
+        {
+          refundNo,
+          source,
+          expected: refund.amount,
+          reported: reportedAmount,
+        },
+        { once: true },
+      );
+      return 'anomaly';
+    }
+    let event: RefundSucceededEvent;
+    try {
+      event = await this.tx.run(async (outer) => {
+        await this.repo.lockPayment(outer, refund.paymentNo);
+        const res = await this.dedup.runOnce(
+          'REFUND_SUCCEEDED',
+          refundNo,
+          async (m) => {
+            const now = new Date();
+            if (!(await this.repo.cas(m, refundNo, ['PENDING'], 'SUCCEEDED', { succeeded_at: now }))) {
+              // FAILED: we took a conclusive refusal, yet the gateway now says it refunded
+              throw new NotApplied('anomaly');
+            }
+            const payment = await this.repo.lockPayment(m, refund.paymentNo);
+            const total = await this.repo.succeededTotal(m, refund.paymentNo);
+            const order = await this.orders.applyRefundSucceeded(m, {
+              orderNo: refund.orderNo,
+              refundNo,
+              fully: total >= payment.amount,
+              restock: refund.restock,
+              walletCredit: refund.channel === 'wallet' ? refund.amount : 0,
+            });
+            const ev: RefundSucceededEvent = {
+              refundNo,
+              paymentNo: refund.paymentNo,
+              orderNo: refund.orderNo,
+              userId: refund.userId,
+              channel: refund.channel,
+              amount: refund.amount,
+              refundedTotal: total,
+              orderStatus: order.status,
+              restocked: order.restocked,
+              succeededAt: now.toISOString(),
+            };
+            await this.outbox.add(m, TOPICS.REFUND_SUCCEEDED, refundNo, ev);
+            return ev;
+          },
+          { manager: outer },
+        );
+        if (res.status === 'duplicate') throw new NotApplied('duplicate');
+        return res.result;
+      });
+    } catch (err) {
+      if (!(err instanceof NotApplied)) throw err;
+      if (err.outcome === 'anomaly') {
+        this.logger.error(`refund ${refundNo} reported succeeded (${source}) after it was concluded FAILED`);
+        await this.payments.recordAnomaly(
+          null,
+          refund.paymentNo,
+          'REFUND_SUCCEEDED_AFTER_FAIL',
+          {
+            refundNo,
+            source,
+          },
+          { once: true },
+        );
+      }
+      return err.outcome;
+    }
+    this.logger.log(
+      `refund ${refundNo} SUCCEEDED via ${source}: order ${event.orderNo} ${event.orderStatus}`,
+    );
+    return 'applied';
+  }
+
+  /** A conclusive refusal. @returns true iff this call failed it (and released its reservation). */
+  async fail(refundNo: string, reason: string): Promise<boolean> {
+    const refund = await this.repo.findByRefundNo(null, refundNo);
+    if (!refund || refund.status !== 'PENDING') return false;
+    const won = await this.tx.run(async (m) => {
+      await this.repo.lockPayment(m, refund.paymentNo);
+      const ok = await this.repo.cas(m, refundNo, ['PENDING'], 'FAILED', {
+        failed_at: new Date(),
+        failed_reason: reason.slice(0, 256),
+      });
+      if (!ok) return false;
+      await this.repo.release(m, refund.paymentNo, refund.amount);
+      if (refund.walletDebit > 0) await this.orders.creditBack(m, refund.userId, refund.walletDebit);
+      return true;
+    });
+    if (won) this.logger.warn(`refund ${refundNo} FAILED: ${reason}`);
+    return won;
+  }
+}

@@ -1,0 +1,78 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { AuthUser, CurrentUser, Roles } from '../../common/auth/auth.decorators';
+import { ErrorCode } from '../../common/errors';
+import { IdemContext, IdempotencyContext, IdempotentSubmit } from '../../idempotency';
+import { ApiErrors } from '../../order/api-errors.decorator';
+import { CreateRefundDto, RefundResponse } from '../dto/refund.dto';
+import { RefundService } from './refund.service';
+
+@ApiTags('refunds')
+@ApiBearerAuth()
+@ApiErrors([ErrorCode.UNAUTHORIZED, 'Missing bearer token'])
+@Controller()
+export class RefundController {
+  constructor(private readonly refunds: RefundService) {}
+
+  @Post('orders/:orderNo/refunds')
+  @HttpCode(201)
+  @Roles('admin')
+  @IdempotentSubmit({ scope: 'refunds.create', resultIdField: 'refundNo', params: ['orderNo'] })
+  @ApiOperation({
+    summary:
+      'Refund a paid order, in full or in part (admin). The refund number is stored before the gateway is ' +
+      'called; status is SUCCEEDED when the gateway confirmed at once, PENDING until a refund query does.',
+  })
+  @ApiParam({ name: 'orderNo', example: '20261123114005123123456789012' })
+  @ApiCreatedResponse({ type: RefundResponse })
+  @ApiErrors(
+    [
+      ErrorCode.VALIDATION_FAILED,
+      'Request validation failed',
+      { errors: ['amount must not be less than 1'] },
+    ],
+    [ErrorCode.FORBIDDEN, 'Admins only'],
+    [ErrorCode.NOT_FOUND, 'Order 2026… not found'],
+    [ErrorCode.ORDER_NOT_REFUNDABLE, 'Only a paid order can be refunded', { status: 'CREATED' }],
+    [
+      ErrorCode.REFUND_EXCEEDS_PAID,
+      'The refunds of this order would exceed what was paid',
+      { paid: 12345, refunded: 10000, available: 2345 },
+    ],
+    [ErrorCode.INSUFFICIENT_BALANCE, "The wallet no longer holds this recharge's credit"],
+    [ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request'],
+  )
+  create(
+    @CurrentUser() user: AuthUser,
+    @Param('orderNo') orderNo: string,
+    @Body() dto: CreateRefundDto,
+    @IdemContext() ctx: IdempotencyContext,
+  ): Promise<RefundResponse> {
+    return this.refunds.create(user, orderNo, dto, ctx ?? null);
+  }
+
+  @Get('orders/:orderNo/refunds')
+  @ApiOperation({ summary: "An order's refunds, oldest first (its owner or an admin)" })
+  @ApiParam({ name: 'orderNo', example: '20261123114005123123456789012' })
+  @ApiOkResponse({ type: RefundResponse, isArray: true })
+  @ApiErrors([ErrorCode.NOT_FOUND, 'Order 2026… not found'])
+  list(@CurrentUser() user: AuthUser, @Param('orderNo') orderNo: string): Promise<RefundResponse[]> {
+    return this.refunds.listForOrder(user, orderNo);
+  }
+
+  @Get('refunds/:refundNo')
+  @ApiOperation({ summary: 'One refund (its order owner or an admin)' })
+  @ApiParam({ name: 'refundNo', example: 'R20261130195501123123456789012' })
+  @ApiOkResponse({ type: RefundResponse })
+  @ApiErrors([ErrorCode.NOT_FOUND, 'Refund R2026… not found'])
+  get(@CurrentUser() user: AuthUser, @Param('refundNo') refundNo: string): Promise<RefundResponse> {
+    return this.refunds.get(user, refundNo);
+  }
+}
