@@ -30,6 +30,15 @@ export function databaseOptionsFromEnv(e: Record<string, any>) {
     migrationsRun: e.DB_MIGRATIONS_RUN as boolean,
     /** Creating the database is a development convenience; production gets it from its operator. */
     createDatabase: (e.DB_CREATE_DATABASE as boolean | undefined) ?? e.NODE_ENV !== 'production',
+    /** Read replicas (host, port); empty: every query goes to the primary. */
+    replicas: String(e.DB_REPLICA_HOSTS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const [host, port] = s.split(':');
+        return { host, port: port ? Number(port) : (e.DB_PORT as number) };
+      }),
   };
 }
 

@@ -22,6 +22,11 @@ export const envSchema = Joi.object({
   DB_POOL_SIZE: Joi.number().integer().min(1).max(500).default(20),
   DB_MIGRATIONS_RUN: Joi.boolean().default(true),
   DB_CREATE_DATABASE: Joi.boolean(),
+  /** Read replicas `host:port,…` (same user, password and database as the primary) for stale-tolerant reads. */
+  DB_REPLICA_HOSTS: Joi.string()
+    .allow('')
+    .pattern(/^\s*[^\s,:]+(:\d{1,5})?\s*(,\s*[^\s,:]+(:\d{1,5})?\s*)*$/)
+    .messages({ 'string.pattern.base': '"DB_REPLICA_HOSTS" must be host[:port][,host[:port]…]' }),
 
   REDIS_URL: Joi.string()
     .uri({ scheme: ['redis', 'rediss'] })
