@@ -17,6 +17,8 @@
  * - SIGTERM, SIGINT and SIGHUP stop every instance gracefully (SIGKILL after 15 s). So does the death of
  *   the parent: `npm run` answers SIGTERM by killing only its `sh -c`, which would leave this script
  *   and its instances running as orphans.
+ *
+ * CLUSTER_MAIN_JS replaces dist/src/main.js (the tests use it for an instance that crashes at once).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';

@@ -1,5 +1,6 @@
 import { ChildProcess, execSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './factories/order.factory';
 import { deleteRedisPrefix, dropDatabase } from './utils/services';
@@ -59,12 +60,20 @@ describe('npm run start:cluster', () => {
 
   it('a crash loop backs off and gives up: every instance stopped, exit 1', async () => {
     const port = await freePort();
-    // an invalid setting: every start fails at once
+    // an instance that dies at once, every time (a stand-in for main.js: the loop is the script's)
+    const crash = join(tmpdir(), `oncepay-crash-${randomSuffix()}.js`);
+    writeFileSync(crash, 'process.exit(3);\n');
     const r = run(
-      { PORT: String(port), JWT_SECRET: 'short', CLUSTER_RESTART_DELAY_MS: '50', CLUSTER_MAX_CRASHES: '3' },
+      {
+        PORT: String(port),
+        CLUSTER_MAIN_JS: crash,
+        CLUSTER_RESTART_DELAY_MS: '50',
+        CLUSTER_MAX_CRASHES: '3',
+      },
       1,
     );
     await r.exited;
+    rmSync(crash, { force: true });
     expect(r.err()).toMatch(/cluster-exit:1/);
     expect(r.err()).toMatch(/restart 1 in 50 ms/);
     expect(r.err()).toMatch(/restart 2 in 100 ms/);
