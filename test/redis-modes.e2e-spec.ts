@@ -160,7 +160,7 @@ describe.each(MODES)('Redis-dependent paths on a %s', (mode, redisEnv) => {
           slots.add(slot);
           masters.add(masterOf(slot));
         }
-        expect(queues).toBe(7);
+        expect(queues).toBe(8);
         expect(slots.size).toBe(queues);
         expect(masters.size).toBeGreaterThan(1);
       } finally {
