@@ -200,17 +200,17 @@ describe('order read, list and cancel (real MySQL + Redis)', () => {
     });
   });
 
-  it('GET /v1/account creates an empty wallet on first use', async () => {
+  it('GET /v1/account shows an empty wallet and writes nothing (the row comes with the first credit)', async () => {
     const user = newUserId();
     const res = await t.http().get('/v1/account').set(as(user)).expect(200);
     expect(res.body).toEqual({ balance: 0, currency: 'CNY' });
     const again = await Promise.all(
       Array.from({ length: 5 }, () => t.http().get('/v1/account').set(as(user))),
     );
-    expect(again.map((r) => r.status)).toEqual(Array(5).fill(200));
+    expect(again.map((r) => r.body)).toEqual(Array(5).fill({ balance: 0, currency: 'CNY' }));
     const rows = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_user_account WHERE user_id = ?', [
       user,
     ]);
-    expect(Number(rows[0].n)).toBe(1);
+    expect(Number(rows[0].n)).toBe(0);
   });
 });

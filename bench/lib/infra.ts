@@ -53,7 +53,7 @@ export async function deleteRedisPrefix(prefix: string, url = REDIS_URL): Promis
   let n = 0;
   try {
     await r.connect();
-    for (const pattern of [`${prefix}*`, `{${prefix}bull}*`]) {
+    for (const pattern of [`${prefix}*`, `{${prefix}*`]) {
       let cursor = '0';
       do {
         const [next, keys] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

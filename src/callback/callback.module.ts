@@ -1,4 +1,3 @@
-import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
@@ -16,6 +15,7 @@ import { RefundNotifyHandler } from './refund-notify';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
 import { ReconciliationService } from './reconciliation.service';
 import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
+import { registerQueues } from '../common/queue/queue.register';
 
 /**
  * Gateway notifies (sync and buffered), the outbox subscribers, and reconciliation. Depends on the
@@ -24,7 +24,7 @@ import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
 @Module({
   imports: [
     TypeOrmModule.forFeature([CallbackLog]),
-    BullModule.registerQueue({ name: QUEUES.RECONCILIATION }),
+    registerQueues(QUEUES.RECONCILIATION),
     IdempotencyModule,
     PaymentModule,
   ],

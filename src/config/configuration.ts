@@ -30,6 +30,15 @@ export function databaseOptionsFromEnv(e: Record<string, any>) {
     migrationsRun: e.DB_MIGRATIONS_RUN as boolean,
     /** Creating the database is a development convenience; production gets it from its operator. */
     createDatabase: (e.DB_CREATE_DATABASE as boolean | undefined) ?? e.NODE_ENV !== 'production',
+    /** Read replicas (host, port); empty: every query goes to the primary. */
+    replicas: String(e.DB_REPLICA_HOSTS ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const [host, port] = s.split(':');
+        return { host, port: port ? Number(port) : (e.DB_PORT as number) };
+      }),
   };
 }
 
@@ -37,10 +46,37 @@ export const redisConfig = registerAs('redis', () => {
   const e = env();
   return {
     url: e.REDIS_URL as string,
+    /** Seed nodes of a Redis Cluster; empty for a single node (REDIS_URL). */
+    clusterNodes: parseClusterNodes(e.REDIS_CLUSTER_NODES as string | undefined),
     keyPrefix: e.REDIS_KEY_PREFIX as string,
     commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS as number,
   };
 });
+
+export interface ClusterNode {
+  host: string;
+  port: number;
+  password?: string;
+  username?: string;
+  tls: boolean;
+}
+
+export function parseClusterNodes(raw: string | undefined): ClusterNode[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const u = new URL(/^rediss?:\/\//.test(s) ? s : `redis://${s}`);
+      return {
+        host: u.hostname,
+        port: Number(u.port || 6379),
+        username: u.username ? decodeURIComponent(u.username) : undefined,
+        password: u.password ? decodeURIComponent(u.password) : undefined,
+        tls: u.protocol === 'rediss:',
+      };
+    });
+}
 
 export const idempotencyConfig = registerAs('idempotency', () => {
   const e = env();

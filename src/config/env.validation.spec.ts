@@ -1,4 +1,5 @@
 import { validateEnv } from './env.validation';
+import { parseClusterNodes } from './configuration';
 
 describe('validateEnv', () => {
   it('fills local defaults', () => {
@@ -22,6 +23,15 @@ describe('validateEnv', () => {
     [{ PORT: 'abc' }, /"PORT" must be a number/],
     [{ DB_PORT: '70000' }, /"DB_PORT"/],
     [{ REDIS_URL: 'http://x' }, /"REDIS_URL"/],
+    [{ REDIS_CLUSTER_NODES: 'not a node list' }, /"REDIS_CLUSTER_NODES" must be host:port/],
+    [
+      { REDIS_CLUSTER_NODES: '127.0.0.1:7101', REDIS_URL: 'redis://127.0.0.1:6379' },
+      /"REDIS_CLUSTER_NODES" and "REDIS_URL" are one or the other/,
+    ],
+    [
+      { REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7101/2,127.0.0.1:7102' },
+      /database 2: a Redis Cluster has only database 0/,
+    ],
     [{ PAYMENT_GATEWAY: 'paypal' }, /"PAYMENT_GATEWAY" must be one of/],
     [{ PAYMENT_QUERY_DELAYS_MS: '10s,20s' }, /"PAYMENT_QUERY_DELAYS_MS"/],
     [{ SANDBOX_TIME_SCALE: '-1' }, /"SANDBOX_TIME_SCALE"/],
@@ -69,5 +79,15 @@ describe('validateEnv', () => {
       WECHAT_API_BASE_URL: 'https://api.mch.weixin.qq.com',
     };
     expect(validateEnv(full).PAYMENT_CHANNELS).toBe('alipay,wechat,wallet');
+  });
+});
+
+describe('REDIS_CLUSTER_NODES', () => {
+  it('parses seed nodes, with or without a scheme, and keeps REDIS_URL out of the way', () => {
+    const env = validateEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7101, redis://:pw@10.0.0.2:7102/0' });
+    expect(parseClusterNodes(env.REDIS_CLUSTER_NODES)).toEqual([
+      { host: '127.0.0.1', port: 7101, username: undefined, password: undefined, tls: false },
+      { host: '10.0.0.2', port: 7102, username: undefined, password: 'pw', tls: false },
+    ]);
   });
 });

@@ -22,10 +22,20 @@ export const envSchema = Joi.object({
   DB_POOL_SIZE: Joi.number().integer().min(1).max(500).default(20),
   DB_MIGRATIONS_RUN: Joi.boolean().default(true),
   DB_CREATE_DATABASE: Joi.boolean(),
+  /** Read replicas `host:port,…` (same user, password and database as the primary) for stale-tolerant reads. */
+  DB_REPLICA_HOSTS: Joi.string()
+    .allow('')
+    .pattern(/^\s*[^\s,:]+(:\d{1,5})?\s*(,\s*[^\s,:]+(:\d{1,5})?\s*)*$/)
+    .messages({ 'string.pattern.base': '"DB_REPLICA_HOSTS" must be host[:port][,host[:port]…]' }),
 
   REDIS_URL: Joi.string()
     .uri({ scheme: ['redis', 'rediss'] })
     .default('redis://127.0.0.1:6379'),
+  /** A Redis Cluster instead of REDIS_URL: seed nodes `host:port,…` (or `redis://[:password@]host:port`). */
+  REDIS_CLUSTER_NODES: Joi.string()
+    .allow('')
+    .pattern(/^\s*(rediss?:\/\/)?[^\s,]+:\d{1,5}(\/\d+)?\s*(,\s*(rediss?:\/\/)?[^\s,]+:\d{1,5}(\/\d+)?\s*)*$/)
+    .messages({ 'string.pattern.base': '"REDIS_CLUSTER_NODES" must be host:port[,host:port…]' }),
   REDIS_KEY_PREFIX: Joi.string()
     .pattern(/^[A-Za-z0-9_:.-]{1,64}$/)
     .default('oncepay:'),
@@ -137,6 +147,22 @@ export function missingWechatSettings(env: Record<string, unknown>): string[] {
   return WECHAT_REQUIRED.filter((k) => typeof env[k] !== 'string' || env[k] === '');
 }
 
+/** REDIS_URL and REDIS_CLUSTER_NODES are one or the other; a cluster has only database 0. */
+function redisClusterError(env: Record<string, string | undefined>): string | undefined {
+  const nodes = String(env.REDIS_CLUSTER_NODES ?? '').trim();
+  if (!nodes) return undefined;
+  if (env.REDIS_URL) {
+    return '"REDIS_CLUSTER_NODES" and "REDIS_URL" are one or the other: unset REDIS_URL for a cluster';
+  }
+  for (const node of nodes.split(',')) {
+    const db = /\/(\d+)\s*$/.exec(node.trim())?.[1];
+    if (db !== undefined && db !== '0') {
+      return `"REDIS_CLUSTER_NODES" names database ${db}: a Redis Cluster has only database 0 (use REDIS_KEY_PREFIX to separate deployments)`;
+    }
+  }
+  return undefined;
+}
+
 export type Env = {
   NODE_ENV: 'development' | 'test' | 'production';
   [key: string]: any;
@@ -148,5 +174,8 @@ export function validateEnv(raw: Record<string, string | undefined>): Env {
   if (error) {
     throw new Error(`Invalid configuration: ${error.message}`);
   }
+  // on the raw input: REDIS_URL has a default, so only an explicitly set one conflicts
+  const clusterError = redisClusterError(raw);
+  if (clusterError) throw new Error(`Invalid configuration: ${clusterError}`);
   return value as Env;
 }

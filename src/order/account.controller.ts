@@ -13,7 +13,7 @@ export class AccountController {
   constructor(private readonly wallet: WalletService) {}
 
   @Get()
-  @ApiOperation({ summary: "The caller's wallet (created empty on first use)" })
+  @ApiOperation({ summary: "The caller's wallet (reads only; empty until its first credit)" })
   @ApiOkResponse({ type: AccountResponse })
   @ApiErrors([ErrorCode.UNAUTHORIZED, 'Missing bearer token'])
   get(@CurrentUser() user: AuthUser): Promise<AccountResponse> {

@@ -1,4 +1,3 @@
-import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
@@ -21,6 +20,7 @@ import { OrderSubmitService } from './order-submit.service';
 import { OrderSweeper } from './order-sweeper.service';
 import { RechargeController } from './recharge.controller';
 import { WalletService } from './wallet.service';
+import { registerQueues } from '../common/queue/queue.register';
 
 /**
  * Catalog, orders and wallet. Learns of payments only through calls on its exported services
@@ -30,7 +30,7 @@ import { WalletService } from './wallet.service';
   imports: [
     IdempotencyModule,
     TypeOrmModule.forFeature([Product, Order, OrderItem, UserAccount]),
-    BullModule.registerQueue({ name: QUEUES.ORDER_EXPIRY }),
+    registerQueues(QUEUES.ORDER_EXPIRY),
   ],
   controllers: [CatalogController, OrderController, RechargeController, AccountController],
   providers: [

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import type { OrderStatus, OrderType } from './order-state';
+import { ReplicaReads } from '../common/database/replica-reads';
 
 const ORDER_COLUMNS = `id, order_no, user_id, type, status, total_amount, currency, remark, version,
   idempotency_key, request_fingerprint, expires_at, paid_at, cancelled_at, created_at, updated_at`;
@@ -36,7 +37,10 @@ export interface LockedOrder {
  */
 @Injectable()
 export class OrderRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly replica: ReplicaReads,
+  ) {}
 
   private m(manager: EntityManager | null): EntityManager {
     return manager ?? this.dataSource.manager;
@@ -122,7 +126,10 @@ export class OrderRepository {
     return order;
   }
 
-  /** One page of a user's orders, newest first (keyset on id, served by KEY(user_id, id)). */
+  /**
+   * One page of a user's orders, newest first (keyset on id, served by KEY(user_id, id)). Read from a
+   * replica when there is one (may be a few seconds stale; the list gates no write).
+   */
   async listByUser(userId: string, status: OrderStatus | undefined, beforeId: number | null, limit: number) {
     const where = ['user_id = ?'];
     const params: unknown[] = [userId];
@@ -135,17 +142,19 @@ export class OrderRepository {
       params.push(beforeId);
     }
     params.push(limit);
-    const rows = await this.dataSource.query(
-      `SELECT ${ORDER_COLUMNS} FROM t_order WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
-      params,
-    );
-    const orders = (rows as Record<string, unknown>[]).map(mapOrder);
-    const items = await this.itemsFor(
-      null,
-      orders.map((o) => o.id),
-    );
-    for (const o of orders) o.items = items.get(o.id) ?? [];
-    return orders;
+    return this.replica.run(async (m) => {
+      const rows = await m.query(
+        `SELECT ${ORDER_COLUMNS} FROM t_order WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+        params,
+      );
+      const orders = (rows as Record<string, unknown>[]).map(mapOrder);
+      const items = await this.itemsFor(
+        m,
+        orders.map((o) => o.id),
+      );
+      for (const o of orders) o.items = items.get(o.id) ?? [];
+      return orders;
+    });
   }
 
   async itemsFor(manager: EntityManager | null, orderIds: number[]): Promise<Map<number, OrderItem[]>> {

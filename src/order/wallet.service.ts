@@ -12,13 +12,16 @@ import { AccountResponse } from './dto/order-response.dto';
 export class WalletService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** `{balance, currency}` for the user, creating an empty account on first use. */
+  /**
+   * `{balance, currency}` for the user: a plain read on the primary (it may show a credit just made).
+   * It writes nothing: a user without an account row has an empty wallet, created on its first credit.
+   */
   async getAccount(userId: string): Promise<AccountResponse> {
-    await this.ensure(this.dataSource.manager, userId);
     const rows = await this.dataSource.query(
       `SELECT balance, currency FROM t_user_account WHERE user_id = ?`,
       [userId],
     );
+    if (!rows.length) return { balance: 0, currency: 'CNY' };
     return { balance: Number(rows[0].balance), currency: String(rows[0].currency) };
   }
 

@@ -1,4 +1,3 @@
-import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
@@ -30,6 +29,7 @@ import { RefundRepository } from './refund/refund.repository';
 import { RefundService } from './refund/refund.service';
 import { RefundSettleService } from './refund/refund-settle.service';
 import { RefundSweeper } from './refund/refund-sweeper.service';
+import { registerQueues } from '../common/queue/queue.register';
 
 /**
  * Pre-pay, the gateway client, active query, expiry and close, the order cancel route (it closes the
@@ -42,11 +42,7 @@ import { RefundSweeper } from './refund/refund-sweeper.service';
     IdempotencyModule,
     OrderModule,
     TypeOrmModule.forFeature([Payment, PaymentAnomaly, Refund]),
-    BullModule.registerQueue(
-      { name: QUEUES.PAYMENT_QUERY },
-      { name: QUEUES.PAYMENT_EXPIRY },
-      { name: QUEUES.REFUND_QUERY },
-    ),
+    registerQueues(QUEUES.PAYMENT_QUERY, QUEUES.PAYMENT_EXPIRY, QUEUES.REFUND_QUERY),
   ],
   controllers: [PaymentController, OrderCancelController, RefundController],
   providers: [

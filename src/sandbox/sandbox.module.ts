@@ -1,4 +1,3 @@
-import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { QUEUES } from '../common/queue/queue.constants';
 import { validateEnv } from '../config/env.validation';
@@ -10,6 +9,7 @@ import { SandboxNotifyService } from './sandbox-notify.service';
 import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradesController } from './sandbox-trades.controller';
+import { registerQueues } from '../common/queue/queue.register';
 
 /**
  * Whether the sandbox is on for an environment: PAYMENT_GATEWAY=sandbox outside production. An invalid
@@ -40,7 +40,7 @@ export class SandboxModule {
     if (!sandboxEnabledIn(raw)) return { module: SandboxModule };
     return {
       module: SandboxModule,
-      imports: [BullModule.registerQueue({ name: QUEUES.SANDBOX_NOTIFY })],
+      imports: [registerQueues(QUEUES.SANDBOX_NOTIFY)],
       controllers: [SandboxGatewayController, SandboxTradesController],
       providers: [
         SandboxKeyService,

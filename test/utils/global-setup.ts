@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { mysqlAdmin, REDIS_URL } from './services';
 
@@ -27,5 +29,14 @@ export default async function globalSetup() {
     );
   } finally {
     r.disconnect();
+  }
+  // the six-node Redis Cluster of the cluster suites: reused when up, started (or repaired) when not
+  try {
+    execFileSync('bash', [join(__dirname, '..', '..', '.ci', 'redis-cluster.sh')], { stdio: 'pipe' });
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string };
+    throw new Error(
+      `e2e tests need a Redis Cluster on 127.0.0.1:7101-7106 (.ci/redis-cluster.sh): ${e.stderr?.toString() || e.message}`,
+    );
   }
 }

@@ -89,7 +89,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     close: async () => {
       await app.close();
       if (!opts.keepDb) await dropDatabase(dbName);
-      if (!opts.redisPrefix) await deleteRedisPrefix(redisPrefix);
+      if (!opts.redisPrefix) await deleteRedisPrefix(redisPrefix, !!opts.env?.REDIS_CLUSTER_NODES);
     },
   };
 }

@@ -9,17 +9,33 @@ export interface DbSettings {
   name: string;
   poolSize: number;
   migrationsRun: boolean;
+  /** Read replicas; when given, TypeORM replication with every query on the primary by default. */
+  replicas?: Array<{ host: string; port: number }>;
 }
 
 /** The one description of the MySQL connection, used by the app and by ormconfig.ts (TypeORM CLI). */
 export function buildDataSourceOptions(db: DbSettings, entities: DataSourceOptions['entities'] = []) {
-  return {
-    type: 'mysql',
+  const primary = {
     host: db.host,
     port: db.port,
     username: db.user,
     password: db.password,
     database: db.name,
+  };
+  return {
+    type: 'mysql',
+    ...primary,
+    // With replicas: `defaultMode: 'master'` keeps every read on the primary (TypeORM's own default
+    // would send find()/QueryBuilder reads to a replica). Only ReplicaReads asks for a replica.
+    ...(db.replicas?.length
+      ? {
+          replication: {
+            master: primary,
+            slaves: db.replicas.map((r) => ({ ...primary, host: r.host, port: r.port })),
+            defaultMode: 'master' as const,
+          },
+        }
+      : {}),
     entities,
     migrations,
     migrationsRun: db.migrationsRun,

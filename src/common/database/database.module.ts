@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { databaseConfig } from '../../config/configuration';
 import { buildDataSourceOptions } from './data-source-options';
 import { ensureDatabase } from './ensure-database';
+import { ReplicaReads } from './replica-reads';
 import { TransactionService } from './transaction.service';
 
 @Global()
@@ -23,7 +24,7 @@ import { TransactionService } from './transaction.service';
       },
     }),
   ],
-  providers: [TransactionService],
-  exports: [TransactionService],
+  providers: [TransactionService, ReplicaReads],
+  exports: [TransactionService, ReplicaReads],
 })
 export class DatabaseModule {}

@@ -1,25 +1,82 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import Redis from 'ioredis';
-import { REDIS } from '../redis/redis.factory';
+import Redis, { Cluster } from 'ioredis';
+import { REDIS, RedisClient } from '../redis/redis.factory';
 
+const TIMEOUT_MS = 1000;
+const SLOTS = 16384;
+
+/** One CLUSTER SLOTS entry: first slot, last slot, the master [host, port, id], then its replicas. */
+type SlotRange = [number, number, ...Array<[string, number, ...unknown[]]>];
+
+/**
+ * Redis as this instance needs it. A single node: PING. A Redis Cluster: every slot is served, and
+ * every master that serves slots answers PING and reports `cluster_state:ok` itself. The app's keys
+ * carry per-user and per-order hash tags (any slot) and each Bull queue has its own tag, so the
+ * instance uses every master: one that cannot serve makes it unhealthy until the cluster has failed
+ * over and the client has found the new master.
+ */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly health: HealthIndicatorService,
   ) {}
 
   async isHealthy(key = 'redis') {
     const indicator = this.health.check(key);
     try {
-      const pong = await Promise.race([
-        this.redis.ping(),
-        new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000)),
-      ]);
+      if (this.redis instanceof Cluster) {
+        const masters = await this.checkCluster(this.redis);
+        return indicator.up({ mode: 'cluster', masters });
+      }
+      const pong = await timed(this.redis.ping(), 'PING');
       return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected ${pong}` });
     } catch (err) {
       return indicator.down({ message: (err as Error).message });
     }
   }
+
+  /** @returns the number of masters, all answering; throws what is wrong. */
+  private async checkCluster(cluster: Cluster): Promise<number> {
+    const slots = await this.clusterSlots(cluster);
+    const covered = slots.reduce((n, [from, to]) => n + (to - from + 1), 0);
+    if (covered !== SLOTS) throw new Error(`only ${covered} of ${SLOTS} slots are served`);
+    const masters = [...new Set(slots.map((r) => `${r[2][0]}:${r[2][1]}`))];
+    const pool = new Map(cluster.nodes('all').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+    await Promise.all(
+      masters.map(async (addr) => {
+        const node = pool.get(addr);
+        if (!node) throw new Error(`master ${addr} is not connected yet`);
+        const info = await timed(node.cluster('INFO') as Promise<string>, `CLUSTER INFO on ${addr}`);
+        const state = /cluster_state:(\w+)/.exec(info)?.[1];
+        if (state !== 'ok') throw new Error(`master ${addr}: cluster_state:${state ?? '?'}`);
+      }),
+    );
+    return masters.length;
+  }
+
+  /** CLUSTER SLOTS from the first master (as this client knows them) that answers. */
+  private async clusterSlots(cluster: Cluster): Promise<SlotRange[]> {
+    const nodes: Redis[] = cluster.nodes('master');
+    let last: Error = new Error('no Redis Cluster node is connected');
+    for (const node of nodes) {
+      try {
+        return ((await timed(node.cluster('SLOTS'), 'CLUSTER SLOTS')) as SlotRange[]) ?? [];
+      } catch (err) {
+        last = err as Error;
+      }
+    }
+    throw last;
+  }
+}
+
+function timed<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+    }),
+  ]);
 }

@@ -6,6 +6,7 @@ import { OutboxCommitSubscriber } from './outbox-commit.subscriber';
 import { OutboxEvent } from './outbox.entity';
 import { OutboxRelay } from './outbox-relay.service';
 import { OutboxService } from './outbox.service';
+import { registerQueues } from '../queue/queue.register';
 
 /**
  * The transactional outbox: OutboxService writes events inside the caller's transaction, OutboxRelay
@@ -14,7 +15,7 @@ import { OutboxService } from './outbox.service';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([OutboxEvent]), BullModule.registerQueue({ name: QUEUES.OUTBOX })],
+  imports: [TypeOrmModule.forFeature([OutboxEvent]), registerQueues(QUEUES.OUTBOX)],
   providers: [OutboxService, OutboxRelay, OutboxCommitSubscriber],
   exports: [OutboxService, OutboxRelay, BullModule],
 })

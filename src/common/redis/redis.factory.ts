@@ -1,51 +1,149 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import { redisConfig } from '../../config/configuration';
+import { MetricsService } from '../metrics/metrics.service';
 
 export const REDIS = Symbol('REDIS');
 
+/** A single-node client or a Redis Cluster client: both speak the same commands. */
+export type RedisClient = Redis | Cluster;
+
 /**
  * The one place Redis connections are made: the app's command client (guards, locks, keys) and
- * Bull's three connections all come from here, with the deployment's key prefix.
+ * Bull's connections all come from here, with the deployment's key prefix. `REDIS_URL` gives
+ * single-node clients, `REDIS_CLUSTER_NODES` gives `Redis.Cluster` clients (same options, per node).
  *
  * The command client fails fast when Redis is away (one retry, a command timeout, no endless
  * offline queue) so that the guards can fail closed with 503 instead of hanging a request.
+ *
+ * Every client's connection errors are logged (at most once per client per 10 s, with the count
+ * since) and counted in `oncepay_redis_errors_total{client}`: never swallowed.
  */
 @Injectable()
 export class RedisFactory {
-  constructor(@Inject(redisConfig.KEY) private readonly cfg: ConfigType<typeof redisConfig>) {}
+  private readonly logger = new Logger('Redis');
+
+  constructor(
+    @Inject(redisConfig.KEY) private readonly cfg: ConfigType<typeof redisConfig>,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   get keyPrefix(): string {
     return this.cfg.keyPrefix;
   }
 
+  get isCluster(): boolean {
+    return this.cfg.clusterNodes.length > 0;
+  }
+
   /** Command client with the key prefix applied by ioredis (also to EVAL keys). */
-  createClient(name = 'oncepay'): Redis {
-    return new Redis(this.cfg.url, {
+  createClient(name = 'oncepay'): RedisClient {
+    const opts: RedisOptions = {
       connectionName: name,
-      keyPrefix: this.cfg.keyPrefix,
       maxRetriesPerRequest: 1,
       commandTimeout: this.cfg.commandTimeoutMs,
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(times * 100, 2000),
-    });
+    };
+    const client = this.isCluster
+      ? new Cluster(this.seedNodes(), {
+          ...this.clusterOptions(opts),
+          keyPrefix: this.cfg.keyPrefix,
+          // a request waits at most about one command timeout for a moved or failed-over slot
+          retryDelayOnFailover: 100,
+          retryDelayOnClusterDown: 100,
+          retryDelayOnTryAgain: 100,
+          maxRedirections: Math.max(4, Math.ceil(this.cfg.commandTimeoutMs / 100)),
+          clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+        })
+      : new Redis(this.cfg.url, { ...opts, keyPrefix: this.cfg.keyPrefix });
+    return this.watch(client, name);
   }
 
-  /** Bull connections: Bull owns the prefix itself and needs blocking-friendly options. */
-  createBullClient(type: 'client' | 'subscriber' | 'bclient', extra: RedisOptions = {}): Redis {
-    return new Redis(this.cfg.url, {
+  /**
+   * Bull connections: Bull owns the prefix itself and needs blocking-friendly options
+   * (`maxRetriesPerRequest: null`, `enableReadyCheck: false`, Bull's documented cluster settings).
+   */
+  createBullClient(type: 'client' | 'subscriber' | 'bclient', extra: RedisOptions = {}): RedisClient {
+    const opts: RedisOptions = {
       ...extra,
       connectionName: `oncepay-bull-${type}`,
       maxRetriesPerRequest: null,
       enableReadyCheck: false,
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(times * 200, 2000),
-    });
+    };
+    const client = this.isCluster
+      ? new Cluster(this.seedNodes(), {
+          ...this.clusterOptions(opts),
+          enableReadyCheck: false,
+          // an add during a failover fails after ~2 s; EnqueueRetry then adds it again (same jobId)
+          retryDelayOnFailover: 200,
+          retryDelayOnClusterDown: 200,
+          retryDelayOnTryAgain: 200,
+          maxRedirections: 10,
+          clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+        })
+      : new Redis(this.cfg.url, opts);
+    return this.watch(client, `bull-${type}`);
   }
 
-  /** Bull's key prefix: a hash tag so every key of one queue lands in one Redis Cluster slot. */
-  get bullPrefix(): string {
-    return `{${this.cfg.keyPrefix}bull}`;
+  /**
+   * Bull's key prefix for one queue: its own hash tag, `{<REDIS_KEY_PREFIX><queue>}`, so every key of
+   * that queue lands in one Redis Cluster slot (Bull's scripts need that) and each queue lives on
+   * the master of its own slot: losing one master stops only the queues on it.
+   */
+  queuePrefix(queue: string): string {
+    return `{${this.cfg.keyPrefix}${queue}}`;
+  }
+
+  private seedNodes() {
+    return this.cfg.clusterNodes.map((n) => ({ host: n.host, port: n.port }));
+  }
+
+  private clusterOptions(node: RedisOptions): ClusterOptions {
+    const first = this.cfg.clusterNodes[0];
+    return {
+      redisOptions: {
+        ...node,
+        username: first?.username,
+        password: first?.password,
+        tls: first?.tls ? {} : undefined,
+      },
+      slotsRefreshTimeout: 2000,
+      // a failed-over slot is found again without waiting for a MOVED
+      slotsRefreshInterval: 2000,
+    };
+  }
+
+  private watch<T extends RedisClient>(client: T, name: string): T {
+    const errors = this.metrics?.counter(
+      'oncepay_redis_errors_total',
+      'Redis connection and command errors seen by a client, by client',
+      ['client'],
+    );
+    let lastLog = 0;
+    let since = 0;
+    const onError = (err: Error) => {
+      errors?.inc({ client: name });
+      since++;
+      const now = Date.now();
+      if (now - lastLog >= 10_000) {
+        this.logger.warn(
+          `${name}: ${err.message}${since > 1 ? ` (${since} errors since the last log)` : ''}`,
+        );
+        lastLog = now;
+        since = 0;
+      }
+    };
+    client.on('error', onError);
+    // a cluster reports a node it cannot reach as 'node error' (the command then retries elsewhere)
+    if (client instanceof Cluster) {
+      client.on('node error', (err: Error, key: string) =>
+        onError(new Error(`node ${key}: ${err?.message ?? err}`)),
+      );
+    }
+    return client;
   }
 }

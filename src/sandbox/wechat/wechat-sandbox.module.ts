@@ -1,6 +1,6 @@
-import { BullModule } from '@nestjs/bull';
 import { DynamicModule, Module } from '@nestjs/common';
 import { QUEUES } from '../../common/queue/queue.constants';
+import { registerQueues } from '../../common/queue/queue.register';
 import { sandboxEnabledIn } from '../sandbox.module';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WechatSandboxApiController } from './wechat-sandbox-api.controller';
@@ -22,7 +22,7 @@ export class WechatSandboxModule {
     if (!sandboxEnabledIn(raw)) return { module: WechatSandboxModule };
     return {
       module: WechatSandboxModule,
-      imports: [BullModule.registerQueue({ name: QUEUES.SANDBOX_WECHAT_NOTIFY })],
+      imports: [registerQueues(QUEUES.SANDBOX_WECHAT_NOTIFY)],
       controllers: [WechatSandboxApiController, WechatSandboxTransactionsController],
       providers: [
         WechatSandboxKeysService,
