@@ -13,6 +13,10 @@ export const appConfig = registerAs('app', () => {
     logLevel: e.LOG_LEVEL as string,
     bodyLimitBytes: e.BODY_LIMIT_BYTES as number,
     jwtSecret: e.JWT_SECRET as string,
+    jwtMaxLifetimeS: e.JWT_MAX_LIFETIME_S as number,
+    jwtIssuer: (e.JWT_ISSUER as string | undefined) || undefined,
+    jwtAudience: (e.JWT_AUDIENCE as string | undefined) || undefined,
+    devTokenTtlS: e.DEV_TOKEN_TTL_S as number,
     publicBaseUrl: (e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${e.PORT}`,
   };
 });

@@ -49,6 +49,14 @@ export const envSchema = Joi.object({
       otherwise: Joi.optional().default('oncepay-dev-secret-not-for-production'),
     }),
 
+  /** Longest accepted token life (exp − iat, or exp − now without iat), seconds. */
+  JWT_MAX_LIFETIME_S: Joi.number().integer().min(60).default(86400),
+  /** When set, tokens must carry this `iss` / `aud` (and signed ones get it). */
+  JWT_ISSUER: Joi.string().max(256),
+  JWT_AUDIENCE: Joi.string().max(256),
+  /** Life of a token from POST /v1/dev/tokens (and of tokens signed in tests), seconds. */
+  DEV_TOKEN_TTL_S: Joi.number().integer().min(1).default(3600),
+
   PAYMENT_GATEWAY: Joi.string().valid('sandbox', 'alipay').default('sandbox'),
   ALIPAY_APP_ID: Joi.string().default('2021000000000001'),
   ALIPAY_PRIVATE_KEY: Joi.string().allow(''),
@@ -123,6 +131,9 @@ export const envSchema = Joi.object({
     }
     if (env.NODE_ENV === 'production' && env.BENCH_ROUTES === true) {
       return helpers.message({ custom: '"BENCH_ROUTES" must not be true when NODE_ENV=production' });
+    }
+    if ((env.DEV_TOKEN_TTL_S as number) > (env.JWT_MAX_LIFETIME_S as number)) {
+      return helpers.message({ custom: '"DEV_TOKEN_TTL_S" must not exceed JWT_MAX_LIFETIME_S' });
     }
     return env;
   })

@@ -16,7 +16,13 @@ import { JwtAuthGuard } from './jwt-auth.guard';
         // A KeyObject, not a string: jsonwebtoken first tries to parse a string (or Buffer) secret as a
         // public key on every verify, which measured ~360 µs per request against ~9 µs for a KeyObject.
         secret: createSecretKey(Buffer.from(app.jwtSecret, 'utf8')),
-        signOptions: { algorithm: 'HS256' },
+        // every token we sign expires (dev tokens, test tokens); issuer/audience when configured
+        signOptions: {
+          algorithm: 'HS256',
+          expiresIn: app.devTokenTtlS,
+          ...(app.jwtIssuer ? { issuer: app.jwtIssuer } : {}),
+          ...(app.jwtAudience ? { audience: app.jwtAudience } : {}),
+        },
       }),
     }),
   ],
