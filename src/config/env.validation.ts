@@ -11,6 +11,8 @@ export const envSchema = Joi.object({
   HOST: Joi.string().default('0.0.0.0'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
   BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(102400),
+  /** Deepest nesting a JSON body may have (checked before any recursive walk). */
+  JSON_MAX_DEPTH: Joi.number().integer().min(2).max(256).default(16),
 
   DB_HOST: Joi.string().default('127.0.0.1'),
   DB_PORT: Joi.number().integer().min(1).max(65535).default(3306),
