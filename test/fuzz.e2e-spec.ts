@@ -108,7 +108,7 @@ const weirdString = fc.oneof(
 const weirdNumber = fc.oneof(
   fc.integer(),
   fc.double(),
-  fc.constantFrom(0, -1, 1e308, -1e308, 2 ** 53, 2 ** 63, 99999999999999999999, 1e-300, 0.5),
+  fc.constantFrom(0, -1, 1e308, -1e308, 2 ** 53, 2 ** 63, 1e20, 1e-300, 0.5),
 );
 const scalar = fc.oneof(weirdString, weirdNumber, fc.boolean(), fc.constant(null));
 const item = fc.record(

@@ -98,6 +98,25 @@ export const orderConfig = registerAs('order', () => {
   return {
     ttlMs: e.ORDER_TTL_MS as number,
     sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS as number,
+    /** per product, after lines naming the same product are merged */
+    maxLineQuantity: e.ORDER_MAX_LINE_QUANTITY as number,
+    /** fen; GOODS totals and recharge amounts above it are refused */
+    maxTotal: e.ORDER_MAX_TOTAL as number,
+    /** CREATED or PAYING orders one user may hold at once */
+    maxUnpaid: e.ORDER_MAX_UNPAID as number,
+  };
+});
+
+export const rateLimitConfig = registerAs('rateLimit', () => {
+  const e = env();
+  return {
+    enabled: e.RATE_LIMIT_ENABLED as boolean,
+    windowMs: e.RATE_LIMIT_WINDOW_MS as number,
+    submit: e.RATE_LIMIT_SUBMIT as number,
+    prepay: e.RATE_LIMIT_PREPAY as number,
+    tokens: e.RATE_LIMIT_TOKENS as number,
+    devTokens: e.RATE_LIMIT_DEV_TOKENS as number,
+    callback: e.RATE_LIMIT_CALLBACK as number,
   };
 });
 
@@ -192,6 +211,7 @@ export const allConfigs = [
   redisConfig,
   idempotencyConfig,
   orderConfig,
+  rateLimitConfig,
   paymentConfig,
   wechatConfig,
   callbackConfig,

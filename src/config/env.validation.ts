@@ -96,6 +96,20 @@ export const envSchema = Joi.object({
   IDEMPOTENCY_LEASE_MS: Joi.number().integer().min(100).default(30000),
   IDEMPOTENCY_TOKEN_TTL_MS: Joi.number().integer().min(1000).default(3600000),
 
+  /** Rate limits (per RATE_LIMIT_WINDOW_MS; per user, or per client address for dev tokens and callbacks). */
+  RATE_LIMIT_ENABLED: Joi.boolean().default(true),
+  RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(100).default(60000),
+  RATE_LIMIT_SUBMIT: Joi.number().integer().min(1).default(60),
+  RATE_LIMIT_PREPAY: Joi.number().integer().min(1).default(60),
+  RATE_LIMIT_TOKENS: Joi.number().integer().min(1).default(120),
+  RATE_LIMIT_DEV_TOKENS: Joi.number().integer().min(1).default(60),
+  RATE_LIMIT_CALLBACK: Joi.number().integer().min(1).default(6000),
+
+  /** Order caps. */
+  ORDER_MAX_LINE_QUANTITY: Joi.number().integer().min(1).default(999),
+  ORDER_MAX_TOTAL: Joi.number().integer().min(1).default(10000000),
+  ORDER_MAX_UNPAID: Joi.number().integer().min(1).default(10),
+
   ORDER_TTL_MS: Joi.number().integer().min(1).default(900000),
   ORDER_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
   PAYMENT_TIMEOUT_MS: Joi.number().integer().min(1).default(900000),

@@ -98,7 +98,11 @@ export class IdempotencyKeyStore {
         // when the first request is 50 ms from done; the lease only bounds the wait for a dead holder.
         const leaseLeftMs = Number(r[2]);
         const elapsedMs = Number(r[3] ?? 0);
-        return { state: 'running', createdAt, retryAfterMs: Math.min(leaseLeftMs, Math.max(1000, elapsedMs)) };
+        return {
+          state: 'running',
+          createdAt,
+          retryAfterMs: Math.min(leaseLeftMs, Math.max(1000, elapsedMs)),
+        };
       }
     }
   }

@@ -231,5 +231,6 @@ function unavailable(err: unknown): DomainError {
 export function isStorable(status: number, code: string): boolean {
   if (status < 400) return true;
   if (status >= 500 || status === 429 || status === 401 || status === 403 || status === 413) return false;
-  return code !== ErrorCode.VALIDATION_FAILED;
+  // transient refusals: the same request may succeed later (an unpaid order paid or cancelled)
+  return code !== ErrorCode.VALIDATION_FAILED && code !== ErrorCode.TOO_MANY_UNPAID_ORDERS;
 }

@@ -48,7 +48,8 @@ export class OneTimeTokenService {
       ),
     )) as string | null;
     if (prev === '1') return mark;
-    if (prev?.startsWith('used')) throw new DomainError(ErrorCode.TOKEN_USED, 'Idempotency-Token was already used');
+    if (prev?.startsWith('used'))
+      throw new DomainError(ErrorCode.TOKEN_USED, 'Idempotency-Token was already used');
     throw new DomainError(ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired');
   }
 

@@ -6,10 +6,13 @@ import { JwtModule } from '@nestjs/jwt';
 import { appConfig } from '../../config/configuration';
 import { DevTokenController } from './dev-token.controller';
 import { JwtAuthGuard } from './jwt-auth.guard';
+import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 
 @Global()
 @Module({
   imports: [
+    RateLimitModule,
     JwtModule.registerAsync({
       inject: [appConfig.KEY],
       useFactory: (app: ConfigType<typeof appConfig>) => ({
@@ -27,7 +30,11 @@ import { JwtAuthGuard } from './jwt-auth.guard';
     }),
   ],
   controllers: [DevTokenController],
-  providers: [{ provide: APP_GUARD, useClass: JwtAuthGuard }],
+  // order matters: the rate limiter runs after the JWT guard, so per-user limits see the token's user
+  providers: [
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+  ],
   exports: [JwtModule],
 })
 export class AuthModule {}

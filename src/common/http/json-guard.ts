@@ -3,6 +3,7 @@
  * DEL, and C1. They have no business in a remark or a name, and NUL in particular truncates or breaks
  * what reads the value later (logs, CSV exports, the gateway's subject).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const CONTROL_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 
 export type JsonProblem =
