@@ -31,7 +31,8 @@ export async function createApp(
     trustProxy: true,
     // errors before any route (431, broken request line) and routing errors (bad URL) answer the envelope too
     clientErrorHandler,
-    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => sendError(reply, err, req.id, new NestLogger('Errors')),
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
+      sendError(reply, err, req.id, new NestLogger('Errors')),
   });
   // tests may mount extra modules (e.g. a probe controller) beside the real application
   const root = extraImports.length ? rootWith(extraImports) : AppModule;
