@@ -83,19 +83,33 @@ export async function createApp(
     );
   });
 
-  const doc = new DocumentBuilder()
-    .setTitle('oncepay')
-    .setDescription(
-      'Orders created once, charged once, credited once, never lost. Mint a token at POST /v1/dev/tokens ' +
-        '(sandbox only), press Authorize, and follow the README walk-through.',
-    )
-    .setVersion('1')
-    .addBearerAuth()
-    .addSecurityRequirements('bearer')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
-    jsonDocumentUrl: 'docs-json',
-  });
+  // Swagger: off by default in production (SWAGGER_ENABLED=true turns it on)
+  if ((env.SWAGGER_ENABLED as boolean | undefined) ?? env.NODE_ENV !== 'production') {
+    const doc = new DocumentBuilder()
+      .setTitle('oncepay')
+      .setDescription(
+        'Orders created once, charged once, credited once, never lost. Mint a token at POST /v1/dev/tokens ' +
+          '(sandbox only), press Authorize, and follow the README walk-through.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .addSecurityRequirements('bearer')
+      .build();
+    // Routes that answer 404 unless the sandbox is on (dev tokens, the simulator) are not listed without it.
+    const sandboxOn = env.PAYMENT_GATEWAY === 'sandbox' && env.NODE_ENV !== 'production';
+    const document = () => {
+      const d = SwaggerModule.createDocument(app, doc);
+      if (!sandboxOn) {
+        for (const path of Object.keys(d.paths)) {
+          if (path.startsWith('/v1/dev/') || path.startsWith('/sandbox/')) delete d.paths[path];
+        }
+      }
+      return d;
+    };
+    SwaggerModule.setup('docs', app, document, {
+      jsonDocumentUrl: 'docs-json',
+    });
+  }
   return app;
 }
 

@@ -1,3 +1,4 @@
+import { productionGatewayEnv } from './utils/gateway-env';
 import { createTestApp, TestApp } from './utils/test-app';
 
 describe('foundation (real MySQL + Redis)', () => {
@@ -122,6 +123,7 @@ describe('dev tokens in production mode', () => {
         PAYMENT_GATEWAY: 'alipay',
         JWT_SECRET: 'a-production-secret-of-length',
         DB_CREATE_DATABASE: 'true',
+        ...productionGatewayEnv(),
       },
     });
   });

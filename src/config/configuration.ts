@@ -18,6 +18,7 @@ export const appConfig = registerAs('app', () => {
     jwtAudience: (e.JWT_AUDIENCE as string | undefined) || undefined,
     devTokenTtlS: e.DEV_TOKEN_TTL_S as number,
     publicBaseUrl: (e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${e.PORT}`,
+    swaggerEnabled: (e.SWAGGER_ENABLED as boolean | undefined) ?? e.NODE_ENV !== 'production',
   };
 });
 

@@ -1,4 +1,5 @@
 import * as Joi from 'joi';
+import { keyReadable } from './gateway-keys';
 
 /**
  * The whole environment contract of oncepay, validated once at boot. Nothing else in src/ reads
@@ -126,6 +127,9 @@ export const envSchema = Joi.object({
     .default('unique_key'),
   OUTBOX_POLL_MS: Joi.number().integer().min(50).default(1000),
 
+  /** Swagger UI and JSON at /docs, /docs-json: on by default, off by default in production. */
+  SWAGGER_ENABLED: Joi.boolean(),
+
   /** Bench-only ceiling routes under /bench (npm run bench); refused in production. */
   BENCH_ROUTES: Joi.boolean().default(false),
 })
@@ -147,6 +151,28 @@ export const envSchema = Joi.object({
     }
     if (env.NODE_ENV === 'production' && env.BENCH_ROUTES === true) {
       return helpers.message({ custom: '"BENCH_ROUTES" must not be true when NODE_ENV=production' });
+    }
+    if (env.NODE_ENV === 'production' && env.PAYMENT_GATEWAY === 'alipay') {
+      // half-configured production would start, answer /health 200, and fail every pre-pay and callback
+      const need = 'is required when NODE_ENV=production and PAYMENT_GATEWAY=alipay';
+      for (const name of [
+        'ALIPAY_PRIVATE_KEY',
+        'ALIPAY_PUBLIC_KEY',
+        'ALIPAY_GATEWAY_URL',
+        'PUBLIC_BASE_URL',
+      ]) {
+        if (!env[name]) return helpers.message({ custom: `"${name}" ${need}` });
+      }
+      if (!keyReadable('private', env.ALIPAY_PRIVATE_KEY as string)) {
+        return helpers.message({
+          custom: '"ALIPAY_PRIVATE_KEY" is not a readable RSA private key (PEM or base64 DER)',
+        });
+      }
+      if (!keyReadable('public', env.ALIPAY_PUBLIC_KEY as string)) {
+        return helpers.message({
+          custom: '"ALIPAY_PUBLIC_KEY" is not a readable RSA public key (PEM or base64 SPKI)',
+        });
+      }
     }
     if ((env.DEV_TOKEN_TTL_S as number) > (env.JWT_MAX_LIFETIME_S as number)) {
       return helpers.message({ custom: '"DEV_TOKEN_TTL_S" must not exceed JWT_MAX_LIFETIME_S' });
