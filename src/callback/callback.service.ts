@@ -27,6 +27,7 @@ export class CallbackService {
   private readonly logger = new Logger(CallbackService.name);
   private readonly answers: Counter<'mode' | 'answer'>;
   private readonly outcomes: Counter<'outcome'>;
+  private readonly refusedCount: Counter<'reason' | 'truncated'>;
 
   constructor(
     private readonly log: CallbackLogRepository,
@@ -40,6 +41,11 @@ export class CallbackService {
       'mode',
       'answer',
     ]);
+    this.refusedCount = metrics.counter(
+      'oncepay_callback_refused_total',
+      'Notifies refused before they were applied (malformed, bad signature), by whether the log cut them',
+      ['reason', 'truncated'],
+    );
     this.outcomes = metrics.counter(
       'oncepay_callback_outcomes_total',
       'Notify outcomes decided in the request',
@@ -47,18 +53,27 @@ export class CallbackService {
     );
   }
 
-  async receiveAlipay(rawBody: string): Promise<'success' | 'fail'> {
+  /** `problem`: the body is not a notify at all (not a form, unknown charset, too large): logged, `fail`. */
+  async receiveAlipay(rawBody: string, problem?: string): Promise<'success' | 'fail'> {
     const answer =
-      this.cfg.mode === 'buffered' ? await this.receiveBuffered(rawBody) : await this.receiveSync(rawBody);
+      this.cfg.mode === 'buffered'
+        ? await this.receiveBuffered(rawBody, problem)
+        : await this.receiveSync(rawBody, problem);
     this.answers.inc({ mode: this.cfg.mode, answer });
     return answer;
   }
 
-  private async receiveSync(rawBody: string): Promise<'success' | 'fail'> {
-    const { params, error } = parseNotify(rawBody);
+  private async receiveSync(rawBody: string, problem?: string): Promise<'success' | 'fail'> {
+    const parsed = parseNotify(rawBody);
+    const params = parsed.params;
+    const error = problem ?? parsed.error;
+    // Verified before it is logged (checking changes nothing): a notify that verifies is logged whole,
+    // before anything is applied; a refused one is logged cut to CALLBACK_REFUSED_LOG_BYTES, so unsigned
+    // posts cannot flood the table.
+    const verified = !error && (await this.verify(params));
     let logId: string;
     try {
-      logId = await this.log.insertReceipt(ALIPAY, rawBody, params);
+      logId = await this.log.insertReceipt(ALIPAY, verified ? rawBody : this.refused(rawBody, error), params);
     } catch (err) {
       this.logger.error(`callback log write failed, answered fail: ${(err as Error).message}`);
       return 'fail';
@@ -67,7 +82,7 @@ export class CallbackService {
       await this.finish(logId, 'MALFORMED', { detail: error, done: false });
       return 'fail';
     }
-    if (!(await this.verify(params))) {
+    if (!verified) {
       this.logger.warn(`notify ${params.notify_id} for ${params.out_trade_no}: bad signature, answered fail`);
       await this.finish(logId, 'BAD_SIGNATURE', { done: false });
       return 'fail';
@@ -85,12 +100,14 @@ export class CallbackService {
     }
   }
 
-  private async receiveBuffered(rawBody: string): Promise<'success' | 'fail'> {
-    const { params, error } = parseNotify(rawBody);
+  private async receiveBuffered(rawBody: string, problem?: string): Promise<'success' | 'fail'> {
+    const parsed = parseNotify(rawBody);
+    const params = parsed.params;
+    const error = problem ?? parsed.error;
     if (error || !(await this.verify(params))) {
-      // forged or malformed: kept as a plain receipt (dedup NULL, so it can never take a real slot)
+      // forged or malformed: kept as a plain receipt (dedup NULL, so it can never take a real slot), cut short
       try {
-        const id = await this.log.insertReceipt(ALIPAY, rawBody, params);
+        const id = await this.log.insertReceipt(ALIPAY, this.refused(rawBody, error), params);
         await this.finish(id, error ? 'MALFORMED' : 'BAD_SIGNATURE', { detail: error, done: false });
       } catch (err) {
         this.logger.error(`callback log write failed: ${(err as Error).message}`);
@@ -104,6 +121,13 @@ export class CallbackService {
       this.logger.error(`buffered append failed, answered fail: ${(err as Error).message}`);
       return 'fail';
     }
+  }
+
+  /** The logged text of a refused notify: at most CALLBACK_REFUSED_LOG_BYTES characters; counted. */
+  private refused(rawBody: string, error: string | undefined): string {
+    const cut = rawBody.length > this.cfg.refusedLogBytes;
+    this.refusedCount.inc({ reason: error ? 'malformed' : 'bad_signature', truncated: String(cut) });
+    return cut ? rawBody.slice(0, this.cfg.refusedLogBytes) : rawBody;
   }
 
   private async verify(params: Record<string, string>): Promise<boolean> {

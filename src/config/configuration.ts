@@ -181,6 +181,8 @@ export const callbackConfig = registerAs('callback', () => {
   return {
     mode: e.CALLBACK_MODE as 'sync' | 'buffered',
     dedupStrategy: e.CALLBACK_DEDUP_STRATEGY as string,
+    bodyLimitBytes: e.CALLBACK_BODY_LIMIT_BYTES as number,
+    refusedLogBytes: e.CALLBACK_REFUSED_LOG_BYTES as number,
     outboxPollMs: e.OUTBOX_POLL_MS as number,
   };
 });

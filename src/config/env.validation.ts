@@ -125,6 +125,10 @@ export const envSchema = Joi.object({
   CALLBACK_DEDUP_STRATEGY: Joi.string()
     .valid('unique_key', 'check_then_act', 'mutex', 'for_update', 'optimistic')
     .default('unique_key'),
+  /** Largest gateway notify accepted (real ones are 1–3 KB); larger ones are refused (`fail`). */
+  CALLBACK_BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(16384),
+  /** A refused notify (bad signature, malformed) is logged cut to this many characters. */
+  CALLBACK_REFUSED_LOG_BYTES: Joi.number().integer().min(256).default(2048),
   OUTBOX_POLL_MS: Joi.number().integer().min(50).default(1000),
 
   /** Swagger UI and JSON at /docs, /docs-json: on by default, off by default in production. */
