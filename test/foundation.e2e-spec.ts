@@ -15,6 +15,7 @@ describe('foundation (real MySQL + Redis)', () => {
     expect(res.body.info).toEqual({
       mysql: { status: 'up', responseTime: expect.any(Number) },
       redis: { status: 'up' },
+      gateway: { status: 'up', gateway: 'sandbox', privateKey: 'sandbox', publicKey: 'sandbox' },
     });
   });
 
