@@ -54,11 +54,11 @@ describe('exact identities and JWT rules (real MySQL + Redis)', () => {
       const rows = await t.dataSource.query(
         "SELECT user_id, balance FROM t_user_account WHERE user_id IN ('uW','UW','uw') ORDER BY balance DESC",
       );
-      expect(rows.map((r: { user_id: string; balance: string }) => [r.user_id, Number(r.balance)])).toEqual([
-        ['uW', 100000],
-        ['UW', 0],
-        ['uw', 0],
-      ]);
+      // only uW holds money; UW / uw have no row or an empty one (reading the account may not create it)
+      expect(
+        rows.map((r: { user_id: string; balance: string }) => [r.user_id, Number(r.balance)])[0],
+      ).toEqual(['uW', 100000]);
+      expect(rows.slice(1).every((r: { balance: string }) => Number(r.balance) === 0)).toBe(true);
     });
 
     it('orders of u1 are not listed for U1', async () => {
