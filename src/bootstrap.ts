@@ -3,11 +3,17 @@ import { DynamicModule, Module, Type, ValidationPipe, VersioningType } from '@ne
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnv } from './config/env.validation';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { clientErrorHandler } from './common/http/client-error';
+import { checkJsonBody } from './common/http/json-guard';
 import { genRequestId } from './common/http/request-id';
+import { DomainError, ErrorCode } from './common/errors';
+import { sendError } from './common/errors/all-exceptions.filter';
+import { Logger as NestLogger } from '@nestjs/common';
 import { MetricsService } from './common/metrics/metrics.service';
 
 /**
@@ -23,6 +29,10 @@ export async function createApp(
     genReqId: genRequestId,
     requestIdHeader: false,
     trustProxy: true,
+    // errors before any route (431, broken request line) and routing errors (bad URL) answer the envelope too
+    clientErrorHandler,
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
+      sendError(reply, err, req.id, new NestLogger('Errors')),
   });
   // tests may mount extra modules (e.g. a probe controller) beside the real application
   const root = extraImports.length ? rootWith(extraImports) : AppModule;
@@ -48,6 +58,26 @@ export async function createApp(
   fastify.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
+  // Bound the shape of JSON bodies before anything walks them recursively (the idempotency fingerprint,
+  // class-transformer): a body nested deeper than JSON_MAX_DEPTH, or carrying a control character in any
+  // key or string, is 400 VALIDATION_FAILED here, so it never reaches a 5xx or a row.
+  fastify.addHook('preValidation', async (req) => {
+    if (req.body === undefined || req.body === null || typeof req.body !== 'object') return;
+    if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) return;
+    // the gateway callback refuses what is not a form itself (answers `fail`, logs it)
+    if (req.routeOptions?.url?.startsWith('/v1/callbacks/')) return;
+    const problem = checkJsonBody(req.body, env.JSON_MAX_DEPTH as number);
+    if (!problem) return;
+    throw new DomainError(
+      ErrorCode.VALIDATION_FAILED,
+      problem.reason === 'JSON_TOO_DEEP'
+        ? `Request body nests deeper than ${problem.maxDepth} levels`
+        : `Control characters are not allowed (at ${problem.path})`,
+      problem.reason === 'JSON_TOO_DEEP'
+        ? { reason: problem.reason }
+        : { reason: problem.reason, path: problem.path },
+    );
+  });
   fastify.addHook('onResponse', async (req, reply) => {
     metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions?.url ?? 'unmatched', status: String(reply.statusCode) },
@@ -55,19 +85,33 @@ export async function createApp(
     );
   });
 
-  const doc = new DocumentBuilder()
-    .setTitle('oncepay')
-    .setDescription(
-      'Orders created once, charged once, credited once, never lost. Mint a token at POST /v1/dev/tokens ' +
-        '(sandbox only), press Authorize, and follow the README walk-through.',
-    )
-    .setVersion('1')
-    .addBearerAuth()
-    .addSecurityRequirements('bearer')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
-    jsonDocumentUrl: 'docs-json',
-  });
+  // Swagger: off by default in production (SWAGGER_ENABLED=true turns it on)
+  if ((env.SWAGGER_ENABLED as boolean | undefined) ?? env.NODE_ENV !== 'production') {
+    const doc = new DocumentBuilder()
+      .setTitle('oncepay')
+      .setDescription(
+        'Orders created once, charged once, credited once, never lost. Mint a token at POST /v1/dev/tokens ' +
+          '(sandbox only), press Authorize, and follow the README walk-through.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .addSecurityRequirements('bearer')
+      .build();
+    // Routes that answer 404 unless the sandbox is on (dev tokens, the simulator) are not listed without it.
+    const sandboxOn = env.PAYMENT_GATEWAY === 'sandbox' && env.NODE_ENV !== 'production';
+    const document = () => {
+      const d = SwaggerModule.createDocument(app, doc);
+      if (!sandboxOn) {
+        for (const path of Object.keys(d.paths)) {
+          if (path.startsWith('/v1/dev/') || path.startsWith('/sandbox/')) delete d.paths[path];
+        }
+      }
+      return d;
+    };
+    SwaggerModule.setup('docs', app, document, {
+      jsonDocumentUrl: 'docs-json',
+    });
+  }
   return app;
 }
 

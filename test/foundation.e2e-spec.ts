@@ -1,3 +1,4 @@
+import { productionGatewayEnv } from './utils/gateway-env';
 import { createTestApp, TestApp } from './utils/test-app';
 
 describe('foundation (real MySQL + Redis)', () => {
@@ -14,6 +15,7 @@ describe('foundation (real MySQL + Redis)', () => {
     expect(res.body.info).toEqual({
       mysql: { status: 'up', responseTime: expect.any(Number) },
       redis: { status: 'up' },
+      gateway: { status: 'up', gateway: 'sandbox', privateKey: 'sandbox', publicKey: 'sandbox' },
     });
   });
 
@@ -122,6 +124,7 @@ describe('dev tokens in production mode', () => {
         PAYMENT_GATEWAY: 'alipay',
         JWT_SECRET: 'a-production-secret-of-length',
         DB_CREATE_DATABASE: 'true',
+        ...productionGatewayEnv(),
       },
     });
   });

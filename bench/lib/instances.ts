@@ -48,6 +48,9 @@ export class Instance {
       DB_NAME: this.opts.dbName,
       REDIS_KEY_PREFIX: this.opts.redisPrefix,
       BENCH_ROUTES: 'true',
+      // the bench measures throughput from few clients and users: abuse limits off unless a run sets them
+      RATE_LIMIT_ENABLED: 'false',
+      ORDER_MAX_UNPAID: '1000000',
       ...(this.opts.redisUrl ? { REDIS_URL: this.opts.redisUrl } : {}),
       ...this.opts.env,
     };

@@ -1,14 +1,20 @@
-import { Controller, Header, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/auth.decorators';
+import { callbackConfig } from '../config/configuration';
 import { CallbackService } from './callback.service';
+import { decodeNotifyBody } from './notify-body';
 
 /** The gateway's async notify endpoint. Thin: everything is in CallbackService. */
 @ApiTags('callbacks')
 @Controller({ path: 'callbacks', version: '1' })
 export class CallbackController {
-  constructor(private readonly callbacks: CallbackService) {}
+  constructor(
+    private readonly callbacks: CallbackService,
+    @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
+  ) {}
 
   @Public()
   @Post('alipay')
@@ -49,7 +55,9 @@ export class CallbackController {
     type: String,
   })
   async alipay(@Req() req: FastifyRequest & { rawBody?: Buffer }): Promise<string> {
-    const raw = req.rawBody ? req.rawBody.toString('utf8') : typeof req.body === 'string' ? req.body : '';
-    return this.callbacks.receiveAlipay(raw);
+    const bytes = req.rawBody ?? Buffer.from(typeof req.body === 'string' ? req.body : '', 'utf8');
+    // forms only, decoded by the declared charset (GBK included), within the callback body limit
+    const body = decodeNotifyBody(req.headers['content-type'], bytes, this.cfg.bodyLimitBytes);
+    return this.callbacks.receiveAlipay(body.raw, body.problem);
   }
 }

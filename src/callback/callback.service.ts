@@ -33,6 +33,7 @@ export class CallbackService {
   private readonly logger = new Logger(CallbackService.name);
   private readonly answers: Counter<'mode' | 'answer'>;
   private readonly outcomes: Counter<'outcome'>;
+  private readonly refusedCount: Counter<'reason' | 'truncated'>;
 
   constructor(
     private readonly log: CallbackLogRepository,
@@ -46,6 +47,11 @@ export class CallbackService {
       'mode',
       'answer',
     ]);
+    this.refusedCount = metrics.counter(
+      'oncepay_callback_refused_total',
+      'Notifies refused before they were applied (malformed, bad signature), by whether the log cut them',
+      ['reason', 'truncated'],
+    );
     this.outcomes = metrics.counter(
       'oncepay_callback_outcomes_total',
       'Notify outcomes decided in the request',
@@ -53,9 +59,12 @@ export class CallbackService {
     );
   }
 
-  async receiveAlipay(rawBody: string): Promise<'success' | 'fail'> {
+  /** `problem`: the body is not a notify at all (not a form, unknown charset, too large): logged, `fail`. */
+  async receiveAlipay(rawBody: string, problem?: string): Promise<'success' | 'fail'> {
     const answer =
-      this.cfg.mode === 'buffered' ? await this.receiveBuffered(rawBody) : await this.receiveSync(rawBody);
+      this.cfg.mode === 'buffered'
+        ? await this.receiveBuffered(rawBody, problem)
+        : await this.receiveSync(rawBody, problem);
     this.answers.inc({ mode: this.cfg.mode, answer });
     return answer;
   }
@@ -64,15 +73,24 @@ export class CallbackService {
    * Sync mode, one commit on the happy path: the raw log row and its outcome are written by the
    * journal inside the apply's transaction. A separate insert happens only when nothing was applied
    * in a transaction (refused, malformed, forged, a duplicate, an error); an already-paid notify is
-   * answered from the handler's one read and writes nothing.
+   * answered from the handler's one read and writes nothing. A refused notify (malformed, forged) is
+   * logged cut to CALLBACK_REFUSED_LOG_BYTES, so unsigned posts cannot flood the table.
    */
-  private async receiveSync(rawBody: string): Promise<'success' | 'fail'> {
-    const { params, error } = parseNotify(rawBody);
-    if (error)
-      return this.logSeparately(rawBody, params, 'fail', 'MALFORMED', { detail: error, done: false });
+  private async receiveSync(rawBody: string, problem?: string): Promise<'success' | 'fail'> {
+    const parsed = parseNotify(rawBody);
+    const params = parsed.params;
+    const error = problem ?? parsed.error;
+    if (error) {
+      return this.logSeparately(this.refused(rawBody, error), params, 'fail', 'MALFORMED', {
+        detail: error,
+        done: false,
+      });
+    }
     if (!(await this.verify(params))) {
       this.logger.warn(`notify ${params.notify_id} for ${params.out_trade_no}: bad signature, answered fail`);
-      return this.logSeparately(rawBody, params, 'fail', 'BAD_SIGNATURE', { done: false });
+      return this.logSeparately(this.refused(rawBody, undefined), params, 'fail', 'BAD_SIGNATURE', {
+        done: false,
+      });
     }
     let d: NotifyDecision;
     try {
@@ -125,14 +143,22 @@ export class CallbackService {
     }
   }
 
-  private async receiveBuffered(rawBody: string): Promise<'success' | 'fail'> {
-    const { params, error } = parseNotify(rawBody);
+  private async receiveBuffered(rawBody: string, problem?: string): Promise<'success' | 'fail'> {
+    const parsed = parseNotify(rawBody);
+    const params = parsed.params;
+    const error = problem ?? parsed.error;
     if (error || !(await this.verify(params))) {
-      // forged or malformed: kept as a plain receipt (dedup NULL, so it can never take a real slot)
-      await this.logSeparately(rawBody, params, 'fail', error ? 'MALFORMED' : 'BAD_SIGNATURE', {
-        detail: error,
-        done: false,
-      });
+      // forged or malformed: kept as a plain receipt (dedup NULL, so it can never take a real slot), cut short
+      await this.logSeparately(
+        this.refused(rawBody, error),
+        params,
+        'fail',
+        error ? 'MALFORMED' : 'BAD_SIGNATURE',
+        {
+          detail: error,
+          done: false,
+        },
+      );
       return 'fail';
     }
     try {
@@ -142,6 +168,13 @@ export class CallbackService {
       this.logger.error(`buffered append failed, answered fail: ${(err as Error).message}`);
       return 'fail';
     }
+  }
+
+  /** The logged text of a refused notify: at most CALLBACK_REFUSED_LOG_BYTES characters; counted. */
+  private refused(rawBody: string, error: string | undefined): string {
+    const cut = rawBody.length > this.cfg.refusedLogBytes;
+    this.refusedCount.inc({ reason: error ? 'malformed' : 'bad_signature', truncated: String(cut) });
+    return cut ? rawBody.slice(0, this.cfg.refusedLogBytes) : rawBody;
   }
 
   private async verify(params: Record<string, string>): Promise<boolean> {

@@ -13,7 +13,12 @@ export const appConfig = registerAs('app', () => {
     logLevel: e.LOG_LEVEL as string,
     bodyLimitBytes: e.BODY_LIMIT_BYTES as number,
     jwtSecret: e.JWT_SECRET as string,
+    jwtMaxLifetimeS: e.JWT_MAX_LIFETIME_S as number,
+    jwtIssuer: (e.JWT_ISSUER as string | undefined) || undefined,
+    jwtAudience: (e.JWT_AUDIENCE as string | undefined) || undefined,
+    devTokenTtlS: e.DEV_TOKEN_TTL_S as number,
     publicBaseUrl: (e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${e.PORT}`,
+    swaggerEnabled: (e.SWAGGER_ENABLED as boolean | undefined) ?? e.NODE_ENV !== 'production',
   };
 });
 
@@ -94,6 +99,25 @@ export const orderConfig = registerAs('order', () => {
   return {
     ttlMs: e.ORDER_TTL_MS as number,
     sweepIntervalMs: e.ORDER_SWEEP_INTERVAL_MS as number,
+    /** per product, after lines naming the same product are merged */
+    maxLineQuantity: e.ORDER_MAX_LINE_QUANTITY as number,
+    /** fen; GOODS totals and recharge amounts above it are refused */
+    maxTotal: e.ORDER_MAX_TOTAL as number,
+    /** CREATED or PAYING orders one user may hold at once */
+    maxUnpaid: e.ORDER_MAX_UNPAID as number,
+  };
+});
+
+export const rateLimitConfig = registerAs('rateLimit', () => {
+  const e = env();
+  return {
+    enabled: e.RATE_LIMIT_ENABLED as boolean,
+    windowMs: e.RATE_LIMIT_WINDOW_MS as number,
+    submit: e.RATE_LIMIT_SUBMIT as number,
+    prepay: e.RATE_LIMIT_PREPAY as number,
+    tokens: e.RATE_LIMIT_TOKENS as number,
+    devTokens: e.RATE_LIMIT_DEV_TOKENS as number,
+    callback: e.RATE_LIMIT_CALLBACK as number,
   };
 });
 
@@ -157,6 +181,8 @@ export const callbackConfig = registerAs('callback', () => {
   return {
     mode: e.CALLBACK_MODE as 'sync' | 'buffered',
     dedupStrategy: e.CALLBACK_DEDUP_STRATEGY as string,
+    bodyLimitBytes: e.CALLBACK_BODY_LIMIT_BYTES as number,
+    refusedLogBytes: e.CALLBACK_REFUSED_LOG_BYTES as number,
     outboxPollMs: e.OUTBOX_POLL_MS as number,
   };
 });
@@ -188,6 +214,7 @@ export const allConfigs = [
   redisConfig,
   idempotencyConfig,
   orderConfig,
+  rateLimitConfig,
   paymentConfig,
   wechatConfig,
   callbackConfig,

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { validateEnv } from './env.validation';
 import { parseClusterNodes } from './configuration';
 
@@ -64,7 +65,20 @@ describe('validateEnv', () => {
 
   it('enables wechat outside production by default, and only when asked for in production', () => {
     expect(validateEnv({}).PAYMENT_CHANNELS).toBe('alipay,wechat,wallet');
-    const prod = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(20), PAYMENT_GATEWAY: 'alipay' };
+    // a complete alipay configuration (production refuses to start without one)
+    const alipay = {
+      ALIPAY_PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      }) as string,
+      ALIPAY_PUBLIC_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+        type: 'spki',
+        format: 'pem',
+      }) as string,
+      ALIPAY_GATEWAY_URL: 'https://openapi.alipay.example/gateway.do',
+      PUBLIC_BASE_URL: 'https://pay.example',
+    };
+    const prod = { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(20), PAYMENT_GATEWAY: 'alipay', ...alipay };
     expect(validateEnv(prod).PAYMENT_CHANNELS).toBe('alipay,wallet');
     const full = {
       ...prod,

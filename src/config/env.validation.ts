@@ -1,4 +1,5 @@
 import * as Joi from 'joi';
+import { keyReadable } from './gateway-keys';
 
 /**
  * The whole environment contract of oncepay, validated once at boot. Nothing else in src/ reads
@@ -11,6 +12,8 @@ export const envSchema = Joi.object({
   HOST: Joi.string().default('0.0.0.0'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
   BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(102400),
+  /** Deepest nesting a JSON body may have (checked before any recursive walk). */
+  JSON_MAX_DEPTH: Joi.number().integer().min(2).max(256).default(16),
 
   DB_HOST: Joi.string().default('127.0.0.1'),
   DB_PORT: Joi.number().integer().min(1).max(65535).default(3306),
@@ -49,6 +52,14 @@ export const envSchema = Joi.object({
       otherwise: Joi.optional().default('oncepay-dev-secret-not-for-production'),
     }),
 
+  /** Longest accepted token life (exp − iat, or exp − now without iat), seconds. */
+  JWT_MAX_LIFETIME_S: Joi.number().integer().min(60).default(86400),
+  /** When set, tokens must carry this `iss` / `aud` (and signed ones get it). */
+  JWT_ISSUER: Joi.string().max(256),
+  JWT_AUDIENCE: Joi.string().max(256),
+  /** Life of a token from POST /v1/dev/tokens (and of tokens signed in tests), seconds. */
+  DEV_TOKEN_TTL_S: Joi.number().integer().min(1).default(3600),
+
   PAYMENT_GATEWAY: Joi.string().valid('sandbox', 'alipay').default('sandbox'),
   ALIPAY_APP_ID: Joi.string().default('2021000000000001'),
   ALIPAY_PRIVATE_KEY: Joi.string().allow(''),
@@ -86,6 +97,20 @@ export const envSchema = Joi.object({
   IDEMPOTENCY_LEASE_MS: Joi.number().integer().min(100).default(30000),
   IDEMPOTENCY_TOKEN_TTL_MS: Joi.number().integer().min(1000).default(3600000),
 
+  /** Rate limits (per RATE_LIMIT_WINDOW_MS; per user, or per client address for dev tokens and callbacks). */
+  RATE_LIMIT_ENABLED: Joi.boolean().default(true),
+  RATE_LIMIT_WINDOW_MS: Joi.number().integer().min(100).default(60000),
+  RATE_LIMIT_SUBMIT: Joi.number().integer().min(1).default(60),
+  RATE_LIMIT_PREPAY: Joi.number().integer().min(1).default(60),
+  RATE_LIMIT_TOKENS: Joi.number().integer().min(1).default(120),
+  RATE_LIMIT_DEV_TOKENS: Joi.number().integer().min(1).default(60),
+  RATE_LIMIT_CALLBACK: Joi.number().integer().min(1).default(6000),
+
+  /** Order caps. */
+  ORDER_MAX_LINE_QUANTITY: Joi.number().integer().min(1).default(999),
+  ORDER_MAX_TOTAL: Joi.number().integer().min(1).default(10000000),
+  ORDER_MAX_UNPAID: Joi.number().integer().min(1).default(10),
+
   ORDER_TTL_MS: Joi.number().integer().min(1).default(900000),
   ORDER_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
   PAYMENT_TIMEOUT_MS: Joi.number().integer().min(1).default(900000),
@@ -100,7 +125,14 @@ export const envSchema = Joi.object({
   CALLBACK_DEDUP_STRATEGY: Joi.string()
     .valid('unique_key', 'check_then_act', 'mutex', 'for_update', 'optimistic')
     .default('unique_key'),
+  /** Largest gateway notify accepted (real ones are 1–3 KB); larger ones are refused (`fail`). */
+  CALLBACK_BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(16384),
+  /** A refused notify (bad signature, malformed) is logged cut to this many characters. */
+  CALLBACK_REFUSED_LOG_BYTES: Joi.number().integer().min(256).default(2048),
   OUTBOX_POLL_MS: Joi.number().integer().min(50).default(1000),
+
+  /** Swagger UI and JSON at /docs, /docs-json: on by default, off by default in production. */
+  SWAGGER_ENABLED: Joi.boolean(),
 
   /** Bench-only ceiling routes under /bench (npm run bench); refused in production. */
   BENCH_ROUTES: Joi.boolean().default(false),
@@ -123,6 +155,31 @@ export const envSchema = Joi.object({
     }
     if (env.NODE_ENV === 'production' && env.BENCH_ROUTES === true) {
       return helpers.message({ custom: '"BENCH_ROUTES" must not be true when NODE_ENV=production' });
+    }
+    if (env.NODE_ENV === 'production' && env.PAYMENT_GATEWAY === 'alipay') {
+      // half-configured production would start, answer /health 200, and fail every pre-pay and callback
+      const need = 'is required when NODE_ENV=production and PAYMENT_GATEWAY=alipay';
+      for (const name of [
+        'ALIPAY_PRIVATE_KEY',
+        'ALIPAY_PUBLIC_KEY',
+        'ALIPAY_GATEWAY_URL',
+        'PUBLIC_BASE_URL',
+      ]) {
+        if (!env[name]) return helpers.message({ custom: `"${name}" ${need}` });
+      }
+      if (!keyReadable('private', env.ALIPAY_PRIVATE_KEY as string)) {
+        return helpers.message({
+          custom: '"ALIPAY_PRIVATE_KEY" is not a readable RSA private key (PEM or base64 DER)',
+        });
+      }
+      if (!keyReadable('public', env.ALIPAY_PUBLIC_KEY as string)) {
+        return helpers.message({
+          custom: '"ALIPAY_PUBLIC_KEY" is not a readable RSA public key (PEM or base64 SPKI)',
+        });
+      }
+    }
+    if ((env.DEV_TOKEN_TTL_S as number) > (env.JWT_MAX_LIFETIME_S as number)) {
+      return helpers.message({ custom: '"DEV_TOKEN_TTL_S" must not exceed JWT_MAX_LIFETIME_S' });
     }
     return env;
   })

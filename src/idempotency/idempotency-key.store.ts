@@ -28,17 +28,18 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local r = redis.call('HMGET', KEYS[1], 'fp', 'state', 'lease', 'resp', 'created')
 if not r[1] then
-  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'state', 'running', 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]), 'created', now)
+  redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'state', 'running', 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]), 'created', now, 'started', now)
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
   return {'acquired', tostring(now)}
 end
 if r[1] ~= ARGV[1] then return {'mismatch', r[5]} end
 if r[2] == 'done' then return {'done', r[5], r[4]} end
 if tonumber(r[3]) <= now then
-  redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]))
+  redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]), 'started', now)
   return {'acquired', r[5]}
 end
-return {'running', r[5], tostring(tonumber(r[3]) - now)}`;
+local started = tonumber(redis.call('HGET', KEYS[1], 'started') or now)
+return {'running', r[5], tostring(tonumber(r[3]) - now), tostring(now - started)}`;
 
 const RENEW = `
 local t = redis.call('TIME')
@@ -91,8 +92,18 @@ export class IdempotencyKeyStore {
         return { state: 'mismatch', createdAt };
       case 'done':
         return { state: 'done', createdAt, response: JSON.parse(r[2]) as StoredResponse };
-      default:
-        return { state: 'running', createdAt, retryAfterMs: Number(r[2]) };
+      default: {
+        // Retry-After: as long as the first request has run so far (at least 1 s), never past the lease.
+        // A live holder renews its lease, so the lease alone would always say ~IDEMPOTENCY_LEASE_MS even
+        // when the first request is 50 ms from done; the lease only bounds the wait for a dead holder.
+        const leaseLeftMs = Number(r[2]);
+        const elapsedMs = Number(r[3] ?? 0);
+        return {
+          state: 'running',
+          createdAt,
+          retryAfterMs: Math.min(leaseLeftMs, Math.max(1000, elapsedMs)),
+        };
+      }
     }
   }
 

@@ -17,6 +17,7 @@ import {
 import { IdempotentReplay } from './idempotent-replay';
 import { OneTimeTokenService } from './one-time-token.service';
 import { SubmitGuardService } from './submit-guard.service';
+import { storeUnavailable } from './redis-guard';
 
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 
@@ -156,8 +157,9 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
 
   // ---- Idempotency-Token -----------------------------------------------------------------------
   private async withToken(req: Req, token: string, next: CallHandler): Promise<unknown> {
+    let mark: string;
     try {
-      await this.tokens.consume(req.user.userId, token);
+      mark = await this.tokens.consume(req.user.userId, token);
       this.metrics.event('one_time_token', 'consumed');
     } catch (err) {
       if (err instanceof DomainError && err.code === ErrorCode.SERVICE_UNAVAILABLE && this.failOpen) {
@@ -166,7 +168,16 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
       if (err instanceof DomainError) this.metrics.event('one_time_token', err.code.toLowerCase());
       throw err;
     }
-    return lastValueFrom(next.handle());
+    try {
+      return await lastValueFrom(next.handle());
+    } catch (err) {
+      // a body that fails validation did nothing: the token is given back for the corrected request
+      if (toErrorResponse(err, req.id).body.code === ErrorCode.VALIDATION_FAILED) {
+        await this.tokens.release(req.user.userId, token, mark).catch(() => undefined);
+        this.metrics.event('one_time_token', 'released');
+      }
+      throw err;
+    }
   }
 
   // ---- content guard ---------------------------------------------------------------------------
@@ -210,13 +221,7 @@ function header(req: FastifyRequest, name: string): string | undefined {
 }
 
 function unavailable(err: unknown): DomainError {
-  return new DomainError(
-    ErrorCode.SERVICE_UNAVAILABLE,
-    'Duplicate-submit protection is unavailable; retry later',
-    {
-      reason: (err as Error).message,
-    },
-  );
+  return storeUnavailable('Duplicate-submit protection', err);
 }
 
 /**
@@ -226,5 +231,6 @@ function unavailable(err: unknown): DomainError {
 export function isStorable(status: number, code: string): boolean {
   if (status < 400) return true;
   if (status >= 500 || status === 429 || status === 401 || status === 403 || status === 413) return false;
-  return code !== ErrorCode.VALIDATION_FAILED;
+  // transient refusals: the same request may succeed later (an unpaid order paid or cancelled)
+  return code !== ErrorCode.VALIDATION_FAILED && code !== ErrorCode.TOO_MANY_UNPAID_ORDERS;
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { idempotencyConfig } from '../config/configuration';
 import { DomainError, ErrorCode } from '../common/errors';
 import { REDIS } from '../common/redis/redis.factory';
+import { storeUnavailable } from './redis-guard';
 
 /**
  * One-time tokens (the classic pre-issued anti-resubmit token): issue one, and the first request
@@ -26,24 +27,44 @@ export class OneTimeTokenService {
     return { token, expiresAt: new Date(Date.now() + this.cfg.tokenTtlMs).toISOString() };
   }
 
-  /** Consumes the token or throws TOKEN_USED / TOKEN_INVALID. Atomic: of N concurrent uses one wins. */
-  async consume(userId: string, token: string): Promise<void> {
+  /**
+   * Consumes the token or throws TOKEN_USED / TOKEN_INVALID. Atomic: of N concurrent uses one wins.
+   * Returns the consumer's mark, for `release` when the request turns out invalid.
+   */
+  async consume(userId: string, token: string): Promise<string> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(token)) {
       throw new DomainError(ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired');
     }
-    // '1' → 'used' keeping the TTL; returns the previous value
+    const mark = `used:${randomBytes(8).toString('hex')}`;
+    // '1' → 'used:<mark>' keeping the TTL; returns the previous value
     const prev = (await this.guarded(() =>
       this.redis.eval(
         `local v = redis.call('GET', KEYS[1])
-         if v == '1' then redis.call('SET', KEYS[1], 'used', 'KEEPTTL') end
+         if v == '1' then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') end
          return v`,
         1,
         this.key(userId, token),
+        mark,
       ),
     )) as string | null;
-    if (prev === '1') return;
-    if (prev === 'used') throw new DomainError(ErrorCode.TOKEN_USED, 'Idempotency-Token was already used');
+    if (prev === '1') return mark;
+    if (prev?.startsWith('used'))
+      throw new DomainError(ErrorCode.TOKEN_USED, 'Idempotency-Token was already used');
     throw new DomainError(ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired');
+  }
+
+  /**
+   * Gives a token back after the request that consumed it failed validation (nothing was done with
+   * it), so the client can correct the body and send it again with the same token. Fenced by the mark:
+   * only the consumer that used it can give it back.
+   */
+  async release(userId: string, token: string, mark: string): Promise<void> {
+    await this.redis.eval(
+      `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], '1', 'KEEPTTL') end return 1`,
+      1,
+      this.key(userId, token),
+      mark,
+    );
   }
 
   private key(userId: string, token: string) {
@@ -54,9 +75,7 @@ export class OneTimeTokenService {
     try {
       return await fn();
     } catch (err) {
-      throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'Token store unavailable', {
-        reason: (err as Error).message,
-      });
+      throw storeUnavailable('Token store', err);
     }
   }
 }

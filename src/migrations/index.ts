@@ -4,6 +4,7 @@ import { Orders1732351000000 } from './1732351000000-orders';
 import { Sandbox1732352000000 } from './1732352000000-sandbox';
 import { Payments1732352100000 } from './1732352100000-payments';
 import { Callbacks1732353000000 } from './1732353000000-callbacks';
+import { ExactIdentifiers1733000000000 } from './1733000000000-exact-identifiers';
 import { SandboxRefunds1733200000000 } from './1733200000000-sandbox-refunds';
 import { Refunds1733250000000 } from './1733250000000-refunds';
 import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
@@ -20,6 +21,7 @@ export const migrations = [
   Sandbox1732352000000,
   Payments1732352100000,
   Callbacks1732353000000,
+  ExactIdentifiers1733000000000,
   SandboxRefunds1733200000000,
   Refunds1733250000000,
   WechatSandbox1733300000000,

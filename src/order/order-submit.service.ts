@@ -51,6 +51,16 @@ export class OrderSubmitService {
     const merged = new Map<number, number>();
     for (const l of dto.items) merged.set(l.productId, (merged.get(l.productId) ?? 0) + l.quantity);
     const wanted = [...merged.entries()].sort(([a], [b]) => a - b);
+    // the quantity cap holds per product after merging (50 lines × 999 of one product are not 49,950)
+    for (const [productId, quantity] of wanted) {
+      if (quantity > this.cfg.maxLineQuantity) {
+        throw new DomainError(
+          ErrorCode.VALIDATION_FAILED,
+          `At most ${this.cfg.maxLineQuantity} of one product per order`,
+          { productId, quantity, max: this.cfg.maxLineQuantity },
+        );
+      }
+    }
 
     return this.create(userId, 'GOODS', dto.remark ?? null, ctx, async (m) => {
       const products = await this.catalog.findByIds(
@@ -129,9 +139,24 @@ export class OrderSubmitService {
           if (!Number.isSafeInteger(total) || total <= 0) {
             throw new DomainError(ErrorCode.VALIDATION_FAILED, 'Order total is out of range');
           }
+          if (total > this.cfg.maxTotal) {
+            throw new DomainError(ErrorCode.ORDER_TOTAL_TOO_LARGE, `Order total above ${this.cfg.maxTotal}`, {
+              totalAmount: total,
+              max: this.cfg.maxTotal,
+            });
+          }
           order.totalAmount = total;
+          await this.repo.lockUserForSubmit(m, userId, now);
           // the order row first: a concurrent retry of the same Idempotency-Key waits on its unique key
           order.id = await this.repo.insertOrder(m, { ...order, now });
+          // counted after the insert (a keyed retry above replays instead), under the user's lock
+          if ((await this.repo.countUnpaid(m, userId)) > this.cfg.maxUnpaid) {
+            throw new DomainError(
+              ErrorCode.TOO_MANY_UNPAID_ORDERS,
+              `At most ${this.cfg.maxUnpaid} unpaid orders at once; pay or cancel one first`,
+              { max: this.cfg.maxUnpaid },
+            );
+          }
           await takeStock();
           await this.repo.insertItems(m, order.id, lines);
           order.items = lines.map((l) => ({ ...l, id: 0, orderId: order.id }));

@@ -47,6 +47,30 @@ export class OrderRepository {
   }
 
   /** Inserts the order row; throws ER_DUP_ENTRY on uq_order_no or uq_order_user_idem. Returns its id. */
+  /**
+   * Serialises one user's submits: creates the user's wallet row if missing and locks it until the
+   * transaction ends, so the unpaid-order count read after it cannot be raced by a concurrent submit.
+   */
+  async lockUserForSubmit(manager: EntityManager, userId: string, now: Date): Promise<void> {
+    // the row is created in its own autocommit statement (manager.connection is the pool): concurrent
+    // INSERT IGNOREs of one new key inside transactions that then lock it deadlock on InnoDB
+    await manager.connection.query(
+      `INSERT IGNORE INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
+       VALUES (?, 0, 'CNY', 0, ?, ?)`,
+      [userId, now, now],
+    );
+    await manager.query('SELECT user_id FROM t_user_account WHERE user_id = ? FOR UPDATE', [userId]);
+  }
+
+  /** Orders of a user still waiting for payment (CREATED or PAYING). */
+  async countUnpaid(manager: EntityManager, userId: string): Promise<number> {
+    const rows = await manager.query(
+      `SELECT COUNT(*) AS n FROM t_order WHERE user_id = ? AND status IN ('CREATED', 'PAYING')`,
+      [userId],
+    );
+    return Number(rows[0].n);
+  }
+
   async insertOrder(manager: EntityManager, o: NewOrderRow): Promise<number> {
     const res = await manager.query(
       `INSERT INTO t_order (order_no, user_id, type, status, total_amount, currency, remark, version,

@@ -150,6 +150,15 @@ export class PrepayService {
       subject: p.subject,
       expiresAt: p.expiresAt,
     });
+    if (!r.ok && r.refusedCode) {
+      // refused for good (no trade exists at the gateway): close the payment and reopen the order, 422
+      this.logger.warn(`precreate of ${p.paymentNo} refused: ${r.reason}`);
+      await this.closer.closePending(p.paymentNo, `gateway refused ${r.refusedCode}`);
+      throw new DomainError(ErrorCode.GATEWAY_REFUSED, 'The payment gateway refused this payment', {
+        paymentNo: p.paymentNo,
+        gatewayCode: r.refusedCode,
+      });
+    }
     if (!r.ok) {
       this.logger.warn(`precreate of ${p.paymentNo} failed: ${r.reason}`);
       throw new DomainError(ErrorCode.GATEWAY_UNAVAILABLE, 'The payment gateway did not answer; retry', {

@@ -66,6 +66,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     HOST: '127.0.0.1',
     DB_NAME: dbName,
     REDIS_KEY_PREFIX: redisPrefix,
+    // suites fire hundreds of requests per user on purpose; test/rate-limit.e2e-spec.ts turns limits on
+    RATE_LIMIT_ENABLED: 'false',
+    ORDER_MAX_UNPAID: '1000000',
     ...opts.env,
   });
   let app: NestFastifyApplication;

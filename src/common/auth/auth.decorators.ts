@@ -5,6 +5,12 @@ export const ROLES = 'oncepay:roles';
 
 export type Role = 'user' | 'admin';
 
+/**
+ * What a user id (JWT `sub`) may look like: 1–64 characters of `A–Z a–z 0–9 _ - . : @`. Anything else is
+ * refused at the guard, before the id can reach a query, a Redis key or a log line (docs/security.md).
+ */
+export const USER_ID_PATTERN = /^[A-Za-z0-9_.:@-]{1,64}$/;
+
 export interface AuthUser {
   userId: string;
   role: Role;

@@ -5,12 +5,12 @@ import { ApiCreatedResponse, ApiNotFoundResponse, ApiOperation, ApiProperty, Api
 import { IsIn, IsString, Matches } from 'class-validator';
 import { paymentConfig } from '../../config/configuration';
 import { DomainError, ErrorCode } from '../errors';
-import { Public, Role } from './auth.decorators';
+import { Public, Role, USER_ID_PATTERN } from './auth.decorators';
 
 export class DevTokenDto {
-  @ApiProperty({ example: 'u-1001', description: 'user id put in `sub` (1–64 chars of [A-Za-z0-9_-])' })
+  @ApiProperty({ example: 'u-1001', description: 'user id put in `sub` (1–64 chars of [A-Za-z0-9_.:@-])' })
   @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/)
+  @Matches(USER_ID_PATTERN)
   userId: string;
 
   @ApiProperty({ enum: ['user', 'admin'], example: 'user' })
@@ -39,7 +39,8 @@ export class DevTokenController {
   @ApiNotFoundResponse({ description: 'sandbox off or production' })
   async mint(@Body() dto: DevTokenDto): Promise<DevTokenResponse> {
     if (!this.payment.sandboxEnabled) throw new DomainError(ErrorCode.NOT_FOUND, 'Not found');
-    const token = await this.jwt.signAsync({ sub: dto.userId, role: dto.role }, { expiresIn: '12h' });
+    // lifetime DEV_TOKEN_TTL_S (1 h by default), from the module's sign options
+    const token = await this.jwt.signAsync({ sub: dto.userId, role: dto.role });
     return { token };
   }
 }

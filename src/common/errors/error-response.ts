@@ -26,9 +26,59 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   409: ErrorCode.CONFLICT,
   413: ErrorCode.PAYLOAD_TOO_LARGE,
   415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-  429: ErrorCode.TOO_MANY_REQUESTS,
+  408: ErrorCode.REQUEST_TIMEOUT,
+  429: ErrorCode.RATE_LIMITED,
+  431: ErrorCode.HEADERS_TOO_LARGE,
   503: ErrorCode.SERVICE_UNAVAILABLE,
 };
+
+/** Seconds a client is told to wait on a 502/503 that does not say otherwise. */
+const DEFAULT_RETRY_AFTER_S: Record<number, string> = { 502: '5', 503: '1' };
+
+/**
+ * Stable reasons for errors raised by Fastify and its parsers: the client gets one of these in
+ * `details.reason`, never a library's own code or message (those are logged).
+ */
+function fastifyReason(code: string | undefined, status: number): string {
+  switch (code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'MALFORMED_JSON';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'EMPTY_BODY';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'BODY_TOO_LARGE';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_CONTENT_LENGTH';
+    case 'FST_ERR_BAD_URL':
+      return 'MALFORMED_URL';
+    default:
+      return status === 413
+        ? 'BODY_TOO_LARGE'
+        : status === 415
+          ? 'UNSUPPORTED_MEDIA_TYPE'
+          : 'MALFORMED_REQUEST';
+  }
+}
+
+const FASTIFY_MESSAGE: Record<string, string> = {
+  MALFORMED_JSON: 'Malformed JSON body',
+  EMPTY_BODY: 'Body is empty but Content-Type says JSON',
+  BODY_TOO_LARGE: 'Request body is too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported Content-Type',
+  BAD_CONTENT_LENGTH: 'Content-Length does not match the body',
+  MALFORMED_URL: 'Malformed URL',
+  MALFORMED_REQUEST: 'Bad request',
+};
+
+/** Errors a server-side status carries: a Retry-After on every 502/503 unless the error set one. */
+function withRetryAfter(status: number, headers: Record<string, string> | undefined): Record<string, string> {
+  const h = { ...(headers ?? {}) };
+  if (DEFAULT_RETRY_AFTER_S[status] && !Object.keys(h).some((k) => k.toLowerCase() === 'retry-after')) {
+    h['Retry-After'] = DEFAULT_RETRY_AFTER_S[status];
+  }
+  return h;
+}
 
 /**
  * Maps anything thrown to the public error envelope. Shared by AllExceptionsFilter (every error a
@@ -41,7 +91,7 @@ export function toErrorResponse(err: unknown, requestId?: string): ErrorResponse
     return {
       status,
       body: { statusCode: status, code: err.code, message: err.message, details: err.details, requestId },
-      headers: err.headers ?? {},
+      headers: withRetryAfter(status, err.headers),
       unexpected: status >= 500 && err.code === ErrorCode.INTERNAL,
     };
   }
@@ -61,7 +111,7 @@ export function toErrorResponse(err: unknown, requestId?: string): ErrorResponse
     return {
       status,
       body: { statusCode: status, code, message, details, requestId },
-      headers: {},
+      headers: withRetryAfter(status, undefined),
       unexpected: status >= 500,
     };
   }
@@ -70,21 +120,10 @@ export function toErrorResponse(err: unknown, requestId?: string): ErrorResponse
   if (fst && typeof fst.statusCode === 'number' && fst.statusCode >= 400 && fst.statusCode < 500) {
     const status = fst.statusCode;
     const code = CODE_BY_STATUS[status] ?? ErrorCode.VALIDATION_FAILED;
-    const message =
-      status === 400 && /JSON/i.test(fst.message ?? '')
-        ? 'Malformed JSON body'
-        : status === 413
-          ? 'Request body is too large'
-          : (fst.message ?? 'Bad request');
+    const reason = fastifyReason(fst.code, status);
     return {
       status,
-      body: {
-        statusCode: status,
-        code,
-        message,
-        details: fst.code ? { reason: fst.code } : undefined,
-        requestId,
-      },
+      body: { statusCode: status, code, message: FASTIFY_MESSAGE[reason], details: { reason }, requestId },
       headers: {},
       unexpected: false,
     };

@@ -2,6 +2,7 @@ import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
+import { GatewayHealthIndicator } from './gateway.health';
 import { RedisHealthIndicator } from './redis.health';
 
 @ApiTags('ops')
@@ -11,16 +12,20 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly gateway: GatewayHealthIndicator,
   ) {}
 
   @Public()
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness and dependencies: MySQL and Redis (503 when either is down)' })
+  @ApiOperation({
+    summary: 'Liveness and dependencies: MySQL, Redis and gateway key readiness (503 when one is down)',
+  })
   check() {
     return this.health.check([
       () => this.db.pingCheck('mysql', { timeout: 1500 }),
       () => this.redis.isHealthy(),
+      () => this.gateway.isHealthy(),
     ]);
   }
 }

@@ -57,6 +57,9 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
     if (!call.ok) return call;
     if (call.res.code === '10000' && typeof call.res.qrCode === 'string')
       return { ok: true, qrCode: call.res.qrCode };
+    if (call.res.code === '40004' && PERMANENT_REFUSALS.has(String(call.res.subCode))) {
+      return { ok: false, reason: describe(call.res), refusedCode: String(call.res.subCode) };
+    }
     return { ok: false, reason: describe(call.res) };
   }
 
@@ -276,6 +279,16 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
     return this.sdk;
   }
 }
+
+/** Business refusals of a precreate that no retry can change (the request itself is unacceptable). */
+const PERMANENT_REFUSALS = new Set([
+  'ACQ.INVALID_PARAMETER',
+  'ACQ.TOTAL_FEE_EXCEED',
+  'ACQ.ACCESS_FORBIDDEN',
+  'ACQ.EXIST_FORBIDDEN_WORD',
+  'ACQ.PARTNER_ERROR',
+  'ACQ.SELLER_BEEN_BLOCKED',
+]);
 
 function describe(r: AlipaySdkCommonResult): string {
   return [r.code, r.msg, r.subCode, r.subMsg].filter(Boolean).join(' ');

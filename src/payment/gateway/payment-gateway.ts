@@ -37,7 +37,12 @@ export interface PrecreateRequest {
   notifyUrl?: string;
 }
 
-export type PrecreateResult = { ok: true; qrCode: string } | { ok: false; reason: string };
+/**
+ * `refusedCode`: the gateway refused this request for good (its sub_code, e.g. `ACQ.INVALID_PARAMETER`,
+ * `ACQ.TOTAL_FEE_EXCEED`): no trade exists and asking again cannot help. Without it a failure is "retry later".
+ */
+export type PrecreateResult =
+  { ok: true; qrCode: string } | { ok: false; reason: string; refusedCode?: string };
 
 export type QueryResult =
   | { status: 'PAID'; tradeNo: string; amount: number; paidAt: Date }

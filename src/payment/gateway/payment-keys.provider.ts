@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { paymentConfig } from '../../config/configuration';
+import {
+  normalizePrivateKey as normalizePrivate,
+  normalizePublicKey as normalizePublic,
+} from '../../config/gateway-keys';
 
 export interface GatewayKeys {
   /** The merchant's private key, PKCS8 PEM (signs requests). */
@@ -49,31 +52,4 @@ export class PaymentKeysProvider {
     if (!pem) throw new Error(`sandbox key '${name}' not generated yet`);
     return pem.trim();
   }
-}
-
-/** PKCS1 / PKCS8 PEM or bare base64 DER → PKCS8 PEM (alipay-sdk with keyType PKCS8). */
-function normalizePrivate(key: string): string {
-  const k = key.trim();
-  if (k.includes('BEGIN'))
-    return (createPrivateKey(k).export({ type: 'pkcs8', format: 'pem' }) as string).trim();
-  const der = Buffer.from(k.replace(/\s+/g, ''), 'base64');
-  for (const type of ['pkcs8', 'pkcs1'] as const) {
-    try {
-      return (
-        createPrivateKey({ key: der, format: 'der', type }).export({ type: 'pkcs8', format: 'pem' }) as string
-      ).trim();
-    } catch {
-      // next encoding
-    }
-  }
-  throw new Error('ALIPAY_PRIVATE_KEY is not a readable RSA private key');
-}
-
-/** SPKI or PKCS1 PEM, or bare base64 SPKI → SPKI PEM (alipay-sdk accepts only SPKI). */
-function normalizePublic(key: string): string {
-  const k = key.trim();
-  const obj = k.includes('BEGIN')
-    ? createPublicKey(k)
-    : createPublicKey({ key: Buffer.from(k.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
-  return (obj.export({ type: 'spki', format: 'pem' }) as string).trim();
 }

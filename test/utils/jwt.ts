@@ -1,0 +1,14 @@
+import { createHmac } from 'node:crypto';
+
+/** The secret tests run with (the development default unless JWT_SECRET is set). */
+export const TEST_JWT_SECRET = 'oncepay-test-secret-0123456789';
+
+const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+/** Signs any claims as HS256, exactly as given (no exp/iat added): for tokens the app must refuse. */
+export function signRaw(claims: Record<string, unknown>, secret = TEST_JWT_SECRET): string {
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}
+
+export const nowS = () => Math.floor(Date.now() / 1000);
