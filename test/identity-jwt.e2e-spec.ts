@@ -1,4 +1,5 @@
 import { EXACT_COLUMNS } from '../src/migrations/1733000000000-exact-identifiers';
+import { REFUND_EXACT_COLUMNS } from '../src/migrations/1733260000000-refund-exact-identifiers';
 import { countOrders, createProduct, newUserId } from './factories/order.factory';
 import { nowS, signRaw, TEST_JWT_SECRET } from './utils/jwt';
 import { createTestApp, TestApp } from './utils/test-app';
@@ -21,7 +22,12 @@ describe('exact identities and JWT rules (real MySQL + Redis)', () => {
         `SELECT TABLE_NAME AS t, COLUMN_NAME AS c, COLLATION_NAME AS coll FROM information_schema.COLUMNS
           WHERE TABLE_SCHEMA = DATABASE()`,
       );
-      const want = Object.entries(EXACT_COLUMNS).flatMap(([tb, cols]) => cols.map((c) => `${tb}.${c}`));
+      const want = [
+        ...Object.entries(EXACT_COLUMNS).flatMap(([tb, cols]) => cols.map((c) => `${tb}.${c}`)),
+        ...Object.entries(REFUND_EXACT_COLUMNS).flatMap(([tb, cols]) =>
+          Object.keys(cols).map((c) => `${tb}.${c}`),
+        ),
+      ];
       for (const col of want) {
         const row = rows.find((r) => `${r.t}.${r.c}` === col);
         expect([col, row?.coll]).toEqual([col, expect.stringMatching(/^utf8mb4_(nopad_bin|0900_bin)$/)]);

@@ -6,6 +6,7 @@ import { Payments1732352100000 } from './1732352100000-payments';
 import { Callbacks1732353000000 } from './1732353000000-callbacks';
 import { ExactIdentifiers1733000000000 } from './1733000000000-exact-identifiers';
 import { SandboxRefunds1733200000000 } from './1733200000000-sandbox-refunds';
+import { RefundExactIdentifiers1733260000000 } from './1733260000000-refund-exact-identifiers';
 import { Refunds1733250000000 } from './1733250000000-refunds';
 import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
 import { OneSuccessPath1733100000000 } from './1733100000000-one-success-path';
@@ -24,6 +25,7 @@ export const migrations = [
   ExactIdentifiers1733000000000,
   SandboxRefunds1733200000000,
   Refunds1733250000000,
+  RefundExactIdentifiers1733260000000,
   WechatSandbox1733300000000,
   OneSuccessPath1733100000000,
 ];
