@@ -2,7 +2,7 @@
 # A six-node Redis Cluster on loopback (3 masters, 3 replicas) for the e2e suite: ports
 # ${REDIS_CLUSTER_BASE_PORT:-7101}..+5, data under /tmp/oncepay-redis-cluster-<base>/<port>. Idempotent: a
 # cluster that answers cluster_state:ok is reused; a node that is down is started again (it rejoins
-# from its nodes.conf); a half-made cluster is wiped and created anew.
+# from its nodes.conf); a half-made cluster is wiped and created anew (always, with REDIS_CLUSTER_FRESH=1).
 set -euo pipefail
 BASE=${REDIS_CLUSTER_BASE_PORT:-7101}
 DIR=${REDIS_CLUSTER_DIR:-/tmp/oncepay-redis-cluster-$BASE}
@@ -29,8 +29,12 @@ for p in $PORTS; do
   ping "$p" || { echo "redis cluster node $p did not start (see $DIR/$p/redis.log)" >&2; exit 1; }
 done
 
-for _ in $(seq 1 50); do state_ok && [ "$(known)" = 6 ] && break; sleep 0.1; done
-if state_ok && [ "$(known)" = 6 ]; then
+# REDIS_CLUSTER_FRESH=1 (the failover suite): always wipe and create anew, never reuse a topology that an
+# earlier failover left behind (a restarted ex-master rejoining as a replica)
+if [ "${REDIS_CLUSTER_FRESH:-0}" != 1 ]; then
+  for _ in $(seq 1 50); do state_ok && [ "$(known)" = 6 ] && break; sleep 0.1; done
+fi
+if [ "${REDIS_CLUSTER_FRESH:-0}" != 1 ] && state_ok && [ "$(known)" = 6 ]; then
   echo "redis cluster on 127.0.0.1:$BASE..$((BASE + 5)) is up"
   exit 0
 fi

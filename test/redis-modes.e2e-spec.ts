@@ -135,8 +135,11 @@ describe.each(MODES)('Redis-dependent paths on a %s', (mode, redisEnv) => {
     await eventually(async () => (await orderStatus(t, a.orderNo)) === 'PAID', 20000);
     await eventually(async () => (await orderStatus(t, b.orderNo)) === 'PAID', 20000);
     expect((await paymentRow(t, pb.paymentNo))?.status).toBe('SUCCESS');
-    const sent = await t.dataSource.query("SELECT COUNT(*) AS n FROM t_outbox WHERE status = 'SENT'");
-    expect(Number(sent[0].n)).toBeGreaterThanOrEqual(2);
+    // the relay publishes after the apply commits: wait for the two SENT rows themselves
+    const sentRows = async () =>
+      Number((await t.dataSource.query("SELECT COUNT(*) AS n FROM t_outbox WHERE status = 'SENT'"))[0].n);
+    await eventually(async () => (await sentRows()) >= 2, 20000);
+    expect(await sentRows()).toBeGreaterThanOrEqual(2);
   });
 
   if (mode === 'cluster') {

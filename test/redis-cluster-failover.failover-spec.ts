@@ -43,7 +43,10 @@ const dbg = (m: string) =>
   process.env.FO_DEBUG && process.stderr.write(`[fo ${new Date().toISOString()}] ${m}\n`);
 
 function ensureCluster() {
-  execFileSync('bash', [SCRIPT], { env: { ...process.env, REDIS_CLUSTER_BASE_PORT: String(BASE_PORT) } });
+  // a fresh cluster every run: an earlier run's failover leaves a rejoined topology behind (see the script)
+  execFileSync('bash', [SCRIPT], {
+    env: { ...process.env, REDIS_CLUSTER_BASE_PORT: String(BASE_PORT), REDIS_CLUSTER_FRESH: '1' },
+  });
 }
 
 /** An exclusive flock(1) held by a child process for as long as this suite runs. */
