@@ -1,11 +1,6 @@
-import { Column, Entity, PrimaryGeneratedColumn, ValueTransformer } from 'typeorm';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { bigintNumber } from '../../common/database/bigint-number.transformer';
 import type { PaymentChannel } from '../entities/payment.entity';
-
-/** BIGINT amounts stay below 2^53: read them as numbers. */
-const bigintNumber: ValueTransformer = {
-  to: (v: unknown) => v,
-  from: (v: unknown) => (v === null || v === undefined ? v : Number(v)),
-};
 
 export type RefundStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
 
