@@ -34,6 +34,7 @@ describe('payment expiry, close and pay-after-close', () => {
     const svc = t.app.get(PaymentSuccessService);
     const input = {
       paymentNo,
+      channel: 'alipay' as const,
       channelTradeNo: paid.tradeNo,
       amount,
       paidAt: new Date(),

@@ -41,3 +41,11 @@ export async function anomalies(t: TestApp, paymentNo: string): Promise<string[]
 
 export const sandboxPay = (t: TestApp, paymentNo: string, body: object = {}) =>
   t.http().post(`/sandbox/alipay/trades/${paymentNo}/pay`).send(body);
+
+/** The buyer pays a WeChat sandbox transaction (`notify.mode` as in docs/wechat.md). */
+export const wxPay = (t: TestApp, paymentNo: string, body: object = {}) =>
+  t.http().post(`/sandbox/wechat/transactions/${paymentNo}/pay`).send(body);
+
+/** The WeChat sandbox's view of a transaction, its refunds and notify attempts. */
+export const wxTrade = async (t: TestApp, paymentNo: string) =>
+  (await t.http().get(`/sandbox/wechat/transactions/${paymentNo}`).expect(200)).body;

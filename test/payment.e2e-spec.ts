@@ -144,8 +144,10 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
       const { userId, orderNo } = await newOrder(t);
       expect((await prepay(t, userId, orderNo, 'cash').expect(400)).body.code).toBe('VALIDATION_FAILED');
       expect(await orderStatus(t, orderNo)).toBe('CREATED');
-      await prepay(t, userId, orderNo).expect(201);
-      expect((await prepay(t, userId, orderNo, 'wallet').expect(409)).body.code).toBe('PAYMENT_IN_PROGRESS');
+      const first = (await prepay(t, userId, orderNo).expect(201)).body;
+      // switching to the wallet without the money is refused before the pending QR code is closed for it
+      expect((await prepay(t, userId, orderNo, 'wallet').expect(409)).body.code).toBe('INSUFFICIENT_BALANCE');
+      expect((await paymentRow(t, first.paymentNo))?.status).toBe('PENDING');
 
       const c = await newOrder(t);
       await t
@@ -277,6 +279,7 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
       const svc = t.app.get(PaymentSuccessService);
       const input = {
         paymentNo: p.paymentNo,
+        channel: 'alipay' as const,
         channelTradeNo: `T${Date.now()}`,
         amount,
         paidAt: new Date(),
@@ -298,6 +301,7 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
       const svc = t.app.get(PaymentSuccessService);
       const base = {
         paymentNo: p.paymentNo,
+        channel: 'alipay' as const,
         channelTradeNo: `T${Date.now()}x`,
         paidAt: new Date(),
         source: 'callback' as const,
@@ -363,6 +367,7 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
         const p = (await prepay(t, b.userId, b.orderNo).expect(201)).body;
         const outcome = await down.app.get(PaymentSuccessService).applySuccess({
           paymentNo: p.paymentNo,
+          channel: 'alipay',
           channelTradeNo: `T${Date.now()}r`,
           amount: b.amount,
           paidAt: new Date(),

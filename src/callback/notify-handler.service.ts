@@ -97,7 +97,14 @@ export class NotifyHandler {
       if (!p.trade_no) return { ack: 'fail', outcome: 'MALFORMED', detail: 'paid notify without trade_no' };
       let journaled = false;
       const r = await this.strategy.markPaid(
-        { paymentNo, channelTradeNo: p.trade_no, amount: fen, paidAt: paidAtOf(p), source: 'callback' },
+        {
+          paymentNo,
+          channel: 'alipay',
+          channelTradeNo: p.trade_no,
+          amount: fen,
+          paidAt: paidAtOf(p),
+          source: 'callback',
+        },
         payment,
         journal
           ? async (m) => {

@@ -47,7 +47,7 @@ export class ReconciliationService {
     const seen = new Set<string>();
     for (const trade of bill) {
       seen.add(trade.paymentNo);
-      if (!isPaidStatus(trade.status)) continue;
+      if (!paidLine(trade)) continue;
       const m = await this.checkTrade(trade);
       if (m) mismatches.push(m);
     }
@@ -81,6 +81,7 @@ export class ReconciliationService {
     }
     const outcome = await this.success.applySuccess({
       paymentNo,
+      channel: trade.channel ?? 'alipay', // a line of WeChat's bill pays WeChat payments only
       channelTradeNo: trade.tradeNo,
       amount: trade.amount,
       paidAt: trade.paidAt ?? new Date(),
@@ -88,4 +89,9 @@ export class ReconciliationService {
     });
     return { paymentNo, kind: 'paid_not_recorded', repaired: outcome !== 'anomaly' };
   }
+}
+
+/** A paid line of either channel's bill: Alipay TRADE_SUCCESS / TRADE_FINISHED, WeChat SUCCESS. */
+function paidLine(trade: BillTrade): boolean {
+  return trade.channel === 'wechat' ? trade.status === 'SUCCESS' : isPaidStatus(trade.status);
 }

@@ -117,6 +117,7 @@ export class PaymentCloseService {
         if (q.status !== 'PAID') return 'retry';
         await this.success.applySuccess({
           paymentNo,
+          channel: p.channel, // the router asked this payment's own gateway
           channelTradeNo: q.tradeNo,
           amount: q.amount,
           paidAt: q.paidAt,

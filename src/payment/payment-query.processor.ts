@@ -27,11 +27,12 @@ export class PaymentQueryProcessor {
   async handle(job: Job<QueryJob>): Promise<void> {
     const { paymentNo, n, createdAtMs } = job.data;
     const p = await this.repo.findByPaymentNo(null, paymentNo);
-    if (!p || p.status !== 'PENDING' || p.channel !== 'alipay') return;
+    if (!p || p.status !== 'PENDING' || p.channel === 'wallet') return;
     const q = await this.gateway.query(paymentNo);
     if (q.status === 'PAID') {
       const outcome = await this.success.applySuccess({
         paymentNo,
+        channel: p.channel, // the router asked this payment's own gateway
         channelTradeNo: q.tradeNo,
         amount: q.amount,
         paidAt: q.paidAt,

@@ -54,6 +54,7 @@ function setup(opts: {
 
 const input = (over: Partial<SuccessInput> = {}): SuccessInput => ({
   paymentNo: 'O1P01',
+  channel: 'alipay',
   channelTradeNo: 'T1',
   amount: 500,
   paidAt: new Date('2026-11-30T10:00:00Z'),
@@ -102,6 +103,22 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
     const w = setup({ payment: { channel: 'wallet' } });
     expect((await w.svc.apply(input())).anomaly).toBe('CHANNEL_MISMATCH');
     expect(w.tx.run).not.toHaveBeenCalled();
+    // a WeChat notify naming an Alipay payment, and the other way round
+    const x = setup({});
+    expect((await x.svc.apply(input({ channel: 'wechat' }))).anomaly).toBe('CHANNEL_MISMATCH');
+    expect(x.tx.run).not.toHaveBeenCalled();
+    const y = setup({ payment: { channel: 'wechat' } });
+    expect((await y.svc.apply(input({ channel: 'alipay' }))).anomaly).toBe('CHANNEL_MISMATCH');
+    expect(y.tx.run).not.toHaveBeenCalled();
+  });
+
+  it("pays a WeChat payment with its own channel's news", async () => {
+    const s = setup({ payment: { channel: 'wechat' } });
+    expect(await s.svc.apply(input({ channel: 'wechat', channelTradeNo: '4200000001' }))).toEqual({
+      outcome: 'applied',
+      order: 'PAID',
+    });
+    expect(s.repo.recordAnomaly).not.toHaveBeenCalled();
   });
 
   it('marker already there: duplicate, nothing else written, no journal', async () => {

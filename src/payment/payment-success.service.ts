@@ -6,7 +6,7 @@ import { PaymentSucceededEvent, TOPICS } from '../common/events/payment-events';
 import { OutboxService } from '../common/outbox/outbox.service';
 import { DedupService } from '../idempotency';
 import { OrderPaidOutcome, OrderService } from '../order';
-import { Payment } from './entities/payment.entity';
+import { Payment, PaymentChannel } from './entities/payment.entity';
 import { PaymentRepository } from './payment.repository';
 
 export type SuccessSource = 'callback' | 'query' | 'reconciliation' | 'sweeper' | 'wallet';
@@ -14,7 +14,12 @@ export type SuccessSource = 'callback' | 'query' | 'reconciliation' | 'sweeper' 
 /** "The gateway says this payment is paid" (or, for the wallet, "the debit is done"). */
 export interface SuccessInput {
   paymentNo: string;
-  /** The gateway's trade number (Alipay trade_no); null for the wallet. */
+  /**
+   * The channel that brings the news: the notify endpoint's channel, or the payment's own channel for
+   * the answers of its gateway (query, close, bill). It must be the payment's channel.
+   */
+  channel: PaymentChannel;
+  /** The gateway's trade number (Alipay trade_no, WeChat transaction_id); null for the wallet. */
   channelTradeNo: string | null;
   /** integer fen, as the gateway reported it */
   amount: number;
@@ -80,7 +85,9 @@ export function anomalyKindFor(order: OrderPaidOutcome, wasClosed: boolean): str
  * 5. the `payment.succeeded` outbox event, for asynchronous subscribers only (no state depends on it);
  * 6. the caller's journal (e.g. the notify log row), then commit.
  *
- * A wrong amount or channel never pays: it is recorded as an anomaly (once per payment and kind).
+ * A wrong amount or channel never pays: it is recorded as an anomaly (once per payment and kind). A
+ * payment belongs to one channel, and only that channel's news can pay it (a WeChat notify naming an
+ * Alipay payment is CHANNEL_MISMATCH).
  */
 @Injectable()
 export class PaymentSuccessService {
@@ -95,7 +102,7 @@ export class PaymentSuccessService {
   ) {}
 
   /**
-   * Applies a gateway's "paid" for an alipay payment.
+   * Applies a gateway's "paid" for a payment of that gateway's channel.
    * @throws Error when the payment does not exist (a notify for it must be answered `fail`) or the
    *   database fails (nothing was applied; retry).
    */
@@ -116,8 +123,8 @@ export class PaymentSuccessService {
     const payment = opts.payment ?? (await this.repo.findByPaymentNo(null, input.paymentNo));
     if (!payment) throw new Error(`payment ${input.paymentNo} not found`);
     if (payment.status === 'SUCCESS') return { outcome: 'duplicate' };
-    if (payment.channel !== 'alipay' || input.amount !== payment.amount) {
-      const kind = payment.channel !== 'alipay' ? 'CHANNEL_MISMATCH' : 'AMOUNT_MISMATCH';
+    if (input.channel !== payment.channel || input.amount !== payment.amount) {
+      const kind = input.channel !== payment.channel ? 'CHANNEL_MISMATCH' : 'AMOUNT_MISMATCH';
       await this.repo.recordAnomaly(
         null,
         input.paymentNo,
@@ -127,6 +134,7 @@ export class PaymentSuccessService {
           expected: payment.amount,
           reported: input.amount,
           channel: payment.channel,
+          reportedChannel: input.channel,
           channelTradeNo: input.channelTradeNo,
         },
         { once: true },

@@ -74,7 +74,7 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Closed alipay payments (closed within the order lifetime) whose order is CREATED again: asks the
+   * Closed gateway payments (Alipay and WeChat; closed within the order lifetime) whose order is CREATED again: asks the
    * gateway, and a trade paid after the close takes the success path (PAID_AFTER_CLOSE).
    */
   private async sweepReopened(pageSize: number): Promise<number> {
@@ -85,7 +85,7 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     for (const p of closed) {
       if ((await this.orders.findByOrderNo(null, p.orderNo))?.status !== 'CREATED') continue;
       seen++;
-      await this.queryAndApply(p.paymentNo).catch((err: Error) =>
+      await this.queryAndApply(p).catch((err: Error) =>
         this.logger.warn(`sweep of closed ${p.paymentNo}: ${err.message}`),
       );
     }
@@ -99,19 +99,20 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
       await this.success.settleAgain(p, 'sweeper');
       return;
     }
-    if (p.status !== 'PENDING' || p.channel !== 'alipay') return;
+    if (p.status !== 'PENDING' || p.channel === 'wallet') return;
     if (p.expiresAt.getTime() <= Date.now()) {
       await this.closer.expire(p.paymentNo);
       return;
     }
-    await this.queryAndApply(p.paymentNo);
+    await this.queryAndApply(p);
   }
 
-  private async queryAndApply(paymentNo: string): Promise<void> {
-    const q = await this.gateway.query(paymentNo);
+  private async queryAndApply(p: Payment): Promise<void> {
+    const q = await this.gateway.query(p.paymentNo);
     if (q.status !== 'PAID') return;
     await this.success.applySuccess({
-      paymentNo,
+      paymentNo: p.paymentNo,
+      channel: p.channel, // the router asked this payment's own gateway
       channelTradeNo: q.tradeNo,
       amount: q.amount,
       paidAt: q.paidAt,

@@ -24,7 +24,8 @@ export class PaymentController {
   @Post('orders/:orderNo/payments')
   @ApiOperation({
     summary:
-      'Pay an order: alipay → a QR code (201 new, 200 the same pending payment again); wallet → paid at once',
+      'Pay an order: alipay / wechat → a QR code (201 new, 200 the same pending payment again; another ' +
+      'channel closes the pending one first); wallet → paid at once',
   })
   @ApiParam({ name: 'orderNo', example: '20261123114005123123456789012' })
   @ApiCreatedResponse({ type: PaymentResponse, description: 'a new payment' })
@@ -33,7 +34,7 @@ export class PaymentController {
     description: 'the pending payment of this order and channel, again',
   })
   @ApiErrors(
-    [ErrorCode.VALIDATION_FAILED, 'channel must be alipay or wallet'],
+    [ErrorCode.VALIDATION_FAILED, 'channel must be alipay, wechat or wallet, and enabled (PAYMENT_CHANNELS)'],
     [ErrorCode.NOT_FOUND, 'Order 2026… not found'],
     [ErrorCode.ORDER_ALREADY_PAID, 'The order is already paid'],
     [ErrorCode.ORDER_NOT_PAYABLE, 'The order is cancelled (or a recharge paid from the wallet)'],

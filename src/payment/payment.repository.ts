@@ -53,14 +53,14 @@ export class PaymentRepository {
   }
 
   /**
-   * CLOSED alipay payments closed at or after `since`, one keyset page by id after `afterId` (the
+   * CLOSED gateway payments (not wallet) closed at or after `since`, one keyset page by id after `afterId` (the
    * sweeper asks the gateway about those whose order was reopened). Served by idx_payment_closed.
    */
   findClosedSince(since: Date, limit: number, afterId = 0): Promise<Payment[]> {
     return this.ds
       .getRepository(Payment)
       .createQueryBuilder('p')
-      .where("p.status = 'CLOSED' AND p.channel = 'alipay' AND p.closed_at >= :since AND p.id > :afterId", {
+      .where("p.status = 'CLOSED' AND p.channel <> 'wallet' AND p.closed_at >= :since AND p.id > :afterId", {
         since,
         afterId,
       })
@@ -69,12 +69,12 @@ export class PaymentRepository {
       .getMany();
   }
 
-  /** Alipay payments that became SUCCESS with paid_at in [from, to) (reconciliation's reverse check). */
+  /** Gateway payments (Alipay, WeChat) that became SUCCESS with paid_at in [from, to) (reconciliation's reverse check). */
   findPaidBetween(from: Date, to: Date): Promise<Payment[]> {
     return this.ds
       .getRepository(Payment)
       .createQueryBuilder('p')
-      .where("p.status = 'SUCCESS' AND p.channel = 'alipay' AND p.paid_at >= :from AND p.paid_at < :to", {
+      .where("p.status = 'SUCCESS' AND p.channel <> 'wallet' AND p.paid_at >= :from AND p.paid_at < :to", {
         from,
         to,
       })

@@ -23,11 +23,17 @@ export interface PrepayResult {
 const alreadyPaid = (orderNo: string) =>
   new DomainError(ErrorCode.ORDER_ALREADY_PAID, 'The order is already paid', { orderNo });
 
+/** A gateway channel: its payments get a QR code, active queries, expiry and close. */
+type GatewayChannel = Exclude<PaymentChannel, 'wallet'>;
+
 /**
- * Pre-pay: one payment per order and channel at a time. A Redis lock `lock:order:{orderNo}` keeps
+ * Pre-pay: one payment per order at a time, on one channel. A Redis lock `lock:order:{orderNo}` keeps
  * concurrent requests in line; the CAS CREATED → PAYING on the order is what actually decides (it
  * holds without Redis's help), and the payment row is inserted in the same transaction. The gateway is
- * asked outside any transaction; a failure there leaves the PENDING payment for the retry to reuse.
+ * asked outside any transaction (ChannelGatewayRouter sends it to the payment's channel: Alipay or
+ * WeChat); a failure there leaves the PENDING payment for the retry to reuse. Asking for another channel
+ * while a payment is PENDING closes that payment at its gateway first (a trade found paid there is
+ * applied, and no second payment is opened).
  */
 @Injectable()
 export class PrepayService {
@@ -48,15 +54,26 @@ export class PrepayService {
   ) {}
 
   async prepay(userId: string, orderNo: string, channel: PaymentChannel): Promise<PrepayResult> {
+    if (!this.cfg.channels.includes(channel)) {
+      throw new DomainError(ErrorCode.VALIDATION_FAILED, `Channel ${channel} is not enabled`, {
+        reason: 'CHANNEL_NOT_ENABLED',
+        channel,
+        enabled: this.cfg.channels,
+      });
+    }
     const order = await this.orders.getOwnedOrder(userId, orderNo); // 404 before taking any lock
     this.assertPayable(order);
-    const ttl = this.cfg.gatewayTimeoutMs * 2 + 5000;
+    const ttl = this.cfg.gatewayTimeoutMs * 2 + 5000; // renewed while held (a close may come first)
     return this.locks.withLock(
       orderLockKey(orderNo),
       ttl,
       async () => {
         await this.closeExpired(orderNo);
-        return channel === 'wallet' ? this.payByWallet(userId, orderNo) : this.payByAlipay(userId, orderNo);
+        if (channel === 'wallet') await this.precheckWallet(userId, orderNo);
+        await this.closeOtherChannels(orderNo, channel);
+        return channel === 'wallet'
+          ? this.payByWallet(userId, orderNo)
+          : this.payByGateway(userId, orderNo, channel);
       },
       { waitMs: ttl, renew: true },
     );
@@ -78,7 +95,7 @@ export class PrepayService {
   private async closeExpired(orderNo: string): Promise<void> {
     const now = Date.now();
     for (const p of await this.repo.findPendingByOrder(null, orderNo)) {
-      if (p.channel !== 'alipay' || p.expiresAt.getTime() > now) continue;
+      if (p.channel === 'wallet' || p.expiresAt.getTime() > now) continue;
       if ((await this.closer.expire(p.paymentNo)) === 'retry') {
         throw new DomainError(
           ErrorCode.GATEWAY_UNAVAILABLE,
@@ -91,6 +108,47 @@ export class PrepayService {
     }
   }
 
+  /**
+   * A payment belongs to one channel. Asking for another channel closes the PENDING payments of the
+   * other channels at their gateway first, then locally (the order goes back to CREATED); if a gateway
+   * says its trade is paid, the success path has just applied it and the order is paid (409
+   * ORDER_ALREADY_PAID) — no second payment is opened. An unknown close answer is 502 (retry).
+   */
+  private async closeOtherChannels(orderNo: string, channel: PaymentChannel): Promise<void> {
+    for (const p of await this.repo.findPendingByOrder(null, orderNo)) {
+      if (p.channel === channel) continue;
+      const outcome = await this.closer.expire(p.paymentNo);
+      if (outcome === 'paid') throw alreadyPaid(orderNo);
+      if (outcome === 'retry') {
+        throw new DomainError(
+          ErrorCode.GATEWAY_UNAVAILABLE,
+          `The ${p.channel} payment of this order could not be closed yet; retry`,
+          { paymentNo: p.paymentNo, channel: p.channel },
+        );
+      }
+      this.logger.log(`payment ${p.paymentNo} (${p.channel}) closed: the buyer switched to ${channel}`);
+    }
+  }
+
+  /**
+   * Refuses a wallet payment that cannot succeed before a pending QR code of another channel is closed
+   * for it. Only a courtesy: the conditional debit in payByWallet is what decides.
+   */
+  private async precheckWallet(userId: string, orderNo: string): Promise<void> {
+    const order = (await this.orders.findByOrderNo(null, orderNo))!;
+    if (order.type === 'RECHARGE') {
+      throw new DomainError(ErrorCode.ORDER_NOT_PAYABLE, 'A recharge cannot be paid from the wallet', {
+        orderNo,
+      });
+    }
+    if ((await this.wallet.getAccount(userId)).balance < order.totalAmount) {
+      throw new DomainError(ErrorCode.INSUFFICIENT_BALANCE, 'The wallet balance is too low', {
+        orderNo,
+        amount: order.totalAmount,
+      });
+    }
+  }
+
   private assertPayable(order: Order): void {
     if (wasPaid(order.status)) throw alreadyPaid(order.orderNo);
     if (order.status === 'CANCELLED') {
@@ -100,14 +158,18 @@ export class PrepayService {
     }
   }
 
-  private async payByAlipay(userId: string, orderNo: string): Promise<PrepayResult> {
+  private async payByGateway(
+    userId: string,
+    orderNo: string,
+    channel: GatewayChannel,
+  ): Promise<PrepayResult> {
     const order = (await this.orders.findByOrderNo(null, orderNo))!;
     this.assertPayable(order);
     const existing = await this.repo.findByOrder(null, orderNo);
     if (existing.some((p) => p.status === 'SUCCESS')) throw alreadyPaid(orderNo);
     const pending = existing.find((p) => p.status === 'PENDING');
     if (pending) {
-      if (pending.channel !== 'alipay') throw inProgress(orderNo, pending);
+      if (pending.channel !== channel) throw inProgress(orderNo, pending);
       return { created: false, payment: await this.ensurePrecreated(pending) };
     }
     if (order.status !== 'CREATED') {
@@ -129,7 +191,7 @@ export class PrepayService {
         paymentNo,
         orderNo,
         userId,
-        channel: 'alipay',
+        channel,
         amount: order.totalAmount,
         status: 'PENDING',
         subject: `oncepay order ${orderNo}`,
@@ -212,7 +274,14 @@ export class PrepayService {
           await this.repo.insert(mm, row);
           const r = await this.success.applyIn(
             mm,
-            { paymentNo: no, channelTradeNo: null, amount: row.amount, paidAt: now, source: 'wallet' },
+            {
+              paymentNo: no,
+              channel: 'wallet',
+              channelTradeNo: null,
+              amount: row.amount,
+              paidAt: now,
+              source: 'wallet',
+            },
             row,
           );
           if (r.order !== 'PAID') throw alreadyPaid(orderNo);

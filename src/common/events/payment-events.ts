@@ -15,7 +15,7 @@ export interface PaymentSucceededEvent {
   paymentNo: string;
   orderNo: string;
   userId: string;
-  channel: 'alipay' | 'wallet';
+  channel: 'alipay' | 'wechat' | 'wallet';
   amount: number;
   channelTradeNo: string | null;
   paidAt: string;
@@ -29,7 +29,7 @@ export interface RefundSucceededEvent {
   paymentNo: string;
   orderNo: string;
   userId: string;
-  channel: 'alipay' | 'wallet';
+  channel: 'alipay' | 'wechat' | 'wallet';
   /** fen, this refund */
   amount: number;
   /** fen, the payment's succeeded refunds, this one included */

@@ -3,8 +3,12 @@ import { IsIn } from 'class-validator';
 import type { PaymentChannel, PaymentStatus } from '../entities/payment.entity';
 
 export class CreatePaymentDto {
-  @ApiProperty({ enum: ['alipay', 'wallet'], example: 'alipay' })
-  @IsIn(['alipay', 'wallet'])
+  @ApiProperty({
+    enum: ['alipay', 'wechat', 'wallet'],
+    example: 'alipay',
+    description: 'one of the channels enabled by PAYMENT_CHANNELS',
+  })
+  @IsIn(['alipay', 'wechat', 'wallet'])
   channel: PaymentChannel;
 }
 
@@ -15,7 +19,7 @@ export class PaymentResponse {
   @ApiProperty({ example: '20261123114005123123456789012' })
   orderNo: string;
 
-  @ApiProperty({ enum: ['alipay', 'wallet'], example: 'alipay' })
+  @ApiProperty({ enum: ['alipay', 'wechat', 'wallet'], example: 'alipay' })
   channel: PaymentChannel;
 
   @ApiProperty({ enum: ['PENDING', 'SUCCESS', 'CLOSED'], example: 'PENDING' })
@@ -27,7 +31,8 @@ export class PaymentResponse {
   @ApiPropertyOptional({
     example: 'https://qr.alipay.com/sbx8c1f0d6a2b4e',
     nullable: true,
-    description: 'alipay: the code to show the buyer (null until the gateway answered)',
+    description:
+      'alipay: qr_code, wechat: code_url — the code to show the buyer (null until the gateway answered)',
   })
   qrCode: string | null;
 

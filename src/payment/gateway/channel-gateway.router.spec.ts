@@ -60,6 +60,8 @@ describe('ChannelGatewayRouter', () => {
     const { router, wechat } = setup();
     const bill = await router.downloadBill('2026-11-30');
     expect(bill.ok && bill.trades.map((t) => t.paymentNo)).toEqual(['alipay-P', 'wechat-P']);
+    // each line says whose bill it came from (reconciliation pays a payment only with its channel's line)
+    expect(bill.ok && bill.trades.map((t) => t.channel)).toEqual(['alipay', 'wechat']);
     wechat.downloadBill.mockResolvedValueOnce({ ok: false, reason: 'HTTP 500' } as never);
     await expect(router.downloadBill('2026-11-30')).resolves.toEqual({
       ok: false,

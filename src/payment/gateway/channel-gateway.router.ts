@@ -72,7 +72,7 @@ export class ChannelGatewayRouter implements PaymentGateway {
     const merged: Extract<BillResult, { ok: true }> = { ok: true, trades: [], refunds: [] };
     for (const [channel, bill] of bills) {
       if (!bill.ok) return { ok: false, reason: `${channel}: ${bill.reason}` };
-      merged.trades.push(...bill.trades);
+      merged.trades.push(...bill.trades.map((t) => ({ ...t, channel })));
       merged.refunds.push(...bill.refunds);
     }
     return merged;

@@ -61,6 +61,8 @@ export interface BillTrade {
   amount: number;
   status: string;
   paidAt: Date | null;
+  /** Whose bill the line came from (set by ChannelGatewayRouter when it merges the channels' bills). */
+  channel?: 'alipay' | 'wechat';
 }
 
 /** The day's bill: payment lines (by payment day) and refund lines (by refund day). */

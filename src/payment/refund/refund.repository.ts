@@ -65,7 +65,7 @@ export class RefundRepository {
       .getRepository(Refund)
       .createQueryBuilder('r')
       .where(
-        "r.status = 'SUCCEEDED' AND r.channel = 'alipay' AND r.succeeded_at >= :from AND r.succeeded_at < :to",
+        "r.status = 'SUCCEEDED' AND r.channel <> 'wallet' AND r.succeeded_at >= :from AND r.succeeded_at < :to",
         {
           from,
           to,
