@@ -2,7 +2,7 @@
 # Node 24 LTS (Maintenance LTS, supported to April 2028): the major .ci/run tests on; see README "Node"
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ormconfig.ts ./
 COPY src ./src

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { BenchContext } from './lib/context';
 import { machineInfo } from './lib/infra';
 import type { Instance } from './lib/instances';
+import { ensurePeer } from './lib/peer';
 import { markdown } from './lib/table';
 import { BENCH_NOTES } from './notes';
 import { callbackRows } from './rows/callbacks';
@@ -42,7 +43,8 @@ async function main(): Promise<number> {
   let failed = false;
   try {
     ctx.log(`database ${ctx.dbName}, Redis prefix ${ctx.redisPrefix}, ${quick ? 'quick' : 'full'} run`);
-    const a = await ctx.startInstance('A');
+    const peerDir = ensurePeer((line) => ctx.log(line));
+    const a = await ctx.startInstance('A', peerDir ? { BENCH_PEER_DIR: peerDir } : {});
     const groups: Array<[string, (c: BenchContext, i: Instance) => Promise<void>]> = [
       ['ceilings', ceilingRows],
       ['orders', orderRows],

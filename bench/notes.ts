@@ -120,7 +120,9 @@ numbers, between machines.
   fresh key against the distinct-submit row (which runs the content guard). The target is at most
   15 % less throughput and at most 3 ms more p99.
 - **comparison: @node-idempotency/nestjs**: the same bench route and load under that library's
-  interceptor. It is a devDependency, and the bench loads it only when it is installed. The two
+  interceptor. It lives in \`bench/peer/\` with its own package.json, outside the product's dependency
+  tree (it declares NestJS ≤ 10 as a peer); the bench installs that folder on its first run (\`npm ci
+  --legacy-peer-deps\` there only) and passes it in \`BENCH_PEER_DIR\`, or prints n/a. The two
   do not do the same work. The library keeps its record in Redis only, with no unique key in MySQL
   behind it. Its fingerprint hashes \`JSON.stringify(body)\`, so it depends on the order of the keys.
   Its in-progress marker lives for the whole cache TTL, with no lease, so a request whose instance

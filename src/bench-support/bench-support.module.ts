@@ -1,12 +1,15 @@
 import { DynamicModule, Inject, Logger, Module, OnModuleInit, Provider, Type } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import Redis from 'ioredis';
-import { appConfig, benchConfig } from '../config/configuration';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { appConfig, benchConfig, benchPeerDir } from '../config/configuration';
 import { REDIS } from '../common/redis/redis.factory';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { BenchCeilingService } from './bench-ceiling.service';
 import { BenchAuthController, BenchController } from './bench.controller';
 import { IoredisIdempotencyStorage } from './node-idempotency.storage';
+import { NodeIdempotencyLib, nodeIdempotencyBenchController } from './node-idempotency-bench.controller';
 
 /**
  * Bench-only routes (`/bench/*`) for `npm run bench`. feature-modules.ts imports this module only when
@@ -30,29 +33,33 @@ export class BenchSupportModule implements OnModuleInit {
   static register(): DynamicModule {
     const controllers: Type[] = [BenchController, BenchAuthController];
     const providers: Provider[] = [BenchCeilingService];
-    // The comparison library is a devDependency: load it only here, and go without it when absent.
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require('./node-idempotency-bench.controller') as {
-        NodeIdempotencyBenchController: Type;
-      };
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const lib = require('@node-idempotency/nestjs') as { NodeIdempotencyInterceptor: Type };
-      controllers.push(mod.NodeIdempotencyBenchController);
-      providers.push(
-        lib.NodeIdempotencyInterceptor,
-        // the library's injection tokens (node-idempotency/nestjs constants.ts, not exported)
-        {
-          provide: 'node_idempotency:IDEMPOTENCY_STORAGE',
-          inject: [REDIS],
-          useFactory: (redis: Redis) => new IoredisIdempotencyStorage(redis),
-        },
-        { provide: 'node_idempotency:IDEMPOTENCY_OPTIONS', useValue: {} },
-      );
-    } catch (err) {
-      new Logger(BenchSupportModule.name).warn(
-        `@node-idempotency/nestjs not loaded, its comparison route is off: ${(err as Error).message}`,
-      );
+    // The comparison library lives in bench/peer (its own install, outside the product's dependency
+    // tree, because it declares NestJS <= 10 as a peer); npm run bench passes its folder in
+    // BENCH_PEER_DIR. Without it the comparison route is off and the bench prints "n/a".
+    const peerDir = benchPeerDir();
+    if (!peerDir) {
+      new Logger(BenchSupportModule.name).log('BENCH_PEER_DIR not set: the comparison route is off');
+    } else {
+      try {
+        const lib = createRequire(join(peerDir, 'package.json'))(
+          '@node-idempotency/nestjs',
+        ) as NodeIdempotencyLib;
+        controllers.push(nodeIdempotencyBenchController(lib));
+        providers.push(
+          lib.NodeIdempotencyInterceptor,
+          // the library's injection tokens (node-idempotency/nestjs constants.ts, not exported)
+          {
+            provide: 'node_idempotency:IDEMPOTENCY_STORAGE',
+            inject: [REDIS],
+            useFactory: (redis: Redis) => new IoredisIdempotencyStorage(redis),
+          },
+          { provide: 'node_idempotency:IDEMPOTENCY_OPTIONS', useValue: {} },
+        );
+      } catch (err) {
+        new Logger(BenchSupportModule.name).warn(
+          `@node-idempotency/nestjs not loaded from ${peerDir}, its comparison route is off: ${(err as Error).message}`,
+        );
+      }
     }
     return { module: BenchSupportModule, imports: [IdempotencyModule], controllers, providers };
   }

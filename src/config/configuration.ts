@@ -208,6 +208,15 @@ export function benchRoutesEnabled(raw: Record<string, string | undefined> = pro
   }
 }
 
+/** BENCH_PEER_DIR, read when the bench-only module registers its routes (a static decision too). */
+export function benchPeerDir(raw: Record<string, string | undefined> = process.env): string | undefined {
+  try {
+    return (validateEnv(raw).BENCH_PEER_DIR as string | undefined) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const allConfigs = [
   appConfig,
   databaseConfig,

@@ -136,6 +136,11 @@ export const envSchema = Joi.object({
 
   /** Bench-only ceiling routes under /bench (npm run bench); refused in production. */
   BENCH_ROUTES: Joi.boolean().default(false),
+  /**
+   * Folder of the bench's own comparison libraries (bench/peer, installed by npm run bench outside the
+   * product's dependency tree); unset: the comparison route is off.
+   */
+  BENCH_PEER_DIR: Joi.string().allow(''),
 })
   .custom((env: Record<string, unknown>, helpers) => {
     if (env.NODE_ENV === 'production' && env.PAYMENT_GATEWAY === 'sandbox') {
