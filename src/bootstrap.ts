@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { DynamicModule, Module, Type, ValidationPipe, VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ConfigType } from '@nestjs/config';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -15,6 +16,8 @@ import { DomainError, ErrorCode } from './common/errors';
 import { sendError } from './common/errors/all-exceptions.filter';
 import { Logger as NestLogger } from '@nestjs/common';
 import { MetricsService } from './common/metrics/metrics.service';
+import { buildOpenApi, SWAGGER_UI_OPTIONS } from './common/openapi/openapi';
+import { appConfig } from './config/configuration';
 
 /**
  * Builds the whole application (used by main.ts, the e2e tests and the bench, so all three run the
@@ -87,30 +90,12 @@ export async function createApp(
 
   // Swagger: off by default in production (SWAGGER_ENABLED=true turns it on)
   if ((env.SWAGGER_ENABLED as boolean | undefined) ?? env.NODE_ENV !== 'production') {
-    const doc = new DocumentBuilder()
-      .setTitle('oncepay')
-      .setDescription(
-        'Orders created once, charged once, credited once, never lost. Mint a token at POST /v1/dev/tokens ' +
-          '(sandbox only), press Authorize, and follow the README walk-through.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .addSecurityRequirements('bearer')
-      .build();
-    // Routes that answer 404 unless the sandbox is on (dev tokens, the simulator) are not listed without it.
-    const sandboxOn = env.PAYMENT_GATEWAY === 'sandbox' && env.NODE_ENV !== 'production';
-    const document = () => {
-      const d = SwaggerModule.createDocument(app, doc);
-      if (!sandboxOn) {
-        for (const path of Object.keys(d.paths)) {
-          if (path.startsWith('/v1/dev/') || path.startsWith('/sandbox/')) delete d.paths[path];
-        }
-      }
-      return d;
+    const opts = {
+      publicBaseUrl: app.get<ConfigType<typeof appConfig>>(appConfig.KEY).publicBaseUrl,
+      // routes that answer 404 unless the sandbox is on (dev tokens, the simulator) are not listed without it
+      sandboxOn: env.PAYMENT_GATEWAY === 'sandbox' && env.NODE_ENV !== 'production',
     };
-    SwaggerModule.setup('docs', app, document, {
-      jsonDocumentUrl: 'docs-json',
-    });
+    SwaggerModule.setup('docs', app, () => buildOpenApi(app, opts), SWAGGER_UI_OPTIONS);
   }
   return app;
 }

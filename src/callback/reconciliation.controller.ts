@@ -7,6 +7,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Roles } from '../common/auth/auth.decorators';
 import { ReconcileDto, ReconciliationReportDto } from './dto/reconciliation.dto';
@@ -24,8 +25,9 @@ export class ReconciliationController {
   @ApiOperation({
     summary: "Reconcile one day: compare the gateway's bill with local payments, repair what was missed",
   })
-  @ApiOkResponse({ type: ReconciliationReportDto })
+  @ApiOkResponse({ type: ReconciliationReportDto, description: 'what was compared, and each mismatch found' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED (date is not YYYY-MM-DD)' })
+  @ApiUnauthorizedResponse({ description: 'UNAUTHORIZED (no or a bad bearer token)' })
   @ApiForbiddenResponse({ description: 'FORBIDDEN (admins only)' })
   @ApiBadGatewayResponse({ description: 'GATEWAY_UNAVAILABLE (the bill could not be downloaded)' })
   reconcile(@Body() dto: ReconcileDto): Promise<ReconciliationReportDto> {

@@ -47,15 +47,20 @@ export const IdempotentSubmit = (opts: IdempotentSubmitOptions) =>
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
+      // no `example`: Swagger UI would fill it in, and every "Execute" would replay the first request
       description:
-        'Up to 255 printable ASCII chars, unique per intended operation. A retry with the same key and body ' +
-        'replays the first response (header Idempotent-Replayed: true) for 24 h.',
-      example: 'order-7f3c2a10-9b8e-4c55-a1d2-0e6f5b4c3a21',
+        'Optional. Up to 255 printable ASCII characters, new for each operation you mean, e.g. ' +
+        '`order-7f3c2a10-9b8e-4c55-a1d2-0e6f5b4c3a21`. A retry with the same key and body gets the first ' +
+        'answer again (header Idempotent-Replayed: true) for IDEMPOTENCY_KEY_TTL_MS (24 h); the same key ' +
+        'with another body is 422 IDEMPOTENCY_KEY_REUSED. Leave it empty to get the duplicate-submit ' +
+        'guard instead (the same body again within 10 s is 409 DUPLICATE_SUBMIT).',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
     }),
     ApiHeader({
       name: 'Idempotency-Token',
       required: false,
-      description: 'A one-time token from POST /v1/idempotency-tokens; its first use wins.',
+      description: 'Optional. A one-time token from POST /v1/idempotency-tokens; its first use wins.',
+      schema: { type: 'string' },
     }),
     ApiConflictResponse({
       description:

@@ -6,7 +6,7 @@ import { ApiErrors } from './api-errors.decorator';
 import { AccountResponse } from './dto/order-response.dto';
 import { WalletService } from './wallet.service';
 
-@ApiTags('account')
+@ApiTags('wallet')
 @ApiBearerAuth()
 @Controller('account')
 export class AccountController {
@@ -14,7 +14,7 @@ export class AccountController {
 
   @Get()
   @ApiOperation({ summary: "The caller's wallet (reads only; empty until its first credit)" })
-  @ApiOkResponse({ type: AccountResponse })
+  @ApiOkResponse({ type: AccountResponse, description: 'the wallet balance (0 before the first credit)' })
   @ApiErrors([ErrorCode.UNAUTHORIZED, 'Missing bearer token'])
   get(@CurrentUser() user: AuthUser): Promise<AccountResponse> {
     return this.wallet.getAccount(user.userId);

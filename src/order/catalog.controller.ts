@@ -23,7 +23,10 @@ export class CatalogController {
   @Roles('admin')
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create a product (admin)' })
-  @ApiCreatedResponse({ type: ProductResponse })
+  @ApiCreatedResponse({
+    type: ProductResponse,
+    description: 'the new product; its `id` is the `productId` of order lines',
+  })
   @ApiErrors(
     [
       ErrorCode.VALIDATION_FAILED,
@@ -41,7 +44,7 @@ export class CatalogController {
   @Public()
   @Get()
   @ApiOperation({ summary: 'The catalog, with stock (public)' })
-  @ApiOkResponse({ type: [ProductResponse] })
+  @ApiOkResponse({ type: [ProductResponse], description: 'the products by id (the first 1000)' })
   async list(): Promise<ProductResponse[]> {
     return (await this.catalog.list()).map((p) => this.catalog.toJson(p));
   }
@@ -49,8 +52,8 @@ export class CatalogController {
   @Public()
   @Get(':id')
   @ApiOperation({ summary: 'One product, with stock (public)' })
-  @ApiParam({ name: 'id', example: 1 })
-  @ApiOkResponse({ type: ProductResponse })
+  @ApiParam({ name: 'id', description: 'the product `id`', schema: { type: 'integer', minimum: 1 } })
+  @ApiOkResponse({ type: ProductResponse, description: 'the product, with its stock now' })
   @ApiErrors([ErrorCode.NOT_FOUND, 'Product 42 not found', { productId: 42 }])
   async get(@Param('id') id: string): Promise<ProductResponse> {
     if (!/^[1-9][0-9]{0,15}$/.test(id)) throw new DomainError(ErrorCode.NOT_FOUND, `Product ${id} not found`);

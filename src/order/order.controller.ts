@@ -13,11 +13,16 @@ import { IdemContext, IdempotencyContext, IdempotentSubmit } from '../idempotenc
 import { ApiErrors } from './api-errors.decorator';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQuery } from './dto/list-orders.query';
-import { OrderPageResponse, OrderResponse } from './dto/order-response.dto';
+import { ORDER_EXAMPLE, OrderPageResponse, OrderResponse } from './dto/order-response.dto';
+import { EX } from '../common/openapi/examples';
 import { OrderSubmitService } from './order-submit.service';
 import { OrderService } from './order.service';
 
-const ORDER_NO = '20261123120000123456789012345';
+const ORDER_NO = EX.orderNo;
+const ORDER_NO_PARAM = {
+  name: 'orderNo',
+  description: 'the `orderNo` that POST /v1/orders answered',
+};
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -35,7 +40,11 @@ export class OrderController {
   @ApiOperation({
     summary: 'Submit an order (prices from the catalog; stock taken at once; expires after ORDER_TTL_MS)',
   })
-  @ApiCreatedResponse({ type: OrderResponse })
+  @ApiCreatedResponse({
+    type: OrderResponse,
+    example: ORDER_EXAMPLE,
+    description: 'the new order (or, with a used Idempotency-Key, the first answer replayed)',
+  })
   @ApiErrors(
     [
       ErrorCode.VALIDATION_FAILED,
@@ -61,7 +70,7 @@ export class OrderController {
 
   @Get()
   @ApiOperation({ summary: "The caller's orders, newest first (keyset pagination)" })
-  @ApiOkResponse({ type: OrderPageResponse })
+  @ApiOkResponse({ type: OrderPageResponse, description: 'one page of orders and the cursor of the next' })
   @ApiErrors([ErrorCode.VALIDATION_FAILED, 'cursor is not valid', { cursor: 'x' }])
   list(@CurrentUser() user: AuthUser, @Query() q: ListOrdersQuery): Promise<OrderPageResponse> {
     return this.orders.list(user.userId, q);
@@ -69,8 +78,8 @@ export class OrderController {
 
   @Get(':orderNo')
   @ApiOperation({ summary: 'One of the caller’s orders (anyone else’s is 404)' })
-  @ApiParam({ name: 'orderNo', example: ORDER_NO })
-  @ApiOkResponse({ type: OrderResponse })
+  @ApiParam(ORDER_NO_PARAM)
+  @ApiOkResponse({ type: OrderResponse, description: 'the order, with its current status' })
   @ApiErrors([ErrorCode.NOT_FOUND, `Order ${ORDER_NO} not found`])
   async get(@CurrentUser() user: AuthUser, @Param('orderNo') orderNo: string): Promise<OrderResponse> {
     return this.orders.toOrderJson(await this.orders.getOwnedOrder(user.userId, orderNo));

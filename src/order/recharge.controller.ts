@@ -5,10 +5,11 @@ import { ErrorCode } from '../common/errors';
 import { IdemContext, IdempotencyContext, IdempotentSubmit } from '../idempotency';
 import { ApiErrors } from './api-errors.decorator';
 import { CreateRechargeDto } from './dto/create-recharge.dto';
-import { OrderResponse } from './dto/order-response.dto';
+import { OrderResponse, RECHARGE_EXAMPLE } from './dto/order-response.dto';
+import { EX } from '../common/openapi/examples';
 import { OrderSubmitService } from './order-submit.service';
 
-@ApiTags('orders')
+@ApiTags('wallet')
 @ApiBearerAuth()
 @Controller('recharges')
 export class RechargeController {
@@ -18,7 +19,11 @@ export class RechargeController {
   @HttpCode(201)
   @IdempotentSubmit({ scope: 'recharges.create', resultIdField: 'orderNo' })
   @ApiOperation({ summary: 'Create a RECHARGE order; paying it credits the wallet' })
-  @ApiCreatedResponse({ type: OrderResponse })
+  @ApiCreatedResponse({
+    type: OrderResponse,
+    example: RECHARGE_EXAMPLE,
+    description: 'the RECHARGE order to pay (or, with a used Idempotency-Key, the first answer replayed)',
+  })
   @ApiErrors(
     [
       ErrorCode.VALIDATION_FAILED,
@@ -26,11 +31,7 @@ export class RechargeController {
       { errors: ['amount must not be greater than 5000000'] },
     ],
     [ErrorCode.UNAUTHORIZED, 'Missing bearer token'],
-    [
-      ErrorCode.DUPLICATE_SUBMIT,
-      'The same request was just submitted',
-      { orderNo: '20261123120000123456789012345' },
-    ],
+    [ErrorCode.DUPLICATE_SUBMIT, 'The same request was just submitted', { orderNo: EX.orderNo }],
     [ErrorCode.REQUEST_IN_PROGRESS, 'A request with this Idempotency-Key is still running'],
     [ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request'],
     [ErrorCode.SERVICE_UNAVAILABLE, 'Submit guard unavailable'],

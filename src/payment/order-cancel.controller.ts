@@ -5,8 +5,9 @@ import { ErrorCode } from '../common/errors';
 import { OrderResponse } from '../order';
 import { ApiErrors } from '../order/api-errors.decorator';
 import { PaymentCloseService } from './payment-close.service';
+import { EX } from '../common/openapi/examples';
 
-const ORDER_NO = '20261123120000123456789012345';
+const ORDER_NO = EX.orderNo;
 
 /**
  * The order cancel route. It lives in the payment module because cancelling an order whose payment
@@ -26,8 +27,8 @@ export class OrderCancelController {
     summary:
       'Cancel an order, releasing its stock (a payment in flight is closed at the gateway first); cancelling a cancelled order returns it',
   })
-  @ApiParam({ name: 'orderNo', example: ORDER_NO })
-  @ApiOkResponse({ type: OrderResponse })
+  @ApiParam({ name: 'orderNo', description: 'the `orderNo` that POST /v1/orders answered' })
+  @ApiOkResponse({ type: OrderResponse, description: 'the order, now CANCELLED (its stock released)' })
   @ApiErrors(
     [ErrorCode.NOT_FOUND, `Order ${ORDER_NO} not found`],
     [

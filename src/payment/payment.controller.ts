@@ -13,6 +13,7 @@ import { ErrorCode } from '../common/errors';
 import { ApiErrors } from '../order/api-errors.decorator';
 import { CreatePaymentDto, PaymentResponse } from './dto/payment.dto';
 import { PrepayService } from './prepay.service';
+import { EX } from '../common/openapi/examples';
 
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -27,7 +28,10 @@ export class PaymentController {
       'Pay an order: alipay / wechat → a QR code (201 new, 200 the same pending payment again; another ' +
       'channel closes the pending one first); wallet → paid at once',
   })
-  @ApiParam({ name: 'orderNo', example: '20261123114005123123456789012' })
+  @ApiParam({
+    name: 'orderNo',
+    description: 'the `orderNo` that POST /v1/orders (or /v1/recharges) answered',
+  })
   @ApiCreatedResponse({ type: PaymentResponse, description: 'a new payment' })
   @ApiOkResponse({
     type: PaymentResponse,
@@ -35,7 +39,7 @@ export class PaymentController {
   })
   @ApiErrors(
     [ErrorCode.VALIDATION_FAILED, 'channel must be alipay, wechat or wallet, and enabled (PAYMENT_CHANNELS)'],
-    [ErrorCode.NOT_FOUND, 'Order 2026… not found'],
+    [ErrorCode.NOT_FOUND, `Order ${EX.orderNo} not found`],
     [ErrorCode.ORDER_ALREADY_PAID, 'The order is already paid'],
     [ErrorCode.ORDER_NOT_PAYABLE, 'The order is cancelled (or a recharge paid from the wallet)'],
     [ErrorCode.PAYMENT_IN_PROGRESS, 'Another payment of this order is in progress'],
@@ -56,8 +60,12 @@ export class PaymentController {
 
   @Get('payments/:paymentNo')
   @ApiOperation({ summary: 'One of your payments' })
-  @ApiOkResponse({ type: PaymentResponse })
-  @ApiErrors([ErrorCode.NOT_FOUND, 'Payment … not found'])
+  @ApiParam({
+    name: 'paymentNo',
+    description: 'the `paymentNo` that POST /v1/orders/{orderNo}/payments answered',
+  })
+  @ApiOkResponse({ type: PaymentResponse, description: 'the payment, with its current status' })
+  @ApiErrors([ErrorCode.NOT_FOUND, `Payment ${EX.paymentNo} not found`])
   get(@CurrentUser() user: AuthUser, @Param('paymentNo') paymentNo: string): Promise<PaymentResponse> {
     return this.prepay.get(user.userId, paymentNo);
   }

@@ -16,6 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { paymentConfig } from '../config/configuration';
 import { Public } from '../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../common/errors';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { fenToYuan } from '../payment/money';
 import { rsaSign, rsaVerify, signContent } from './sandbox-crypto';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
@@ -57,6 +58,10 @@ export class SandboxGatewayController {
     summary:
       'Alipay OpenAPI (precreate, query, close, refund, refund query, bill URL) — form-encoded, RSA2-signed; use alipay-sdk',
   })
+  @ApiOkResponse({
+    description:
+      'always 200, as Alipay answers: `{"<method>_response": {code, msg, …}, "sign": "…"}`; code 10000 is success',
+  })
   async gateway(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const params = mergeParams(req.query, req.body);
     const method = params.method ?? '';
@@ -93,6 +98,7 @@ export class SandboxGatewayController {
       '{ bill_date, trades: [{ trade_no, out_trade_no, total_amount, ... }], ' +
       'refunds: [{ trade_no, out_trade_no, out_request_no, refund_amount (negative yuan), gmt_refund }] }',
   })
+  @ApiErrors([ErrorCode.VALIDATION_FAILED, 'date: yyyy-MM-dd'])
   async bill(@Param('date') date: string) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date))
       throw new DomainError(ErrorCode.VALIDATION_FAILED, 'date: yyyy-MM-dd');

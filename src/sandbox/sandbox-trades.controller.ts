@@ -12,10 +12,13 @@ import {
 import { ConfigType } from '@nestjs/config';
 import { paymentConfig } from '../config/configuration';
 import {
+  ApiBody,
   ApiConflictResponse,
+  ApiCreatedResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
@@ -26,6 +29,13 @@ import { SandboxEnabledGuard } from './sandbox-enabled.guard';
 import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradeRow } from './sandbox-trade.types';
+import { SandboxTradeDetailResponse, SandboxTradeResponse } from './sandbox-trade-response.dto';
+
+/** Every trade route names the trade by the out_trade_no oncepay sent, which is our paymentNo. */
+const OUT_TRADE_NO = {
+  name: 'outTradeNo',
+  description: 'the `paymentNo` that POST /v1/orders/{orderNo}/payments answered (its out_trade_no here)',
+};
 
 /** The buyer's side of the sandbox and its fault switches, for tests and for a human in Swagger. */
 @ApiTags('sandbox')
@@ -45,6 +55,7 @@ export class SandboxTradesController {
   @ApiOperation({
     summary: 'Create an already-paid trade oncepay never issued (a stray bill line for reconciliation)',
   })
+  @ApiCreatedResponse({ type: SandboxTradeResponse, description: 'the paid stray trade' })
   @ApiConflictResponse({ description: 'the out_trade_no exists' })
   async inject(@Body() dto: InjectTradeDto) {
     return view(
@@ -54,7 +65,11 @@ export class SandboxTradesController {
 
   @Get(':outTradeNo')
   @ApiOperation({ summary: 'A sandbox trade with its refunds and notify attempts' })
-  @ApiOkResponse({ description: 'trade + refunds + attempts' })
+  @ApiParam(OUT_TRADE_NO)
+  @ApiOkResponse({
+    type: SandboxTradeDetailResponse,
+    description: 'the trade, its refunds and every notify attempt',
+  })
   @ApiNotFoundResponse({ description: 'unknown trade' })
   async show(@Param('outTradeNo') outTradeNo: string) {
     const t = await this.trades.get(outTradeNo);
@@ -84,6 +99,8 @@ export class SandboxTradesController {
   @ApiOperation({
     summary: 'The buyer scans the QR code: the trade now exists for query/close (WAIT_BUYER_PAY)',
   })
+  @ApiParam(OUT_TRADE_NO)
+  @ApiOkResponse({ type: SandboxTradeResponse, description: 'the trade, now scanned' })
   @ApiNotFoundResponse({ description: 'unknown trade' })
   async scan(@Param('outTradeNo') outTradeNo: string) {
     return view(await this.trades.scan(outTradeNo));
@@ -95,7 +112,41 @@ export class SandboxTradesController {
     summary:
       'The buyer pays; notify.mode chooses how the async notify is delivered (normal, drop, duplicate, …)',
   })
-  @ApiOkResponse({ description: 'the paid trade' })
+  @ApiParam(OUT_TRADE_NO)
+  @ApiBody({
+    type: PayTradeDto,
+    examples: {
+      normal: { summary: 'pay; one notify, delivered at once', value: { notify: { mode: 'normal' } } },
+      drop: {
+        summary: 'pay; the notify never comes (the active query finds it)',
+        value: { notify: { mode: 'drop' } },
+      },
+      duplicate: {
+        summary: 'pay; 3 concurrent copies of the notify',
+        value: { notify: { mode: 'duplicate', times: 3 } },
+      },
+      out_of_order: {
+        summary: 'pay; a stale WAIT_BUYER_PAY notify after the success',
+        value: { notify: { mode: 'out_of_order' } },
+      },
+      bad_sign: {
+        summary: 'pay; the first delivery has a broken signature',
+        value: { notify: { mode: 'bad_sign' } },
+      },
+      amount_mismatch: {
+        summary: 'pay; the first delivery names another amount',
+        value: { notify: { mode: 'amount_mismatch' } },
+      },
+      delay: {
+        summary: 'pay; the notify comes 3 s later',
+        value: { notify: { mode: 'delay', delayMs: 3000 } },
+      },
+    },
+  })
+  @ApiOkResponse({
+    type: SandboxTradeResponse,
+    description: 'the paid trade (the notify goes out after this answer)',
+  })
   @ApiNotFoundResponse({ description: 'unknown trade' })
   @ApiConflictResponse({ description: 'already paid, or closed without allowAfterClose' })
   async pay(@Param('outTradeNo') outTradeNo: string, @Body() dto: PayTradeDto) {
@@ -108,6 +159,18 @@ export class SandboxTradesController {
     summary:
       'Make the next `times` query/close/refund/refund-query calls of this trade time out or fail; arm the next refund notify mode',
   })
+  @ApiParam(OUT_TRADE_NO)
+  @ApiBody({
+    type: FaultsDto,
+    examples: {
+      refundTimeout: {
+        summary: 'the next refund call times out (refunded, answer lost)',
+        value: { refund: 'timeout' },
+      },
+      queryError: { summary: 'the next 2 queries fail', value: { query: 'system_error', times: 2 } },
+    },
+  })
+  @ApiOkResponse({ type: SandboxTradeResponse, description: 'the trade with its faults armed' })
   @ApiNotFoundResponse({ description: 'unknown trade' })
   async faults(@Param('outTradeNo') outTradeNo: string, @Body() dto: FaultsDto) {
     return view(await this.trades.setFaults(outTradeNo, dto));

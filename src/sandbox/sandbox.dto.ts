@@ -29,7 +29,9 @@ export class NotifyOptionsDto {
   mode: NotifyMode;
 
   @ApiPropertyOptional({
-    example: 2,
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
     description:
       'duplicate: concurrent copies (default 2); bad_sign / amount_mismatch: deliveries corrupted (default 1)',
   })
@@ -39,7 +41,12 @@ export class NotifyOptionsDto {
   @Max(20)
   times?: number;
 
-  @ApiPropertyOptional({ example: 3000, description: 'delay: wait before the first delivery (not scaled)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 3_600_000,
+    description: 'delay: milliseconds before the first delivery (not scaled)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -55,7 +62,7 @@ export class PayTradeDto {
   notify?: NotifyOptionsDto;
 
   @ApiPropertyOptional({
-    example: false,
+    default: false,
     description: 'Pay a trade that was already closed (simulates a payment that lands after the close)',
   })
   @IsOptional()
@@ -75,14 +82,24 @@ export class RefundNotifyOptionsDto {
   @IsIn(REFUND_NOTIFY_MODES)
   mode: RefundNotifyMode;
 
-  @ApiPropertyOptional({ example: 2, description: 'duplicate: concurrent copies (default 2)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
+    description: 'duplicate: concurrent copies (default 2)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(20)
   times?: number;
 
-  @ApiPropertyOptional({ example: 3000, description: 'delay: wait before the first delivery (not scaled)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 3_600_000,
+    description: 'delay: milliseconds before the first delivery (not scaled)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -132,7 +149,9 @@ export class FaultsDto {
   refundNotify?: RefundNotifyOptionsDto;
 
   @ApiPropertyOptional({
-    example: 1,
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
     description: 'How many calls fail (default 1), for every fault set here',
   })
   @IsOptional()
@@ -148,7 +167,13 @@ export class InjectTradeDto {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/)
   outTradeNo: string;
 
-  @ApiProperty({ example: 990, description: 'integer fen' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 10_000_000_000,
+    example: 990,
+    description: 'integer fen',
+  })
   @IsInt()
   @Min(1)
   @Max(10_000_000_000)

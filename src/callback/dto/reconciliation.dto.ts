@@ -28,7 +28,7 @@ export class ReconcileDto {
 }
 
 export class ReconciliationMismatchDto {
-  @ApiProperty({ example: 'P20261122093000A1B2C3' })
+  @ApiProperty({ example: '20261122093000123456789012345P01' })
   paymentNo: string;
 
   @ApiProperty({
@@ -52,7 +52,12 @@ export class ReconciliationReportDto {
   @ApiProperty({ example: '2026-11-22' })
   date: string;
 
-  @ApiProperty({ example: 42, description: 'payments compared (bill ∪ local paid that day)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    example: 42,
+    description: 'payments compared (bill ∪ local paid that day)',
+  })
   checked: number;
 
   @ApiProperty({ type: [ReconciliationMismatchDto] })

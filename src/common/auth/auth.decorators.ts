@@ -1,6 +1,9 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 
 export const IS_PUBLIC = 'oncepay:isPublic';
+/** Marks public operations in the OpenAPI document; buildOpenApi turns it into `security: []` (no padlock). */
+export const OPENAPI_PUBLIC = 'x-oncepay-public';
 export const ROLES = 'oncepay:roles';
 
 export type Role = 'user' | 'admin';
@@ -16,8 +19,11 @@ export interface AuthUser {
   role: Role;
 }
 
-/** Marks a route as open: no bearer token needed. */
-export const Public = () => SetMetadata(IS_PUBLIC, true);
+/**
+ * Marks a route (or every route of a controller) as open: no bearer token needed. The same mark
+ * documents it as public in Swagger, so the guard and the docs cannot disagree.
+ */
+export const Public = () => applyDecorators(SetMetadata(IS_PUBLIC, true), ApiExtension(OPENAPI_PUBLIC, true));
 
 /** Restricts a route to the given roles (403 FORBIDDEN otherwise). */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES, roles);

@@ -14,13 +14,25 @@ import {
 } from 'class-validator';
 
 export class OrderLineDto {
-  @ApiProperty({ example: 1, description: 'a catalog product id' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    example: 1,
+    description: 'a catalog product id (the `id` of POST /v1/products)',
+  })
   @IsInt()
   @Min(1)
   @Max(Number.MAX_SAFE_INTEGER)
   productId: number;
 
-  @ApiProperty({ example: 2, description: 'integer 1–999' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 999,
+    example: 2,
+    description: 'at most ORDER_MAX_LINE_QUANTITY (999) per product',
+  })
   @IsInt()
   @Min(1)
   @Max(999)
@@ -34,6 +46,8 @@ export class OrderLineDto {
 export class CreateOrderDto {
   @ApiProperty({
     type: [OrderLineDto],
+    minItems: 1,
+    maxItems: 50,
     example: [{ productId: 1, quantity: 2 }],
     description: '1–50 lines; lines naming the same product are merged',
   })

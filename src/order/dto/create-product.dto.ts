@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { EX } from '../../common/openapi/examples';
 import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 
 export class CreateProductDto {
@@ -12,13 +13,25 @@ export class CreateProductDto {
   @Length(1, 128)
   name: string;
 
-  @ApiProperty({ example: 8800, description: 'unit price in integer fen (1 – 1,000,000,000)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1_000_000_000,
+    example: 8800,
+    description: 'unit price in integer fen (8800 = ¥88.00)',
+  })
   @IsInt()
   @Min(1)
   @Max(1_000_000_000)
   price: number;
 
-  @ApiProperty({ example: 100, description: 'units in stock (0 – 1,000,000,000)' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: 1_000_000_000,
+    example: 100,
+    description: 'units in stock',
+  })
   @IsInt()
   @Min(0)
   @Max(1_000_000_000)
@@ -26,7 +39,7 @@ export class CreateProductDto {
 }
 
 export class ProductResponse {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'the `productId` of an order line' })
   id: number;
 
   @ApiProperty({ example: 'TEA-001' })
@@ -35,15 +48,27 @@ export class ProductResponse {
   @ApiProperty({ example: 'Longjing tea 250 g' })
   name: string;
 
-  @ApiProperty({ example: 8800, description: 'integer fen' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1_000_000_000,
+    example: 8800,
+    description: 'integer fen',
+  })
   price: number;
 
-  @ApiProperty({ example: 100 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: 1_000_000_000,
+    example: 100,
+    description: 'units left (orders take stock at once; cancel and expiry give it back)',
+  })
   stock: number;
 
-  @ApiProperty({ example: 'CNY' })
+  @ApiProperty({ enum: ['CNY'], example: 'CNY' })
   currency: string;
 
-  @ApiProperty({ example: '2026-11-23T12:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: EX.createdAt })
   createdAt: string;
 }

@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EX } from '../../common/openapi/examples';
 import { ORDER_STATUSES, ORDER_TYPES } from '../order-state';
 
 export class OrderItemResponse {
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1 })
   productId: number;
 
   @ApiProperty({ example: 'TEA-001' })
@@ -11,65 +12,102 @@ export class OrderItemResponse {
   @ApiProperty({ example: 'Longjing tea 250 g' })
   name: string;
 
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 999, example: 2 })
   quantity: number;
 
-  @ApiProperty({ example: 8800, description: 'integer fen, the catalog price when ordered' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1_000_000_000,
+    example: 8800,
+    description: 'integer fen, the catalog price when ordered',
+  })
   unitPrice: number;
 }
 
 export class OrderResponse {
-  @ApiProperty({ example: '20261123120000123456789012345' })
+  @ApiProperty({ example: EX.orderNo, description: '29 digits; its payments are `<orderNo>P01`, `P02`, …' })
   orderNo: string;
 
-  @ApiProperty({ enum: ORDER_TYPES, example: 'GOODS' })
+  @ApiProperty({ enum: ORDER_TYPES, example: 'GOODS', description: 'GOODS (POST /v1/orders) or RECHARGE' })
   type: string;
 
   @ApiProperty({ enum: ORDER_STATUSES, example: 'CREATED' })
   status: string;
 
-  @ApiProperty({ type: [OrderItemResponse] })
+  @ApiProperty({ type: [OrderItemResponse], description: 'empty for a RECHARGE' })
   items: OrderItemResponse[];
 
-  @ApiProperty({ example: 17600, description: 'integer fen' })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 17600, description: 'integer fen' })
   totalAmount: number;
 
-  @ApiProperty({ example: 'CNY' })
+  @ApiProperty({ enum: ['CNY'], example: 'CNY' })
   currency: string;
 
-  @ApiPropertyOptional({ example: 'leave at the front desk', nullable: true })
-  remark?: string | null;
+  @ApiPropertyOptional({
+    maxLength: 200,
+    example: 'leave at the front desk',
+    description: 'absent when none was given',
+  })
+  remark?: string;
 
-  @ApiProperty({ example: '2026-11-23T12:00:00.123Z' })
+  @ApiProperty({ format: 'date-time', example: EX.createdAt })
   createdAt: string;
 
-  @ApiProperty({ example: '2026-11-23T12:15:00.123Z' })
+  @ApiProperty({ format: 'date-time', example: EX.expiresAt, description: 'unpaid by then: cancelled' })
   expiresAt: string;
 
-  @ApiPropertyOptional({ example: '2026-11-23T12:03:10.456Z' })
+  @ApiPropertyOptional({ format: 'date-time', description: 'absent until the order is paid' })
   paidAt?: string;
 
-  @ApiPropertyOptional({ example: '2026-11-23T12:05:00.000Z' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'absent unless the order was cancelled or expired',
+  })
   cancelledAt?: string;
 }
+
+/** The order of the walk-through's step 4, as POST /v1/orders answers it. */
+export const ORDER_EXAMPLE = {
+  orderNo: EX.orderNo,
+  type: 'GOODS',
+  status: 'CREATED',
+  items: [{ productId: 1, sku: 'TEA-001', name: 'Longjing tea 250 g', quantity: 2, unitPrice: 8800 }],
+  totalAmount: 17600,
+  currency: 'CNY',
+  createdAt: EX.createdAt,
+  expiresAt: EX.expiresAt,
+};
+
+/** The wallet top-up of step 8. */
+export const RECHARGE_EXAMPLE = {
+  orderNo: EX.orderNo,
+  type: 'RECHARGE',
+  status: 'CREATED',
+  items: [],
+  totalAmount: 10000,
+  currency: 'CNY',
+  createdAt: EX.createdAt,
+  expiresAt: EX.expiresAt,
+};
 
 export class OrderPageResponse {
   @ApiProperty({ type: [OrderResponse] })
   items: OrderResponse[];
 
   @ApiProperty({
-    example: 'eyJpZCI6NDJ9',
-    nullable: true,
     type: String,
+    nullable: true,
+    example: null,
     description: 'pass as `cursor` for the next (older) page; null on the last page',
   })
   nextCursor: string | null;
 }
 
 export class AccountResponse {
-  @ApiProperty({ example: 10000, description: 'integer fen' })
+  @ApiProperty({ type: 'integer', minimum: 0, example: 10000, description: 'integer fen' })
   balance: number;
 
-  @ApiProperty({ example: 'CNY' })
+  @ApiProperty({ enum: ['CNY'], example: 'CNY' })
   currency: string;
 }

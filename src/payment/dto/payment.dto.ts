@@ -1,5 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
+import { EX } from '../../common/openapi/examples';
 import type { PaymentChannel, PaymentStatus } from '../entities/payment.entity';
 
 export class CreatePaymentDto {
@@ -13,10 +14,13 @@ export class CreatePaymentDto {
 }
 
 export class PaymentResponse {
-  @ApiProperty({ example: '20261123114005123123456789012P01' })
+  @ApiProperty({
+    example: EX.paymentNo,
+    description: 'the `orderNo` + P01, P02, …; the out_trade_no at the gateway',
+  })
   paymentNo: string;
 
-  @ApiProperty({ example: '20261123114005123123456789012' })
+  @ApiProperty({ example: EX.orderNo })
   orderNo: string;
 
   @ApiProperty({ enum: ['alipay', 'wechat', 'wallet'], example: 'alipay' })
@@ -25,10 +29,11 @@ export class PaymentResponse {
   @ApiProperty({ enum: ['PENDING', 'SUCCESS', 'CLOSED'], example: 'PENDING' })
   status: PaymentStatus;
 
-  @ApiProperty({ example: 12345, description: 'integer fen' })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 17600, description: 'integer fen, the order total' })
   amount: number;
 
-  @ApiPropertyOptional({
+  @ApiProperty({
+    type: String,
     example: 'https://qr.alipay.com/sbx8c1f0d6a2b4e',
     nullable: true,
     description:
@@ -36,15 +41,27 @@ export class PaymentResponse {
   })
   qrCode: string | null;
 
-  @ApiProperty({ example: '2026-11-23T11:55:05.000Z' })
+  @ApiProperty({ format: 'date-time', example: EX.expiresAt, description: 'not paid by then: closed' })
   expiresAt: string;
 
-  @ApiPropertyOptional({ example: null, nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'null until SUCCESS',
+  })
   paidAt: string | null;
 
-  @ApiPropertyOptional({ example: null, nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'null unless CLOSED',
+  })
   closedAt: string | null;
 
-  @ApiProperty({ example: '2026-11-23T11:40:05.000Z' })
+  @ApiProperty({ format: 'date-time', example: EX.createdAt })
   createdAt: string;
 }

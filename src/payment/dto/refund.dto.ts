@@ -1,24 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { EX } from '../../common/openapi/examples';
 import type { RefundStatus } from '../refund/refund.entity';
 
 export class CreateRefundDto {
   @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1_000_000_000_000,
     example: 5000,
-    description: 'integer fen, at least 1; with the refunds before it, at most what was paid',
+    description: 'integer fen; with the refunds before it, at most what was paid',
   })
   @IsInt()
   @Min(1)
   @Max(1_000_000_000_000)
   amount: number;
 
-  @ApiProperty({ example: 'customer returned the item', description: '1 – 256 characters' })
+  @ApiProperty({ minLength: 1, maxLength: 256, example: 'one box returned' })
   @IsString()
   @Length(1, 256)
   reason: string;
 
   @ApiPropertyOptional({
-    example: false,
+    example: true,
     default: false,
     description: "return the order's items to stock when the refund succeeds (once per order)",
   })
@@ -28,16 +32,16 @@ export class CreateRefundDto {
 }
 
 export class RefundResponse {
-  @ApiProperty({ example: 'R20261130195501123123456789012', description: 'Alipay out_request_no' })
+  @ApiProperty({ example: EX.refundNo, description: 'the out_request_no at the gateway' })
   refundNo: string;
 
-  @ApiProperty({ example: '20261123114005123123456789012' })
+  @ApiProperty({ example: EX.orderNo })
   orderNo: string;
 
-  @ApiProperty({ example: '20261123114005123123456789012P01' })
+  @ApiProperty({ example: EX.paymentNo })
   paymentNo: string;
 
-  @ApiProperty({ example: 5000, description: 'integer fen' })
+  @ApiProperty({ type: 'integer', minimum: 1, example: 5000, description: 'integer fen' })
   amount: number;
 
   @ApiProperty({
@@ -47,18 +51,29 @@ export class RefundResponse {
   })
   status: RefundStatus;
 
-  @ApiProperty({ example: 'customer returned the item' })
+  @ApiProperty({ example: 'one box returned' })
   reason: string;
 
-  @ApiProperty({ example: false })
+  @ApiProperty({ example: true })
   restock: boolean;
 
-  @ApiProperty({ example: '2026-11-30T19:55:01.123Z' })
+  @ApiProperty({ format: 'date-time', example: EX.refundedAt })
   createdAt: string;
 
-  @ApiPropertyOptional({ example: '2026-11-30T19:55:01.456Z', nullable: true })
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: EX.refundedAt,
+    description: 'null until SUCCEEDED',
+  })
   succeededAt: string | null;
 
-  @ApiPropertyOptional({ example: null, nullable: true, description: "the gateway's refusal, when FAILED" })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: "the gateway's refusal, when FAILED",
+  })
   failedReason: string | null;
 }

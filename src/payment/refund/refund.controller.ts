@@ -13,6 +13,9 @@ import { IdemContext, IdempotencyContext, IdempotentSubmit } from '../../idempot
 import { ApiErrors } from '../../order/api-errors.decorator';
 import { CreateRefundDto, RefundResponse } from '../dto/refund.dto';
 import { RefundService } from './refund.service';
+import { EX } from '../../common/openapi/examples';
+
+const ORDER_NO_PARAM = { name: 'orderNo', description: 'the `orderNo` of a paid order' };
 
 @ApiTags('refunds')
 @ApiBearerAuth()
@@ -30,8 +33,11 @@ export class RefundController {
       'Refund a paid order, in full or in part (admin). The refund number is stored before the gateway is ' +
       'called; status is SUCCEEDED when the gateway confirmed at once, PENDING until a refund query does.',
   })
-  @ApiParam({ name: 'orderNo', example: '20261123114005123123456789012' })
-  @ApiCreatedResponse({ type: RefundResponse })
+  @ApiParam(ORDER_NO_PARAM)
+  @ApiCreatedResponse({
+    type: RefundResponse,
+    description: 'the refund: SUCCEEDED, or PENDING until a refund query settles it',
+  })
   @ApiErrors(
     [
       ErrorCode.VALIDATION_FAILED,
@@ -39,12 +45,12 @@ export class RefundController {
       { errors: ['amount must not be less than 1'] },
     ],
     [ErrorCode.FORBIDDEN, 'Admins only'],
-    [ErrorCode.NOT_FOUND, 'Order 2026… not found'],
+    [ErrorCode.NOT_FOUND, `Order ${EX.orderNo} not found`],
     [ErrorCode.ORDER_NOT_REFUNDABLE, 'Only a paid order can be refunded', { status: 'CREATED' }],
     [
       ErrorCode.REFUND_EXCEEDS_PAID,
       'The refunds of this order would exceed what was paid',
-      { paid: 12345, refunded: 10000, available: 2345 },
+      { paid: 17600, refunded: 17600, available: 0 },
     ],
     [ErrorCode.INSUFFICIENT_BALANCE, "The wallet no longer holds this recharge's credit"],
     [ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request'],
@@ -60,18 +66,21 @@ export class RefundController {
 
   @Get('orders/:orderNo/refunds')
   @ApiOperation({ summary: "An order's refunds, oldest first (its owner or an admin)" })
-  @ApiParam({ name: 'orderNo', example: '20261123114005123123456789012' })
-  @ApiOkResponse({ type: RefundResponse, isArray: true })
-  @ApiErrors([ErrorCode.NOT_FOUND, 'Order 2026… not found'])
+  @ApiParam(ORDER_NO_PARAM)
+  @ApiOkResponse({ type: RefundResponse, isArray: true, description: "the order's refunds, oldest first" })
+  @ApiErrors([ErrorCode.NOT_FOUND, `Order ${EX.orderNo} not found`])
   list(@CurrentUser() user: AuthUser, @Param('orderNo') orderNo: string): Promise<RefundResponse[]> {
     return this.refunds.listForOrder(user, orderNo);
   }
 
   @Get('refunds/:refundNo')
   @ApiOperation({ summary: 'One refund (its order owner or an admin)' })
-  @ApiParam({ name: 'refundNo', example: 'R20261130195501123123456789012' })
-  @ApiOkResponse({ type: RefundResponse })
-  @ApiErrors([ErrorCode.NOT_FOUND, 'Refund R2026… not found'])
+  @ApiParam({
+    name: 'refundNo',
+    description: 'the `refundNo` that POST /v1/orders/{orderNo}/refunds answered',
+  })
+  @ApiOkResponse({ type: RefundResponse, description: 'the refund, with its current status' })
+  @ApiErrors([ErrorCode.NOT_FOUND, `Refund ${EX.refundNo} not found`])
   get(@CurrentUser() user: AuthUser, @Param('refundNo') refundNo: string): Promise<RefundResponse> {
     return this.refunds.get(user, refundNo);
   }

@@ -63,6 +63,7 @@ export class WechatSandboxTransactionsController {
     summary:
       'Make the next `times` query/close/refund calls time out, fail or answer badly signed; set the refund outcome',
   })
+  @ApiOkResponse({ description: 'the transaction with its faults armed' })
   @ApiNotFoundResponse({ description: 'unknown transaction' })
   async faults(@Param('outTradeNo') outTradeNo: string, @Body() dto: WxFaultsDto) {
     return view(await this.wx.setFaults(outTradeNo, dto));

@@ -1,0 +1,170 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EX } from '../common/openapi/examples';
+import { FAULTS, NOTIFY_MODES, REFUND_FAULTS, REFUND_NOTIFY_MODES } from './sandbox-trade.types';
+
+/** Amounts at the gateway are yuan strings with two decimals, as Alipay sends them. */
+const YUAN = { pattern: '^[0-9]+\\.[0-9]{2}$' };
+
+export class SandboxFaultState {
+  @ApiProperty({ enum: [...new Set([...FAULTS, ...REFUND_FAULTS])], example: 'timeout' })
+  fault: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'calls still to fail' })
+  left: number;
+}
+
+export class SandboxRefundNotifyState {
+  @ApiProperty({ enum: REFUND_NOTIFY_MODES, example: 'duplicate' })
+  mode: string;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: 2 })
+  times: number | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  delayMs: number | null;
+}
+
+/** A trade as the simulated gateway holds it (what POST …/pay, …/scan, …/faults answer). */
+export class SandboxTradeResponse {
+  @ApiProperty({ example: EX.paymentNo, description: 'the out_trade_no oncepay sent: our `paymentNo`' })
+  outTradeNo: string;
+
+  @ApiProperty({ example: '2026112322001400000000000001', description: "the gateway's own trade number" })
+  tradeNo: string;
+
+  @ApiProperty({ enum: ['WAIT_BUYER_PAY', 'TRADE_SUCCESS', 'TRADE_CLOSED'], example: 'TRADE_SUCCESS' })
+  status: string;
+
+  @ApiProperty({ example: true, description: 'the buyer scanned the QR code' })
+  scanned: boolean;
+
+  @ApiProperty({ ...YUAN, example: '176.00', description: 'yuan, as the gateway writes it' })
+  totalAmount: string;
+
+  @ApiProperty({ example: 'Longjing tea 250 g ×2' })
+  subject: string;
+
+  @ApiProperty({ example: 'https://qr.alipay.com/sbx8c1f0d6a2b4e' })
+  qrCode: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'http://127.0.0.1:3000/v1/callbacks/alipay' })
+  notifyUrl: string | null;
+
+  @ApiProperty({ example: false, description: 'paid after it was closed (allowAfterClose)' })
+  paidAfterClose: boolean;
+
+  @ApiProperty({ type: SandboxFaultState, nullable: true, example: null, description: 'armed query fault' })
+  queryFault: SandboxFaultState | null;
+
+  @ApiProperty({ type: SandboxFaultState, nullable: true, example: null, description: 'armed close fault' })
+  closeFault: SandboxFaultState | null;
+
+  @ApiProperty({ ...YUAN, example: '0.00', description: 'yuan refunded so far' })
+  refundFee: string;
+
+  @ApiProperty({ type: SandboxFaultState, nullable: true, example: null, description: 'armed refund fault' })
+  refundFault: SandboxFaultState | null;
+
+  @ApiProperty({
+    type: SandboxFaultState,
+    nullable: true,
+    example: null,
+    description: 'armed refund-query fault',
+  })
+  refundQueryFault: SandboxFaultState | null;
+
+  @ApiProperty({
+    type: SandboxRefundNotifyState,
+    nullable: true,
+    example: null,
+    description: 'armed refund notify',
+  })
+  refundNotify: SandboxRefundNotifyState | null;
+
+  @ApiProperty({ format: 'date-time', example: EX.createdAt })
+  gmtCreate: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: EX.paidAt })
+  gmtPayment: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  gmtClose: string | null;
+}
+
+export class SandboxRefundView {
+  @ApiProperty({ example: EX.refundNo, description: 'our `refundNo`' })
+  outRequestNo: string;
+
+  @ApiProperty({ ...YUAN, example: '50.00' })
+  refundAmount: string;
+
+  @ApiProperty({ example: 'SUCCESS' })
+  status: string;
+
+  @ApiProperty({ type: String, ...YUAN, nullable: true, example: '50.00' })
+  refundFeeAfter: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  notifyId: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: EX.refundedAt })
+  gmtRefund: string | null;
+}
+
+/** One delivery of an async notify to oncepay, and what oncepay answered. */
+export class SandboxNotifyAttempt {
+  @ApiProperty({ example: 'ac05099524730693a8b330c5ecf72da9786' })
+  notifyId: string;
+
+  @ApiProperty({ example: 'TRADE_SUCCESS' })
+  tradeStatus: string;
+
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'refund notifies: the refundNo' })
+  outBizNo: string | null;
+
+  @ApiProperty({ enum: [...new Set([...NOTIFY_MODES, ...REFUND_NOTIFY_MODES])], example: 'normal' })
+  mode: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'delivery number (retries count up)' })
+  seq: number;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'copy number (duplicate mode)' })
+  copy: number;
+
+  @ApiProperty({
+    enum: ['SENDING', 'ACKED', 'NACKED', 'ERROR', 'DROPPED'],
+    example: 'ACKED',
+    description: 'ACKED: oncepay answered `success`; NACKED: anything else; DROPPED: never sent (drop mode)',
+  })
+  outcome: string;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: 200 })
+  httpStatus: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'success', description: 'what oncepay answered' })
+  responseBody: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  error: string | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    nullable: true,
+    description: 'the form fields sent',
+    example: { out_trade_no: EX.paymentNo, trade_status: 'TRADE_SUCCESS', total_amount: '176.00' },
+  })
+  payload: Record<string, string> | null;
+
+  @ApiProperty({ format: 'date-time', example: EX.paidAt })
+  createdAt: string;
+}
+
+/** GET /sandbox/alipay/trades/{outTradeNo}: the trade, its refunds and every notify attempt. */
+export class SandboxTradeDetailResponse extends SandboxTradeResponse {
+  @ApiProperty({ type: [SandboxRefundView] })
+  refunds: SandboxRefundView[];
+
+  @ApiProperty({ type: [SandboxNotifyAttempt] })
+  attempts: SandboxNotifyAttempt[];
+}
