@@ -12,7 +12,7 @@ import {
   VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Public } from '../../common/auth/auth.decorators';
@@ -47,12 +47,16 @@ export class WechatSandboxApiController {
   @Post('pay/transactions/native')
   @HttpCode(200)
   @ApiOperation({ summary: 'WeChat Pay v3 Native order → code_url (signed request; use a v3 client)' })
+  @ApiOkResponse({ description: '`{code_url}`, signed in the Wechatpay-* headers' })
   async native(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
     await this.handle(req, reply, (mchid, body) => this.wx.native(mchid, body));
   }
 
   @Get('pay/transactions/out-trade-no/:outTradeNo')
   @ApiOperation({ summary: 'WeChat Pay v3 query by out_trade_no' })
+  @ApiOkResponse({
+    description: 'the transaction as WeChat Pay v3 shows it (trade_state, amount, …), signed',
+  })
   async query(
     @Req() req: RawRequest,
     @Res() reply: FastifyReply,
@@ -64,24 +68,28 @@ export class WechatSandboxApiController {
 
   @Post('pay/transactions/out-trade-no/:outTradeNo/close')
   @ApiOperation({ summary: 'WeChat Pay v3 close (204)' })
+  @ApiNoContentResponse({ description: 'closed (signed, empty body)' })
   async close(@Req() req: RawRequest, @Res() reply: FastifyReply, @Param('outTradeNo') outTradeNo: string) {
     await this.handle(req, reply, (mchid, body) => this.wx.close(mchid, outTradeNo, body));
   }
 
   @Post('refund/domestic/refunds')
   @ApiOperation({ summary: 'WeChat Pay v3 refund' })
+  @ApiOkResponse({ description: 'the refund (status PROCESSING, SUCCESS, …), signed' })
   async refund(@Req() req: RawRequest, @Res() reply: FastifyReply): Promise<void> {
     await this.handle(req, reply, (mchid, body) => this.wx.refund(mchid, body));
   }
 
   @Get('refund/domestic/refunds/:outRefundNo')
   @ApiOperation({ summary: 'WeChat Pay v3 refund query' })
+  @ApiOkResponse({ description: 'the refund as WeChat Pay v3 shows it, signed' })
   async refundQuery(@Req() req: RawRequest, @Res() reply: FastifyReply, @Param('outRefundNo') no: string) {
     await this.handle(req, reply, (mchid) => this.wx.refundQuery(mchid, no));
   }
 
   @Get('bill/tradebill')
   @ApiOperation({ summary: 'WeChat Pay v3 trade bill: download URL + SHA1' })
+  @ApiOkResponse({ description: '`{download_url, hash_type, hash_value}`, signed' })
   async tradeBill(
     @Req() req: RawRequest,
     @Res() reply: FastifyReply,
@@ -94,6 +102,7 @@ export class WechatSandboxApiController {
   /** The bill file. Signed request; unsigned answer (WeChat does not sign files: the SHA1 vouches). */
   @Get('billdownload/file')
   @ApiOperation({ summary: 'WeChat Pay v3 bill file download (CSV)' })
+  @ApiOkResponse({ description: 'the bill as CSV text (unsigned, as WeChat Pay sends files)' })
   async billFile(@Req() req: RawRequest, @Res() reply: FastifyReply, @Query('token') token: unknown) {
     const auth = await this.authenticate(req);
     if (typeof auth !== 'string') return this.send(reply, auth);

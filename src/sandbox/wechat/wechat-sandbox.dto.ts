@@ -16,7 +16,9 @@ export class WxNotifyOptionsDto {
   mode: WxNotifyMode;
 
   @ApiPropertyOptional({
-    example: 2,
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
     description:
       'duplicate: concurrent copies (default 2); bad_sign / amount_mismatch / decrypt_fail / replay_old: deliveries corrupted (default 1)',
   })
@@ -26,7 +28,12 @@ export class WxNotifyOptionsDto {
   @Max(20)
   times?: number;
 
-  @ApiPropertyOptional({ example: 3000, description: 'delay: wait before the first delivery (not scaled)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 3_600_000,
+    description: 'delay: milliseconds before the first delivery (not scaled)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -66,7 +73,12 @@ export class WxFaultsDto {
   @IsIn(WX_FAULTS)
   refund?: WxFault;
 
-  @ApiPropertyOptional({ example: 1, description: 'How many calls fail (default 1)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    description: 'How many calls fail (default 1)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
