@@ -10,6 +10,7 @@ import { QueueModule } from './common/queue/queue.module';
 import { RedisModule } from './common/redis/redis.module';
 import { OutboxModule } from './common/outbox/outbox.module';
 import { FEATURE_MODULES } from './feature-modules';
+import { currentLogFormatInput, logTransport } from './common/logging/log-format';
 
 @Module({
   imports: [
@@ -29,6 +30,8 @@ import { FEATURE_MODULES } from './feature-modules';
           customProps: (req) => ({ requestId: req.headers['x-request-id'] }),
           autoLogging: app.logLevel === 'debug' || app.logLevel === 'trace',
           redact: ['req.headers.authorization', 'req.headers.cookie'],
+          // readable lines on a developer's terminal, JSON everywhere else (docs/architecture.md#logs)
+          transport: logTransport(currentLogFormatInput(app.nodeEnv)),
         },
       }),
     }),
