@@ -57,6 +57,14 @@ export async function createApp(
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  // JSON bodies: Fastify's own parser (raw bytes kept as req.rawBody), except on the WeChat notify route,
+  // whose handler reads the raw bytes itself — the signature is over them, and a body that is not JSON
+  // must still get WeChat's `{"code":"FAIL"}` answer (and a log row), not the error envelope.
+  const defaultJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit: env.BODY_LIMIT_BYTES as number }, (req, body, done) => {
+    if (req.routeOptions?.url === WECHAT_NOTIFY_ROUTE) return done(null, {});
+    defaultJson(req as Parameters<typeof defaultJson>[0], body as unknown as string, done); // Buffer, as Nest passes it
+  });
   const metrics = app.get(MetricsService);
   fastify.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -99,6 +107,9 @@ export async function createApp(
   }
   return app;
 }
+
+/** The WeChat Pay notify route, whose JSON body is read raw by its handler. */
+const WECHAT_NOTIFY_ROUTE = '/v1/callbacks/wechat';
 
 function rootWith(extra: Array<Type | DynamicModule>): Type {
   @Module({ imports: [AppModule, ...extra] })

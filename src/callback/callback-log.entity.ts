@@ -9,6 +9,7 @@ export type CallbackOutcome =
   | 'BUFFERED'
   | 'MALFORMED'
   | 'BAD_SIGNATURE'
+  | 'UNDECRYPTABLE'
   | 'APP_MISMATCH'
   | 'SELLER_MISMATCH'
   | 'AMOUNT_MISMATCH'
@@ -23,6 +24,7 @@ export type CallbackOutcome =
   | 'REFUND_APPLIED'
   | 'REFUND_DUPLICATE'
   | 'REFUND_ANOMALY'
+  | 'REFUND_FAILED'
   | 'IGNORED'
   | 'ERROR';
 

@@ -1,11 +1,25 @@
-import { Controller, Header, HttpCode, Inject, Post, Req } from '@nestjs/common';
+import { Controller, Header, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/auth.decorators';
 import { callbackConfig } from '../config/configuration';
 import { CallbackService } from './callback.service';
 import { decodeNotifyBody } from './notify-body';
+import { WechatCallbackService } from './wechat-callback.service';
+
+/** The JSON content types a WeChat notify may carry. */
+const JSON_TYPE = /^application\/json\b/i;
 
 /** The gateway's async notify endpoint. Thin: everything is in CallbackService. */
 @ApiTags('callbacks')
@@ -13,6 +27,7 @@ import { decodeNotifyBody } from './notify-body';
 export class CallbackController {
   constructor(
     private readonly callbacks: CallbackService,
+    private readonly wechatCallbacks: WechatCallbackService,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
   ) {}
 
@@ -59,5 +74,73 @@ export class CallbackController {
     // forms only, decoded by the declared charset (GBK included), within the callback body limit
     const body = decodeNotifyBody(req.headers['content-type'], bytes, this.cfg.bodyLimitBytes);
     return this.callbacks.receiveAlipay(body.raw, body.problem);
+  }
+
+  @Public()
+  @Post('wechat')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'WeChat Pay v3 notify (called by WeChat, not by clients)',
+    description:
+      'JSON `{id, create_time, event_type, resource_type, resource: {algorithm: AEAD_AES_256_GCM, ciphertext, ' +
+      'associated_data, nonce, original_type}, summary}`. The Wechatpay-* signature headers are verified on the ' +
+      'raw body first (timestamp within ±300 s), then the resource is decrypted with the APIv3 key, then ' +
+      'mchid/appid, out_trade_no and amount.total are checked; the payment goes through the one success path, ' +
+      'REFUND.* events through the refund apply function. 204 with no body once the outcome is durable; ' +
+      '4xx/5xx `{"code":"FAIL","message":…}` makes WeChat re-send.',
+  })
+  @ApiConsumes('application/json')
+  @ApiHeader({ name: 'Wechatpay-Timestamp', required: true, example: '1764532800' })
+  @ApiHeader({ name: 'Wechatpay-Nonce', required: true, example: 'fdasflkja484w' })
+  @ApiHeader({ name: 'Wechatpay-Signature', required: true, example: '<base64 SHA256withRSA>' })
+  @ApiHeader({
+    name: 'Wechatpay-Serial',
+    required: true,
+    example: 'PUB_KEY_ID_0119000001092026113000000000000001',
+  })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      example: {
+        id: 'EV-2018022511223320873',
+        create_time: '2026-11-30T20:00:00+08:00',
+        resource_type: 'encrypt-resource',
+        event_type: 'TRANSACTION.SUCCESS',
+        summary: '支付成功',
+        resource: {
+          original_type: 'transaction',
+          algorithm: 'AEAD_AES_256_GCM',
+          ciphertext: '<base64>',
+          associated_data: 'transaction',
+          nonce: 'fdasflkja484',
+        },
+      },
+    },
+  })
+  @ApiNoContentResponse({
+    description: 'accepted (applied, a duplicate, or a recorded anomaly): stop re-sending',
+  })
+  @ApiResponse({
+    status: 401,
+    description:
+      'signature headers missing, stale (replayed) or not verifying: `{"code":"FAIL","message":"BAD_SIGNATURE"}`',
+  })
+  @ApiResponse({ status: 400, description: 'undecryptable or malformed resource, another merchant: FAIL' })
+  @ApiResponse({ status: 404, description: 'unknown out_trade_no (WeChat re-sends): FAIL' })
+  @ApiResponse({ status: 500, description: 'could not be made durable (WeChat re-sends): FAIL' })
+  async wechat(
+    @Req() req: FastifyRequest & { rawBody?: Buffer },
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ code: 'FAIL'; message: string } | undefined> {
+    const bytes = req.rawBody ?? Buffer.alloc(0);
+    const type = req.headers['content-type'];
+    const problem = !JSON_TYPE.test(type ?? '')
+      ? { status: 415, message: `content-type ${(type ?? 'none').slice(0, 60)} is not JSON` }
+      : bytes.length > this.cfg.bodyLimitBytes
+        ? { status: 413, message: `body of ${bytes.length} bytes over ${this.cfg.bodyLimitBytes}` }
+        : undefined;
+    const answer = await this.wechatCallbacks.receive(req.headers, bytes.toString('utf8'), problem);
+    reply.status(answer.status);
+    return 'body' in answer ? answer.body : undefined;
   }
 }

@@ -16,6 +16,7 @@ import { ReconciliationScheduler } from './reconciliation.scheduler';
 import { ReconciliationService } from './reconciliation.service';
 import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
 import { registerQueues } from '../common/queue/queue.register';
+import { WechatCallbackService } from './wechat-callback.service';
 
 /**
  * Gateway notifies (sync and buffered), the outbox subscribers, and reconciliation. Depends on the
@@ -34,6 +35,7 @@ import { registerQueues } from '../common/queue/queue.register';
     NotifyHandler,
     RefundNotifyHandler,
     CallbackService,
+    WechatCallbackService,
     CallbackBufferWorker,
     OutboxConsumer,
     ReconciliationService,
