@@ -1,5 +1,6 @@
 import { EXACT_COLUMNS } from '../src/migrations/1733000000000-exact-identifiers';
 import { REFUND_EXACT_COLUMNS } from '../src/migrations/1733260000000-refund-exact-identifiers';
+import { REFUND_REQUEST_EXACT_COLUMNS } from '../src/migrations/1733400000000-refund-requests';
 import { countOrders, createProduct, newUserId } from './factories/order.factory';
 import { nowS, signRaw, TEST_JWT_SECRET } from './utils/jwt';
 import { createTestApp, TestApp } from './utils/test-app';
@@ -26,6 +27,9 @@ describe('exact identities and JWT rules (real MySQL + Redis)', () => {
         ...Object.entries(EXACT_COLUMNS).flatMap(([tb, cols]) => cols.map((c) => `${tb}.${c}`)),
         ...Object.entries(REFUND_EXACT_COLUMNS).flatMap(([tb, cols]) =>
           Object.keys(cols).map((c) => `${tb}.${c}`),
+        ),
+        ...Object.entries(REFUND_REQUEST_EXACT_COLUMNS).flatMap(([tb, cols]) =>
+          cols.map((c) => `${tb}.${c}`),
         ),
       ];
       for (const col of want) {

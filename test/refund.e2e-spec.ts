@@ -1,7 +1,7 @@
 import { RefundApplyService } from '../src/payment/refund/refund-apply.service';
 import { RefundSweeper } from '../src/payment/refund/refund-sweeper.service';
 import { createProduct, eventually, newUserId, stockOf } from './factories/order.factory';
-import { newOrder, orderStatus, prepay, sandboxPay } from './payment-helpers';
+import { anomalies, newOrder, orderStatus, paymentRow, prepay, sandboxPay } from './payment-helpers';
 import {
   count,
   faults,
@@ -246,6 +246,89 @@ describe('refunds', () => {
     expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await refundRows(t, o.orderNo)).toHaveLength(1);
     expect(await gatewayRefunds(t, o.paymentNo)).toHaveLength(1);
+  });
+
+  /** An order cancelled while paying (the trade closed), then paid at the gateway anyway: money taken, order CANCELLED. */
+  async function paidAfterCancel(orderNo: string, userId: string) {
+    const p = (await prepay(t, userId, orderNo).expect(201)).body;
+    await t.http().post(`/v1/orders/${orderNo}/cancel`).set('Authorization', t.bearer(userId)).expect(200);
+    expect(await orderStatus(t, orderNo)).toBe('CANCELLED');
+    await sandboxPay(t, p.paymentNo, { allowAfterClose: true }).expect(200);
+    await eventually(async () => (await paymentRow(t, p.paymentNo))?.status === 'SUCCESS', 20000, 50);
+    expect(await anomalies(t, p.paymentNo)).toEqual(['PAID_AFTER_CLOSE_UNFULFILLABLE']);
+    return p.paymentNo as string;
+  }
+
+  it('money taken after a cancel is refundable: 201 SUCCEEDED, the order stays CANCELLED, no second restock, once', async () => {
+    const product = await createProduct(t, { price: 2500, stock: 10 });
+    const userId = newUserId();
+    const order = (
+      await t
+        .http()
+        .post('/v1/orders')
+        .set('Authorization', t.bearer(userId))
+        .send({ items: [{ productId: product.id, quantity: 2 }] })
+        .expect(201)
+    ).body;
+    const paymentNo = await paidAfterCancel(order.orderNo, userId);
+    expect(await stockOf(t, product.id)).toBe(10); // the cancel gave the stock back
+    // concurrent full refunds (restock asked): one wins
+    const res = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        refundReq(t, order.orderNo, { amount: 5000, reason: `after cancel ${i}`, restock: true }),
+      ),
+    );
+    expect(res.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+    const won = res.find((r) => r.status === 201)!;
+    expect(won.body).toMatchObject({ paymentNo, amount: 5000, status: 'SUCCEEDED' });
+    for (const r of res.filter((x) => x.status === 409)) expect(r.body.code).toBe('REFUND_EXCEEDS_PAID');
+    expect(await orderStatus(t, order.orderNo)).toBe('CANCELLED');
+    expect(await stockOf(t, product.id)).toBe(10);
+    expect(await refundedAmount(t, paymentNo)).toBe(5000);
+    expect((await gatewayRefunds(t, paymentNo)).map((r) => Number(r.refund_amount))).toEqual([5000]);
+    expect(await marker(won.body.refundNo)).toBe(1);
+    // nothing is left (the order stays CANCELLED, so the answer is the payment's)
+    const more = await refundReq(t, order.orderNo, { amount: 1, reason: 'more' }).expect(409);
+    expect(more.body).toMatchObject({
+      code: 'REFUND_EXCEEDS_PAID',
+      details: { paid: 5000, refunded: 5000, available: 0 },
+    });
+    // a cancelled order that took no money stays unrefundable
+    const plain = await newOrder(t, 700);
+    await t
+      .http()
+      .post(`/v1/orders/${plain.orderNo}/cancel`)
+      .set('Authorization', t.bearer(plain.userId))
+      .expect(200);
+    const none = await refundReq(t, plain.orderNo, { amount: 700, reason: 'x' }).expect(409);
+    expect(none.body.code).toBe('ORDER_NOT_REFUNDABLE');
+    expect(await refundRows(t, plain.orderNo)).toHaveLength(0);
+  });
+
+  it('a recharge paid after its cancel never credited the wallet: its refund debits nothing, in parts', async () => {
+    const userId = newUserId();
+    const recharge = (
+      await t
+        .http()
+        .post('/v1/recharges')
+        .set('Authorization', t.bearer(userId))
+        .send({ amount: 9000 })
+        .expect(201)
+    ).body;
+    const paymentNo = await paidAfterCancel(recharge.orderNo, userId);
+    const balance = async () =>
+      (await t.http().get('/v1/account').set('Authorization', t.bearer(userId)).expect(200)).body.balance;
+    expect(await balance()).toBe(0);
+    await refundReq(t, recharge.orderNo, { amount: 4000, reason: 'part' }).expect(201);
+    await refundReq(t, recharge.orderNo, { amount: 5000, reason: 'rest' }).expect(201);
+    expect(await balance()).toBe(0);
+    expect(await orderStatus(t, recharge.orderNo)).toBe('CANCELLED');
+    expect((await refundRows(t, recharge.orderNo)).map((r) => [r.status, Number(r.wallet_debit)])).toEqual([
+      ['SUCCEEDED', 0],
+      ['SUCCEEDED', 0],
+    ]);
+    expect(await refundedAmount(t, paymentNo)).toBe(9000);
+    expect((await gatewayRefunds(t, paymentNo)).reduce((s, r) => s + Number(r.refund_amount), 0)).toBe(9000);
   });
 
   it('bad input → 400 VALIDATION_FAILED, not admin → 403, unknown → 404, unpaid → 409; nothing written', async () => {

@@ -10,6 +10,7 @@ import { RefundExactIdentifiers1733260000000 } from './1733260000000-refund-exac
 import { Refunds1733250000000 } from './1733250000000-refunds';
 import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
 import { OneSuccessPath1733100000000 } from './1733100000000-one-success-path';
+import { RefundRequests1733400000000 } from './1733400000000-refund-requests';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -28,4 +29,5 @@ export const migrations = [
   RefundExactIdentifiers1733260000000,
   WechatSandbox1733300000000,
   OneSuccessPath1733100000000,
+  RefundRequests1733400000000,
 ];

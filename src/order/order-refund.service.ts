@@ -4,12 +4,14 @@ import { casTransition, DedupService } from '../idempotency';
 import { CatalogService } from './catalog.service';
 import { Order } from './entities/order.entity';
 import { OrderRepository } from './order.repository';
-import { ORDER_MACHINE, OrderStatus } from './order-state';
+import { ORDER_MACHINE, OrderStatus, wasPaid } from './order-state';
 import { WalletService } from './wallet.service';
 
 export interface OrderRefundInput {
   orderNo: string;
   refundNo: string;
+  /** the refunded payment: only the payment that paid the order moves the order (see `paidByPayment`) */
+  paymentNo: string;
   /** the payment's succeeded refunds, this one included, cover all of it */
   fully: boolean;
   /** return the order's items to stock (once per order, whichever refund asks first) */
@@ -39,6 +41,18 @@ export class OrderRefundService {
     private readonly dedup: DedupService,
   ) {}
 
+  /**
+   * Whether this payment is the money the order holds: the payment that paid it (`paid_by`), or any
+   * success of an order paid before `paid_by` was recorded. False for money that reached an order
+   * which could not take it: a payment that succeeded after the order was CANCELLED
+   * (PAID_AFTER_CANCEL), or a second payment of an order already paid (DUPLICATE_PAYMENT). Refunding
+   * such money changes nothing on the order.
+   */
+  paidByPayment(order: Pick<Order, 'status' | 'paidBy'>, paymentNo: string): boolean {
+    if (!wasPaid(order.status)) return false;
+    return order.paidBy === null || order.paidBy === paymentNo;
+  }
+
   /** The order (with items), locked when `forUpdate`; null if it does not exist. */
   find(m: EntityManager | null, orderNo: string, forUpdate = false): Promise<Order | null> {
     return this.repo.findByOrderNo(m, orderNo, { forUpdate });
@@ -58,14 +72,23 @@ export class OrderRefundService {
   }
 
   /**
-   * Applies one succeeded refund to its order in the caller's transaction. The order must have been
-   * paid: PAID → PARTIALLY_REFUNDED (or → REFUNDED when `fully`), PARTIALLY_REFUNDED → REFUNDED when
-   * `fully`; a second partial refund leaves PARTIALLY_REFUNDED as it is.
-   * @throws Error when the order is missing or not in a paid state (the caller's transaction rolls back).
+   * Applies one succeeded refund to its order in the caller's transaction. When the refunded payment
+   * paid the order: PAID → PARTIALLY_REFUNDED (or → REFUNDED when `fully`), PARTIALLY_REFUNDED →
+   * REFUNDED when `fully`; a second partial refund leaves PARTIALLY_REFUNDED as it is. When it did not
+   * (money taken after a cancel, a duplicate payment: `paidByPayment` false) the order keeps its state
+   * — CANCELLED is terminal, and a PAID order still holds the money of the payment that paid it — and
+   * nothing is restocked (a cancel already released the stock; the goods are the other payment's).
+   * A wallet payment's credit is given in both cases (it is the payment's money).
+   * @throws Error when the order is missing, or a refund of its own payment finds it unpaid (the
+   *   caller's transaction rolls back).
    */
   async applyRefundSucceeded(m: EntityManager, input: OrderRefundInput): Promise<OrderRefundOutcome> {
     const order = await this.repo.findByOrderNo(m, input.orderNo, { forUpdate: true });
     if (!order) throw new Error(`order ${input.orderNo} not found`);
+    if (!this.paidByPayment(order, input.paymentNo)) {
+      if (input.walletCredit > 0) await this.wallet.credit(m, order.userId, input.walletCredit);
+      return { status: order.status, restocked: false };
+    }
     const from = order.status;
     let to: OrderStatus = from;
     if (input.fully && (from === 'PAID' || from === 'PARTIALLY_REFUNDED')) to = 'REFUNDED';

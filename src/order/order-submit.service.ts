@@ -129,6 +129,7 @@ export class OrderSubmitService {
         requestFingerprint: ctx?.fingerprint ?? null,
         expiresAt: new Date(now.getTime() + this.cfg.ttlMs),
         paidAt: null,
+        paidBy: null,
         cancelledAt: null,
         createdAt: now,
         updatedAt: now,

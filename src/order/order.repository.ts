@@ -6,7 +6,7 @@ import type { OrderStatus, OrderType } from './order-state';
 import { ReplicaReads } from '../common/database/replica-reads';
 
 const ORDER_COLUMNS = `id, order_no, user_id, type, status, total_amount, currency, remark, version,
-  idempotency_key, request_fingerprint, expires_at, paid_at, cancelled_at, created_at, updated_at`;
+  idempotency_key, request_fingerprint, expires_at, paid_at, paid_by, cancelled_at, created_at, updated_at`;
 
 export interface NewOrderRow {
   orderNo: string;
@@ -251,6 +251,7 @@ export function mapOrder(r: Record<string, unknown>): Order {
   o.requestFingerprint = (r.request_fingerprint as string | null) ?? null;
   o.expiresAt = date(r.expires_at)!;
   o.paidAt = date(r.paid_at);
+  o.paidBy = (r.paid_by as string | null) ?? null;
   o.cancelledAt = date(r.cancelled_at);
   o.createdAt = date(r.created_at)!;
   o.updatedAt = date(r.updated_at)!;

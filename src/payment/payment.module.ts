@@ -23,6 +23,10 @@ import { PrepayService } from './prepay.service';
 import { Refund } from './refund/refund.entity';
 import { RefundApplyService } from './refund/refund-apply.service';
 import { RefundController } from './refund/refund.controller';
+import { RefundRequest } from './refund/refund-request.entity';
+import { RefundRequestController } from './refund/refund-request.controller';
+import { RefundRequestRepository } from './refund/refund-request.repository';
+import { RefundRequestService } from './refund/refund-request.service';
 import { RefundQueryProcessor } from './refund/refund-query.processor';
 import { RefundReconciliationService } from './refund/refund-reconciliation.service';
 import { RefundRepository } from './refund/refund.repository';
@@ -41,10 +45,10 @@ import { registerQueues } from '../common/queue/queue.register';
   imports: [
     IdempotencyModule,
     OrderModule,
-    TypeOrmModule.forFeature([Payment, PaymentAnomaly, Refund]),
+    TypeOrmModule.forFeature([Payment, PaymentAnomaly, Refund, RefundRequest]),
     registerQueues(QUEUES.PAYMENT_QUERY, QUEUES.PAYMENT_EXPIRY, QUEUES.REFUND_QUERY),
   ],
-  controllers: [PaymentController, OrderCancelController, RefundController],
+  controllers: [PaymentController, OrderCancelController, RefundController, RefundRequestController],
   providers: [
     PaymentKeysProvider,
     AlipayGateway,
@@ -68,6 +72,8 @@ import { registerQueues } from '../common/queue/queue.register';
     RefundQueryProcessor,
     RefundSweeper,
     RefundReconciliationService,
+    RefundRequestRepository,
+    RefundRequestService,
   ],
   exports: [
     PAYMENT_GATEWAY,

@@ -48,6 +48,10 @@ export class Order {
   @Column({ name: 'paid_at', type: 'datetime', precision: 3, nullable: true })
   paidAt: Date | null;
 
+  /** the payment that paid the order (null until PAID, and for orders paid before it was recorded) */
+  @Column({ name: 'paid_by', type: 'varchar', length: 40, nullable: true })
+  paidBy: string | null;
+
   @Column({ name: 'cancelled_at', type: 'datetime', precision: 3, nullable: true })
   cancelledAt: Date | null;
 

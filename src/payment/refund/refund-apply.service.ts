@@ -87,6 +87,7 @@ export class RefundApplyService {
             const order = await this.orders.applyRefundSucceeded(m, {
               orderNo: refund.orderNo,
               refundNo,
+              paymentNo: refund.paymentNo,
               fully: total >= payment.amount,
               restock: refund.restock,
               walletCredit: refund.channel === 'wallet' ? refund.amount : 0,

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { StateMachine } from '../../idempotency';
 import type { RefundStatus } from './refund.entity';
+import type { RefundRequestStatus } from './refund-request.entity';
 
 /**
  * Refund: PENDING → SUCCEEDED | FAILED, both terminal. FAILED only on a conclusive refusal by the
@@ -23,3 +24,18 @@ export function newRefundNo(now: Date = new Date()): string {
 }
 
 export const REFUND_NO_PATTERN = /^R[0-9]{29}$/;
+
+/**
+ * A user's refund request: OPEN → APPROVED (the refund was created in the same transaction) | REJECTED
+ * (with the admin's reason), both terminal. Two decisions racing: the CAS lets exactly one through.
+ */
+export const REFUND_REQUEST_MACHINE = new StateMachine<RefundRequestStatus>('refund request', {
+  OPEN: ['APPROVED', 'REJECTED'],
+});
+
+/** A refund request number: `RQ` + `yyyyMMddHHmmssSSS` (UTC) + 12 random digits, 31 characters. */
+export function newRefundRequestNo(now: Date = new Date()): string {
+  return `RQ${newRefundNo(now).slice(1)}`;
+}
+
+export const REFUND_REQUEST_NO_PATTERN = /^RQ[0-9]{29}$/;

@@ -20,6 +20,14 @@ export interface NewRefund {
   requestFingerprint: string | null;
 }
 
+/** A SUCCESS payment as a refund sees it: `refunded` counts succeeded and pending refunds (the reservation). */
+export interface RefundablePayment {
+  paymentNo: string;
+  channel: PaymentChannel;
+  amount: number;
+  refunded: number;
+}
+
 /**
  * t_refund and the refund columns of t_payment. Reads by QueryBuilder (entity mapping), writes by
  * SQL, as in PaymentRepository; a manager joins the caller's transaction.
@@ -117,6 +125,21 @@ export class RefundRepository {
     );
     if (Number(res.affectedRows) !== 1)
       throw new Error(`release of ${amount} on ${paymentNo}: nothing reserved`);
+  }
+
+  /** The order's SUCCESS payments with what is refunded or reserved of each, oldest first (no lock). */
+  async successPayments(orderNo: string): Promise<RefundablePayment[]> {
+    const rows: Array<Record<string, unknown>> = await this.ds.query(
+      `SELECT payment_no, channel, amount, refunded_amount FROM t_payment
+        WHERE order_no = ? AND status = 'SUCCESS' ORDER BY id`,
+      [orderNo],
+    );
+    return rows.map((r) => ({
+      paymentNo: String(r.payment_no),
+      channel: r.channel as PaymentChannel,
+      amount: Number(r.amount),
+      refunded: Number(r.refunded_amount),
+    }));
   }
 
   /** Locks the payment row: every refund state change of a payment takes this lock first (one lock order). */

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AuthUser } from '../../common/auth/auth.decorators';
 import { duplicateKeyName, isDuplicateKey } from '../../common/database/db-errors';
 import { TransactionService } from '../../common/database/transaction.service';
@@ -6,13 +7,22 @@ import { DomainError, ErrorCode } from '../../common/errors';
 import { IdempotencyContext, IdempotentReplay } from '../../idempotency';
 import { Order, OrderRefundService } from '../../order';
 import { CreateRefundDto, RefundResponse } from '../dto/refund.dto';
-import { PaymentRepository } from '../payment.repository';
 import { Refund } from './refund.entity';
-import { RefundRepository } from './refund.repository';
+import { RefundablePayment, RefundRepository } from './refund.repository';
 import { RefundSettleService } from './refund-settle.service';
 import { newRefundNo, REFUND_NO_PATTERN } from './refund-state';
 
 const ORDER_NO = /^[A-Za-z0-9_]{1,32}$/;
+
+/** What a refund of an order would take money from (`RefundService.target`). */
+export interface RefundTarget {
+  order: Order;
+  payment: RefundablePayment;
+  /** fen neither refunded nor reserved, as read (the reservation CAS decides) */
+  available: number;
+  /** the payment paid the order (false: money taken after a cancel, which the order never held) */
+  paidByPayment: boolean;
+}
 
 /**
  * Refund requests and reads (the API side). `create`: one transaction reserves the amount on the
@@ -27,12 +37,47 @@ export class RefundService {
   constructor(
     private readonly tx: TransactionService,
     private readonly repo: RefundRepository,
-    private readonly payments: PaymentRepository,
     private readonly orders: OrderRefundService,
     private readonly settle: RefundSettleService,
   ) {}
 
   /**
+   * THE rule "which payment a refund of this order takes money from" (admin refunds and user requests):
+   * - a PAID or PARTIALLY_REFUNDED order: the payment that paid it;
+   * - a CANCELLED order: its oldest SUCCESS payment with money left (else its first, all refunded) —
+   *   money taken after the cancel (PAID_AFTER_CANCEL / PAID_AFTER_CLOSE_UNFULFILLABLE), which the
+   *   order never held;
+   * - anything else (CREATED, PAYING, REFUNDED, or a cancelled order that took no money): none.
+   * `available` is what is neither refunded nor reserved by a pending refund, as read now (the CAS
+   * at creation is what decides).
+   * @param ownerId when given, an order of another user is NOT_FOUND (as every user route answers).
+   * @throws NOT_FOUND, ORDER_NOT_REFUNDABLE
+   */
+  async target(orderNo: string, ownerId?: string): Promise<RefundTarget> {
+    const order = ORDER_NO.test(orderNo) ? await this.orders.find(null, orderNo) : null;
+    if (!order || (ownerId !== undefined && order.userId !== ownerId)) {
+      throw new DomainError(ErrorCode.NOT_FOUND, `Order ${orderNo} not found`);
+    }
+    const paid = await this.repo.successPayments(orderNo);
+    let payment: RefundablePayment | undefined;
+    if (order.status === 'PAID' || order.status === 'PARTIALLY_REFUNDED') {
+      payment = paid.find((p) => this.orders.paidByPayment(order, p.paymentNo));
+    } else if (order.status === 'CANCELLED') {
+      // money left on one of them; else the first, so the reservation answers REFUND_EXCEEDS_PAID
+      payment = paid.find((p) => p.refunded < p.amount) ?? paid[0];
+    }
+    if (!payment) throw notRefundable(order);
+    return {
+      order,
+      payment,
+      available: payment.amount - payment.refunded,
+      paidByPayment: this.orders.paidByPayment(order, payment.paymentNo),
+    };
+  }
+
+  /**
+   * @param opts.within runs inside the creating transaction after the refund row is inserted (a refund
+   *   request's approval CAS): if it throws, nothing is created.
    * @throws NOT_FOUND, ORDER_NOT_REFUNDABLE (not paid, or fully refunded), REFUND_EXCEEDS_PAID,
    *   INSUFFICIENT_BALANCE (a recharge whose credit was spent), IDEMPOTENCY_KEY_REUSED.
    */
@@ -41,16 +86,17 @@ export class RefundService {
     orderNo: string,
     dto: CreateRefundDto,
     ctx: IdempotencyContext | null,
+    opts: { within?: (m: EntityManager, refundNo: string) => Promise<void> } = {},
   ): Promise<RefundResponse> {
-    const order = ORDER_NO.test(orderNo) ? await this.orders.find(null, orderNo) : null;
-    if (!order) throw new DomainError(ErrorCode.NOT_FOUND, `Order ${orderNo} not found`);
     if (ctx?.key) {
+      // a replay answers before the order's state is read: the order may be REFUNDED by this very refund
+      if (!ORDER_NO.test(orderNo) || !(await this.orders.find(null, orderNo))) {
+        throw new DomainError(ErrorCode.NOT_FOUND, `Order ${orderNo} not found`);
+      }
       const existing = await this.repo.findByRequesterKey(admin.userId, ctx.key);
       if (existing) this.replay(existing, ctx);
     }
-    if (order.status !== 'PAID' && order.status !== 'PARTIALLY_REFUNDED') throw notRefundable(order);
-    const payment = (await this.payments.findByOrder(null, orderNo)).find((p) => p.status === 'SUCCESS');
-    if (!payment) throw notRefundable(order);
+    const { order, payment, paidByPayment } = await this.target(orderNo);
 
     const refundNo = newRefundNo();
     try {
@@ -64,7 +110,8 @@ export class RefundService {
           );
         }
         let walletDebit = 0;
-        if (order.type === 'RECHARGE' && payment.channel !== 'wallet') {
+        // a recharge credited the wallet when it paid the order; money taken after a cancel never did
+        if (order.type === 'RECHARGE' && payment.channel !== 'wallet' && paidByPayment) {
           if (!(await this.orders.debitRecharge(m, order.userId, dto.amount))) {
             throw new DomainError(
               ErrorCode.INSUFFICIENT_BALANCE,
@@ -88,6 +135,7 @@ export class RefundService {
           idempotencyKey: ctx?.key ?? null,
           requestFingerprint: ctx?.fingerprint ?? null,
         });
+        if (opts.within) await opts.within(m, refundNo);
       });
     } catch (err) {
       if (isDuplicateKey(err) && duplicateKeyName(err) === 'uq_refund_requester_idem' && ctx?.key) {
@@ -153,7 +201,11 @@ export class RefundService {
 function notRefundable(order: Order): DomainError {
   return new DomainError(
     ErrorCode.ORDER_NOT_REFUNDABLE,
-    order.status === 'REFUNDED' ? 'The order is already fully refunded' : 'Only a paid order can be refunded',
+    order.status === 'REFUNDED'
+      ? 'The order is already fully refunded'
+      : order.status === 'CANCELLED'
+        ? 'This cancelled order holds no money to refund'
+        : 'Only a paid order can be refunded',
     { orderNo: order.orderNo, status: order.status },
   );
 }
