@@ -1,12 +1,15 @@
 /**
  * npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N]
  *
- * Mixed load (submits, recharges, alipay and wallet pre-pays, sandbox pays with a random notify mode)
+ * Mixed load (submits, recharges, alipay and wallet pre-pays, sandbox pays with a random notify mode,
+ * and refunds of paid orders: full ones sent twice with one Idempotency-Key, concurrent partials that
+ * together exceed the total, partials in two steps, and buyers' refund requests approved twice at once)
  * against two instances that share one database and one Redis prefix, on a private redis-server.
  * While it runs: kill -9 an instance and restart it, delete the prefix's Redis keys, stop and restart
  * that private Redis, make the sandbox drop every notify for a while, KILL the app's MySQL
  * connections, kill -9 the other instance. Then it lets the system settle and checks the money
- * invariants directly in MySQL. Exit code 1 on any violated invariant (or a failed run).
+ * invariants directly in MySQL (refunds included: refunded ≤ paid for every payment, and the
+ * sandbox's refunds = the SUCCEEDED refunds here, to the fen). Exit code 1 on any violated invariant (or a failed run).
  */
 import { loadavg } from 'node:os';
 import { Api } from './lib/api';
@@ -109,6 +112,7 @@ async function main(): Promise<number> {
     const users = await Promise.all(Array.from({ length: 16 }, (_, i) => api.token(`chaos-u${i}`)));
 
     const stats = new Stats();
+    const paidOrders: PaidOrder[] = [];
     let dropAll = false;
     const t0 = Date.now();
     const alive = () => insts.filter((i) => !i.exited && i.proc);
@@ -127,7 +131,15 @@ async function main(): Promise<number> {
         i++;
         const token = users[(w + i) % users.length];
         try {
-          await flow(pick, token, products, stats, () => dropAll, `${w}-${i}`);
+          await flow(
+            pick,
+            token,
+            products,
+            stats,
+            () => dropAll,
+            `${w}-${i}`,
+            (o) => paidOrders.push(o),
+          );
         } catch (err) {
           stats.inc(`error:${(err as Error).name === 'TimeoutError' ? 'timeout' : 'network'}`);
           await sleep(100);
@@ -135,6 +147,24 @@ async function main(): Promise<number> {
       }
     };
     const workers = Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+    // refunds of orders the load paid, a little after the payment (most are PAID by then)
+    const refunder = async () => {
+      while (!stopping && loadGoesOn()) {
+        const next = paidOrders[0];
+        if (!next || Date.now() - next.at < 1500) {
+          await sleep(200);
+          continue;
+        }
+        paidOrders.shift();
+        try {
+          await refundFlow(pick, admin, next, stats);
+        } catch (err) {
+          stats.inc(`error:${(err as Error).name === 'TimeoutError' ? 'timeout' : 'network'}`);
+          await sleep(100);
+        }
+      }
+    };
+    const refunders = Promise.all([refunder(), refunder()]);
 
     // ---- the chaos schedule --------------------------------------------------------------------
     const at = async (frac: number, what: string, fn: () => Promise<void>) => {
@@ -182,7 +212,7 @@ async function main(): Promise<number> {
         await insts[1].start();
       });
     })();
-    await Promise.all([workers, chaos]);
+    await Promise.all([workers, refunders, chaos]);
     log(`load done: ${stats}`);
 
     // ---- settle, then the invariants -------------------------------------------------------------
@@ -214,7 +244,18 @@ async function main(): Promise<number> {
   }
 }
 
-/** One storefront session: a goods order or a recharge, paid by alipay (sandbox) or the wallet. */
+/** An order the load paid (or asked the sandbox to pay), a candidate for a refund. */
+interface PaidOrder {
+  orderNo: string;
+  total: number;
+  token: string;
+  at: number;
+}
+
+/**
+ * One storefront session: a goods order or a recharge, paid by alipay (sandbox) or the wallet; about a
+ * third of the paid ones are handed to the refund workers.
+ */
 async function flow(
   pick: () => Api,
   token: string,
@@ -222,18 +263,19 @@ async function flow(
   stats: Stats,
   dropAll: () => boolean,
   tag: string,
+  onPaid: (o: PaidOrder) => void,
 ): Promise<void> {
   const r = Math.random();
   const api = pick();
   const created =
     r < 0.25
-      ? await api.call<{ orderNo: string }>(
+      ? await api.call<{ orderNo: string; totalAmount: number }>(
           'POST',
           '/v1/recharges',
           { amount: 500 + Math.floor(Math.random() * 5000) },
           { token, timeoutMs: 5000 },
         )
-      : await api.call<{ orderNo: string }>(
+      : await api.call<{ orderNo: string; totalAmount: number }>(
           'POST',
           '/v1/orders',
           {
@@ -250,6 +292,9 @@ async function flow(
   stats.inc(`${r < 0.25 ? 'recharge' : 'submit'}:${created.status}`);
   if (created.status !== 201) return;
   const orderNo = created.body.orderNo;
+  const refundLater = () => {
+    if (Math.random() < 0.35) onPaid({ orderNo, total: created.body.totalAmount, token, at: Date.now() });
+  };
   if (Math.random() < 0.1) {
     const c = await pick().call('POST', `/v1/orders/${orderNo}/cancel`, {}, { token, timeoutMs: 5000 });
     stats.inc(`cancel:${c.status}`);
@@ -269,6 +314,7 @@ async function flow(
   );
   pays.forEach((p) => stats.inc(`prepay-${channel}:${p.status}`));
   const ok = pays.find((p) => p.status === 200 || p.status === 201);
+  if (ok && channel === 'wallet') refundLater();
   if (!ok || channel === 'wallet' || Math.random() < 0.1) return; // some alipay trades are never paid
   const mode = dropAll() ? 'drop' : MODES[Math.floor(Math.random() * MODES.length)];
   const paid = await pick().call(
@@ -278,6 +324,69 @@ async function flow(
     { timeoutMs: 5000 },
   );
   stats.inc(`sandbox-pay:${paid.status}`);
+  if (paid.status === 200 && !['bad_sign', 'amount_mismatch'].includes(mode)) refundLater();
+}
+
+/**
+ * An admin refunds a paid order, in one of four ways that each try to refund too much or twice:
+ * a full refund sent to two instances at once with one Idempotency-Key (one refund); two concurrent
+ * partials of 60 % each (one wins, one 409 REFUND_EXCEEDS_PAID); a partial, then the rest, restocking;
+ * the buyer's refund request, approved twice at once on two instances (one refund) or approved and
+ * rejected at once (one decision). Every answer is counted; the invariants judge the outcome.
+ */
+async function refundFlow(pick: () => Api, admin: string, o: PaidOrder, stats: Stats): Promise<void> {
+  const r = Math.random();
+  // a refusal is counted with its code (409/REFUND_EXCEEDS_PAID, 409/REQUEST_IN_PROGRESS, ...)
+  const answer = (x: { status: number; body: unknown }) => {
+    const code = (x.body as { code?: unknown } | null)?.code;
+    return x.status >= 400 && typeof code === 'string' ? `${x.status}/${code}` : String(x.status);
+  };
+  const refund = (body: object, key?: string) =>
+    pick().call('POST', `/v1/orders/${o.orderNo}/refunds`, body, {
+      token: admin,
+      timeoutMs: 8000,
+      headers: key ? { 'idempotency-key': key } : undefined,
+    });
+  if (r < 0.3) {
+    const key = `chaos-refund-${o.orderNo}`;
+    const body = { amount: o.total, reason: 'full, sent twice' };
+    const res = await Promise.all([refund(body, key), refund(body, key)]);
+    res.forEach((x) => stats.inc(`refund-full-x2:${answer(x)}`));
+  } else if (r < 0.55) {
+    const part = Math.max(1, Math.ceil(o.total * 0.6));
+    const res = await Promise.all([
+      refund({ amount: part, reason: 'partial a' }),
+      refund({ amount: part, reason: 'partial b' }),
+    ]);
+    res.forEach((x) => stats.inc(`refund-partial-race:${answer(x)}`));
+  } else if (r < 0.75) {
+    const part = Math.max(1, Math.floor(o.total * 0.4));
+    const first = await refund({ amount: part, reason: 'partial 1', restock: true });
+    stats.inc(`refund-partial-1:${answer(first)}`);
+    if (first.status !== 201 || part >= o.total) return;
+    await sleep(200);
+    const rest = await refund({ amount: o.total - part, reason: 'partial 2', restock: true });
+    stats.inc(`refund-partial-2:${answer(rest)}`);
+  } else {
+    const asked = await pick().call<{ requestNo: string }>(
+      'POST',
+      `/v1/orders/${o.orderNo}/refund-requests`,
+      { reason: 'buyer asks' },
+      { token: o.token, timeoutMs: 8000 },
+    );
+    stats.inc(`refund-request:${answer(asked)}`);
+    if (asked.status !== 201) return;
+    const decide = (what: 'approve' | 'reject') =>
+      pick().call(
+        'POST',
+        `/v1/refund-requests/${asked.body.requestNo}/${what}`,
+        what === 'reject' ? { reason: 'chaos says no' } : {},
+        { token: admin, timeoutMs: 8000 },
+      );
+    const both = Math.random() < 0.7 ? (['approve', 'approve'] as const) : (['approve', 'reject'] as const);
+    const res = await Promise.all(both.map((w) => decide(w)));
+    res.forEach((x, i) => stats.inc(`refund-${both[i]}:${answer(x)}`));
+  }
 }
 
 main().then(

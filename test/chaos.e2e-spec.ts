@@ -40,7 +40,7 @@ function ensureBuilt(): void {
 }
 
 describe('chaos (short run)', () => {
-  it('keeps every money invariant through crashes, Redis loss, dropped notifies and killed DB connections', async () => {
+  it('keeps every money invariant, refunds included, through crashes, Redis loss, dropped notifies and killed DB connections', async () => {
     ensureBuilt();
     // --min-paid: on a loaded machine the load runs on (≤ 60 s) until 11 trades are paid, rather than
     // this test asserting how many a fixed 30 s can pay
@@ -68,7 +68,9 @@ describe('chaos (short run)', () => {
       violated: [],
       tail: '',
     });
-    expect(rows).toHaveLength(7);
+    expect(rows).toHaveLength(9);
+    expect(rows.join('\n')).toMatch(/refunded ≤ paid for every payment/);
+    expect(rows.join('\n')).toMatch(/gateway refunds = local SUCCEEDED refunds/);
     // the chaos really happened, and the load really paid trades through it
     expect(err).toMatch(/kill -9 instance A/);
     expect(err).toMatch(/deleted \d+ keys/);
@@ -76,5 +78,8 @@ describe('chaos (short run)', () => {
     expect(err).toMatch(/kill -9 instance B/);
     const paid = Number(/(\d+) trades paid at the sandbox/.exec(out)?.[1] ?? 0);
     expect(paid).toBeGreaterThan(10);
+    // and refunded some of them, through the refunds' own races (duplicate keys, concurrent partials, requests)
+    const refunded = Number(/(\d+) SUCCEEDED refunds/.exec(out)?.[1] ?? 0);
+    expect(refunded).toBeGreaterThan(0);
   }, 240_000);
 });

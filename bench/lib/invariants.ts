@@ -29,8 +29,8 @@ const sample = (xs: Array<Record<string, unknown>>) =>
 export async function checkInvariants(c: Connection, initialStock: number): Promise<Invariant[]> {
   const out: Invariant[] = [];
 
-  // 1. nothing lost: every trade the gateway says is paid is SUCCESS here, and its order PAID
-  //    (or, if the order was cancelled before the money arrived, a recorded anomaly)
+  // 1. nothing lost: every trade the gateway says is paid is SUCCESS here, and its order PAID (or
+  //    refunded since), or, if the order was cancelled before the money arrived, a recorded anomaly
   const lost = await rows<Record<string, unknown>>(
     c,
     `SELECT st.out_trade_no, p.status AS payment_status, o.order_no, o.status AS order_status
@@ -39,7 +39,8 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
        LEFT JOIN t_order o ON o.order_no = p.order_no
       WHERE st.status = 'TRADE_SUCCESS'
         AND (p.status IS NULL OR p.status <> 'SUCCESS' OR o.status IS NULL
-             OR (o.status <> 'PAID' AND NOT EXISTS (SELECT 1 FROM t_payment_anomaly a WHERE a.payment_no = p.payment_no)))`,
+             OR (o.status NOT IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
+                 AND NOT EXISTS (SELECT 1 FROM t_payment_anomaly a WHERE a.payment_no = p.payment_no)))`,
   );
   const paidAtGateway = await n(c, "SELECT COUNT(*) FROM sandbox_trade WHERE status = 'TRADE_SUCCESS'");
   const kinds = new Map<string, number>();
@@ -85,22 +86,28 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
     c,
     `SELECT o.order_no, o.total_amount, COALESCE(SUM(p.amount), 0) AS paid
        FROM t_order o LEFT JOIN t_payment p ON p.order_no = o.order_no AND p.status = 'SUCCESS'
-      WHERE o.status = 'PAID' GROUP BY o.order_no, o.total_amount HAVING paid <> o.total_amount`,
+      WHERE o.status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
+      GROUP BY o.order_no, o.total_amount HAVING paid <> o.total_amount`,
   );
   out.push({
-    name: 'PAID orders: Σ SUCCESS payments = total (to the fen)',
+    name: 'PAID (and refunded) orders: Σ SUCCESS payments = total (to the fen)',
     violations: mismatch.length,
     detail: mismatch.length
       ? sample(mismatch)
       : `${await n(c, "SELECT COUNT(*) FROM t_order WHERE status = 'PAID'")} PAID orders`,
   });
 
-  // 2d. wallets: balance = Σ PAID recharges − Σ SUCCESS wallet payments, per user, to the fen
+  // 2d. wallets: balance = Σ paid recharges − Σ SUCCESS wallet payments + Σ succeeded wallet refunds
+  //     − Σ recharge refunds' debits (taken when the refund is created, given back if it fails),
+  //     per user, to the fen
   const wallets = await rows<Record<string, unknown>>(
     c,
     `SELECT a.user_id, a.balance,
-            COALESCE((SELECT SUM(o.total_amount) FROM t_order o WHERE o.user_id = a.user_id AND o.type = 'RECHARGE' AND o.status = 'PAID'), 0)
-          - COALESCE((SELECT SUM(p.amount) FROM t_payment p WHERE p.user_id = a.user_id AND p.channel = 'wallet' AND p.status = 'SUCCESS'), 0) AS expected
+            COALESCE((SELECT SUM(o.total_amount) FROM t_order o WHERE o.user_id = a.user_id AND o.type = 'RECHARGE'
+                       AND o.status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')), 0)
+          - COALESCE((SELECT SUM(p.amount) FROM t_payment p WHERE p.user_id = a.user_id AND p.channel = 'wallet' AND p.status = 'SUCCESS'), 0)
+          + COALESCE((SELECT SUM(r.amount) FROM t_refund r WHERE r.user_id = a.user_id AND r.channel = 'wallet' AND r.status = 'SUCCEEDED'), 0)
+          - COALESCE((SELECT SUM(r.wallet_debit) FROM t_refund r WHERE r.user_id = a.user_id AND r.status <> 'FAILED'), 0) AS expected
        FROM t_user_account a
      HAVING a.balance <> expected`,
   );
@@ -109,19 +116,22 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
     "SELECT COUNT(*) FROM t_order WHERE type = 'RECHARGE' AND status = 'PAID'",
   );
   out.push({
-    name: 'wallet balances reconcile (recharges − wallet payments)',
+    name: 'wallet balances reconcile (recharges − wallet payments ± refunds)',
     violations: wallets.length,
     detail: wallets.length
       ? sample(wallets)
       : `${await n(c, 'SELECT COUNT(*) FROM t_user_account')} accounts, ${rechargesPaid} paid recharges`,
   });
 
-  // 3. stock + sold = initial stock, for every product (sold = items of orders not CANCELLED)
+  // 3. stock + sold = initial stock, for every product (sold = items of orders neither CANCELLED nor
+  //    restocked by a refund)
   const stock = await rows<Record<string, unknown>>(
     c,
     `SELECT p.id, p.stock,
             COALESCE((SELECT SUM(i.quantity) FROM t_order_item i JOIN t_order o ON o.id = i.order_id
-                       WHERE i.product_id = p.id AND o.status <> 'CANCELLED'), 0) AS sold
+                       WHERE i.product_id = p.id AND o.status <> 'CANCELLED'
+                         AND NOT EXISTS (SELECT 1 FROM t_uq_dipose d
+                                          WHERE d.ref_type = 'ORDER_RESTOCKED' AND d.ref_id = o.order_no)), 0) AS sold
        FROM t_product p
      HAVING p.stock + sold <> ?`,
     [initialStock],
@@ -145,6 +155,89 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
     detail: paying.length
       ? sample(paying)
       : `${await n(c, "SELECT COUNT(*) FROM t_order WHERE status = 'PAYING'")} orders PAYING, each with a PENDING payment`,
+  });
+  out.push(...(await refundInvariants(c)));
+  return out;
+}
+
+/**
+ * Refunds (issue 12): money never goes back beyond what was paid, and what the gateway refunded is
+ * exactly what is SUCCEEDED here (the sandbox keeps its own tables: sandbox_refund for Alipay,
+ * sandbox_wechat_refund for WeChat when present), refund by refund, to the fen; no refund left PENDING.
+ */
+export async function refundInvariants(c: Connection): Promise<Invariant[]> {
+  const out: Invariant[] = [];
+  // 5. refunded ≤ paid per payment; the reservation = Σ refunds not FAILED
+  const over = await rows<Record<string, unknown>>(
+    c,
+    `SELECT p.payment_no, p.amount, p.refunded_amount,
+            COALESCE((SELECT SUM(r.amount) FROM t_refund r WHERE r.payment_no = p.payment_no AND r.status = 'SUCCEEDED'), 0) AS succeeded,
+            COALESCE((SELECT SUM(r.amount) FROM t_refund r WHERE r.payment_no = p.payment_no AND r.status <> 'FAILED'), 0) AS reserved
+       FROM t_payment p
+     HAVING p.refunded_amount > p.amount OR succeeded > p.amount OR reserved <> p.refunded_amount`,
+  );
+  const refunds = await rows<Record<string, unknown>>(
+    c,
+    `SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS fen, COUNT(DISTINCT payment_no) AS payments
+       FROM t_refund WHERE status = 'SUCCEEDED'`,
+  );
+  out.push({
+    name: 'refunded ≤ paid for every payment (reservation = Σ refunds not FAILED)',
+    violations: over.length,
+    detail: over.length
+      ? sample(over)
+      : `${Number(refunds[0].n)} SUCCEEDED refunds (${Number(refunds[0].fen)} fen) over ${Number(refunds[0].payments)} payments`,
+  });
+
+  // 6. gateway refunds = local SUCCEEDED refunds, refund number by refund number, to the fen
+  const wechat =
+    (await n(
+      c,
+      "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'sandbox_wechat_refund'",
+    )) > 0;
+  const gatewaySql = [
+    `SELECT out_request_no AS refund_no, out_trade_no AS payment_no, refund_amount AS amount
+       FROM sandbox_refund WHERE status = 'SUCCESS'`,
+    ...(wechat
+      ? [`SELECT out_refund_no, out_trade_no, refund FROM sandbox_wechat_refund WHERE status = 'SUCCESS'`]
+      : []),
+  ].join(' UNION ALL ');
+  const gateway = await rows<{ refund_no: string; payment_no: string; amount: number }>(c, gatewaySql);
+  const local = await rows<{ refund_no: string; payment_no: string; amount: number; status: string }>(
+    c,
+    "SELECT refund_no, payment_no, amount, status FROM t_refund WHERE channel <> 'wallet'",
+  );
+  const localByNo = new Map(local.map((r) => [String(r.refund_no), r]));
+  const gatewayNos = new Set<string>();
+  const bad: Array<Record<string, unknown>> = [];
+  let gatewayFen = 0;
+  for (const g of gateway) {
+    gatewayNos.add(String(g.refund_no));
+    gatewayFen += Number(g.amount);
+    const l = localByNo.get(String(g.refund_no));
+    if (
+      !l ||
+      l.status !== 'SUCCEEDED' ||
+      Number(l.amount) !== Number(g.amount) ||
+      l.payment_no !== g.payment_no
+    ) {
+      bad.push({ gateway: g, local: l ?? null });
+    }
+  }
+  let localFen = 0;
+  let pending = 0;
+  for (const l of local) {
+    if (l.status === 'PENDING') pending++;
+    if (l.status !== 'SUCCEEDED') continue;
+    localFen += Number(l.amount);
+    if (!gatewayNos.has(String(l.refund_no))) bad.push({ gateway: null, local: l });
+  }
+  out.push({
+    name: 'gateway refunds = local SUCCEEDED refunds (to the fen), none PENDING',
+    violations: bad.length + pending,
+    detail:
+      `${gateway.length} refunds at the sandbox (${gatewayFen} fen), ${local.filter((l) => l.status === 'SUCCEEDED').length} SUCCEEDED here (${localFen} fen), ${pending} PENDING` +
+      (bad.length ? `; e.g. ${sample(bad)}` : ''),
   });
   return out;
 }
