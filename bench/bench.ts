@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --no-write]
+ * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks]
  *
  * Starts its own oncepay instances (node dist/src/main.js) on a fresh database and Redis prefix,
  * measures the ceilings and the business rows with autocannon in the same run (so the ratios hold),
@@ -19,11 +19,15 @@ import { callbackRows } from './rows/callbacks';
 import { ceilingRows } from './rows/ceilings';
 import { endToEndRow } from './rows/end-to-end';
 import { orderRows } from './rows/orders';
+import { wechatCallbackRows } from './rows/wechat-callbacks';
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
-  const write = !quick && !args.includes('--no-write');
+  // --only a,b: just those groups (never written to the doc: the table would be partial)
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? '').split(',')) : null;
+  const write = !quick && !only && !args.includes('--no-write');
   const started = Date.now();
   const ctx = new BenchContext(quick, quick ? 2 : 10, 50, {
     // a window longer than any storm, so a duplicate can only be rejected, never let through late
@@ -49,9 +53,11 @@ async function main(): Promise<number> {
       ['ceilings', ceilingRows],
       ['orders', orderRows],
       ['callbacks', callbackRows],
+      ['wechat-callbacks', wechatCallbackRows],
       ['end-to-end', endToEndRow],
     ];
     for (const [name, run] of groups) {
+      if (only && !only.has(name)) continue;
       ctx.log(
         `${name} (load average ${loadavg()
           .map((x) => x.toFixed(1))

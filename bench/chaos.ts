@@ -1,9 +1,10 @@
 /**
  * npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N]
  *
- * Mixed load (submits, recharges, alipay and wallet pre-pays, sandbox pays with a random notify mode,
- * and refunds of paid orders: full ones sent twice with one Idempotency-Key, concurrent partials that
- * together exceed the total, partials in two steps, and buyers' refund requests approved twice at once)
+ * Mixed load (submits, recharges, alipay, wechat and wallet pre-pays, some switching channel, sandbox
+ * pays on the Alipay and WeChat sandboxes with a random notify mode of each, and refunds of paid orders:
+ * full ones sent twice with one Idempotency-Key, concurrent partials that together exceed the total,
+ * partials in two steps, and buyers' refund requests approved twice at once)
  * against two instances that share one database and one Redis prefix, on a private redis-server.
  * While it runs: kill -9 an instance and restart it, delete the prefix's Redis keys, stop and restart
  * that private Redis, make the sandbox drop every notify for a while, KILL the app's MySQL
@@ -18,7 +19,7 @@ import { Instance } from './lib/instances';
 import { checkInvariants, Invariant } from './lib/invariants';
 import { PrivateRedis } from './lib/redis-server';
 
-const MODES = [
+const COMMON_MODES = [
   'normal',
   'normal',
   'normal',
@@ -29,6 +30,16 @@ const MODES = [
   'bad_sign',
   'amount_mismatch',
 ];
+/** Each sandbox's notify fault modes (WeChat's also encrypt and time-stamp its notifies). */
+const MODES: Record<'alipay' | 'wechat', string[]> = {
+  alipay: COMMON_MODES,
+  wechat: [...COMMON_MODES, 'decrypt_fail', 'replay_old'],
+};
+/** Where the buyer pays a trade of each channel's sandbox. */
+const PAY_PATH: Record<'alipay' | 'wechat', (no: string) => string> = {
+  alipay: (no) => `/sandbox/alipay/trades/${no}/pay`,
+  wechat: (no) => `/sandbox/wechat/transactions/${no}/pay`,
+};
 const INITIAL_STOCK = 1_000_000;
 
 function arg(name: string, def: number): number {
@@ -123,7 +134,9 @@ async function main(): Promise<number> {
     const loadGoesOn = () => {
       const elapsed = Date.now() - t0;
       if (elapsed < duration * 1000) return true;
-      return (stats.counts.get('sandbox-pay:200') ?? 0) < minPaid && elapsed < 2 * duration * 1000;
+      const paid =
+        (stats.counts.get('sandbox-pay-alipay:200') ?? 0) + (stats.counts.get('sandbox-pay-wechat:200') ?? 0);
+      return paid < minPaid && elapsed < 2 * duration * 1000;
     };
     const worker = async (w: number) => {
       let i = 0;
@@ -253,8 +266,9 @@ interface PaidOrder {
 }
 
 /**
- * One storefront session: a goods order or a recharge, paid by alipay (sandbox) or the wallet; about a
- * third of the paid ones are handed to the refund workers.
+ * One storefront session: a goods order or a recharge, paid on Alipay or WeChat (their sandboxes) or
+ * from the wallet; sometimes the buyer first asks for the other gateway channel and then switches. About
+ * a third of the paid ones are handed to the refund workers.
  */
 async function flow(
   pick: () => Api,
@@ -300,7 +314,22 @@ async function flow(
     stats.inc(`cancel:${c.status}`);
     return;
   }
-  const channel = r >= 0.25 && Math.random() < 0.2 ? 'wallet' : 'alipay';
+  const gateway = Math.random() < 0.5 ? 'alipay' : 'wechat';
+  const channel = r >= 0.25 && Math.random() < 0.2 ? 'wallet' : gateway;
+  if (channel !== 'wallet' && Math.random() < 0.1) {
+    // the buyer asks for the other channel first, then switches (the first trade is closed first)
+    const other = channel === 'alipay' ? 'wechat' : 'alipay';
+    const first = await pick().call(
+      'POST',
+      `/v1/orders/${orderNo}/payments`,
+      { channel: other },
+      {
+        token,
+        timeoutMs: 8000,
+      },
+    );
+    stats.inc(`prepay-${other}-first:${first.status}`);
+  }
   // a retried pre-pay must reuse its payment: sometimes send it twice, to two instances
   const pays = await Promise.all(
     (Math.random() < 0.2 ? [pick(), pick()] : [pick()]).map((a) =>
@@ -315,15 +344,16 @@ async function flow(
   pays.forEach((p) => stats.inc(`prepay-${channel}:${p.status}`));
   const ok = pays.find((p) => p.status === 200 || p.status === 201);
   if (ok && channel === 'wallet') refundLater();
-  if (!ok || channel === 'wallet' || Math.random() < 0.1) return; // some alipay trades are never paid
-  const mode = dropAll() ? 'drop' : MODES[Math.floor(Math.random() * MODES.length)];
+  if (!ok || channel === 'wallet' || Math.random() < 0.1) return; // some trades are never paid
+  const modes = MODES[channel];
+  const mode = dropAll() ? 'drop' : modes[Math.floor(Math.random() * modes.length)];
   const paid = await pick().call(
     'POST',
-    `/sandbox/alipay/trades/${ok.body.paymentNo}/pay`,
+    PAY_PATH[channel](ok.body.paymentNo),
     { notify: { mode } },
     { timeoutMs: 5000 },
   );
-  stats.inc(`sandbox-pay:${paid.status}`);
+  stats.inc(`sandbox-pay-${channel}:${paid.status}`);
   if (paid.status === 200 && !['bad_sign', 'amount_mismatch'].includes(mode)) refundLater();
 }
 

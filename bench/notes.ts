@@ -144,6 +144,12 @@ numbers, between machines.
   of the callback rows after the outbox has been drained: the balance must equal the sum of PAID
   recharges. It stays 0 even under the unsafe strategies, because the order side's
   \`runOnce('ORDER_PAID')\` backs them up.
+- **wechat callback apply (distinct trades)** and **wechat callback duplicate storm, 2 instances**
+  (issue 15): the same two measurements for \`POST /v1/callbacks/wechat\`: recharge orders with a pending
+  wechat payment, \`TRANSACTION.SUCCESS\` notifies built as the WeChat sandbox builds them (resource
+  AES-256-GCM-encrypted with the APIv3 key, body signed in \`Wechatpay-*\` headers with the platform key, both
+  read from \`sandbox_wechat_key\`), answered 204. \`npm run bench -- --quick --only callbacks,wechat-callbacks\`
+  runs just these groups (\`--only\` never rewrites this file).
 - **end-to-end**: 20 concurrent storefront flows: submit, pre-pay (alipay), sandbox pay with a
   normal notify, then poll \`GET /v1/orders/{no}\` every 50 ms until the order is PAID. Time to PAID
   includes the outbox relay's poll (\`OUTBOX_POLL_MS\`, 1 s by default).

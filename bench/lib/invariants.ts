@@ -23,37 +23,77 @@ const sample = (xs: Array<Record<string, unknown>>) =>
     .join('; ');
 
 /**
+ * The two gateway sandboxes: their trade tables, "paid now" (a fully refunded Alipay trade is
+ * TRADE_CLOSED again) and "was ever paid".
+ */
+const GATEWAYS = [
+  {
+    channel: 'alipay',
+    table: 'sandbox_trade',
+    paid: "status = 'TRADE_SUCCESS'",
+    paidEver: 'gmt_payment IS NOT NULL',
+    noun: 'trades paid at the sandbox',
+  },
+  {
+    channel: 'wechat',
+    table: 'sandbox_wechat_transaction',
+    paid: "trade_state IN ('SUCCESS', 'REFUND')",
+    paidEver: 'success_time IS NOT NULL',
+    noun: 'transactions paid at the WeChat sandbox',
+  },
+] as const;
+
+/**
  * The money invariants of oncepay, read straight from MySQL (the truth), never through the API.
  * `initialStock` is the stock each product was created with.
  */
 export async function checkInvariants(c: Connection, initialStock: number): Promise<Invariant[]> {
   const out: Invariant[] = [];
 
-  // 1. nothing lost: every trade the gateway says is paid is SUCCESS here, and its order PAID (or
-  //    refunded since), or, if the order was cancelled before the money arrived, a recorded anomaly
-  const lost = await rows<Record<string, unknown>>(
-    c,
-    `SELECT st.out_trade_no, p.status AS payment_status, o.order_no, o.status AS order_status
-       FROM sandbox_trade st
-       LEFT JOIN t_payment p ON p.payment_no = st.out_trade_no
-       LEFT JOIN t_order o ON o.order_no = p.order_no
-      WHERE st.status = 'TRADE_SUCCESS'
-        AND (p.status IS NULL OR p.status <> 'SUCCESS' OR o.status IS NULL
-             OR (o.status NOT IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
-                 AND NOT EXISTS (SELECT 1 FROM t_payment_anomaly a WHERE a.payment_no = p.payment_no)))`,
-  );
-  const paidAtGateway = await n(c, "SELECT COUNT(*) FROM sandbox_trade WHERE status = 'TRADE_SUCCESS'");
-  const kinds = new Map<string, number>();
-  for (const l of lost) {
-    const k = `payment ${String(l.payment_status)} / order ${String(l.order_status)}`;
-    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  // 1. per gateway channel, nothing lost: every trade its sandbox says is paid is SUCCESS here on that
+  //    channel, and its order PAID (or refunded since), or, if the order was cancelled before the money
+  //    arrived, a recorded anomaly; and nothing invented: every SUCCESS payment of the channel was paid
+  //    at its sandbox
+  for (const g of GATEWAYS) {
+    const lost = await rows<Record<string, unknown>>(
+      c,
+      `SELECT st.out_trade_no, p.status AS payment_status, p.channel, o.order_no, o.status AS order_status
+         FROM ${g.table} st
+         LEFT JOIN t_payment p ON p.payment_no = st.out_trade_no
+         LEFT JOIN t_order o ON o.order_no = p.order_no
+        WHERE st.${g.paid}
+          AND (p.status IS NULL OR p.status <> 'SUCCESS' OR p.channel <> ? OR o.status IS NULL
+               OR (o.status NOT IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
+                   AND NOT EXISTS (SELECT 1 FROM t_payment_anomaly a WHERE a.payment_no = p.payment_no)))`,
+      [g.channel],
+    );
+    const paidAtGateway = await n(c, `SELECT COUNT(*) FROM ${g.table} st WHERE st.${g.paid}`);
+    const kinds = new Map<string, number>();
+    for (const l of lost) {
+      const k = `payment ${String(l.payment_status)} / order ${String(l.order_status)}`;
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
+    const breakdown = [...kinds.entries()].map(([k, v]) => `${v}× ${k}`).join(', ');
+    out.push({
+      name: `${g.channel}: paid at the gateway ⇒ SUCCESS and order PAID (0 lost)`,
+      violations: lost.length,
+      detail: `${paidAtGateway} ${g.noun}${lost.length ? `; not applied: ${breakdown}; e.g. ${sample(lost)}` : ''}`,
+    });
+    const invented = await rows<Record<string, unknown>>(
+      c,
+      `SELECT p.payment_no, p.amount FROM t_payment p
+        WHERE p.channel = ? AND p.status = 'SUCCESS'
+          AND NOT EXISTS (SELECT 1 FROM ${g.table} st WHERE st.out_trade_no = p.payment_no AND st.${g.paidEver})`,
+      [g.channel],
+    );
+    out.push({
+      name: `${g.channel}: SUCCESS ⇒ paid at the gateway (0 invented)`,
+      violations: invented.length,
+      detail: invented.length
+        ? sample(invented)
+        : `${await n(c, "SELECT COUNT(*) FROM t_payment WHERE channel = ? AND status = 'SUCCESS'", [g.channel])} SUCCESS ${g.channel} payments`,
+    });
   }
-  const breakdown = [...kinds.entries()].map(([k, v]) => `${v}× ${k}`).join(', ');
-  out.push({
-    name: 'paid at the gateway ⇒ SUCCESS and order PAID (0 lost)',
-    violations: lost.length,
-    detail: `${paidAtGateway} trades paid at the sandbox${lost.length ? `; not applied: ${breakdown}; e.g. ${sample(lost)}` : ''}`,
-  });
 
   // 2a. one success per order: never charged twice
   const twice = await rows<Record<string, unknown>>(
@@ -66,19 +106,32 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
     detail: twice.length ? sample(twice) : 'ok',
   });
 
-  // 2b. every SUCCESS payment has exactly its one marker, and no marker lacks its payment
-  const successOk = await n(c, "SELECT COUNT(*) FROM t_payment WHERE status = 'SUCCESS'");
-  const markers = await n(c, "SELECT COUNT(*) FROM t_uq_dipose WHERE ref_type = 'PAYMENT_SUCCEEDED'");
+  // 2b. every SUCCESS payment has exactly its one marker, and no marker lacks its payment — per channel
   const orphanMarkers = await n(
     c,
     `SELECT COUNT(*) FROM t_uq_dipose d LEFT JOIN t_payment p ON p.payment_no = d.ref_id
       WHERE d.ref_type = 'PAYMENT_SUCCEEDED' AND (p.status IS NULL OR p.status <> 'SUCCESS')`,
   );
+  let markerViolations = orphanMarkers;
+  const perChannel: string[] = [];
+  for (const ch of ['alipay', 'wechat', 'wallet']) {
+    const success = await n(c, "SELECT COUNT(*) FROM t_payment WHERE channel = ? AND status = 'SUCCESS'", [
+      ch,
+    ]);
+    const marked = await n(
+      c,
+      `SELECT COUNT(*) FROM t_uq_dipose d JOIN t_payment p ON p.payment_no = d.ref_id
+        WHERE d.ref_type = 'PAYMENT_SUCCEEDED' AND p.channel = ? AND p.status = 'SUCCESS'`,
+      [ch],
+    );
+    markerViolations += Math.abs(success - marked);
+    perChannel.push(`${ch} ${marked}/${success}`);
+  }
   out.push({
     // every channel (the wallet too) goes through the one success path and its marker
-    name: 't_uq_dipose PAYMENT_SUCCEEDED = SUCCESS payments',
-    violations: Math.abs(successOk - markers) + orphanMarkers,
-    detail: `${successOk} SUCCESS payments, ${markers} markers, ${orphanMarkers} markers without a SUCCESS payment`,
+    name: 't_uq_dipose PAYMENT_SUCCEEDED = SUCCESS payments, per channel',
+    violations: markerViolations,
+    detail: `markers/SUCCESS payments: ${perChannel.join(', ')}; ${orphanMarkers} markers without a SUCCESS payment`,
   });
 
   // 2c. PAID orders were paid exactly their total, to the fen

@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { encryptResource } from '../../src/payment/gateway/wechat-notify';
 import { fenToYuan } from '../../src/payment/money';
 import { rsaSign, signContent } from '../../src/sandbox/sandbox-crypto';
 import { toCst } from '../../src/sandbox/sandbox-time';
 import { Api, pool } from './api';
 import type { BenchContext } from './context';
 
-/** A pending alipay payment of a recharge order, ready to be "paid" by a signed notify. */
+/** A pending alipay (or wechat) payment of a recharge order, ready to be "paid" by a signed notify. */
 export interface Trade {
   userId: string;
   orderNo: string;
@@ -28,6 +29,7 @@ export async function makeTrades(
   n: number,
   tag: string,
   users = 50,
+  channel: 'alipay' | 'wechat' = 'alipay',
 ): Promise<Trade[]> {
   const made = await pool(
     Array.from({ length: n }, (_, i) => i),
@@ -46,7 +48,7 @@ export async function makeTrades(
       const pay = await api.call<{ paymentNo: string }>(
         'POST',
         `/v1/orders/${order.body.orderNo}/payments`,
-        { channel: 'alipay' },
+        { channel },
         { token },
       );
       if (pay.status !== 201 && pay.status !== 200)
@@ -54,6 +56,7 @@ export async function makeTrades(
       return { userId, orderNo: order.body.orderNo, paymentNo: pay.body.paymentNo, amount };
     },
   );
+  if (channel === 'wechat') return wechatTrades(ctx, made);
   const rows = await ctx.sql<{
     out_trade_no: string;
     trade_no: string;
@@ -147,4 +150,92 @@ export async function overCredit(ctx: BenchContext, userIds: string[]): Promise<
     [...userIds, ...userIds],
   );
   return Number(row.bal) - Number(row.paid);
+}
+
+/** The WeChat sandbox's transaction_id of each payment (its `tradeNo`). */
+async function wechatTrades(
+  ctx: BenchContext,
+  made: Array<Pick<Trade, 'userId' | 'orderNo' | 'paymentNo' | 'amount'>>,
+): Promise<Trade[]> {
+  const rows = await ctx.sql<{ out_trade_no: string; transaction_id: string; appid: string }>(
+    `SELECT out_trade_no, transaction_id, appid FROM sandbox_wechat_transaction WHERE out_trade_no IN (${made.map(() => '?').join(',')})`,
+    made.map((m) => m.paymentNo),
+  );
+  const byNo = new Map(rows.map((r) => [r.out_trade_no, r]));
+  return made.map((m) => ({
+    ...m,
+    tradeNo: byNo.get(m.paymentNo)?.transaction_id ?? `42000${m.paymentNo.slice(-23)}`,
+    appId: byNo.get(m.paymentNo)?.appid ?? 'wxd678efh567hg6787',
+    subject: 'recharge',
+    gmtCreate: new Date(),
+  }));
+}
+
+export interface WechatSandboxKeys {
+  platformPem: string;
+  platformId: string;
+  apiV3Key: string;
+  mchid: string;
+}
+
+/** The WeChat sandbox's platform key and APIv3 key (sandbox mode only, never in production). */
+export async function wechatKeys(ctx: BenchContext): Promise<WechatSandboxKeys> {
+  const rows = await ctx.sql<{ name: string; private_pem: string; serial: string; secret: string }>(
+    "SELECT name, private_pem, serial, secret FROM sandbox_wechat_key WHERE name IN ('platform', 'apiv3')",
+  );
+  const platform = rows.find((r) => r.name === 'platform');
+  const apiv3 = rows.find((r) => r.name === 'apiv3');
+  if (!platform || !apiv3) throw new Error('sandbox_wechat_key not generated');
+  return {
+    platformPem: platform.private_pem,
+    platformId: platform.serial,
+    apiV3Key: apiv3.secret,
+    mchid: '1900000109',
+  };
+}
+
+/**
+ * A TRANSACTION.SUCCESS notify built exactly as the WeChat sandbox builds one: the resource encrypted
+ * with the APIv3 key (AES-256-GCM), the body signed in Wechatpay-* headers with the platform key.
+ */
+export function signedWechatNotify(
+  t: Trade,
+  k: WechatSandboxKeys,
+  notifyId = randomUUID(),
+): { body: string; headers: Record<string, string> } {
+  const now = new Date();
+  const transaction = {
+    appid: t.appId,
+    mchid: k.mchid,
+    out_trade_no: t.paymentNo,
+    transaction_id: t.tradeNo,
+    trade_type: 'NATIVE',
+    trade_state: 'SUCCESS',
+    trade_state_desc: '支付成功',
+    bank_type: 'OTHERS',
+    success_time: now.toISOString(),
+    payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+    amount: { total: t.amount, payer_total: t.amount, currency: 'CNY', payer_currency: 'CNY' },
+  };
+  const nonce = randomBytes(6).toString('hex');
+  const body = JSON.stringify({
+    id: notifyId,
+    create_time: now.toISOString(),
+    resource_type: 'encrypt-resource',
+    event_type: 'TRANSACTION.SUCCESS',
+    summary: '支付成功',
+    resource: encryptResource(JSON.stringify(transaction), k.apiV3Key, nonce, 'transaction', 'transaction'),
+  });
+  const ts = String(Math.floor(now.getTime() / 1000));
+  const hnonce = randomBytes(16).toString('hex').toUpperCase();
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'wechatpay-timestamp': ts,
+      'wechatpay-nonce': hnonce,
+      'wechatpay-signature': rsaSign(`${ts}\n${hnonce}\n${body}\n`, k.platformPem),
+      'wechatpay-serial': k.platformId,
+    },
+  };
 }
