@@ -301,6 +301,71 @@ describe('fuzz: no request makes a 5xx, every error is the envelope, a 4xx write
     );
   });
 
+  it('random bodies and signature headers to the WeChat callback: never a 5xx or a 2xx, FAIL or the envelope', async () => {
+    const [platform] = await t.dataSource.query(
+      "SELECT serial FROM sandbox_wechat_key WHERE name = 'platform'",
+    );
+    const now = String(Math.floor(Date.now() / 1000));
+    const wxHeaders = fc.record(
+      {
+        'wechatpay-timestamp': fc.oneof(fc.constant(now), headerValue),
+        'wechatpay-nonce': headerValue,
+        'wechatpay-signature': fc.oneof(fc.base64String({ maxLength: 344 }), headerValue),
+        'wechatpay-serial': fc.oneof(fc.constant(String(platform.serial)), headerValue),
+      },
+      { requiredKeys: [] },
+    );
+    const envelope = fc.record(
+      {
+        id: weirdString,
+        event_type: fc.oneof(weirdString, fc.constantFrom('TRANSACTION.SUCCESS', 'REFUND.SUCCESS')),
+        resource: fc.record(
+          {
+            algorithm: fc.oneof(weirdString, fc.constant('AEAD_AES_256_GCM')),
+            ciphertext: fc.oneof(weirdString, fc.base64String({ maxLength: 200 })),
+            nonce: weirdString,
+            associated_data: weirdString,
+          },
+          { requiredKeys: [] },
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          envelope.map((e) => JSON.stringify(e)),
+          rawBody,
+        ),
+        contentType,
+        wxHeaders,
+        async (body, ct, h) => {
+          const before = await fingerprintDb(false);
+          const res = await send(
+            'POST',
+            '/v1/callbacks/wechat',
+            { ...h, ...(ct ? { 'content-type': ct } : {}) },
+            Buffer.from(body),
+          );
+          const what = `wechat callback ${ct} ${JSON.stringify(h).slice(0, 80)} ${body.slice(0, 80)}`;
+          // nothing here is signed by WeChat: never accepted, never a 5xx
+          expect([what, res.status >= 400 && res.status < 500]).toEqual([what, true]);
+          const parsed = (() => {
+            try {
+              return JSON.parse(res.text) as Record<string, unknown>;
+            } catch {
+              return null;
+            }
+          })();
+          if (parsed?.code !== 'FAIL') assertEnvelope(res, what);
+          else expect([what, typeof parsed.message]).toEqual([what, 'string']);
+          expect([what, await fingerprintDb(false)]).toEqual([what, before]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('the nested body of the issue ({"items": + 20,000 "[") answers 400 VALIDATION_FAILED', async () => {
     for (const body of [
       `{"items":${'['.repeat(20000)}${']'.repeat(20000)}}`,
