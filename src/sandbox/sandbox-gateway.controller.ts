@@ -11,7 +11,7 @@ import {
   VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { paymentConfig } from '../config/configuration';
 import { Public } from '../common/auth/auth.decorators';
@@ -24,6 +24,7 @@ import { SandboxKeyService } from './sandbox-key.service';
 import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { toCst } from './sandbox-time';
+import { SandboxBillResponse } from './sandbox-trade-response.dto';
 import { bizError, Fault, GatewayAnswer, ok } from './sandbox-trade.types';
 
 const METHODS = [
@@ -93,11 +94,12 @@ export class SandboxGatewayController {
   @ApiOperation({
     summary: "The day's paid trades and refunds (China time), as JSON — where the bill download URL points",
   })
-  @ApiOkResponse({
-    description:
-      '{ bill_date, trades: [{ trade_no, out_trade_no, total_amount, ... }], ' +
-      'refunds: [{ trade_no, out_trade_no, out_request_no, refund_amount (negative yuan), gmt_refund }] }',
+  @ApiParam({
+    name: 'date',
+    description: 'the bill date, China time',
+    schema: { type: 'string', format: 'date' },
   })
+  @ApiOkResponse({ type: SandboxBillResponse, description: "the day's bill lines, amounts in yuan" })
   @ApiErrors([ErrorCode.VALIDATION_FAILED, 'date: yyyy-MM-dd'])
   async bill(@Param('date') date: string) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date))

@@ -168,3 +168,58 @@ export class SandboxTradeDetailResponse extends SandboxTradeResponse {
   @ApiProperty({ type: [SandboxNotifyAttempt] })
   attempts: SandboxNotifyAttempt[];
 }
+
+/** China time, as Alipay writes it: `yyyy-MM-dd HH:mm:ss`. */
+const CST = { pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$' };
+
+export class SandboxBillTrade {
+  @ApiProperty({ example: '2026112322001400000000000001' })
+  trade_no: string;
+
+  @ApiProperty({ example: EX.paymentNo })
+  out_trade_no: string;
+
+  @ApiProperty({ enum: ['TRADE_SUCCESS'], example: 'TRADE_SUCCESS' })
+  trade_status: string;
+
+  @ApiProperty({ ...YUAN, example: '176.00' })
+  total_amount: string;
+
+  @ApiProperty({ example: 'Longjing tea 250 g ×2' })
+  subject: string;
+
+  @ApiProperty({ ...CST, example: '2026-11-23 20:00:00' })
+  gmt_create: string;
+
+  @ApiProperty({ type: String, ...CST, nullable: true, example: '2026-11-23 20:03:10' })
+  gmt_payment: string | null;
+}
+
+export class SandboxBillRefund {
+  @ApiProperty({ example: '2026112322001400000000000001' })
+  trade_no: string;
+
+  @ApiProperty({ example: EX.paymentNo })
+  out_trade_no: string;
+
+  @ApiProperty({ example: EX.refundNo })
+  out_request_no: string;
+
+  @ApiProperty({ pattern: '^-[0-9]+\\.[0-9]{2}$', example: '-50.00', description: 'negative yuan' })
+  refund_amount: string;
+
+  @ApiProperty({ ...CST, example: '2026-11-23 20:15:00' })
+  gmt_refund: string;
+}
+
+/** GET /sandbox/alipay/bills/{date}: what the bill download URL of that day serves. */
+export class SandboxBillResponse {
+  @ApiProperty({ format: 'date', example: '2026-11-23' })
+  bill_date: string;
+
+  @ApiProperty({ type: [SandboxBillTrade], description: 'payments of the day (China time), refunded or not' })
+  trades: SandboxBillTrade[];
+
+  @ApiProperty({ type: [SandboxBillRefund], description: 'refunds of the day, one line each' })
+  refunds: SandboxBillRefund[];
+}

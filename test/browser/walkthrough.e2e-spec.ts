@@ -39,7 +39,8 @@ interface Answer {
   headers: Record<string, string>;
 }
 
-jest.setTimeout(120_000);
+// about 50 s alone; generous for a loaded CI machine (every wait inside is for a specific element)
+jest.setTimeout(180_000);
 
 /** Polls `read` until `ok` holds (a wait for a specific state, not a sleep); fails with the last value. */
 async function until<T>(
@@ -82,12 +83,17 @@ describe('README walk-through in Swagger UI (headless Chromium)', () => {
     page.setDefaultTimeout(WAIT);
   });
   afterAll(async () => {
+    console.log(`walk-through timeline (screenshots in ${SHOTS}):\n${timeline.join('\n')}`);
     await browser?.close();
     await t?.close();
   });
 
-  const snap = async (name: string) =>
-    page.screenshot({ path: join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: false });
+  const started = Date.now();
+  const timeline: string[] = [];
+  const snap = async (name: string) => {
+    await page.screenshot({ path: join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`) });
+    timeline.push(`${((Date.now() - started) / 1000).toFixed(1)}s ${name}`);
+  };
 
   /** The operation block of `tag` for `METHOD /path`, opened, with Try it out pressed. */
   async function open(tag: string, method: string, path: string): Promise<Locator> {
@@ -96,6 +102,12 @@ describe('README walk-through in Swagger UI (headless Chromium)', () => {
       .filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) })
       .filter({ has: page.locator('.opblock-summary-method', { hasText: new RegExp(`^${method}$`) }) });
     await op.waitFor(); // exactly one (Playwright locators are strict)
+    // collapse the operations of earlier steps, as a person scrolling on would: Swagger UI re-renders every
+    // open operation on each change, so a page full of open ones gets slow
+    const id = await op.getAttribute('id');
+    for (const other of await page.locator('.opblock.is-open').all()) {
+      if ((await other.getAttribute('id')) !== id) await other.locator('.opblock-summary').first().click();
+    }
     if (!(await op.evaluate((el) => el.classList.contains('is-open')))) {
       await op.locator('.opblock-summary').first().click();
     }
@@ -167,6 +179,8 @@ describe('README walk-through in Swagger UI (headless Chromium)', () => {
     await page.locator('.auth-wrapper button.authorize').click();
     const modal = page.locator('.modal-ux');
     await modal.waitFor();
+    // the dialog says where a token comes from
+    expect(await modal.textContent()).toContain('POST /v1/dev/tokens');
     const button = (label: string) => modal.locator('.auth-btn-wrapper button', { hasText: label });
     if (await button('Logout').count()) await button('Logout').click();
     await modal.locator('input[type="text"]').fill(token);
