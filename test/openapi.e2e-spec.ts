@@ -238,6 +238,22 @@ describe('OpenAPI document', () => {
   });
 
   it('sandbox answers are typed, and request bodies offer the walk-through values', () => {
+    // every JSON answer meant for people or clients has a schema (the gateway protocol mimics excepted)
+    const untyped = ops
+      .filter(({ path }) => !/^\/sandbox\/(alipay\/gateway\.do|wechat\/v3\/)/.test(path))
+      .flatMap(({ method, path, op }) =>
+        Object.entries(op.responses as Record<string, Op>)
+          .filter(([status]) => Number(status) < 300 && status !== '204')
+          .filter(([, r]) => !Object.values((r.content ?? {}) as Record<string, Op>).some((c) => c.schema))
+          .map(([status]) => `${method} ${path} ${status}`),
+      );
+    expect(untyped).toEqual([]);
+    expect(
+      doc.paths['/sandbox/wechat/transactions/{outTradeNo}'].get.responses['200'].content['application/json']
+        .schema,
+    ).toEqual({
+      $ref: '#/components/schemas/WxTransactionDetailResponse',
+    });
     const show = doc.paths['/sandbox/alipay/trades/{outTradeNo}'].get;
     expect(show.responses['200'].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/SandboxTradeDetailResponse',

@@ -4,6 +4,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
@@ -11,6 +12,12 @@ import { Public } from '../../common/auth/auth.decorators';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WxFaultsDto, WxPayDto } from './wechat-sandbox.dto';
 import { WechatSandboxService } from './wechat-sandbox.service';
+import { WxTransactionDetailResponse, WxTransactionResponse } from './wechat-sandbox-response.dto';
+
+const OUT_TRADE_NO = {
+  name: 'outTradeNo',
+  description: 'the `paymentNo` of a wechat payment (its out_trade_no here)',
+};
 import { WxRefundRow, WxTransactionRow } from './wechat-sandbox.types';
 
 /** The buyer's side of the WeChat sandbox and its fault switches, for tests and for a human in Swagger. */
@@ -26,7 +33,11 @@ export class WechatSandboxTransactionsController {
 
   @Get(':outTradeNo')
   @ApiOperation({ summary: 'A WeChat sandbox transaction with its refunds and notify attempts' })
-  @ApiOkResponse({ description: 'transaction + refunds + attempts' })
+  @ApiParam(OUT_TRADE_NO)
+  @ApiOkResponse({
+    type: WxTransactionDetailResponse,
+    description: 'the transaction, its refunds and every notify attempt',
+  })
   @ApiNotFoundResponse({ description: 'unknown transaction' })
   async show(@Param('outTradeNo') outTradeNo: string) {
     const t = await this.wx.get(outTradeNo);
@@ -50,7 +61,8 @@ export class WechatSandboxTransactionsController {
       'The buyer pays; notify.mode chooses how TRANSACTION.SUCCESS is delivered (normal, drop, duplicate, delay, ' +
       'out_of_order, bad_sign, amount_mismatch, decrypt_fail, replay_old)',
   })
-  @ApiOkResponse({ description: 'the paid transaction' })
+  @ApiParam(OUT_TRADE_NO)
+  @ApiOkResponse({ type: WxTransactionResponse, description: 'the paid transaction' })
   @ApiNotFoundResponse({ description: 'unknown transaction' })
   @ApiConflictResponse({ description: 'already paid, or closed without allowAfterClose' })
   async pay(@Param('outTradeNo') outTradeNo: string, @Body() dto: WxPayDto) {
@@ -63,7 +75,8 @@ export class WechatSandboxTransactionsController {
     summary:
       'Make the next `times` query/close/refund calls time out, fail or answer badly signed; set the refund outcome',
   })
-  @ApiOkResponse({ description: 'the transaction with its faults armed' })
+  @ApiParam(OUT_TRADE_NO)
+  @ApiOkResponse({ type: WxTransactionResponse, description: 'the transaction with its faults armed' })
   @ApiNotFoundResponse({ description: 'unknown transaction' })
   async faults(@Param('outTradeNo') outTradeNo: string, @Body() dto: WxFaultsDto) {
     return view(await this.wx.setFaults(outTradeNo, dto));

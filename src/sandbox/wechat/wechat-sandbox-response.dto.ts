@@ -1,0 +1,149 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { EX } from '../../common/openapi/examples';
+import { WX_FAULTS, WX_NOTIFY_MODES, WX_REFUND_OUTCOMES } from './wechat-sandbox.types';
+
+export class WxFaultState {
+  @ApiProperty({ enum: WX_FAULTS, example: 'timeout' })
+  fault: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'calls still to fail' })
+  left: number;
+}
+
+/** A transaction as the simulated WeChat Pay holds it (what POST …/pay and …/faults answer). */
+export class WxTransactionResponse {
+  @ApiProperty({ example: EX.paymentNo, description: 'the out_trade_no oncepay sent: our `paymentNo`' })
+  outTradeNo: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: '4200000000202611230000000001',
+    description: 'null until paid',
+  })
+  transactionId: string | null;
+
+  @ApiProperty({ enum: ['NOTPAY', 'SUCCESS', 'CLOSED', 'REFUND'], example: 'SUCCESS' })
+  tradeState: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 17600, description: 'integer fen' })
+  total: number;
+
+  @ApiProperty({ example: 'Longjing tea 250 g ×2' })
+  description: string;
+
+  @ApiProperty({ example: 'weixin://wxpay/bizpayurl?pr=sbx8c1f0d6' })
+  codeUrl: string;
+
+  @ApiProperty({ example: 'http://127.0.0.1:3000/v1/callbacks/wechat' })
+  notifyUrl: string;
+
+  @ApiProperty({ example: false, description: 'paid after it was closed (allowAfterClose)' })
+  paidAfterClose: boolean;
+
+  @ApiProperty({ type: WxFaultState, nullable: true, example: null })
+  queryFault: WxFaultState | null;
+
+  @ApiProperty({ type: WxFaultState, nullable: true, example: null })
+  closeFault: WxFaultState | null;
+
+  @ApiProperty({ type: WxFaultState, nullable: true, example: null })
+  refundFault: WxFaultState | null;
+
+  @ApiProperty({ enum: WX_REFUND_OUTCOMES, example: 'SUCCESS', description: 'how the next refund ends' })
+  refundOutcome: string;
+
+  @ApiProperty({ format: 'date-time', example: EX.createdAt })
+  createdAt: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: EX.paidAt })
+  successTime: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  closeTime: string | null;
+}
+
+export class WxRefundView {
+  @ApiProperty({ example: EX.refundNo, description: 'our `refundNo`' })
+  outRefundNo: string;
+
+  @ApiProperty({ example: '50300000000202611230000000001' })
+  refundId: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 5000, description: 'integer fen' })
+  refund: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 1,
+    example: 17600,
+    description: 'integer fen, the transaction total',
+  })
+  total: number;
+
+  @ApiProperty({ enum: ['PROCESSING', 'SUCCESS', 'ABNORMAL', 'CLOSED'], example: 'SUCCESS' })
+  status: string;
+
+  @ApiProperty({ format: 'date-time', example: EX.refundedAt })
+  createdAt: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: EX.refundedAt })
+  successTime: string | null;
+}
+
+/** One delivery of a WeChat notify to oncepay, and what oncepay answered. */
+export class WxNotifyAttempt {
+  @ApiProperty({ example: 'EV-2026112312031045600000000001' })
+  notifyId: string;
+
+  @ApiProperty({
+    enum: ['TRANSACTION.SUCCESS', 'REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'],
+    example: 'TRANSACTION.SUCCESS',
+  })
+  eventType: string;
+
+  @ApiProperty({ enum: WX_NOTIFY_MODES, example: 'normal' })
+  mode: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'delivery number (retries count up)' })
+  seq: number;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'copy number (duplicate mode)' })
+  copy: number;
+
+  @ApiProperty({
+    enum: ['SENDING', 'ACKED', 'NACKED', 'ERROR', 'DROPPED'],
+    example: 'ACKED',
+    description: 'ACKED: oncepay answered 2xx; NACKED: anything else; DROPPED: never sent (drop mode)',
+  })
+  outcome: string;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: 204 })
+  httpStatus: number | null;
+
+  @ApiProperty({ type: String, nullable: true, example: '', description: 'what oncepay answered' })
+  responseBody: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  error: string | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'the notify body sent (its resource encrypted, as WeChat Pay sends it)',
+  })
+  payload: Record<string, unknown> | null;
+
+  @ApiProperty({ format: 'date-time', example: EX.paidAt })
+  createdAt: string;
+}
+
+/** GET /sandbox/wechat/transactions/{outTradeNo}: the transaction, its refunds and every notify attempt. */
+export class WxTransactionDetailResponse extends WxTransactionResponse {
+  @ApiProperty({ type: [WxRefundView] })
+  refunds: WxRefundView[];
+
+  @ApiProperty({ type: [WxNotifyAttempt] })
+  attempts: WxNotifyAttempt[];
+}
