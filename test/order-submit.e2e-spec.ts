@@ -309,3 +309,33 @@ describe('order submit (real MySQL + Redis)', () => {
     });
   });
 });
+
+describe('order submit with a small connection pool (real MySQL + Redis)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { DB_POOL_SIZE: '2' } });
+  });
+  afterAll(() => t.close());
+
+  // A submit transaction once took a second pool connection (for the wallet row) while holding its
+  // own: with as many concurrent first submits as pool connections, every transaction waited for a
+  // connection held by another, and every submit hung forever.
+  it('4× DB_POOL_SIZE concurrent first submits of new users all complete (no pool self-deadlock)', async () => {
+    const p = await createProduct(t, { price: 100, stock: 100 });
+    const users = Array.from({ length: 8 }, () => newUserId());
+    const res = await Promise.all(
+      users.map((u) =>
+        t
+          .http()
+          .post('/v1/orders')
+          .set('Authorization', t.bearer(u))
+          .send({ items: [{ productId: p.id, quantity: 1 }] })
+          .timeout(20000),
+      ),
+    );
+    expect(res.map((r) => r.status)).toEqual(users.map(() => 201));
+    expect(await stockOf(t, p.id)).toBe(92);
+    for (const u of users) expect(await countOrders(t, 'user_id = ?', [u])).toBe(1);
+  });
+});

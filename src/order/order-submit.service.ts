@@ -135,6 +135,8 @@ export class OrderSubmitService {
         updatedAt: now,
       });
       try {
+        // outside the transaction (see ensureUserRow); the row is never deleted, so it is there below
+        if (attempt === 1) await this.repo.ensureUserRow(userId, now);
         await this.tx.run(async (m) => {
           const { lines, total, takeStock } = await prepare(m);
           if (!Number.isSafeInteger(total) || total <= 0) {
@@ -147,7 +149,7 @@ export class OrderSubmitService {
             });
           }
           order.totalAmount = total;
-          await this.repo.lockUserForSubmit(m, userId, now);
+          await this.repo.lockUserForSubmit(m, userId);
           // the order row first: a concurrent retry of the same Idempotency-Key waits on its unique key
           order.id = await this.repo.insertOrder(m, { ...order, now });
           // counted after the insert (a keyed retry above replays instead), under the user's lock

@@ -46,20 +46,32 @@ export class OrderRepository {
     return manager ?? this.dataSource.manager;
   }
 
-  /** Inserts the order row; throws ER_DUP_ENTRY on uq_order_no or uq_order_user_idem. Returns its id. */
   /**
-   * Serialises one user's submits: creates the user's wallet row if missing and locks it until the
-   * transaction ends, so the unpaid-order count read after it cannot be raced by a concurrent submit.
+   * Creates the user's wallet row if missing, in its own autocommit statement on the pool. Call it
+   * BEFORE opening the submit transaction: concurrent INSERT IGNOREs of one new key inside
+   * transactions that then lock it deadlock on InnoDB, and a second pool connection taken while a
+   * transaction holds one deadlocks the pool itself once every connection is held by such a
+   * transaction (DB_POOL_SIZE concurrent submits hung forever before this moved out).
    */
-  async lockUserForSubmit(manager: EntityManager, userId: string, now: Date): Promise<void> {
-    // the row is created in its own autocommit statement (manager.connection is the pool): concurrent
-    // INSERT IGNOREs of one new key inside transactions that then lock it deadlock on InnoDB
-    await manager.connection.query(
+  async ensureUserRow(userId: string, now: Date): Promise<void> {
+    await this.dataSource.query(
       `INSERT IGNORE INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
        VALUES (?, 0, 'CNY', 0, ?, ?)`,
       [userId, now, now],
     );
-    await manager.query('SELECT user_id FROM t_user_account WHERE user_id = ? FOR UPDATE', [userId]);
+  }
+
+  /**
+   * Serialises one user's submits: locks the user's wallet row (made by `ensureUserRow` first) until
+   * the transaction ends, so the unpaid-order count read after it cannot be raced by a concurrent
+   * submit. Uses only the transaction's own connection.
+   */
+  async lockUserForSubmit(manager: EntityManager, userId: string): Promise<void> {
+    const rows = await manager.query('SELECT user_id FROM t_user_account WHERE user_id = ? FOR UPDATE', [
+      userId,
+    ]);
+    if (!rows.length)
+      throw new Error(`lockUserForSubmit: no t_user_account row for ${userId}; ensureUserRow first`);
   }
 
   /** Orders of a user still waiting for payment (CREATED or PAYING). */
@@ -71,6 +83,7 @@ export class OrderRepository {
     return Number(rows[0].n);
   }
 
+  /** Inserts the order row; throws ER_DUP_ENTRY on uq_order_no or uq_order_user_idem. Returns its id. */
   async insertOrder(manager: EntityManager, o: NewOrderRow): Promise<number> {
     const res = await manager.query(
       `INSERT INTO t_order (order_no, user_id, type, status, total_amount, currency, remark, version,
