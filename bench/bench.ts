@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks]
+ * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,refunds]
  *
  * Starts its own oncepay instances (node dist/src/main.js) on a fresh database and Redis prefix,
  * measures the ceilings and the business rows with autocannon in the same run (so the ratios hold),
@@ -19,6 +19,7 @@ import { callbackRows } from './rows/callbacks';
 import { ceilingRows } from './rows/ceilings';
 import { endToEndRow } from './rows/end-to-end';
 import { orderRows } from './rows/orders';
+import { refundRows } from './rows/refunds';
 import { wechatCallbackRows } from './rows/wechat-callbacks';
 
 async function main(): Promise<number> {
@@ -54,6 +55,7 @@ async function main(): Promise<number> {
       ['orders', orderRows],
       ['callbacks', callbackRows],
       ['wechat-callbacks', wechatCallbackRows],
+      ['refunds', refundRows],
       ['end-to-end', endToEndRow],
     ];
     for (const [name, run] of groups) {

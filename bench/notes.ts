@@ -13,22 +13,16 @@ section is not, so check its numbers against the table.
 - **A duplicate reject costs no MySQL at all.** Measured: 0.001–0.003 queries per reject,
   idle-adjusted, in the quieter runs. It reached 0.03–0.12 while other test suites were loading the
   same server, which the idle adjustment cannot fully remove.
-- **JWT verification is the biggest fixed cost of every authenticated route.** \`Nest + JWT\` runs
-  at 1.0–1.8 k req/s, against about 8–9 k req/s without it (in the quieter runs).
-  \`jsonwebtoken\` 9 receives the secret as a string, tries \`createPublicKey(secret)\` first, fails,
-  and only then builds a secret key. That costs about 350 µs per verify on this machine. Given a
-  \`KeyObject\` (\`crypto.createSecretKey(Buffer.from(JWT_SECRET))\`), the same verify costs about
-  9 µs (measured with \`@nestjs/jwt\` directly, and tampered tokens are still rejected). This one
-  change to \`AuthModule\` should lift every business row. Two targets measure against the
-  *public* Nest ceiling: the duplicate storm and, in part, the distinct submit. Across the three
-  full runs the storm rejected at 73–79 % of Nest + JWT, but at 15–24 % of Nest.
-  A quick run of a scratch copy with that change (not committed; \`AuthModule\` is not the bench's
-  to change) measured:
-  - Nest + JWT: 5.2 k req/s (about 1.7 k without the change)
-  - duplicate rejects: 2.0 k/s (about 1.2–1.3 k)
-  - Idempotency-Key replays: 2.3 k/s (about 1.0–1.3 k)
+- **JWT verification was the biggest fixed cost of every authenticated route, and is now fixed.**
+  \`jsonwebtoken\` 9, given the secret as a string, tries \`createPublicKey(secret)\` first, fails, and
+  only then builds a secret key: about 350 µs per verify on this machine. \`AuthModule\` now hands it a
+  \`KeyObject\` (\`crypto.createSecretKey(Buffer.from(JWT_SECRET))\`): about 9 µs, and tampered tokens are
+  still rejected (test/foundation.e2e-spec.ts). Full runs before → after that change (same machine):
+  - Nest + JWT: 1,751 → 4,539 req/s
+  - duplicate rejects: 1,300 → 2,776 /s (now 58 % of Nest + JWT, 42 % of the public Nest ceiling)
+  - Idempotency-Key replays: 1,344 → 2,444 /s
 
-  Submits did not move: they are bound by commits.
+  Submits and callbacks did not move: they are bound by commits.
 - **Distinct submits reach 24–35 % of the SET NX + 1 tx ceiling (target 60 %).** Beyond the
   ceiling, a submit pays for:
   - the JWT verify
@@ -51,6 +45,21 @@ section is not, so check its numbers against the table.
   240–365 MB RSS, above the 250 MB target. This was not investigated further. V8 heap flags
   (\`--max-semi-space-size\`, \`--max-old-space-size\`) are the first thing to try.
 
+## Node 20 / NestJS 11 → Node 24 / NestJS 12 (issue 16, quick runs of 2026-11-30)
+
+\`npm run bench -- --quick\` before and after the move, on a machine shared with six other sessions running
+their own test suites (load average 15–26 on 2 cores during both runs), so every throughput and latency row
+is noise-bound (two runs differ by 2× and more) and shows no direction: Nest ceiling 134 → 1,328 req/s,
+SET NX + 1 tx 50 → 98 req/s, order submit 64 → 40 req/s, callback apply 14 → 27 /s, end-to-end 2.2 → 3.0
+orders/s. Correctness rows pass in both.
+
+Memory is the one row that moved for a reason: peak RSS of one instance under the distinct-submit load
+208 → 313 MB (two instances: 211/168 → 314/232 MB), over the 250 MB target. The same NestJS 12 \`dist\` started
+on Node 20 and on Node 24 (idle, then 5 s of \`GET /health\` at 50 connections) takes 165 → 177 MB on Node 20
+and 194 → 244 MB on Node 24, so the rise is Node 24's V8 heap sizing, not NestJS 12;
+\`--max-semi-space-size=16\` brings Node 24 to 183 → 220 MB. Not tuned yet: a full run on a quiet machine
+should confirm the number first.
+
 ## How the bench runs
 
 \`npm run bench\` builds the app and runs \`dist/bench/bench.js\`. The script:
@@ -63,7 +72,7 @@ section is not, so check its numbers against the table.
 - stops the instances, drops the database and deletes the prefix's keys at the end, also on an
   error or Ctrl-C
 
-\`npm run bench -- --quick\` uses 2 s loads and fewer variants: fewer callback trades, and only the
+\`npm run bench -- --quick\` uses 2 s loads and fewer variants: fewer callback trades and refunds, and only the
 \`unique_key\` and \`check_then_act\` strategies. It is meant for a smoke check and does not write this
 file. \`-- --no-write\` runs the full set without writing it. \`BENCH_KEEP_DB=1\` keeps the database so
 you can look at it afterwards, and \`BENCH_VERBOSE=1\` streams the instances' logs.
@@ -150,6 +159,23 @@ numbers, between machines.
   AES-256-GCM-encrypted with the APIv3 key, body signed in \`Wechatpay-*\` headers with the platform key, both
   read from \`sandbox_wechat_key\`), answered 204. \`npm run bench -- --quick --only callbacks,wechat-callbacks\`
   runs just these groups (\`--only\` never rewrites this file).
+  Not yet in the full table above (rewritten by the next full run). Measured 2026-11-30 22:23Z with
+  \`node dist/bench/bench.js --quick --only callbacks,wechat-callbacks\` on the shared machine (load average
+  7.5–9.2): WeChat 200 distinct notifies → 115 applies/s, p99 660 ms, paid 200/200, 0 double applies; 1,000
+  copies of one notify over two instances → 1 apply, 600 answers/s, p99 858 ms, 1,000 × 204. The Alipay rows
+  of the same run: 46 applies/s (p99 1,645 ms), storms 140/141 answers/s — the machine's load moved during
+  the run, so the two channels' figures are not a fair comparison of their cost, only of their correctness.
+- **refund notify apply (duplicates, 2 instances)** (issue 12): 1,000 paid recharges (100 with
+  \`--quick\`) on two fresh instances of its own, each refunded in full through \`POST /v1/orders/{no}/refunds\`
+  with faults armed at the sandbox (\`refund: fund_change_n\`, \`refundNotify: drop\`): the gateway refunds but
+  answers \`fund_change: N\` and sends no notify, so every refund stays \`PENDING\` here (its refund query is
+  10 min away). Then each refund's notify (\`TRADE_CLOSED\`, \`refund_fee\`, \`out_biz_no\`), signed as the
+  sandbox signs it, is sent 5 times, shuffled, round-robin over the two instances. It reports refunds
+  applied/s and proves each applied once: one \`REFUND_SUCCEEDED\` marker and one \`REFUND_APPLIED\` log row per
+  refund, every order \`REFUNDED\`, every payment's \`refunded_amount\` = its amount, the users' wallets back at
+  0 (the recharge credit taken back once), every copy answered \`success\`. It also reports how fast the admin
+  API created the refunds (16 at a time, gateway call included). \`--only refunds\` runs it alone; figures in
+  docs/refunds.md ("Bench").
 - **end-to-end**: 20 concurrent storefront flows: submit, pre-pay (alipay), sandbox pay with a
   normal notify, then poll \`GET /v1/orders/{no}\` every 50 ms until the order is PAID. Time to PAID
   includes the outbox relay's poll (\`OUTBOX_POLL_MS\`, 1 s by default).
@@ -163,16 +189,25 @@ A row whose route does not exist prints \`n/a (route missing)\`. A group that fa
 
 ## Chaos: \`npm run chaos\`
 
-\`npm run chaos [-- --duration 60] [-- --settle 90]\` (\`bench/chaos.ts\`) starts two instances on one
+\`npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N]\` (\`bench/chaos.ts\`; \`--min-paid\`
+keeps the load going past the duration, up to twice it, until N trades are paid at the sandbox) starts two instances on one
 database and one Redis prefix. They use a **private** \`redis-server\` on a free port from 6391 up,
 started with \`--save "" --appendonly no\`; the shared Redis on 6379 is never touched. It then runs a
 mixed load with 8 workers:
 
 - goods submits (1–3 units of one of 8 products) and recharges
-- alipay pre-pays (sometimes sent twice at once to both instances) and wallet pre-pays
+- alipay and wechat pre-pays, half each (sometimes sent twice at once to both instances; one in ten
+  first asks for the other gateway channel, then switches — the first trade is closed at its gateway
+  first), and wallet pre-pays
 - some cancels
-- sandbox pays with a random \`notify.mode\` (normal, drop, duplicate, delay, out_of_order,
-  bad_sign, amount_mismatch); about 10 % of the trades are never paid
+- sandbox pays on the channel's own sandbox with a random \`notify.mode\` (normal, drop, duplicate, delay,
+  out_of_order, bad_sign, amount_mismatch; WeChat also decrypt_fail, replay_old); about 10 % of the
+  trades are never paid
+- refunds (issue 12), by two more workers, of about a third of the paid orders (alipay, wechat and wallet,
+  goods and recharges), 1.5 s after the pay, each trying to refund twice or too much: a full refund sent to
+  both instances at once with one \`Idempotency-Key\`; two concurrent partials of 60 % each (one must get
+  409 \`REFUND_EXCEEDS_PAID\`); a 40 % partial then the rest, both with \`restock\`; a buyer's refund request
+  approved twice at once on both instances, or approved and rejected at once
 
 While the load runs, it does the following, in order:
 
@@ -190,17 +225,30 @@ outbox relay's poll at 200 ms, and the sandbox's re-send schedule at 1/100.
 After the load, it waits until the invariants hold or the settle time runs out. It checks them in
 MySQL, prints them, and exits 1 if any is violated:
 
-- every trade the sandbox says is paid is SUCCESS locally, and its order is PAID (or the
-  paid-after-cancel anomaly is recorded)
+- per gateway channel (Alipay, WeChat): every trade its sandbox says is paid is SUCCESS locally on that
+  channel, and its order is PAID (or the paid-after-cancel anomaly is recorded); and every SUCCESS payment
+  of the channel was paid at its sandbox (nothing invented; a fully refunded Alipay trade is \`TRADE_CLOSED\`
+  again, so "was paid" is \`gmt_payment\` set, for WeChat \`success_time\` set)
 - no order has two SUCCESS payments
-- the \`PAYMENT_SUCCEEDED\` markers in \`t_uq_dipose\` match the SUCCESS payments (every channel) one for one
+- the \`PAYMENT_SUCCEEDED\` markers in \`t_uq_dipose\` match the SUCCESS payments one for one, counted per
+  channel (alipay, wechat, wallet)
 - every PAID order was paid exactly its total
 - every wallet balance equals its PAID recharges minus its wallet payments, to the fen
-- stock + sold = initial stock for every product
+- stock + sold = initial stock for every product (sold: items of orders neither cancelled nor restocked
+  by a refund, i.e. without an \`ORDER_RESTOCKED\` marker)
 - no order is PAYING without a PENDING payment
+- refunded ≤ paid for every payment: \`t_payment.refunded_amount ≤ amount\`, the SUCCEEDED refunds ≤ amount,
+  and the reservation equals the refunds not FAILED
+- the sandbox's refunds (its own tables: \`sandbox_refund\`, and \`sandbox_wechat_refund\` when present) are
+  exactly the SUCCEEDED refunds here, refund number by refund number, to the fen, and none is left PENDING
 
-\`test/chaos.e2e-spec.ts\` runs a 30 s chaos with a settle time of up to 75 s as part of
-\`npm run test:e2e\`.
+The first (per channel), the "exactly its total" and the wallet invariants count refunded orders (\`PARTIALLY_REFUNDED\`, \`REFUNDED\`) as paid; the wallet
+invariant adds the SUCCEEDED wallet refunds and subtracts the recharge refunds' debits (taken when the refund
+is created, given back if it fails).
+
+\`test/chaos.e2e-spec.ts\` runs a 30 s chaos (\`--min-paid 11\`: on a loaded machine the load runs on, up
+to 60 s, until 11 trades are paid, instead of the test asserting a throughput) with a settle time of up
+to 75 s as part of \`npm run test:e2e\`.
 
 Results on 2026-11-23:
 
@@ -215,8 +263,32 @@ Results on 2026-11-23:
   several hundred genuinely unpaid trades were still PAYING (they wait for the 15 min payment
   timeout), so the sweeper re-queried the same 100 oldest orders on every pass and never reached
   the lost ones. They are recovered only when the older payments expire.
-- **Fix**, in the payment module: a sweep that moves on, for example keyset pagination across
-  passes or a \`last_checked_at\` order.
-- **Effect on the tests.** The 30 s e2e run stays under about 100 unpaid PAYING orders, which
-  keeps it green. A faster machine could push it past 100 and make it fail for this reason.
+- **Fixed** (commit "Payment sweeper pages through stuck PAYING orders by id"): each sweep pass now
+  takes the next keyset page of stuck orders by id and wraps round at the end, so every stuck order is
+  queried within (stuck orders / 100) passes however many are merely waiting to expire.
+  \`test/payment.e2e-spec.ts\` ("sweeper paging") fails with the old query and passes with the new one.
+- **After the fix**, \`npm run chaos -- --duration 120\` (2026-11-23 13:02Z, same machine) held every
+  invariant and settled 3 s after the load: 2,416 trades paid at the sandbox, 2,416 SUCCESS payments
+  and 2,416 \`PAYMENT_SUCCEEDED\` markers, 2,892 PAID orders summing to the fen, 16 wallets reconciled
+  over 697 paid recharges, stock exact for 8 products, 320 orders still PAYING each with a live
+  PENDING payment. The five 500s in its request counts (of ~12,000) fall at the moment the app's MySQL
+  connections were killed: those requests failed and changed nothing, as the invariants show.
+- **With refunds** (issue 12; \`node dist/bench/chaos.js --duration 30 --settle 75 --min-paid 11\`, 2026-11-30
+  22:30Z, load average ~8 on the shared 2-core machine): every invariant held and settled at once: 157 trades
+  paid at the sandbox, 204 SUCCESS payments and markers; 48 SUCCEEDED refunds (43,709 fen) over 40 payments,
+  of which the 46 non-wallet ones are exactly the 46 refunds at the sandbox (43,083 fen), none PENDING. The
+  refund answers: a full refund sent twice with one key → 12 × 201 and 13 × 409 \`REQUEST_IN_PROGRESS\` (the
+  other copy); concurrent 60 % partials → 5 × 201 and 5 × 409 \`REFUND_EXCEEDS_PAID\`; requests approved twice
+  → 6 × 200, one refund each; approve against reject → 4 × 409 \`REFUND_REQUEST_DECIDED\` for the losers.
+  \`test/chaos.e2e-spec.ts\` took 60 s with refunds in its load.
+
+Both channels (issue 15) with the refunds above, 2026-11-30 22:31Z, \`node dist/bench/chaos.js --duration 40
+--settle 90\` on the shared 2-core machine: every invariant held and the run settled 3 s after the load —
+Alipay 205 SUCCESS payments, each paid at its sandbox (184 trades still \`TRADE_SUCCESS\`, the others fully
+refunded since), WeChat 228 transactions paid = 228 SUCCESS wechat payments, markers 205/205, 228/228 and
+90/90 (wallet), 446 PAID orders to the fen, 16 wallets over 115 paid recharges, 100 orders still PAYING each
+with a live PENDING payment, 88 SUCCEEDED refunds of which the 65 gateway ones (Alipay and WeChat) are exactly
+the sandboxes' 65 (47,069 fen); 34 channel switches (\`prepay-alipay-first\` 15, \`prepay-wechat-first\` 19:
+the first trade closed at its gateway, then the other channel). The 500s in the counts (\`prepay-alipay\`, \`sandbox-pay-alipay\`, \`refund-full-x2\`,
+\`refund-request\`, one each) fell when the MySQL connections were killed and changed nothing.
 `;

@@ -118,6 +118,40 @@ export function signedNotify(t: Trade, key: string, notifyId = randomUUID().repl
   return new URLSearchParams(params).toString();
 }
 
+/**
+ * The refund notify of a full refund (GATEWAY.md "Alipay refunds"), signed as the sandbox signs it:
+ * `trade_status_sync` with `trade_status` TRADE_CLOSED, `refund_fee` (cumulative: the whole amount),
+ * `gmt_refund` and `out_biz_no` = our refund number.
+ */
+export function signedRefundNotify(t: Trade, key: string, refundNo: string, notifyId: string): string {
+  const yuan = fenToYuan(t.amount);
+  const now = new Date();
+  const params: Record<string, string> = {
+    notify_time: toCst(now),
+    notify_type: 'trade_status_sync',
+    notify_id: notifyId,
+    app_id: t.appId,
+    charset: 'utf-8',
+    version: '1.0',
+    sign_type: 'RSA2',
+    trade_no: t.tradeNo,
+    out_trade_no: t.paymentNo,
+    out_biz_no: refundNo,
+    buyer_id: '2088102177846880',
+    seller_id: '2088000000000001',
+    trade_status: 'TRADE_CLOSED',
+    total_amount: yuan,
+    refund_fee: yuan,
+    subject: t.subject,
+    gmt_create: toCst(t.gmtCreate),
+    gmt_payment: toCst(t.gmtCreate),
+    gmt_refund: `${toCst(now)}.000`,
+    gmt_close: toCst(now),
+  };
+  params.sign = rsaSign(signContent(params, true), key);
+  return new URLSearchParams(params).toString();
+}
+
 /** Applies and double applies of a set of payments, read from MySQL. */
 export async function applyStats(ctx: BenchContext, paymentNos: string[]) {
   if (!paymentNos.length) return { paid: 0, applied: 0, doubleApplied: 0, versionOver1: 0 };
