@@ -22,6 +22,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { PRODUCT_NODE_FLAGS } from './lib/instances';
 
 const MAIN_JS = process.env.CLUSTER_MAIN_JS ?? join(__dirname, '..', 'src', 'main.js');
 const size = Number(process.argv[2] ?? process.env.CLUSTER_SIZE ?? 2);
@@ -51,7 +52,7 @@ let stopping = false;
 const log = (msg: string) => process.stderr.write(`[cluster] ${msg}\n`);
 
 function spawnInstance(inst: Instance): ChildProcess {
-  const child = spawn(process.execPath, [MAIN_JS], {
+  const child = spawn(process.execPath, [...PRODUCT_NODE_FLAGS, MAIN_JS], {
     env: { ...process.env, PORT: String(inst.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,6 +6,14 @@ import { freePort, sleep } from './infra';
 /** dist/src/main.js, found from this compiled file (dist/bench/lib/instances.js). */
 export const MAIN_JS = join(__dirname, '..', '..', 'src', 'main.js');
 
+/**
+ * Node flags every oncepay process runs with, the same as the Dockerfile's CMD and `npm run start:prod`
+ * (test/node-flags.e2e-spec.ts keeps the three equal). Node 24's V8 sizes the young generation's
+ * semi-spaces larger than Node 20 did: peak RSS under the submit load went 208 → 313 MB; capped at
+ * 16 MB it is about 204 MB with the same throughput (docs/benchmarks.md).
+ */
+export const PRODUCT_NODE_FLAGS = ['--max-semi-space-size=16'];
+
 export interface InstanceOptions {
   dbName: string;
   redisPrefix: string;
@@ -54,7 +62,10 @@ export class Instance {
       ...(this.opts.redisUrl ? { REDIS_URL: this.opts.redisUrl } : {}),
       ...this.opts.env,
     };
-    const proc = spawn(process.execPath, [MAIN_JS], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...PRODUCT_NODE_FLAGS, MAIN_JS], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc = proc;
     const keep = (b: Buffer) => {
       const lines = b.toString().split('\n').filter(Boolean);
