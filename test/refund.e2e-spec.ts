@@ -1,3 +1,5 @@
+import { TransactionService } from '../src/common/database/transaction.service';
+import { WalletService } from '../src/order';
 import { RefundApplyService } from '../src/payment/refund/refund-apply.service';
 import { RefundSweeper } from '../src/payment/refund/refund-sweeper.service';
 import { createProduct, eventually, newUserId, stockOf } from './factories/order.factory';
@@ -331,6 +333,57 @@ describe('refunds', () => {
     expect((await gatewayRefunds(t, paymentNo)).reduce((s, r) => s + Number(r.refund_amount), 0)).toBe(9000);
   });
 
+  it('a second payment of a paid order (DUPLICATE_PAYMENT) is refunded by naming it: the order stays PAID; other payments 404 / 409', async () => {
+    const o = await newOrder(t, 3000);
+    const p1 = (await prepay(t, o.userId, o.orderNo).expect(201)).body;
+    await t.app.get(TransactionService).run((m) => t.app.get(WalletService).credit(m, o.userId, 3000));
+    // switching to the wallet closes the alipay trade first, then the wallet pays the order
+    await prepay(t, o.userId, o.orderNo, 'wallet').expect(201);
+    expect(await orderStatus(t, o.orderNo)).toBe('PAID');
+    // the buyer pays the closed trade anyway: the money is real, and the order is already paid
+    await sandboxPay(t, p1.paymentNo, { allowAfterClose: true }).expect(200);
+    await eventually(async () => (await paymentRow(t, p1.paymentNo))?.status === 'SUCCESS', 20000, 50);
+    expect(await anomalies(t, p1.paymentNo)).toEqual(['DUPLICATE_PAYMENT']);
+    const balance = async () =>
+      (await t.http().get('/v1/account').set('Authorization', t.bearer(o.userId)).expect(200)).body.balance;
+    expect(await balance()).toBe(0);
+
+    const dup = await refundReq(t, o.orderNo, {
+      amount: 3000,
+      reason: 'paid twice',
+      paymentNo: p1.paymentNo,
+    });
+    expect([dup.status, dup.body.paymentNo, dup.body.status]).toEqual([201, p1.paymentNo, 'SUCCEEDED']);
+    expect(await orderStatus(t, o.orderNo)).toBe('PAID');
+    expect(await balance()).toBe(0);
+    expect((await gatewayRefunds(t, p1.paymentNo)).map((r) => Number(r.refund_amount))).toEqual([3000]);
+    const again = await refundReq(t, o.orderNo, { amount: 1, reason: 'more', paymentNo: p1.paymentNo });
+    expect([again.status, again.body.code]).toEqual([409, 'REFUND_EXCEEDS_PAID']);
+
+    // without paymentNo: the payment that paid the order (the wallet), as before
+    const own = await refundReq(t, o.orderNo, { amount: 3000, reason: 'returned' }).expect(201);
+    expect(own.body.paymentNo).not.toBe(p1.paymentNo);
+    expect(await orderStatus(t, o.orderNo)).toBe('REFUNDED');
+    expect(await balance()).toBe(3000);
+
+    // a payment of another order is 404; one that is not SUCCESS is 409; nothing written
+    const other = await newOrder(t, 500);
+    const pending = (await prepay(t, other.userId, other.orderNo).expect(201)).body;
+    const foreign = await refundReq(t, o.orderNo, { amount: 1, reason: 'x', paymentNo: pending.paymentNo });
+    expect([foreign.status, foreign.body.code]).toEqual([404, 'NOT_FOUND']);
+    const unpaid = await refundReq(t, other.orderNo, {
+      amount: 1,
+      reason: 'x',
+      paymentNo: pending.paymentNo,
+    });
+    expect(unpaid.body).toMatchObject({
+      code: 'ORDER_NOT_REFUNDABLE',
+      details: { paymentNo: pending.paymentNo, paymentStatus: 'PENDING' },
+    });
+    expect(await refundRows(t, o.orderNo)).toHaveLength(2);
+    expect(await refundRows(t, other.orderNo)).toHaveLength(0);
+  });
+
   it('bad input → 400 VALIDATION_FAILED, not admin → 403, unknown → 404, unpaid → 409; nothing written', async () => {
     const o = await paidOrder(t, 2000);
     for (const body of [
@@ -344,6 +397,8 @@ describe('refunds', () => {
       { amount: 100, reason: 'x'.repeat(257) },
       { amount: 100, reason: 'x', restock: 'yes' },
       { amount: 100, reason: 'x', extra: 1 },
+      { amount: 100, reason: 'x', paymentNo: 'bad no!' },
+      { amount: 100, reason: 'x', paymentNo: 5 },
     ]) {
       const r = await refundReq(t, o.orderNo, body);
       expect([r.status, r.body.code, body]).toEqual([400, 'VALIDATION_FAILED', body]);

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { EX } from '../../common/openapi/examples';
 import type { RefundStatus } from '../refund/refund.entity';
 
@@ -29,6 +29,18 @@ export class CreateRefundDto {
   @IsOptional()
   @IsBoolean()
   restock?: boolean;
+
+  @ApiPropertyOptional({
+    pattern: '^[A-Za-z0-9_]{1,40}$',
+    description:
+      'which SUCCESS payment of the order to refund; omitted: the payment that paid the order (or, for a ' +
+      'cancelled order, its money taken after the cancel). Name a second payment of a paid order ' +
+      '(anomaly DUPLICATE_PAYMENT) to give that money back without touching the order.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_]{1,40}$/, { message: 'paymentNo is not valid' })
+  paymentNo?: string;
 }
 
 export class RefundResponse {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
   ApiCreatedResponse,
   ApiOkResponse,
   ApiOperation,
@@ -34,6 +35,19 @@ export class RefundController {
       'called; status is SUCCEEDED when the gateway confirmed at once, PENDING until a refund query does.',
   })
   @ApiParam(ORDER_NO_PARAM)
+  @ApiBody({
+    type: CreateRefundDto,
+    examples: {
+      part: {
+        summary: 'part of a paid order, its items back to stock',
+        value: { amount: 5000, reason: 'one box returned', restock: true },
+      },
+      duplicate: {
+        summary: 'a second payment of a paid order (DUPLICATE_PAYMENT): that payment, the order untouched',
+        value: { amount: 17600, reason: 'paid twice', paymentNo: EX.paymentNo },
+      },
+    },
+  })
   @ApiCreatedResponse({
     type: RefundResponse,
     description: 'the refund: SUCCEEDED, or PENDING until a refund query settles it',

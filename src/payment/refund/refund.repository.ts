@@ -142,6 +142,15 @@ export class RefundRepository {
     }));
   }
 
+  /** The order's payments (number and status), any status. */
+  async paymentsOf(orderNo: string): Promise<Array<{ paymentNo: string; status: string }>> {
+    const rows: Array<Record<string, unknown>> = await this.ds.query(
+      'SELECT payment_no, status FROM t_payment WHERE order_no = ? ORDER BY id',
+      [orderNo],
+    );
+    return rows.map((r) => ({ paymentNo: String(r.payment_no), status: String(r.status) }));
+  }
+
   /** Locks the payment row: every refund state change of a payment takes this lock first (one lock order). */
   async lockPayment(
     manager: EntityManager,

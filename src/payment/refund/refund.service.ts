@@ -50,17 +50,32 @@ export class RefundService {
    * - anything else (CREATED, PAYING, REFUNDED, or a cancelled order that took no money): none.
    * `available` is what is neither refunded nor reserved by a pending refund, as read now (the CAS
    * at creation is what decides).
+   * With `paymentNo`, that payment of the order, whatever the order's state, if it is SUCCESS (a second
+   * payment of a paid order: DUPLICATE_PAYMENT).
    * @param ownerId when given, an order of another user is NOT_FOUND (as every user route answers).
-   * @throws NOT_FOUND, ORDER_NOT_REFUNDABLE
+   * @throws NOT_FOUND (also a `paymentNo` that is not this order's), ORDER_NOT_REFUNDABLE
    */
-  async target(orderNo: string, ownerId?: string): Promise<RefundTarget> {
+  async target(orderNo: string, ownerId?: string, paymentNo?: string): Promise<RefundTarget> {
     const order = ORDER_NO.test(orderNo) ? await this.orders.find(null, orderNo) : null;
     if (!order || (ownerId !== undefined && order.userId !== ownerId)) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Order ${orderNo} not found`);
     }
     const paid = await this.repo.successPayments(orderNo);
     let payment: RefundablePayment | undefined;
-    if (order.status === 'PAID' || order.status === 'PARTIALLY_REFUNDED') {
+    if (paymentNo !== undefined) {
+      payment = paid.find((p) => p.paymentNo === paymentNo);
+      if (!payment) {
+        const any = (await this.repo.paymentsOf(orderNo)).find((p) => p.paymentNo === paymentNo);
+        if (!any)
+          throw new DomainError(ErrorCode.NOT_FOUND, `Payment ${paymentNo} of order ${orderNo} not found`);
+        throw new DomainError(ErrorCode.ORDER_NOT_REFUNDABLE, 'Only a successful payment can be refunded', {
+          orderNo,
+          status: order.status,
+          paymentNo,
+          paymentStatus: any.status,
+        });
+      }
+    } else if (order.status === 'PAID' || order.status === 'PARTIALLY_REFUNDED') {
       payment = paid.find((p) => this.orders.paidByPayment(order, p.paymentNo));
     } else if (order.status === 'CANCELLED') {
       // money left on one of them; else the first, so the reservation answers REFUND_EXCEEDS_PAID
@@ -96,7 +111,7 @@ export class RefundService {
       const existing = await this.repo.findByRequesterKey(admin.userId, ctx.key);
       if (existing) this.replay(existing, ctx);
     }
-    const { order, payment, paidByPayment } = await this.target(orderNo);
+    const { order, payment, paidByPayment } = await this.target(orderNo, undefined, dto.paymentNo);
 
     const refundNo = newRefundNo();
     try {
