@@ -120,6 +120,37 @@ describe('WeChat payments through the service', () => {
     expect(await orderStatus(t, orderNo)).toBe('REFUNDED');
   });
 
+  it('cancelling an order whose WeChat payment is pending closes the trade at WeChat first', async () => {
+    const { userId, orderNo } = await newOrder(t);
+    const p = (await prepay(t, userId, orderNo, 'wechat').expect(201)).body;
+    const res = await t
+      .http()
+      .post(`/v1/orders/${orderNo}/cancel`)
+      .set('Authorization', t.bearer(userId))
+      .expect(200);
+    expect(res.body.status).toBe('CANCELLED');
+    expect((await paymentRow(t, p.paymentNo))!.status).toBe('CLOSED');
+    expect((await wxTrade(t, p.paymentNo)).tradeState).toBe('CLOSED');
+  });
+
+  describe('expiry', () => {
+    let e: TestApp;
+    beforeAll(async () => {
+      e = await createTestApp({
+        env: { ...ENV, PAYMENT_TIMEOUT_MS: '2000', PAYMENT_QUERY_DELAYS_MS: '600000' },
+      });
+    });
+    afterAll(() => e?.close());
+
+    it('the expiry job closes the WeChat trade, then the payment, and reopens the order', async () => {
+      const { userId, orderNo } = await newOrder(e);
+      const p = (await prepay(e, userId, orderNo, 'wechat').expect(201)).body;
+      await eventually(async () => (await paymentRow(e, p.paymentNo))?.status === 'CLOSED', 20000, 50);
+      expect((await wxTrade(e, p.paymentNo)).tradeState).toBe('CLOSED');
+      expect(await orderStatus(e, orderNo)).toBe('CREATED');
+    });
+  });
+
   describe('with the active queries far away', () => {
     let s: TestApp;
     beforeAll(async () => {
