@@ -4,7 +4,7 @@ import { ConfigType } from '@nestjs/config';
 import { Counter } from 'prom-client';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { callbackConfig } from '../config/configuration';
-import { TransactionService } from '../common/database/transaction.service';
+import { backoffMs } from '../common/leased-queue';
 import { parseNotify } from './alipay-notify';
 import { BufferedRow, CallbackLogRepository } from './callback-log.repository';
 import { NotifyHandler } from './notify-handler.service';
@@ -18,7 +18,8 @@ const MAX_ATTEMPTS = 20;
 
 /**
  * Buffered mode's worker: applies appended notifies from t_callback_log exactly once through the
- * same NotifyHandler as sync mode. Rows are claimed with `FOR UPDATE SKIP LOCKED` plus a lease, so
+ * same NotifyHandler as sync mode. Rows are claimed with `FOR UPDATE SKIP LOCKED` plus a lease
+ * (the shared {@link LeasedQueue}, through CallbackLogRepository.claimBuffered), so
  * any number of instances share the work; a worker that dies mid-row leaves it to the next one after
  * the lease, and applying a row twice is harmless (the success path is the unique-key one).
  * Polls every OUTBOX_POLL_MS and is nudged after each append. Uses MySQL only (no Redis).
@@ -33,7 +34,6 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     private readonly log: CallbackLogRepository,
     private readonly handler: NotifyHandler,
     private readonly payments: PaymentRepository,
-    private readonly tx: TransactionService,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
     metrics: MetricsService,
   ) {
@@ -73,7 +73,7 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
 
   /** One pass: claim due rows and apply each. Returns how many were claimed. */
   async drainOnce(): Promise<number> {
-    const rows = await this.tx.run((m) => this.log.claimBuffered(m, BATCH, LEASE_MS));
+    const rows = await this.log.claimBuffered(BATCH, LEASE_MS);
     for (const row of rows) await this.applyRow(row);
     return rows.length;
   }
@@ -118,7 +118,8 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     }
   }
 
+  /** After try number `attempts` (1 for the first) failed: two poll intervals, then doubling. */
   private backoff(attempts: number): number {
-    return Math.min(this.cfg.outboxPollMs * 2 ** Math.min(attempts, 20), MAX_BACKOFF_MS);
+    return backoffMs(attempts, this.cfg.outboxPollMs, MAX_BACKOFF_MS);
   }
 }

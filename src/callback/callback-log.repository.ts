@@ -1,18 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { TransactionService } from '../common/database/transaction.service';
+import { LeasedQueue, LeasedRow } from '../common/leased-queue';
 import { clip, NotifyParams } from './alipay-notify';
 import { CallbackOutcome } from './callback-log.entity';
 
-export interface BufferedRow {
-  id: string;
+/** A claimed buffered notify; `attempts` as before this claim. */
+export interface BufferedRow extends LeasedRow {
   raw_body: string;
-  attempts: number;
 }
 
 /** SQL of t_callback_log, which the callback module alone writes. */
 @Injectable()
 export class CallbackLogRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  /** Buffered rows (dedup = 1) not yet applied are buffered mode's work queue. */
+  private readonly buffered: LeasedQueue<BufferedRow>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    tx: TransactionService,
+  ) {
+    this.buffered = new LeasedQueue<BufferedRow>(
+      { table: 't_callback_log', columns: ['raw_body'], pending: 'dedup = 1 AND applied_at IS NULL' },
+      tx,
+      dataSource,
+    );
+  }
 
   /**
    * Sync mode: one row per receipt with its outcome. Inside `manager`'s transaction when given (the
@@ -86,32 +99,15 @@ export class CallbackLogRepository {
   }
 
   /**
-   * Claims due, unapplied buffered rows (`FOR UPDATE SKIP LOCKED`, so workers on several instances
-   * share the work) and hides them for `leaseMs` while they are processed.
+   * Claims due, unapplied buffered rows (`FOR UPDATE SKIP LOCKED` in its own short transaction, so
+   * workers on several instances share the work), hides them for `leaseMs` and counts the try.
    */
-  async claimBuffered(m: EntityManager, batch: number, leaseMs: number): Promise<BufferedRow[]> {
-    const rows: BufferedRow[] = await m.query(
-      `SELECT id, raw_body, attempts FROM t_callback_log
-        WHERE dedup = 1 AND applied_at IS NULL AND available_at <= NOW(3)
-        ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-      [batch],
-    );
-    if (rows.length) {
-      await m.query(
-        `UPDATE t_callback_log SET attempts = attempts + 1, available_at = NOW(3) + INTERVAL ? MICROSECOND
-          WHERE id IN (?)`,
-        [leaseMs * 1000, rows.map((r) => r.id)],
-      );
-    }
-    return rows;
+  claimBuffered(batch: number, leaseMs: number): Promise<BufferedRow[]> {
+    return this.buffered.claim(batch, leaseMs);
   }
 
   /** A buffered row that could not be applied yet (unknown trade, database error): try again later. */
   async retryLater(id: string, outcome: CallbackOutcome, detail: string, delayMs: number): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE t_callback_log SET outcome = ?, detail = ?, available_at = NOW(3) + INTERVAL ? MICROSECOND
-        WHERE id = ? AND applied_at IS NULL`,
-      [outcome, clip(detail, 255), delayMs * 1000, id],
-    );
+    await this.buffered.retryLater(id, delayMs, { outcome, detail: clip(detail, 255) });
   }
 }

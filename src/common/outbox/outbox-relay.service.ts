@@ -7,6 +7,7 @@ import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { callbackConfig } from '../../config/configuration';
 import { TransactionService } from '../database/transaction.service';
+import { backoffMs, LeasedQueue, LeasedRow } from '../leased-queue';
 import { MetricsService } from '../metrics/metrics.service';
 import { DEFAULT_JOB_OPTIONS, QUEUES } from '../queue/queue.constants';
 
@@ -23,12 +24,10 @@ export function outboxJobId(topic: string, eventKey: string): string {
   return `${topic}:${eventKey}`;
 }
 
-interface ClaimedRow {
-  id: string;
+interface ClaimedRow extends LeasedRow {
   topic: string;
   event_key: string;
   payload: string | Record<string, unknown>;
-  attempts: number;
 }
 
 const BATCH = 50;
@@ -48,11 +47,12 @@ const PURGE_BATCH = 5000;
  *
  * - Polls every OUTBOX_POLL_MS, and is nudged right after any transaction that wrote an outbox row
  *   commits (see OutboxCommitSubscriber), so the usual latency is one Redis round trip, not a poll.
- * - Claims rows with `SELECT … FOR UPDATE SKIP LOCKED` in a short transaction that pushes their
- *   `available_at` one lease ahead; the Bull add happens outside any transaction (a slow or dead
- *   Redis never holds MySQL locks). Any number of instances can relay at once.
- * - A row becomes SENT only after Bull accepted the job. A failed add counts an attempt and backs
- *   off exponentially via `available_at`; the row stays PENDING, so Redis being down loses nothing.
+ * - Claims rows through {@link LeasedQueue} (`SELECT … FOR UPDATE SKIP LOCKED` in a short transaction
+ *   that pushes their `available_at` one lease ahead and counts the attempt); the Bull add happens
+ *   outside any transaction (a slow or dead Redis never holds MySQL locks). Any number of instances
+ *   can relay at once.
+ * - A row becomes SENT only after Bull accepted the job. A failed add backs the row off exponentially
+ *   via `available_at`; the row stays PENDING, so Redis being down loses nothing.
  * - The jobId is `topic:eventKey`, so a row published twice (a relay crashed after the add, before
  *   marking SENT) is one job; the consumers are idempotent for the rest.
  * - SENT rows are purged after SENT_RETENTION_MS (every PURGE_EVERY_MS, bounded batches).
@@ -62,15 +62,21 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly loop: PollLoop;
   private readonly published: Counter<'result'>;
+  private readonly rows: LeasedQueue<ClaimedRow>;
   private purgeTimer?: NodeJS.Timeout;
 
   constructor(
     @InjectQueue(QUEUES.OUTBOX) private readonly queue: Queue<OutboxJobData>,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
-    private readonly tx: TransactionService,
+    tx: TransactionService,
     private readonly dataSource: DataSource,
     metrics: MetricsService,
   ) {
+    this.rows = new LeasedQueue<ClaimedRow>(
+      { table: 't_outbox', columns: ['topic', 'event_key', 'payload'], pending: "status = 'PENDING'" },
+      tx,
+      dataSource,
+    );
     this.loop = new PollLoop(
       'outbox relay',
       cfg.outboxPollMs,
@@ -138,21 +144,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   async relayOnce(): Promise<number> {
     // Bull queues commands while Redis is away; do not claim (and burn attempts) when it is not there.
     if (this.queue.client.status !== 'ready') return 0;
-    const rows = await this.tx.run(async (m) => {
-      const found: ClaimedRow[] = await m.query(
-        `SELECT id, topic, event_key, payload, attempts FROM t_outbox
-          WHERE status = 'PENDING' AND available_at <= NOW(3)
-          ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
-        [BATCH],
-      );
-      if (found.length) {
-        await m.query(`UPDATE t_outbox SET available_at = NOW(3) + INTERVAL ? MICROSECOND WHERE id IN (?)`, [
-          LEASE_MS * 1000,
-          found.map((r) => r.id),
-        ]);
-      }
-      return found;
-    });
+    const rows = await this.rows.claim(BATCH, LEASE_MS);
     await Promise.all(rows.map((r) => this.publish(r)));
     return rows.length;
   }
@@ -171,21 +163,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         ADD_TIMEOUT_MS,
       );
     } catch (err) {
-      const backoff = Math.min(this.cfg.outboxPollMs * 2 ** Math.min(row.attempts, 16), MAX_BACKOFF_MS);
+      // the first failed try waits one poll interval, each further one twice as long
+      const backoff = backoffMs(row.attempts, this.cfg.outboxPollMs, MAX_BACKOFF_MS);
       this.logger.warn(
         `outbox ${row.id} (${row.topic}:${row.event_key}) not published, retry in ${backoff} ms: ${(err as Error).message}`,
       );
-      await this.dataSource.query(
-        `UPDATE t_outbox SET attempts = attempts + 1, available_at = NOW(3) + INTERVAL ? MICROSECOND
-          WHERE id = ? AND status = 'PENDING'`,
-        [backoff * 1000, row.id],
-      );
+      await this.rows.retryLater(row.id, backoff);
       this.published.inc({ result: 'failed' });
       return;
     }
     await this.dataSource.query(
-      `UPDATE t_outbox SET status = 'SENT', sent_at = NOW(3), attempts = attempts + 1
-        WHERE id = ? AND status = 'PENDING'`,
+      `UPDATE t_outbox SET status = 'SENT', sent_at = NOW(3) WHERE id = ? AND status = 'PENDING'`,
       [row.id],
     );
     this.published.inc({ result: 'sent' });
