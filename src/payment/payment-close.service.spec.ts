@@ -16,7 +16,7 @@ function setup(opts: { status?: string; close?: string; query?: string; othersPe
     cancel: jest.fn(),
     findByOrderNo: jest.fn(async () => ({ status: 'PAYING' })),
   };
-  const success = { applySuccess: jest.fn(async () => 'applied') };
+  const success = { applyGatewayPaid: jest.fn(async () => 'applied') };
   const gateway = {
     close: jest.fn(async () => ({ status: opts.close ?? 'CLOSED', reason: 'x' })),
     query: jest.fn(async () => ({
@@ -54,8 +54,10 @@ describe('PaymentCloseService (collaborators stubbed)', () => {
   it('expire: a trade found paid takes the success path, never a close', async () => {
     const s = setup({ close: 'ALREADY_PAID' });
     expect(await s.svc.expire('O1P01')).toBe('paid');
-    expect(s.success.applySuccess).toHaveBeenCalledWith(
-      expect.objectContaining({ paymentNo: 'O1P01', source: 'query' }),
+    expect(s.success.applyGatewayPaid).toHaveBeenCalledWith(
+      expect.objectContaining({ paymentNo: 'O1P01' }),
+      expect.objectContaining({ status: 'PAID' }),
+      'query',
     );
     expect(s.repo.cas).not.toHaveBeenCalled();
   });
@@ -65,7 +67,7 @@ describe('PaymentCloseService (collaborators stubbed)', () => {
       const s = setup(o);
       expect(await s.svc.expire('O1P01')).toBe('retry');
       expect(s.repo.cas).not.toHaveBeenCalled();
-      expect(s.success.applySuccess).not.toHaveBeenCalled();
+      expect(s.success.applyGatewayPaid).not.toHaveBeenCalled();
     }
   });
 

@@ -115,14 +115,7 @@ export class PaymentCloseService {
       case 'ALREADY_PAID': {
         const q = await this.gateway.query(paymentNo);
         if (q.status !== 'PAID') return 'retry';
-        await this.success.applySuccess({
-          paymentNo,
-          channel: p.channel, // the router asked this payment's own gateway
-          channelTradeNo: q.tradeNo,
-          amount: q.amount,
-          paidAt: q.paidAt,
-          source: 'query',
-        });
+        await this.success.applyGatewayPaid(p, q, 'query');
         return 'paid';
       }
       default:

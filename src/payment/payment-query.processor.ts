@@ -30,14 +30,7 @@ export class PaymentQueryProcessor {
     if (!p || p.status !== 'PENDING' || p.channel === 'wallet') return;
     const q = await this.gateway.query(paymentNo);
     if (q.status === 'PAID') {
-      const outcome = await this.success.applySuccess({
-        paymentNo,
-        channel: p.channel, // the router asked this payment's own gateway
-        channelTradeNo: q.tradeNo,
-        amount: q.amount,
-        paidAt: q.paidAt,
-        source: 'query',
-      });
+      const outcome = await this.success.applyGatewayPaid(p, q, 'query');
       this.logger.log(`query ${n} of ${paymentNo}: PAID → ${outcome}`);
       // applied / duplicate: done. anomaly (the gateway's amount differs): recorded for a human; asking
       // again cannot change it, and it must never be paid automatically

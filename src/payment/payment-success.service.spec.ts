@@ -167,6 +167,30 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
     await expect(s.svc.apply(input())).rejects.toThrow('connection lost');
   });
 
+  it("the gateway's own PAID answer pays on the payment's channel with the gateway's facts", async () => {
+    const s = setup({ payment: { channel: 'wechat' } });
+    const paidAt = new Date('2026-11-30T12:00:00Z');
+    const spy = jest.spyOn(s.svc, 'applySuccess');
+    const q = { status: 'PAID' as const, tradeNo: 'W42', amount: 500, paidAt };
+    expect(await s.svc.applyGatewayPaid({ paymentNo: 'O1P01', channel: 'wechat' }, q, 'sweeper')).toBe(
+      'applied',
+    );
+    expect(spy).toHaveBeenCalledWith({
+      paymentNo: 'O1P01',
+      channel: 'wechat',
+      channelTradeNo: 'W42',
+      amount: 500,
+      paidAt,
+      source: 'sweeper',
+    });
+    // an answer with another amount is the same anomaly as any other news of it
+    const a = setup({});
+    expect(
+      await a.svc.applyGatewayPaid({ paymentNo: 'O1P01', channel: 'alipay' }, { ...q, amount: 1 }, 'query'),
+    ).toBe('anomaly');
+    expect(a.tx.run).not.toHaveBeenCalled();
+  });
+
   it('an unknown payment throws', async () => {
     const s = setup({ payment: null });
     await expect(s.svc.apply(input())).rejects.toThrow(/not found/);

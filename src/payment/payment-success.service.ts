@@ -7,6 +7,7 @@ import { OutboxService } from '../common/outbox/outbox.service';
 import { DedupService } from '../idempotency';
 import { OrderPaidOutcome, OrderService } from '../order';
 import { Payment, PaymentChannel } from './entities/payment.entity';
+import type { QueryResult } from './gateway/payment-gateway';
 import { PaymentRepository } from './payment.repository';
 
 export type SuccessSource = 'callback' | 'query' | 'reconciliation' | 'sweeper' | 'wallet';
@@ -48,6 +49,9 @@ export interface SuccessResult {
  * one commit carries the apply and its bookkeeping.
  */
 export type SuccessJournal = (m: EntityManager, result: SuccessResult) => Promise<void>;
+
+/** A payment's own gateway saying "paid" when we asked (query, or the close that found it paid). */
+export type GatewayPaid = Extract<QueryResult, { status: 'PAID' }>;
 
 /** What the success path uses of the payment row. */
 export type PaidPayment = Pick<Payment, 'paymentNo' | 'orderNo' | 'userId' | 'channel' | 'amount'>;
@@ -108,6 +112,25 @@ export class PaymentSuccessService {
    */
   async applySuccess(input: SuccessInput): Promise<SuccessOutcome> {
     return (await this.apply(input)).outcome;
+  }
+
+  /**
+   * The payment's own gateway answered PAID to our question (active query, the expiry close that
+   * found the trade paid, the sweeper): `applySuccess` with that answer, on the payment's channel.
+   */
+  applyGatewayPaid(
+    payment: Pick<Payment, 'paymentNo' | 'channel'>,
+    paid: GatewayPaid,
+    source: 'query' | 'sweeper',
+  ): Promise<SuccessOutcome> {
+    return this.applySuccess({
+      paymentNo: payment.paymentNo,
+      channel: payment.channel, // the router asked this payment's own gateway
+      channelTradeNo: paid.tradeNo,
+      amount: paid.amount,
+      paidAt: paid.paidAt,
+      source,
+    });
   }
 
   /**

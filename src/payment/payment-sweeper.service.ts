@@ -110,13 +110,6 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   private async queryAndApply(p: Payment): Promise<void> {
     const q = await this.gateway.query(p.paymentNo);
     if (q.status !== 'PAID') return;
-    await this.success.applySuccess({
-      paymentNo: p.paymentNo,
-      channel: p.channel, // the router asked this payment's own gateway
-      channelTradeNo: q.tradeNo,
-      amount: q.amount,
-      paidAt: q.paidAt,
-      source: 'sweeper',
-    });
+    await this.success.applyGatewayPaid(p, q, 'sweeper');
   }
 }
