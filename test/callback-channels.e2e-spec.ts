@@ -213,6 +213,11 @@ const CASES: Case[] = [
         async () => (await logOutcomes(t, p.paymentNo)).includes('AMOUNT_MISMATCH'),
         'AMOUNT_MISMATCH logged',
       );
+      // the sandbox records the answer after the app committed it: wait for that record first
+      await waitFor(
+        async () => (await h.attempts(t, p.paymentNo)).some((a) => h.acked(a)),
+        'the acknowledged attempt recorded by the sandbox',
+      );
       await sleep(300); // an acknowledged notify is not re-sent
       const attempts = await h.attempts(t, p.paymentNo);
       expect(attempts).toHaveLength(1);
@@ -234,7 +239,12 @@ const CASES: Case[] = [
       const { t, other, channel, p } = c;
       const h = CHANNELS[channel];
       await waitFor(async () => (await logOutcomes(t, p.paymentNo)).includes('APPLIED'), 'APPLIED');
-      const attempts = await h.attempts(t, p.paymentNo);
+      // the sandbox records an attempt's answer after the app has committed it: wait for that record
+      let attempts = await h.attempts(t, p.paymentNo);
+      await waitFor(async () => {
+        attempts = await h.attempts(t, p.paymentNo);
+        return attempts.some((a) => h.acked(a));
+      }, 'the acknowledged attempt recorded by the sandbox');
       if (channel === 'wechat') {
         expect(attempts[0].httpStatus).toBe(401);
         expect(JSON.parse(attempts[0].responseBody!).message).toBe('STALE_TIMESTAMP');
