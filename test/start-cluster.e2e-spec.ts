@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './factories/order.factory';
 import { deleteRedisPrefix, dropDatabase } from './utils/services';
-import { freePort, randomSuffix } from './utils/test-app';
+import { freeConsecutivePorts, freePort, randomSuffix } from './utils/test-app';
 
 /**
  * `npm run start:cluster` (bench/cluster.ts, run from dist/): "up" only when every instance is
@@ -82,7 +82,7 @@ describe('npm run start:cluster', () => {
   }, 60_000);
 
   it('says "up" once both instances are healthy; SIGTERM to the parent shell stops them all', async () => {
-    const port = await freePort();
+    const port = await freeConsecutivePorts(2); // the script listens on PORT and PORT+1
     const dbName = `oncepay_t_${randomSuffix()}`;
     const prefix = `t${randomSuffix()}:`;
     const r = run(

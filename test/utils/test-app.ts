@@ -2,7 +2,7 @@ import { DynamicModule, Type } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createServer, Server } from 'node:net';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/bootstrap';
@@ -48,6 +48,28 @@ export async function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+/**
+ * `n` consecutive free loopback ports, for `npm run start:cluster` (which listens on PORT, PORT+1, ...).
+ * Picked below Linux's ephemeral range (32768-60999): there, the port after a free one may be the
+ * local end of any of the suite's many client connections, and a listen on it fails with EADDRINUSE.
+ * Every port is held at once while checking, then released.
+ */
+export async function freeConsecutivePorts(n: number): Promise<number> {
+  const hold = (port: number) =>
+    new Promise<Server | null>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(null));
+      srv.listen(port, '127.0.0.1', () => resolve(srv));
+    });
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20000 + Math.floor(Math.random() * (32000 - 20000 - n));
+    const held = await Promise.all(Array.from({ length: n }, (_, i) => hold(base + i)));
+    await Promise.all(held.map((s) => s && new Promise((r) => s.close(r))));
+    if (held.every(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found between 20000 and 32000`);
 }
 
 /**
