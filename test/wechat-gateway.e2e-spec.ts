@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { WechatGateway, toRfc3339Cst } from '../src/payment/gateway/wechat.gateway';
+import { toCstRfc3339 } from '../src/common/china-time';
+import { WechatGateway } from '../src/payment/gateway/wechat.gateway';
 import { wechatConfig } from '../src/config/configuration';
 import { WechatKeysProvider } from '../src/payment/gateway/wechat-keys.provider';
 import { WechatNotify, WechatNotifyReader } from '../src/payment/gateway/wechat-notify';
@@ -280,7 +281,7 @@ describe('WeChat Pay v3 client against the WeChat sandbox', () => {
     const p = no();
     await precreate(p, 4321);
     await pay(p).expect(200);
-    const today = toRfc3339Cst(new Date()).slice(0, 10);
+    const today = toCstRfc3339(new Date()).slice(0, 10);
     const bill = await gw.downloadBill(today);
     expect(bill).toMatchObject({ ok: true });
     expect(bill.ok && bill.trades.find((x) => x.paymentNo === p)).toMatchObject({

@@ -1,6 +1,7 @@
 /**
  * China Standard Time (UTC+8, no DST), the one place oncepay converts it: Alipay writes times as
- * 'yyyy-MM-dd HH:mm:ss' in China time (GATEWAY.md), and its bills are China-time calendar days.
+ * 'yyyy-MM-dd HH:mm:ss' in China time (GATEWAY.md), WeChat Pay as RFC 3339 with +08:00 (and its bill
+ * lines like Alipay), and both bills are China-time calendar days.
  */
 const CST_OFFSET_MS = 8 * 3600 * 1000;
 const DAY_MS = 24 * 3600 * 1000;
@@ -8,6 +9,11 @@ const DAY_MS = 24 * 3600 * 1000;
 /** Date → 'yyyy-MM-dd HH:mm:ss' in China time. */
 export function toCst(d: Date): string {
   return new Date(d.getTime() + CST_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Date → RFC 3339 in China time, as WeChat Pay writes times: '2026-11-30T20:15:00+08:00'. */
+export function toCstRfc3339(d: Date): string {
+  return `${new Date(d.getTime() + CST_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
 }
 
 /** 'yyyy-MM-dd HH:mm:ss' (China time) → Date, or null when malformed. */

@@ -1,2 +1,2 @@
 /** The sandbox speaks Alipay's China-time formats through the one helper (src/common/china-time.ts). */
-export { cstDay, fromCst, toCst } from '../common/china-time';
+export { cstDay, fromCst, toCst, toCstRfc3339 } from '../common/china-time';

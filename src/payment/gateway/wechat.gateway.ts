@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import type { AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
 import { Decorator, Formatter } from 'wechatpay-axios-plugin';
+import { fromCst, toCstRfc3339 } from '../../common/china-time';
 import { wechatConfig } from '../../config/configuration';
 import { tryYuanToFen } from '../money';
 import {
@@ -20,12 +21,7 @@ import {
   RefundResult,
 } from './payment-gateway';
 import { WechatKeys, WechatKeysProvider } from './wechat-keys.provider';
-import { parseTime, toRefund, toTransaction } from './wechat-notify';
-
-const CST_OFFSET_MS = 8 * 3600 * 1000;
-/** RFC 3339 in China time, as WeChat writes times: 2026-11-30T20:15:00+08:00. */
-export const toRfc3339Cst = (d: Date) =>
-  `${new Date(d.getTime() + CST_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
+import { toRefund, toTransaction } from './wechat-notify';
 
 /** What came back: a verified answer (any HTTP status), or nothing we may trust. */
 type Answer =
@@ -71,7 +67,7 @@ export class WechatGateway implements Omit<PaymentGateway, 'verifyNotify'>, OnAp
         mchid: keys.mchid,
         description: req.subject.slice(0, 127),
         out_trade_no: req.paymentNo,
-        time_expire: toRfc3339Cst(req.expiresAt),
+        time_expire: toCstRfc3339(req.expiresAt),
         notify_url: req.notifyUrl ?? this.cfg.notifyUrl,
         amount: { total: req.amount, currency: 'CNY' },
       },
@@ -328,7 +324,7 @@ export function parseTradeBill(csv: string): BillResult {
   const trades: BillTrade[] = [];
   const refunds: BillRefund[] = [];
   for (const r of rows) {
-    const at = parseTime(`${(r['交易时间'] ?? '').replace(' ', 'T')}+08:00`);
+    const at = fromCst(r['交易时间']);
     if (r['交易状态'] === 'REFUND') {
       const amount = tryYuanToFen(r['退款金额']);
       if (amount === null || !r['商户订单号'] || !r['商户退款单号']) {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { cstDay } from '../../common/china-time';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { PAYMENT_GATEWAY, PaymentGateway } from '../gateway/payment-gateway';
 import { PaymentRepository } from '../payment.repository';
@@ -33,6 +34,9 @@ export class RefundReconciliationService {
 
   /** @throws DomainError GATEWAY_UNAVAILABLE when the bill cannot be downloaded. */
   async reconcile(date: string): Promise<{ checked: number; mismatches: RefundMismatch[] }> {
+    const day = cstDay(date);
+    if (!day) throw new DomainError(ErrorCode.VALIDATION_FAILED, `date ${date} is not a day`, { date });
+    const [from, to] = day;
     const bill = await this.gateway.downloadBill(date);
     if (!bill.ok) {
       throw new DomainError(ErrorCode.GATEWAY_UNAVAILABLE, `bill of ${date} could not be downloaded`);
@@ -74,8 +78,6 @@ export class RefundReconciliationService {
         mismatches.push({ ...m, kind: 'refund_not_recorded', repaired: outcome !== 'anomaly' });
       }
     }
-    const from = new Date(`${date}T00:00:00+08:00`);
-    const to = new Date(from.getTime() + 24 * 3600_000);
     for (const r of await this.repo.findSucceededBetween(from, to)) {
       if (seen.has(r.refundNo)) continue;
       seen.add(r.refundNo);

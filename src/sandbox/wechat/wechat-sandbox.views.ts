@@ -1,12 +1,11 @@
 import { createCipheriv } from 'node:crypto';
+import { toCstRfc3339 } from '../sandbox-time';
 import { WxRefundRow, WxTransactionRow } from './wechat-sandbox.types';
 
 export type WxEventType = 'TRANSACTION.SUCCESS' | 'REFUND.SUCCESS' | 'REFUND.ABNORMAL' | 'REFUND.CLOSED';
 
-const CST_OFFSET_MS = 8 * 3600 * 1000;
-/** RFC 3339 in China time, as WeChat writes times. */
-export const rfc3339 = (d: Date) =>
-  `${new Date(d.getTime() + CST_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
+/** RFC 3339 in China time, as WeChat writes times (the one helper, through sandbox-time.ts). */
+export const rfc3339 = toCstRfc3339;
 
 /**
  * AEAD_AES_256_GCM as WeChat encrypts notify resources: base64(ciphertext ‖ 16-byte tag). Written on
