@@ -2,9 +2,12 @@ import * as Joi from 'joi';
 import { keyReadable } from './gateway-keys';
 
 /**
- * The whole environment contract of oncepay, validated once at boot. Nothing else in src/ reads
- * process.env: every setting reaches the code through the typed `registerAs` namespaces of config/configuration.ts.
- * A bad value stops the start with one line that names the variable.
+ * The whole environment contract of oncepay, validated once at boot. No setting is read from
+ * process.env unvalidated: the code gets them through the typed `registerAs` namespaces of
+ * config/configuration.ts, and the few static decisions taken when modules load (the sandbox and bench
+ * switches) run process.env through validateEnv too. The one raw read is app.module.ts asking whether
+ * NODE_ENV is 'test' (tests skip the .env file). A bad value stops the start with one line that names
+ * the variable.
  */
 export const envSchema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),

@@ -82,8 +82,8 @@ function withRetryAfter(status: number, headers: Record<string, string> | undefi
 
 /**
  * Maps anything thrown to the public error envelope. Shared by AllExceptionsFilter (every error a
- * request ends with) and the Idempotency-Key interceptor (which stores business errors for replay),
- * so both agree on status and body.
+ * request ends with) and IdempotentSubmitInterceptor (src/idempotency, which stores an
+ * Idempotency-Key request's business errors for replay), so both agree on status and body.
  */
 export function toErrorResponse(err: unknown, requestId?: string): ErrorResponse {
   if (err instanceof DomainError) {
