@@ -17,7 +17,7 @@ import {
 import { IdempotentReplay } from './idempotent-replay';
 import { OneTimeTokenService } from './one-time-token.service';
 import { SubmitGuardService } from './submit-guard.service';
-import { storeUnavailable } from './redis-guard';
+import { storeUnavailable, undoLostWrite } from './redis-guard';
 
 const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 
@@ -90,6 +90,12 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
     try {
       begin = await this.keys.begin(recordKey, fingerprint, owner);
     } catch (err) {
+      // the begin may still land: never leave an in-flight record that answers 409 for a whole lease
+      undoLostWrite(
+        'Idempotency-Key store',
+        () => this.keys.abandon(recordKey, owner),
+        this.keys.cfg.leaseMs,
+      );
       if (!this.failOpen) throw unavailable(err);
       this.logger.warn(`Idempotency-Key store down, failing open (the row's unique key still holds)`);
       return lastValueFrom(next.handle());

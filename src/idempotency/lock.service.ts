@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode } from '../common/errors';
 import { REDIS } from '../common/redis/redis.factory';
 import { IdempotencyMetrics } from './idempotency.metrics';
-import { redisOr503, sleep } from './redis-guard';
+import { redisOr503, sleep, undoLostWrite } from './redis-guard';
 
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -47,7 +47,13 @@ export class LockService {
     const token = randomUUID();
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
-      const ok = await redisOr503('Lock store', () => this.redis.set(key, token, 'PX', ttlMs, 'NX'));
+      const ok = await redisOr503('Lock store', () => this.redis.set(key, token, 'PX', ttlMs, 'NX')).catch(
+        (err: unknown) => {
+          // the SET may still land: never leave a lock that nobody holds until its TTL
+          undoLostWrite('Lock store', () => this.release(key, token), ttlMs);
+          throw err;
+        },
+      );
       if (ok === 'OK') {
         this.metrics.lockWait.observe({ outcome: 'acquired' }, (Date.now() - started) / 1000);
         this.metrics.event('lock', attempt === 0 ? 'acquired' : 'acquired_after_wait');

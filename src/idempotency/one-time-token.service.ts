@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { idempotencyConfig } from '../config/configuration';
 import { DomainError, ErrorCode } from '../common/errors';
 import { REDIS } from '../common/redis/redis.factory';
-import { storeUnavailable } from './redis-guard';
+import { storeUnavailable, undoLostWrite } from './redis-guard';
 
 /**
  * One-time tokens (the classic pre-issued anti-resubmit token): issue one, and the first request
@@ -46,7 +46,11 @@ export class OneTimeTokenService {
         this.key(userId, token),
         mark,
       ),
-    )) as string | null;
+    ).catch((err: unknown) => {
+      // the consumption may still land: give the token back, or the client's retry is TOKEN_USED
+      undoLostWrite('Token store', () => this.release(userId, token, mark), this.cfg.tokenTtlMs);
+      throw err;
+    })) as string | null;
     if (prev === '1') return mark;
     if (prev?.startsWith('used'))
       throw new DomainError(ErrorCode.TOKEN_USED, 'Idempotency-Token was already used');
@@ -58,13 +62,14 @@ export class OneTimeTokenService {
    * it), so the client can correct the body and send it again with the same token. Fenced by the mark:
    * only the consumer that used it can give it back.
    */
-  async release(userId: string, token: string, mark: string): Promise<void> {
-    await this.redis.eval(
-      `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], '1', 'KEEPTTL') end return 1`,
+  async release(userId: string, token: string, mark: string): Promise<boolean> {
+    const given = await this.redis.eval(
+      `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], '1', 'KEEPTTL') return 1 end return 0`,
       1,
       this.key(userId, token),
       mark,
     );
+    return given === 1;
   }
 
   private key(userId: string, token: string) {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { idempotencyConfig } from '../config/configuration';
 import { REDIS } from '../common/redis/redis.factory';
 import { IdempotencyMetrics } from './idempotency.metrics';
+import { undoLostWrite } from './redis-guard';
 
 /** Value layout: `<token>` while the first request runs, `<token>|<resultId>` once its result is known. */
 const ATTACH = `local v = redis.call('GET', KEYS[1])
@@ -42,7 +43,11 @@ export class SubmitGuardService {
   ): Promise<GuardResult> {
     const key = this.key(userId, fingerprint);
     const token = randomUUID();
-    const ok = await this.redis.set(key, token, 'PX', windowMs, 'NX');
+    const ok = await this.redis.set(key, token, 'PX', windowMs, 'NX').catch((err: unknown) => {
+      // the SET may still land: never leave a guard that blocks the client's retry for the window
+      undoLostWrite('Submit guard', () => this.release(key, token), windowMs);
+      throw err;
+    });
     if (ok === 'OK') {
       this.metrics.event('submit_guard', 'pass');
       return { acquired: true, key, token };

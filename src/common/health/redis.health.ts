@@ -15,6 +15,10 @@ type SlotRange = [number, number, ...Array<[string, number, ...unknown[]]>];
  * carry per-user and per-order hash tags (any slot) and each Bull queue has its own tag, so the
  * instance uses every master: one that cannot serve makes it unhealthy until the cluster has failed
  * over and the client has found the new master.
+ *
+ * A cluster's details also name the masters without an online replica (`mastersWithoutReplica`): such
+ * a master still serves, so the instance stays healthy, but if it fails nothing takes its slots over
+ * (a replica that has not finished its first sync is never promoted) until it comes back.
  */
 @Injectable()
 export class RedisHealthIndicator {
@@ -27,8 +31,8 @@ export class RedisHealthIndicator {
     const indicator = this.health.check(key);
     try {
       if (this.redis instanceof Cluster) {
-        const masters = await this.checkCluster(this.redis);
-        return indicator.up({ mode: 'cluster', masters });
+        const { masters, mastersWithoutReplica } = await this.checkCluster(this.redis);
+        return indicator.up({ mode: 'cluster', masters, mastersWithoutReplica });
       }
       const pong = await timed(this.redis.ping(), 'PING');
       return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected ${pong}` });
@@ -37,23 +41,30 @@ export class RedisHealthIndicator {
     }
   }
 
-  /** @returns the number of masters, all answering; throws what is wrong. */
-  private async checkCluster(cluster: Cluster): Promise<number> {
+  /** @returns the number of masters (all answering) and those without an online replica; throws what is wrong. */
+  private async checkCluster(
+    cluster: Cluster,
+  ): Promise<{ masters: number; mastersWithoutReplica: string[] }> {
     const slots = await this.clusterSlots(cluster);
     const covered = slots.reduce((n, [from, to]) => n + (to - from + 1), 0);
     if (covered !== SLOTS) throw new Error(`only ${covered} of ${SLOTS} slots are served`);
     const masters = [...new Set(slots.map((r) => `${r[2][0]}:${r[2][1]}`))];
     const pool = new Map(cluster.nodes('all').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+    const withoutReplica: string[] = [];
     await Promise.all(
       masters.map(async (addr) => {
         const node = pool.get(addr);
         if (!node) throw new Error(`master ${addr} is not connected yet`);
-        const info = await timed(node.cluster('INFO') as Promise<string>, `CLUSTER INFO on ${addr}`);
+        const [info, replication] = await Promise.all([
+          timed(node.cluster('INFO') as Promise<string>, `CLUSTER INFO on ${addr}`),
+          timed(node.info('replication'), `INFO replication on ${addr}`),
+        ]);
         const state = /cluster_state:(\w+)/.exec(info)?.[1];
         if (state !== 'ok') throw new Error(`master ${addr}: cluster_state:${state ?? '?'}`);
+        if (!/^slave\d+:.*state=online/m.test(replication)) withoutReplica.push(addr);
       }),
     );
-    return masters.length;
+    return { masters: masters.length, mastersWithoutReplica: withoutReplica.sort() };
   }
 
   /** CLUSTER SLOTS from the first master (as this client knows them) that answers. */
