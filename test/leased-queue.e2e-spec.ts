@@ -1,0 +1,86 @@
+import { TransactionService } from '../src/common/database/transaction.service';
+import { LeasedQueue, LeasedRow } from '../src/common/leased-queue';
+import { OutboxRelay } from '../src/common/outbox/outbox-relay.service';
+import { createTestApp, TestApp } from './utils/test-app';
+
+/**
+ * LeasedQueue on real MySQL, over t_outbox with the relay stopped (the table is only a vehicle: the
+ * queue is the outbox relay's and the buffered-callback worker's claim/lease/retry).
+ */
+interface Row extends LeasedRow {
+  event_key: string;
+}
+
+describe('LeasedQueue (real MySQL)', () => {
+  let t: TestApp;
+  let q: LeasedQueue<Row>;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { OUTBOX_POLL_MS: '600000' } });
+    await t.app.get(OutboxRelay).stop();
+    q = new LeasedQueue<Row>(
+      { table: 't_outbox', columns: ['event_key'], pending: "status = 'PENDING'" },
+      t.app.get(TransactionService),
+      t.dataSource,
+    );
+  });
+  afterAll(() => t.close());
+
+  async function rows(prefix: string) {
+    const r: Array<{ event_key: string; attempts: number; status: string; lease_ms: number }> =
+      await t.dataSource.query(
+        `SELECT event_key, attempts, status, TIMESTAMPDIFF(MICROSECOND, NOW(3), available_at) / 1000 AS lease_ms
+           FROM t_outbox WHERE event_key LIKE ? ORDER BY id`,
+        [`${prefix}%`],
+      );
+    return r.map((x) => ({ ...x, attempts: Number(x.attempts), lease_ms: Number(x.lease_ms) }));
+  }
+
+  async function insert(prefix: string, n: number) {
+    const values = Array.from({ length: n }, (_, i) => `('test.lq', '${prefix}${i}', '{}')`).join(',');
+    await t.dataSource.query(`INSERT INTO t_outbox (topic, event_key, payload) VALUES ${values}`);
+  }
+
+  it('concurrent claims never hand a row out twice; each claim leases its rows and counts one try', async () => {
+    await insert('split-', 40);
+    const mine = (rs: Row[]) => rs.filter((r) => r.event_key.startsWith('split-'));
+    // Three at once: SKIP LOCKED makes the others skip what one holds (with this SQL one claim may
+    // lock every due row it scans, so the others can come back empty), never wait or take it too.
+    const firstRound = (await Promise.all([q.claim(15, 20000), q.claim(15, 20000), q.claim(15, 20000)])).map(
+      mine,
+    );
+    const claimed = firstRound.flat();
+    expect(claimed.length).toBeGreaterThanOrEqual(15);
+    for (let i = 0; i < 5 && claimed.length < 40; i++) claimed.push(...mine(await q.claim(15, 20000)));
+    const keys = claimed.map((r) => r.event_key);
+    expect(new Set(keys).size).toBe(40);
+    expect(keys).toHaveLength(40);
+    expect(claimed.every((r) => Number(r.attempts) === 0)).toBe(true); // as read, before this try
+    const after = await rows('split-');
+    expect(after.every((r) => r.attempts === 1)).toBe(true);
+    expect(after.every((r) => r.lease_ms > 15000 && r.lease_ms <= 20000)).toBe(true);
+    // leased: nothing is due now
+    expect(mine(await q.claim(100, 20000))).toEqual([]);
+  });
+
+  it('retryLater makes a leased row due again (with its columns set); a finished row is left alone', async () => {
+    await insert('retry-', 2);
+    const claimed = (await q.claim(100, 20000)).filter((r) => r.event_key.startsWith('retry-'));
+    expect(claimed).toHaveLength(2);
+    const [first, second] = claimed;
+    await t.dataSource.query(`UPDATE t_outbox SET status = 'SENT' WHERE id = ?`, [second.id]);
+    await q.retryLater(first.id, 0, { payload: '{"again":true}' });
+    await q.retryLater(second.id, 0, { payload: '{"again":true}' });
+    const again = await q.claim(100, 20000);
+    expect(again.map((r) => r.event_key)).toEqual(['retry-0']);
+    expect(Number(again[0].attempts)).toBe(1);
+    const after = await rows('retry-');
+    expect(after.map((r) => [r.event_key, r.status, r.attempts])).toEqual([
+      ['retry-0', 'PENDING', 2],
+      ['retry-1', 'SENT', 1],
+    ]);
+    const [p0] = await t.dataSource.query(`SELECT payload FROM t_outbox WHERE event_key = 'retry-0'`);
+    const [p1] = await t.dataSource.query(`SELECT payload FROM t_outbox WHERE event_key = 'retry-1'`);
+    const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+    expect([json(p0.payload), json(p1.payload)]).toEqual([{ again: true }, {}]);
+  });
+});
