@@ -61,15 +61,50 @@ and 194 → 244 MB on Node 24, so the rise is Node 24's V8 heap sizing, not Nest
 
 **Tuned (2026-11-30):** every product start now passes \`--max-semi-space-size=16\` (the Dockerfile's CMD,
 \`npm run start:prod\`, the bench's and \`start:cluster\`'s instances; \`test/node-flags.e2e-spec.ts\` keeps the three
-equal). Measured with two instances side by side on one database, 3 rounds of 5 s of \`GET /bench/auth/noop\`
-at 50 connections each (load average 7–8 from other work): 2,387 / 2,141 / 2,917 req/s without the flag,
-2,234 / 2,260 / 3,168 req/s with it (no throughput cost within the noise), peak RSS (VmHWM) 268 MB → 204 MB.
-Under 5 s of distinct submits at 50 connections: idle 191 → 178 MB, peak 274 → 209 MB.
+equal). It lowers the peak, but not to the 250 MB target:
+
+- two fresh instances side by side, 3 rounds of 5 s of \`GET /bench/auth/noop\` at 50 connections each (load
+  average 7–8): 2,387 / 2,141 / 2,917 req/s without the flag, 2,234 / 2,260 / 3,168 with it (no throughput
+  cost within the noise); peak RSS (VmHWM) 268 → 204 MB
+- one fresh instance, 15 s of distinct submits at 50 connections (\`/tmp\`-style probe, load average ~5):
+  peak 307 MB without the flag, 259 MB with it, 223 MB with \`--max-old-space-size=160\` added. The old-space
+  cap is not adopted: an instance whose live heap outgrows it crashes with an out-of-memory error, which is a
+  worse failure than RSS above a target
+- in the bench's memory row, which samples an instance that already ran the ceiling and key-cost rows:
+  267 and 327 MB in two quick runs, against 257 and 250 MB for Node 20 without the flag (runs below)
 
 What the idle ~180 MB is (one instance, \`/metrics\` right after start): V8 heap 90 MB used of 204 MB
 reserved (26 MB of it the young generation, which the flag caps), 5 MB external, the rest code and the
 runtime; 25 Redis connections (the app, idempotency and throttler clients plus Bull's three per queue) and 3
 MySQL connections, a few hundred KB each.
+
+## Before/after, interleaved (issue 16, quick runs of 2026-11-30 23:10–23:25 UTC)
+
+\`npm run bench -- --quick\` four times back to back on one machine, alternating the last NestJS 11 / Node 20
+commit (\`dbea0e2\`, run with Node 20.20.2) and \`main\` after this session's work (NestJS 12 / Node 24.22.3, with
+the semi-space flag and the order-submit pool fix; it also carries issues 10–15, so this is the product then
+against the product now, not the upgrade alone). Load average 6–7 from one other session's work throughout.
+Each cell: run 1 / run 2.
+
+| row | NestJS 11 / Node 20 | NestJS 12 / Node 24 |
+|---|---|---|
+| ceiling: Nest | 985 / 1,071 req/s | 2,035 / 2,810 req/s |
+| ceiling: Nest + JWT | 624 / 1,497 req/s | 2,011 / 1,658 req/s |
+| ceiling: SET NX + 1 tx | 155 / 339 req/s | 360 / 526 req/s |
+| ceiling: SET NX + payment tx | 110 / 263 req/s | 276 / 388 req/s |
+| order submit (distinct) | 73 / 148 req/s (27 / 50 % of its ceiling) | 161 / 122 req/s (45 / 24 %) |
+| duplicate submit storm | 949 / 597 rejects/s | 1,431 / 1,656 rejects/s |
+| Idempotency-Key replay | 1,049 / 348 replays/s | 1,348 / 1,200 replays/s |
+| callback apply (distinct) | 60 / 37 applies/s (16 / 9 % of its ceiling) | 107 / 96 applies/s (35 / 27 %) |
+| callback duplicate storm, 1 instance | 178 / 136 answers/s | 328 / 346 answers/s |
+| end-to-end | 7.1 / 16.1 orders/s | 10.0 / 21.5 orders/s |
+| memory, one instance under submits | 257 / 250 MB | 267 / 327 MB |
+
+No throughput row is worse after; the ratio rows moved up (callback apply from 9–16 % to 27–35 % of the
+same-run ceiling, after issue 11's one-commit notify). The two runs of one version differ by up to 2× on
+this machine, so only differences larger than that mean anything. Memory is the one row that is worse, by
+more than the two runs differ: see above. Every correctness check passed in all four runs (one order per
+request, one apply per trade, nothing paid twice).
 
 ## How the bench runs
 
