@@ -1,5 +1,5 @@
 import { TransactionService } from '../src/common/database/transaction.service';
-import { LeasedQueue, LeasedRow } from '../src/common/leased-queue';
+import { claimSql, LeasedQueue, LeasedRow, LeasedTable } from '../src/common/leased-queue';
 import { OutboxRelay } from '../src/common/outbox/outbox-relay.service';
 import { createTestApp, TestApp } from './utils/test-app';
 
@@ -14,14 +14,11 @@ interface Row extends LeasedRow {
 describe('LeasedQueue (real MySQL)', () => {
   let t: TestApp;
   let q: LeasedQueue<Row>;
+  const outbox: LeasedTable = { table: 't_outbox', columns: ['event_key'], pending: "status = 'PENDING'" };
   beforeAll(async () => {
     t = await createTestApp({ env: { OUTBOX_POLL_MS: '600000' } });
     await t.app.get(OutboxRelay).stop();
-    q = new LeasedQueue<Row>(
-      { table: 't_outbox', columns: ['event_key'], pending: "status = 'PENDING'" },
-      t.app.get(TransactionService),
-      t.dataSource,
-    );
+    q = new LeasedQueue<Row>(outbox, t.app.get(TransactionService), t.dataSource);
   });
   afterAll(() => t.close());
 
@@ -40,11 +37,32 @@ describe('LeasedQueue (real MySQL)', () => {
     await t.dataSource.query(`INSERT INTO t_outbox (topic, event_key, payload) VALUES ${values}`);
   }
 
+  it('a claim locks only the rows it returns: a claim beside an open one gets the next rows', async () => {
+    await insert('beside-', 40);
+    const mine = (rs: Array<{ event_key: string }>) => rs.filter((r) => r.event_key.startsWith('beside-'));
+    const held = t.dataSource.createQueryRunner();
+    await held.connect();
+    try {
+      await held.startTransaction('READ COMMITTED');
+      // another worker's claim (the same SQL), still open: its transaction holds the rows it locked
+      const first = mine(await held.query(claimSql(outbox).select, [15]));
+      expect(first.length).toBeGreaterThan(0);
+      const second = mine(await q.claim(15, 20000));
+      // with a filesort the open claim had locked all 40 due rows, and this one came back empty
+      expect(second.length).toBeGreaterThan(0);
+      const overlap = second.filter((r) => first.some((f) => f.event_key === r.event_key));
+      expect(overlap).toEqual([]);
+    } finally {
+      await held.rollbackTransaction().catch(() => undefined);
+      await held.release();
+      await t.dataSource.query("DELETE FROM t_outbox WHERE event_key LIKE 'beside-%'");
+    }
+  });
+
   it('concurrent claims never hand a row out twice; each claim leases its rows and counts one try', async () => {
     await insert('split-', 40);
     const mine = (rs: Row[]) => rs.filter((r) => r.event_key.startsWith('split-'));
-    // Three at once: SKIP LOCKED makes the others skip what one holds (with this SQL one claim may
-    // lock every due row it scans, so the others can come back empty), never wait or take it too.
+    // Three at once: SKIP LOCKED makes the others skip what one holds, never wait or take it too.
     const firstRound = (await Promise.all([q.claim(15, 20000), q.claim(15, 20000), q.claim(15, 20000)])).map(
       mine,
     );

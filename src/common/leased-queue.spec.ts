@@ -40,7 +40,7 @@ describe('claimSql', () => {
     const { select } = claimSql(OUTBOX);
     expect(select).toBe(
       "SELECT id, topic, event_key, payload, attempts FROM t_outbox WHERE status = 'PENDING'" +
-        ' AND available_at <= NOW(3) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED',
+        ' AND available_at <= NOW(3) ORDER BY available_at, id LIMIT ? FOR UPDATE SKIP LOCKED',
     );
   });
 

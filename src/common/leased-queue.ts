@@ -24,12 +24,16 @@ export interface LeasedRow {
 /**
  * The SQL of a claim: select up to `?` due rows, skipping those another worker holds, then push their
  * `available_at` one lease (`?` µs) ahead and count the try. Both run in one transaction.
+ *
+ * `ORDER BY available_at, id` is the order of each table's pending index (InnoDB appends the primary
+ * key), so the scan stops at the LIMIT and locks only the rows it returns. `ORDER BY id` needed a
+ * filesort: the claim then locked every due row it read, and concurrent workers got nothing.
  */
 export function claimSql(t: LeasedTable): { select: string; lease: string } {
   return {
     select:
       `SELECT id, ${[...t.columns, 'attempts'].join(', ')} FROM ${t.table}` +
-      ` WHERE ${t.pending} AND available_at <= NOW(3) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
+      ` WHERE ${t.pending} AND available_at <= NOW(3) ORDER BY available_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
     lease:
       `UPDATE ${t.table} SET attempts = attempts + 1, available_at = NOW(3) + INTERVAL ? MICROSECOND` +
       ` WHERE id IN (?)`,
