@@ -14,6 +14,17 @@ export const MAIN_JS = join(__dirname, '..', '..', 'src', 'main.js');
  */
 export const PRODUCT_NODE_FLAGS = ['--max-semi-space-size=16'];
 
+/**
+ * BENCH_CPU_PROFILE=<folder>: every instance also runs with `--cpu-prof` and writes its profile there when
+ * it stops (`node dist/bench/profile-top.js <file>` prints the top self-time functions).
+ */
+function profileFlags(name = 'instance'): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return dir
+    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
+    : [];
+}
+
 export interface InstanceOptions {
   dbName: string;
   redisPrefix: string;
@@ -62,7 +73,7 @@ export class Instance {
       ...(this.opts.redisUrl ? { REDIS_URL: this.opts.redisUrl } : {}),
       ...this.opts.env,
     };
-    const proc = spawn(process.execPath, [...PRODUCT_NODE_FLAGS, MAIN_JS], {
+    const proc = spawn(process.execPath, [...PRODUCT_NODE_FLAGS, ...profileFlags(this.opts.name), MAIN_JS], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
