@@ -138,18 +138,28 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * One relay pass: claim up to BATCH due rows, publish them, mark each SENT or back it off.
+   * One relay pass: claim up to BATCH due rows, publish them, back off each that failed, and mark the
+   * published ones SENT in one statement (one commit per pass, not one per row).
    * @returns how many rows were claimed.
    */
   async relayOnce(): Promise<number> {
     // Bull queues commands while Redis is away; do not claim (and burn attempts) when it is not there.
     if (this.queue.client.status !== 'ready') return 0;
     const rows = await this.rows.claim(BATCH, LEASE_MS);
-    await Promise.all(rows.map((r) => this.publish(r)));
+    const published = await Promise.all(rows.map((r) => this.publish(r)));
+    const sent = rows.filter((_, i) => published[i]).map((r) => r.id);
+    if (sent.length) {
+      await this.dataSource.query(
+        `UPDATE t_outbox SET status = 'SENT', sent_at = NOW(3) WHERE id IN (?) AND status = 'PENDING'`,
+        [sent],
+      );
+      this.published.inc({ result: 'sent' }, sent.length);
+    }
     return rows.length;
   }
 
-  private async publish(row: ClaimedRow): Promise<void> {
+  /** Adds the row's job to Bull; false (and the row backed off) when the add failed or timed out. */
+  private async publish(row: ClaimedRow): Promise<boolean> {
     const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
     const data: OutboxJobData = {
       outboxId: String(row.id),
@@ -170,13 +180,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
       );
       await this.rows.retryLater(row.id, backoff);
       this.published.inc({ result: 'failed' });
-      return;
+      return false;
     }
-    await this.dataSource.query(
-      `UPDATE t_outbox SET status = 'SENT', sent_at = NOW(3) WHERE id = ? AND status = 'PENDING'`,
-      [row.id],
-    );
-    this.published.inc({ result: 'sent' });
+    return true;
   }
 }
 
