@@ -78,6 +78,28 @@ reserved (26 MB of it the young generation, which the flag caps), 5 MB external,
 runtime; 25 Redis connections (the app, idempotency and throttler clients plus Bull's three per queue) and 3
 MySQL connections, a few hundred KB each.
 
+## What bounds callback apply now (issue 11, 2026-11-30 23:35–23:45 UTC)
+
+**Profile** (\`BENCH_CPU_PROFILE=/tmp/prof npm run bench -- --quick --only callbacks\`, then
+\`node dist/bench/profile-top.js /tmp/prof/A-*.cpuprofile\`): over the whole run instance A was idle 64.6 % of
+its sampled time; the largest self times were socket writes (\`writeBuffer\`, 8.2 %), RSA signing of sandbox
+gateway answers (\`sign\`, 2.1 %), module loading at start (1.2 %), RSA verification of notifies (\`verify\`,
+1.2 %), mysql2's captured stack for errors (0.9 %) and GC (0.9 %). The app is not CPU-bound here; it waits
+for MySQL.
+
+**Statements per notify** (MariaDB general log around one sandbox-paid recharge notify, read by hand):
+before this session's outbox changes, the apply was one read of the payment, then one transaction of 12
+round trips (\`SET TRANSACTION ISOLATION LEVEL\`, \`START\`, dedup marker, payment CAS, order \`FOR UPDATE\`, order
+marker, order CAS, wallet row, wallet credit, outbox insert, **a read-back of the outbox row**, the
+callback log row, \`COMMIT\`); then the relay: a claim transaction (5 round trips) and **one autocommit
+\`UPDATE … SENT\` per row**. The read-back is gone (\`updateEntity(false)\`) and the relay marks a whole pass
+\`SENT\` in one statement. The ceiling row runs 3 statements in one transaction, the apply 10 plus the
+isolation-level round trip: that, not CPU, is why it stays near a third of the ceiling (33–35 % after,
+29–31 % before, interleaved quick runs on a quiet machine). Cutting further means fewer statements inside
+the transaction (e.g. the isolation level set once per pooled connection, the order row's \`FOR UPDATE\`
+folded into its CAS) — not done: each changes what the one transaction locks, and needs its own
+concurrency proof.
+
 ## Before/after, interleaved (issue 16, quick runs of 2026-11-30 23:10–23:25 UTC)
 
 \`npm run bench -- --quick\` four times back to back on one machine, alternating the last NestJS 11 / Node 20
