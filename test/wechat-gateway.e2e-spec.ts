@@ -310,6 +310,28 @@ describe('WeChat Pay v3 client against the WeChat sandbox', () => {
     expect(notifiesOf(p).map((r) => (r.read.ok ? 'ok' : r.read.code))).toEqual([code, 'ok']);
   });
 
+  it('a refund whose settle job was lost (accepted, PROCESSING long past its settle time) is settled by the next query', async () => {
+    const p = no();
+    await precreate(p, 1000);
+    await pay(p).expect(200);
+    const r = no('R');
+    // what a refund call leaves when the sandbox's Redis lost the settle job: the row, PROCESSING, and no job
+    await t.dataSource.query(
+      `INSERT INTO sandbox_wechat_refund (out_refund_no, refund_id, out_trade_no, refund, total, reason, notify_url, created_at)
+       VALUES (?, '50300000000000000000000000001', ?, 200, 1000, 'lost job', NULL, NOW(3) - INTERVAL 1 MINUTE)`,
+      [r, p],
+    );
+    await expect(gw.refundQuery({ paymentNo: p, refundNo: r })).resolves.toMatchObject({
+      status: 'SUCCEEDED',
+      amount: 200,
+    });
+    const [row] = await t.dataSource.query(
+      'SELECT status FROM sandbox_wechat_refund WHERE out_refund_no = ?',
+      [r],
+    );
+    expect(row.status).toBe('SUCCESS');
+  });
+
   it('notify mode amount_mismatch is validly signed and decrypts to another amount', async () => {
     const p = no();
     await precreate(p, 700);

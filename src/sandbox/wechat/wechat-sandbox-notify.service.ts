@@ -86,14 +86,15 @@ export class WechatSandboxNotifyService {
     return notifyId;
   }
 
+  /** How long an accepted refund stays PROCESSING before the settle job runs (1 s, scaled). */
+  settleDelayMs(): number {
+    return Math.max(1, Math.round(1000 * this.payment.sandboxTimeScale));
+  }
+
   async scheduleSettle(outRefundNo: string): Promise<void> {
     await this.queue.add(
       { kind: 'settle', outRefundNo },
-      {
-        jobId: `wx-settle:${outRefundNo}`,
-        delay: Math.max(1, Math.round(1000 * this.payment.sandboxTimeScale)),
-        attempts: 5,
-      },
+      { jobId: `wx-settle:${outRefundNo}`, delay: this.settleDelayMs(), attempts: 5 },
     );
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -29,6 +29,9 @@ const OUT_TRADE_NO = /^[A-Za-z0-9_\-|*]{6,32}$/;
 const OUT_REFUND_NO = /^[A-Za-z0-9_\-|*@]{1,64}$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$/;
 
+/** A PROCESSING refund older than this many settle delays is settled by the next refund query. */
+const OVERDUE_SETTLES = 5;
+
 /**
  * The simulated WeChat Pay v3 merchant: Native transactions, close, refunds, bills, the buyer's side
  * (pay) and fault switches. Every transition is a conditional UPDATE (or runs under a row lock for
@@ -36,6 +39,8 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)
  */
 @Injectable()
 export class WechatSandboxService {
+  private readonly logger = new Logger(WechatSandboxService.name);
+
   constructor(
     private readonly ds: DataSource,
     private readonly notify: WechatSandboxNotifyService,
@@ -294,9 +299,20 @@ export class WechatSandboxService {
 
   /** GET /v3/refund/domestic/refunds/{out_refund_no} */
   async refundQuery(mchid: string, outRefundNo: string): Promise<WxAnswer> {
-    const r = await this.findRefund(outRefundNo);
+    let r = await this.findRefund(outRefundNo);
     const t = r ? await this.find(r.out_trade_no) : null;
     if (!r || !t || t.mchid !== mchid) return wxError(404, 'RESOURCE_NOT_EXISTS', 'refund does not exist');
+    if (
+      r.status === 'PROCESSING' &&
+      Date.now() - r.created_at.getTime() > OVERDUE_SETTLES * this.notify.settleDelayMs()
+    ) {
+      // Its settle job was lost (the sandbox's Redis wiped, or it could not be queued): a real gateway
+      // does not forget a refund it accepted, so settle it now (a CAS; a late job then finds it done).
+      await this.settleRefund(outRefundNo).catch((err: Error) =>
+        this.logger.warn(`overdue refund ${outRefundNo} settled, its notify not queued: ${err.message}`),
+      );
+      r = (await this.findRefund(outRefundNo)) ?? r;
+    }
     return wxOk(refundView(t, r, 'answer'));
   }
 
