@@ -89,12 +89,13 @@ export async function gatewayKey(ctx: BenchContext): Promise<string> {
   return rows[0].private_pem;
 }
 
-/** A TRADE_SUCCESS notify signed exactly as the sandbox signs it (form-encoded body). */
-export function signedNotify(t: Trade, key: string, notifyId = randomUUID().replace(/-/g, '')): string {
-  const yuan = fenToYuan(t.amount);
-  const now = new Date();
+/**
+ * A `trade_status_sync` notify about trade `t` with the fields every such notify carries plus `fields`,
+ * signed exactly as the sandbox signs it (RSA2 over the sorted fields), as a form-encoded body.
+ */
+function signedTradeNotify(t: Trade, key: string, notifyId: string, fields: Record<string, string>): string {
   const params: Record<string, string> = {
-    notify_time: toCst(now),
+    notify_time: toCst(new Date()),
     notify_type: 'trade_status_sync',
     notify_id: notifyId,
     app_id: t.appId,
@@ -105,17 +106,25 @@ export function signedNotify(t: Trade, key: string, notifyId = randomUUID().repl
     out_trade_no: t.paymentNo,
     buyer_id: '2088102177846880',
     seller_id: '2088000000000001',
+    subject: t.subject,
+    gmt_create: toCst(t.gmtCreate),
+    ...fields,
+  };
+  params.sign = rsaSign(signContent(params, true), key);
+  return new URLSearchParams(params).toString();
+}
+
+/** A TRADE_SUCCESS notify signed exactly as the sandbox signs it (form-encoded body). */
+export function signedNotify(t: Trade, key: string, notifyId = randomUUID().replace(/-/g, '')): string {
+  const yuan = fenToYuan(t.amount);
+  return signedTradeNotify(t, key, notifyId, {
     trade_status: 'TRADE_SUCCESS',
     total_amount: yuan,
     receipt_amount: yuan,
     buyer_pay_amount: yuan,
-    subject: t.subject,
-    gmt_create: toCst(t.gmtCreate),
-    gmt_payment: toCst(now),
+    gmt_payment: toCst(new Date()),
     fund_bill_list: JSON.stringify([{ amount: yuan, fundChannel: 'ALIPAYACCOUNT' }]),
-  };
-  params.sign = rsaSign(signContent(params, true), key);
-  return new URLSearchParams(params).toString();
+  });
 }
 
 /**
@@ -126,30 +135,15 @@ export function signedNotify(t: Trade, key: string, notifyId = randomUUID().repl
 export function signedRefundNotify(t: Trade, key: string, refundNo: string, notifyId: string): string {
   const yuan = fenToYuan(t.amount);
   const now = new Date();
-  const params: Record<string, string> = {
-    notify_time: toCst(now),
-    notify_type: 'trade_status_sync',
-    notify_id: notifyId,
-    app_id: t.appId,
-    charset: 'utf-8',
-    version: '1.0',
-    sign_type: 'RSA2',
-    trade_no: t.tradeNo,
-    out_trade_no: t.paymentNo,
+  return signedTradeNotify(t, key, notifyId, {
     out_biz_no: refundNo,
-    buyer_id: '2088102177846880',
-    seller_id: '2088000000000001',
     trade_status: 'TRADE_CLOSED',
     total_amount: yuan,
     refund_fee: yuan,
-    subject: t.subject,
-    gmt_create: toCst(t.gmtCreate),
     gmt_payment: toCst(t.gmtCreate),
     gmt_refund: `${toCst(now)}.000`,
     gmt_close: toCst(now),
-  };
-  params.sign = rsaSign(signContent(params, true), key);
-  return new URLSearchParams(params).toString();
+  });
 }
 
 /** Applies and double applies of a set of payments, read from MySQL. */
