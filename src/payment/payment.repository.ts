@@ -16,7 +16,19 @@ export interface NewPayment {
   paidAt?: Date | null;
 }
 
-/** t_payment access with purpose-named methods; a manager joins the caller's transaction. */
+/** A SUCCESS payment as a refund sees it: `refunded` counts succeeded and pending refunds (the reservation). */
+export interface RefundablePayment {
+  paymentNo: string;
+  channel: PaymentChannel;
+  amount: number;
+  refunded: number;
+}
+
+/**
+ * t_payment (with its refund columns) and t_payment_anomaly: the payment module's one way to its tables,
+ * purpose-named methods whose first parameter is the caller's manager (null: no transaction). Reads that
+ * return entities by QueryBuilder / find, every write and the reads of a few columns by SQL.
+ */
 @Injectable()
 export class PaymentRepository {
   constructor(private readonly ds: DataSource) {}
@@ -124,6 +136,60 @@ export class PaymentRepository {
       to,
       set,
     });
+  }
+
+  /**
+   * THE check "refunded + amount ≤ paid" and the reservation, as one CAS on the payment row: true iff
+   * the payment is SUCCESS and still has `amount` fen not refunded nor reserved by a pending refund.
+   */
+  async reserveRefund(manager: EntityManager, paymentNo: string, amount: number): Promise<boolean> {
+    const res = await manager.query(
+      `UPDATE t_payment SET refunded_amount = refunded_amount + ?
+       WHERE payment_no = ? AND status = 'SUCCESS' AND refunded_amount + ? <= amount`,
+      [amount, paymentNo, amount],
+    );
+    return Number(res.affectedRows) === 1;
+  }
+
+  /** Gives a failed refund's reservation back; call only under the refund's PENDING → FAILED CAS. */
+  async releaseRefund(manager: EntityManager, paymentNo: string, amount: number): Promise<void> {
+    const res = await manager.query(
+      `UPDATE t_payment SET refunded_amount = refunded_amount - ? WHERE payment_no = ? AND refunded_amount >= ?`,
+      [amount, paymentNo, amount],
+    );
+    if (Number(res.affectedRows) !== 1)
+      throw new Error(`release of ${amount} on ${paymentNo}: nothing reserved`);
+  }
+
+  /** The order's SUCCESS payments with what is refunded or reserved of each, oldest first (no lock). */
+  async findRefundableByOrder(manager: EntityManager | null, orderNo: string): Promise<RefundablePayment[]> {
+    const rows: Array<Record<string, unknown>> = await this.m(manager).query(
+      `SELECT payment_no, channel, amount, refunded_amount FROM t_payment
+        WHERE order_no = ? AND status = 'SUCCESS' ORDER BY id`,
+      [orderNo],
+    );
+    return rows.map((r) => ({
+      paymentNo: String(r.payment_no),
+      channel: r.channel as PaymentChannel,
+      amount: Number(r.amount),
+      refunded: Number(r.refunded_amount),
+    }));
+  }
+
+  /**
+   * Locks the payment row (`FOR UPDATE`) and returns its amount and what is refunded or reserved of it:
+   * every refund state change of a payment takes this lock first (one lock order).
+   */
+  async lockForRefund(
+    manager: EntityManager,
+    paymentNo: string,
+  ): Promise<{ amount: number; refunded: number }> {
+    const rows = await manager.query(
+      'SELECT amount, refunded_amount FROM t_payment WHERE payment_no = ? FOR UPDATE',
+      [paymentNo],
+    );
+    if (!rows.length) throw new Error(`payment ${paymentNo} not found`);
+    return { amount: Number(rows[0].amount), refunded: Number(rows[0].refunded_amount) };
   }
 
   /**

@@ -72,7 +72,7 @@ export class RefundApplyService {
     let event: RefundSucceededEvent;
     try {
       event = await this.tx.run(async (outer) => {
-        await this.repo.lockPayment(outer, refund.paymentNo);
+        await this.payments.lockForRefund(outer, refund.paymentNo);
         const res = await this.dedup.runOnce(
           'REFUND_SUCCEEDED',
           refundNo,
@@ -82,7 +82,7 @@ export class RefundApplyService {
               // FAILED: we took a conclusive refusal, yet the gateway now says it refunded
               throw new NotApplied('anomaly');
             }
-            const payment = await this.repo.lockPayment(m, refund.paymentNo);
+            const payment = await this.payments.lockForRefund(m, refund.paymentNo);
             const total = await this.repo.succeededTotal(m, refund.paymentNo);
             const order = await this.orders.applyRefundSucceeded(m, {
               orderNo: refund.orderNo,
@@ -140,13 +140,13 @@ export class RefundApplyService {
     const refund = await this.repo.findByRefundNo(null, refundNo);
     if (!refund || refund.status !== 'PENDING') return false;
     const won = await this.tx.run(async (m) => {
-      await this.repo.lockPayment(m, refund.paymentNo);
+      await this.payments.lockForRefund(m, refund.paymentNo);
       const ok = await this.repo.cas(m, refundNo, ['PENDING'], 'FAILED', {
         failed_at: new Date(),
         failed_reason: reason.slice(0, 256),
       });
       if (!ok) return false;
-      await this.repo.release(m, refund.paymentNo, refund.amount);
+      await this.payments.releaseRefund(m, refund.paymentNo, refund.amount);
       if (refund.walletDebit > 0) await this.orders.creditBack(m, refund.userId, refund.walletDebit);
       return true;
     });

@@ -20,17 +20,10 @@ export interface NewRefund {
   requestFingerprint: string | null;
 }
 
-/** A SUCCESS payment as a refund sees it: `refunded` counts succeeded and pending refunds (the reservation). */
-export interface RefundablePayment {
-  paymentNo: string;
-  channel: PaymentChannel;
-  amount: number;
-  refunded: number;
-}
-
 /**
- * t_refund and the refund columns of t_payment. Reads by QueryBuilder (entity mapping), writes by
- * SQL, as in PaymentRepository; a manager joins the caller's transaction.
+ * t_refund. Reads by QueryBuilder (entity mapping), writes by SQL, as in PaymentRepository (which owns
+ * the refund columns of t_payment: the reservation, its release, the payment lock); a manager joins the
+ * caller's transaction.
  */
 @Injectable()
 export class RefundRepository {
@@ -102,66 +95,6 @@ export class RefundRepository {
         r.requestFingerprint,
       ],
     );
-  }
-
-  /**
-   * THE check "refunded + amount ≤ paid" and the reservation, as one CAS on the payment row: true iff
-   * the payment is SUCCESS and still has `amount` fen not refunded nor reserved by a pending refund.
-   */
-  async reserve(manager: EntityManager, paymentNo: string, amount: number): Promise<boolean> {
-    const res = await manager.query(
-      `UPDATE t_payment SET refunded_amount = refunded_amount + ?
-       WHERE payment_no = ? AND status = 'SUCCESS' AND refunded_amount + ? <= amount`,
-      [amount, paymentNo, amount],
-    );
-    return Number(res.affectedRows) === 1;
-  }
-
-  /** Gives a failed refund's reservation back; call only under the refund's PENDING → FAILED CAS. */
-  async release(manager: EntityManager, paymentNo: string, amount: number): Promise<void> {
-    const res = await manager.query(
-      `UPDATE t_payment SET refunded_amount = refunded_amount - ? WHERE payment_no = ? AND refunded_amount >= ?`,
-      [amount, paymentNo, amount],
-    );
-    if (Number(res.affectedRows) !== 1)
-      throw new Error(`release of ${amount} on ${paymentNo}: nothing reserved`);
-  }
-
-  /** The order's SUCCESS payments with what is refunded or reserved of each, oldest first (no lock). */
-  async successPayments(orderNo: string): Promise<RefundablePayment[]> {
-    const rows: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT payment_no, channel, amount, refunded_amount FROM t_payment
-        WHERE order_no = ? AND status = 'SUCCESS' ORDER BY id`,
-      [orderNo],
-    );
-    return rows.map((r) => ({
-      paymentNo: String(r.payment_no),
-      channel: r.channel as PaymentChannel,
-      amount: Number(r.amount),
-      refunded: Number(r.refunded_amount),
-    }));
-  }
-
-  /** The order's payments (number and status), any status. */
-  async paymentsOf(orderNo: string): Promise<Array<{ paymentNo: string; status: string }>> {
-    const rows: Array<Record<string, unknown>> = await this.ds.query(
-      'SELECT payment_no, status FROM t_payment WHERE order_no = ? ORDER BY id',
-      [orderNo],
-    );
-    return rows.map((r) => ({ paymentNo: String(r.payment_no), status: String(r.status) }));
-  }
-
-  /** Locks the payment row: every refund state change of a payment takes this lock first (one lock order). */
-  async lockPayment(
-    manager: EntityManager,
-    paymentNo: string,
-  ): Promise<{ amount: number; refunded: number }> {
-    const rows = await manager.query(
-      'SELECT amount, refunded_amount FROM t_payment WHERE payment_no = ? FOR UPDATE',
-      [paymentNo],
-    );
-    if (!rows.length) throw new Error(`payment ${paymentNo} not found`);
-    return { amount: Number(rows[0].amount), refunded: Number(rows[0].refunded_amount) };
   }
 
   /** The payment's succeeded refunds in fen, read under the payment lock (a locking read: latest rows). */

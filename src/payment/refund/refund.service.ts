@@ -8,7 +8,8 @@ import { IdempotencyContext, IdempotentReplay } from '../../idempotency';
 import { Order, OrderRefundService } from '../../order';
 import { CreateRefundDto, RefundResponse } from '../dto/refund.dto';
 import { Refund } from './refund.entity';
-import { RefundablePayment, RefundRepository } from './refund.repository';
+import { PaymentRepository, RefundablePayment } from '../payment.repository';
+import { RefundRepository } from './refund.repository';
 import { RefundSettleService } from './refund-settle.service';
 import { newRefundNo, REFUND_NO_PATTERN } from './refund-state';
 
@@ -37,6 +38,7 @@ export class RefundService {
   constructor(
     private readonly tx: TransactionService,
     private readonly repo: RefundRepository,
+    private readonly payments: PaymentRepository,
     private readonly orders: OrderRefundService,
     private readonly settle: RefundSettleService,
   ) {}
@@ -60,12 +62,12 @@ export class RefundService {
     if (!order || (ownerId !== undefined && order.userId !== ownerId)) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Order ${orderNo} not found`);
     }
-    const paid = await this.repo.successPayments(orderNo);
+    const paid = await this.payments.findRefundableByOrder(null, orderNo);
     let payment: RefundablePayment | undefined;
     if (paymentNo !== undefined) {
       payment = paid.find((p) => p.paymentNo === paymentNo);
       if (!payment) {
-        const any = (await this.repo.paymentsOf(orderNo)).find((p) => p.paymentNo === paymentNo);
+        const any = (await this.payments.findByOrder(null, orderNo)).find((p) => p.paymentNo === paymentNo);
         if (!any)
           throw new DomainError(ErrorCode.NOT_FOUND, `Payment ${paymentNo} of order ${orderNo} not found`);
         throw new DomainError(ErrorCode.ORDER_NOT_REFUNDABLE, 'Only a successful payment can be refunded', {
@@ -116,8 +118,8 @@ export class RefundService {
     const refundNo = newRefundNo();
     try {
       await this.tx.run(async (m) => {
-        if (!(await this.repo.reserve(m, payment.paymentNo, dto.amount))) {
-          const now = await this.repo.lockPayment(m, payment.paymentNo);
+        if (!(await this.payments.reserveRefund(m, payment.paymentNo, dto.amount))) {
+          const now = await this.payments.lockForRefund(m, payment.paymentNo);
           throw new DomainError(
             ErrorCode.REFUND_EXCEEDS_PAID,
             'The refunds of this order would exceed what was paid',
