@@ -139,6 +139,26 @@ export class PaymentRepository {
   }
 
   /**
+   * DEMONSTRATION ONLY — the `check_then_act` and `for_update` dedup strategies (src/callback/strategies,
+   * refused in production). Marks the payment SUCCESS with no status guard and no state machine: a blind
+   * write, which is what those demonstrations show. Nothing else may call it; the real path is `cas`.
+   * @returns rows changed
+   */
+  async markSuccessUnguarded(
+    manager: EntityManager,
+    paymentNo: string,
+    channelTradeNo: string | null,
+    paidAt: Date,
+  ): Promise<number> {
+    const res = await manager.query(
+      `UPDATE t_payment SET status = 'SUCCESS', channel_trade_no = ?, paid_at = ?, version = version + 1
+        WHERE payment_no = ?`,
+      [channelTradeNo, paidAt, paymentNo],
+    );
+    return Number(res.affectedRows ?? 0);
+  }
+
+  /**
    * THE check "refunded + amount ≤ paid" and the reservation, as one CAS on the payment row: true iff
    * the payment is SUCCESS and still has `amount` fen not refunded nor reserved by a pending refund.
    */

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { TransactionService } from '../../common/database/transaction.service';
 import { EntityManager } from 'typeorm';
+import { TransactionService } from '../../common/database/transaction.service';
 import { Payment } from '../../payment/entities/payment.entity';
-import { SuccessInput, SuccessResult } from '../../payment/payment-success.service';
+import { PaymentRepository } from '../../payment/payment.repository';
+import { PaymentSuccessService, SuccessInput, SuccessResult } from '../../payment/payment-success.service';
 import { DedupStrategy } from './dedup-strategy';
-import { DemoPaymentWriter } from './demo-payment-writer';
 
 /*
  * DEMONSTRATIONS ONLY — never enable in production (config validation refuses them there).
@@ -14,7 +13,26 @@ import { DemoPaymentWriter } from './demo-payment-writer';
  * row is deduplicated by UNIQUE(topic, event_key), so the damage a demonstration does here is bounded
  * to t_payment (double UPDATEs, version bumps, an "APPLIED" logged twice) — in a system without those
  * backstops it would be a double credit.
+ *
+ * Their reads and writes of t_payment go through PaymentRepository like every other t_payment access:
+ * `findByPaymentNo` (optionally FOR UPDATE), `cas` (the optimistic guard) and, for the blind write the
+ * unsafe patterns are made of, `markSuccessUnguarded` (demonstration only).
  */
+
+/**
+ * What follows the payment's SUCCESS, shared with the real path (PaymentSuccessService.settleOrder:
+ * the order paid, the anomaly, the outbox event) and then the journal, in the same transaction.
+ */
+async function settle(
+  success: PaymentSuccessService,
+  m: EntityManager,
+  input: SuccessInput,
+  payment: Payment,
+  journal?: (m: EntityManager) => Promise<void>,
+): Promise<void> {
+  await success.settleOrder(m, payment, input, false);
+  if (journal) await journal(m);
+}
 
 /**
  * UNSAFE: plain check-then-act. Two concurrent copies both read PENDING, both update, both
@@ -27,8 +45,8 @@ export class CheckThenActStrategy implements DedupStrategy {
 
   constructor(
     private readonly tx: TransactionService,
-    private readonly dataSource: DataSource,
-    private readonly w: DemoPaymentWriter,
+    private readonly payments: PaymentRepository,
+    private readonly success: PaymentSuccessService,
   ) {}
 
   async markPaid(
@@ -36,12 +54,12 @@ export class CheckThenActStrategy implements DedupStrategy {
     payment: Payment,
     journal?: (m: EntityManager) => Promise<void>,
   ): Promise<SuccessResult> {
-    const status = await this.w.readStatus(this.dataSource.manager, input.paymentNo, false);
-    if (status === 'SUCCESS') return { outcome: 'duplicate' };
+    const now = await this.payments.findByPaymentNo(null, input.paymentNo);
+    if (now?.status === 'SUCCESS') return { outcome: 'duplicate' };
     // the race window: another copy can pass the same check right now
     return this.tx.run(async (m): Promise<SuccessResult> => {
-      await this.w.markSuccess(m, input, false);
-      await this.w.settle(m, input, payment, journal);
+      await this.payments.markSuccessUnguarded(m, input.paymentNo, input.channelTradeNo, input.paidAt);
+      await settle(this.success, m, input, payment, journal);
       return { outcome: 'applied' };
     });
   }
@@ -88,7 +106,8 @@ export class ForUpdateStrategy implements DedupStrategy {
 
   constructor(
     private readonly tx: TransactionService,
-    private readonly w: DemoPaymentWriter,
+    private readonly payments: PaymentRepository,
+    private readonly success: PaymentSuccessService,
   ) {}
 
   markPaid(
@@ -97,10 +116,10 @@ export class ForUpdateStrategy implements DedupStrategy {
     journal?: (m: EntityManager) => Promise<void>,
   ): Promise<SuccessResult> {
     return this.tx.run(async (m): Promise<SuccessResult> => {
-      const status = await this.w.readStatus(m, input.paymentNo, true);
-      if (status === 'SUCCESS') return { outcome: 'duplicate' };
-      await this.w.markSuccess(m, input, false);
-      await this.w.settle(m, input, payment, journal);
+      const locked = await this.payments.findByPaymentNo(m, input.paymentNo, true);
+      if (locked?.status === 'SUCCESS') return { outcome: 'duplicate' };
+      await this.payments.markSuccessUnguarded(m, input.paymentNo, input.channelTradeNo, input.paidAt);
+      await settle(this.success, m, input, payment, journal);
       return { outcome: 'applied' };
     });
   }
@@ -118,7 +137,8 @@ export class OptimisticStrategy implements DedupStrategy {
 
   constructor(
     private readonly tx: TransactionService,
-    private readonly w: DemoPaymentWriter,
+    private readonly payments: PaymentRepository,
+    private readonly success: PaymentSuccessService,
   ) {}
 
   markPaid(
@@ -127,8 +147,11 @@ export class OptimisticStrategy implements DedupStrategy {
     journal?: (m: EntityManager) => Promise<void>,
   ): Promise<SuccessResult> {
     return this.tx.run(async (m): Promise<SuccessResult> => {
-      if ((await this.w.markSuccess(m, input, true)) === 0) return { outcome: 'duplicate' };
-      await this.w.settle(m, input, payment, journal);
+      const set = { channel_trade_no: input.channelTradeNo, paid_at: input.paidAt };
+      if (!(await this.payments.cas(m, input.paymentNo, ['PENDING', 'CLOSED'], 'SUCCESS', set))) {
+        return { outcome: 'duplicate' };
+      }
+      await settle(this.success, m, input, payment, journal);
       return { outcome: 'applied' };
     });
   }

@@ -8,14 +8,12 @@ import {
   MutexStrategy,
   OptimisticStrategy,
 } from './demo.strategies';
-import { DemoPaymentWriter } from './demo-payment-writer';
 import { UniqueKeyStrategy } from './unique-key.strategy';
 
 export * from './dedup-strategy';
 
 /** All strategies, and DEDUP_STRATEGY = the one CALLBACK_DEDUP_STRATEGY names (default unique_key). */
 export const DEDUP_STRATEGY_PROVIDERS: Provider[] = [
-  DemoPaymentWriter,
   UniqueKeyStrategy,
   CheckThenActStrategy,
   MutexStrategy,
