@@ -137,6 +137,32 @@ describe('IdempotencyModule (real MySQL + Redis)', () => {
       expect((await guard.acquire(user, fp)).acquired).toBe(true);
     });
 
+    it('a refused acquire is one Redis command that also reads the holder: running, then done with its result', async () => {
+      const guard = t.app.get(SubmitGuardService);
+      const redis = t.app.get<Redis>(REDIS);
+      const user = `u-${randomSuffix()}`;
+      const fp = requestFingerprint(user, 's', { b: 1 });
+      const w = (await guard.acquire(user, fp)) as { acquired: true; key: string; token: string };
+      expect(w.acquired).toBe(true);
+      const sent = jest.spyOn(redis, 'sendCommand');
+      try {
+        expect(await guard.acquire(user, fp)).toEqual({ acquired: false, holder: { state: 'running' } });
+        expect(sent.mock.calls.map(([c]) => c.name)).toEqual(['set']);
+        expect(await guard.attachResult(w.key, w.token, 'R-1')).toBe(true);
+        sent.mockClear();
+        expect(await guard.acquire(user, fp)).toEqual({
+          acquired: false,
+          holder: { state: 'done', resultId: 'R-1' },
+        });
+        expect(sent).toHaveBeenCalledTimes(1);
+      } finally {
+        sent.mockRestore();
+      }
+      // the refusals did not touch the holder's value or its TTL
+      expect(await redis.get(w.key)).toBe(`${w.token}|R-1`);
+      expect(await redis.pttl(w.key)).toBeGreaterThan(0);
+    });
+
     it('over HTTP: duplicate → 409 DUPLICATE_SUBMIT naming the first result; a failed submit frees the key', async () => {
       const user = `u-${randomSuffix()}`;
       const first = await t

@@ -18,11 +18,12 @@ export type GuardResult =
   | { acquired: false; holder: { state: 'running' } | { state: 'done'; resultId: string } };
 
 /**
- * The duplicate-submit guard: `SET submit:{user}:<fingerprint> <token> NX PX <window>`.
- * One request per fingerprint and window proceeds; the rest learn who holds it. The holder attaches
- * its result id (e.g. the orderNo) keeping the TTL, or releases the key if its work failed
- * (compare-and-delete, so it never frees a key that is no longer its own). A hit costs one Redis
- * round trip and no MySQL query. Redis errors propagate: the caller decides fail-closed or open.
+ * The duplicate-submit guard: `SET submit:{user}:<fingerprint> <token> PX <window> NX GET`.
+ * One request per fingerprint and window proceeds; the rest learn who holds it (GET answers the
+ * holder's value in the same command). The holder attaches its result id (e.g. the orderNo) keeping
+ * the TTL, or releases the key if its work failed (compare-and-delete, so it never frees a key that is
+ * no longer its own). A hit costs one Redis round trip and no MySQL query. Redis errors propagate: the
+ * caller decides fail-closed or open.
  */
 @Injectable()
 export class SubmitGuardService {
@@ -43,21 +44,22 @@ export class SubmitGuardService {
   ): Promise<GuardResult> {
     const key = this.key(userId, fingerprint);
     const token = randomUUID();
-    const ok = await this.redis.set(key, token, 'PX', windowMs, 'NX').catch((err: unknown) => {
+    // one command, one round trip: SET NX GET (Redis ≥ 7.0) answers null when this call set the key,
+    // else the holder's value (and sets nothing), read atomically with the refusal
+    const prev = await this.redis.set(key, token, 'PX', windowMs, 'NX', 'GET').catch((err: unknown) => {
       // the SET may still land: never leave a guard that blocks the client's retry for the window
       undoLostWrite('Submit guard', () => this.release(key, token), windowMs);
       throw err;
     });
-    if (ok === 'OK') {
+    if (prev === null) {
       this.metrics.event('submit_guard', 'pass');
       return { acquired: true, key, token };
     }
     this.metrics.event('submit_guard', 'blocked');
-    const value = await this.redis.get(key);
-    const bar = value?.indexOf('|') ?? -1;
+    const bar = prev.indexOf('|');
     return {
       acquired: false,
-      holder: value && bar > 0 ? { state: 'done', resultId: value.slice(bar + 1) } : { state: 'running' },
+      holder: bar > 0 ? { state: 'done', resultId: prev.slice(bar + 1) } : { state: 'running' },
     };
   }
 
