@@ -9,6 +9,7 @@ import { AlipayGateway } from './gateway/alipay.gateway';
 import { ChannelGatewayRouter } from './gateway/channel-gateway.router';
 import { PAYMENT_GATEWAY } from './gateway/payment-gateway';
 import { PaymentKeysProvider } from './gateway/payment-keys.provider';
+import { SandboxKeysRepository } from './gateway/sandbox-keys.repository';
 import { WechatGateway } from './gateway/wechat.gateway';
 import { WechatKeysProvider } from './gateway/wechat-keys.provider';
 import { OrderCancelController } from './order-cancel.controller';
@@ -51,6 +52,7 @@ import { registerQueues } from '../common/queue/queue.register';
   controllers: [PaymentController, OrderCancelController, RefundController, RefundRequestController],
   providers: [
     PaymentKeysProvider,
+    SandboxKeysRepository,
     AlipayGateway,
     ChannelGatewayRouter,
     { provide: PAYMENT_GATEWAY, useExisting: ChannelGatewayRouter },

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { DataSource } from 'typeorm';
 import { paymentConfig } from '../../config/configuration';
 import {
   normalizePrivateKey as normalizePrivate,
   normalizePublicKey as normalizePublic,
 } from '../../config/gateway-keys';
+import { SandboxKeysRepository } from './sandbox-keys.repository';
 
 export interface GatewayKeys {
   /** The merchant's private key, PKCS8 PEM (signs requests). */
@@ -16,15 +16,15 @@ export interface GatewayKeys {
 
 /**
  * Where the gateway client gets its keys. Configured keys (ALIPAY_PRIVATE_KEY, ALIPAY_PUBLIC_KEY) always
- * win. In sandbox mode the missing ones are read from the sandbox's key table by SQL — the sandbox module
- * is never imported; it publishes its keys where the real gateway's console would show them.
+ * win. In sandbox mode the missing ones are read from the sandbox's key table (SandboxKeysRepository) — the
+ * sandbox module is never imported; it publishes its keys where the real gateway's console would show them.
  */
 @Injectable()
 export class PaymentKeysProvider {
   private cached?: GatewayKeys;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly sandboxKeys: SandboxKeysRepository,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
 
@@ -44,11 +44,7 @@ export class PaymentKeysProvider {
     if (!this.cfg.sandboxEnabled) {
       throw new Error(`ALIPAY_${column === 'private_pem' ? 'PRIVATE' : 'PUBLIC'}_KEY is not configured`);
     }
-    const rows: Array<Record<string, string | null>> = await this.ds.query(
-      `SELECT ${column} AS pem FROM sandbox_key WHERE name = ?`,
-      [name],
-    );
-    const pem = rows[0]?.pem;
+    const pem = await this.sandboxKeys.findAlipayPem(null, name, column);
     if (!pem) throw new Error(`sandbox key '${name}' not generated yet`);
     return pem.trim();
   }

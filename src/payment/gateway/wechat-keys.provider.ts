@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { wechatConfig } from '../../config/configuration';
+import { SandboxKeysRepository, SandboxWechatKeyRow } from './sandbox-keys.repository';
 
 export interface WechatKeys {
   mchid: string;
@@ -19,7 +19,7 @@ export interface WechatKeys {
 
 /**
  * Where the WeChat client gets its keys. Configured WECHAT_* settings always win; in sandbox mode the
- * missing ones are read by SQL from the WeChat sandbox's key table (sandbox_wechat_key), where the
+ * missing ones are read from the WeChat sandbox's key table (sandbox_wechat_key, SandboxKeysRepository), where the
  * simulator publishes them as the merchant console would. The sandbox module is never imported.
  */
 @Injectable()
@@ -27,7 +27,7 @@ export class WechatKeysProvider {
   private cached?: WechatKeys;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly sandboxKeys: SandboxKeysRepository,
     @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
   ) {}
 
@@ -60,14 +60,11 @@ export class WechatKeysProvider {
     return this.cached;
   }
 
-  private async fromSandbox(name: string, setting: string): Promise<Record<string, string | null>> {
+  private async fromSandbox(name: string, setting: string): Promise<SandboxWechatKeyRow> {
     if (!this.cfg.sandboxEnabled) throw new Error(`${setting} is not configured`);
-    const rows: Array<Record<string, string | null>> = await this.ds.query(
-      'SELECT private_pem, public_pem, serial, secret FROM sandbox_wechat_key WHERE name = ?',
-      [name],
-    );
-    if (!rows[0]) throw new Error(`WeChat sandbox key '${name}' not generated yet`);
-    return rows[0];
+    const row = await this.sandboxKeys.findWechatKey(null, name);
+    if (!row) throw new Error(`WeChat sandbox key '${name}' not generated yet`);
+    return row;
   }
 }
 
