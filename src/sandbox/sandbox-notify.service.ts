@@ -309,6 +309,17 @@ export class SandboxNotifyService {
     return acked;
   }
 
+  /** Every notify attempt of a trade, oldest first, as the trade detail route shows them (payload parsed). */
+  async attemptsOf(outTradeNo: string): Promise<Array<Record<string, unknown>>> {
+    const attempts: Array<Record<string, unknown>> = await this.ds.query(
+      `SELECT notify_id AS notifyId, trade_status AS tradeStatus, out_biz_no AS outBizNo, mode, seq, copy, outcome,
+         http_status AS httpStatus, response_body AS responseBody, error, payload, created_at AS createdAt
+       FROM sandbox_notify_attempt WHERE out_trade_no = ? ORDER BY id`,
+      [outTradeNo],
+    );
+    return attempts.map((a) => ({ ...a, payload: a.payload ? JSON.parse(a.payload as string) : null }));
+  }
+
   private async record(
     job: NotifyJob,
     copy: number,

@@ -21,11 +21,11 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { Public } from '../common/auth/auth.decorators';
 import { fenToYuan } from '../payment/money';
 import { FaultsDto, InjectTradeDto, PayTradeDto } from './sandbox.dto';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
+import { SandboxNotifyService } from './sandbox-notify.service';
 import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradeRow } from './sandbox-trade.types';
@@ -46,7 +46,7 @@ export class SandboxTradesController {
   constructor(
     private readonly trades: SandboxTradeService,
     private readonly refunds: SandboxRefundService,
-    private readonly ds: DataSource,
+    private readonly notifies: SandboxNotifyService,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
 
@@ -73,12 +73,7 @@ export class SandboxTradesController {
   @ApiNotFoundResponse({ description: 'unknown trade' })
   async show(@Param('outTradeNo') outTradeNo: string) {
     const t = await this.trades.get(outTradeNo);
-    const attempts: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT notify_id AS notifyId, trade_status AS tradeStatus, out_biz_no AS outBizNo, mode, seq, copy, outcome,
-         http_status AS httpStatus, response_body AS responseBody, error, payload, created_at AS createdAt
-       FROM sandbox_notify_attempt WHERE out_trade_no = ? ORDER BY id`,
-      [outTradeNo],
-    );
+    const attempts = await this.notifies.attemptsOf(outTradeNo);
     const refunds = await this.refunds.listForTrade(outTradeNo);
     return {
       ...view(t),
@@ -90,7 +85,7 @@ export class SandboxTradesController {
         notifyId: r.notify_id,
         gmtRefund: r.gmt_refund,
       })),
-      attempts: attempts.map((a) => ({ ...a, payload: a.payload ? JSON.parse(a.payload as string) : null })),
+      attempts,
     };
   }
 

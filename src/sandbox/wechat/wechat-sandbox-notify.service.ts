@@ -221,6 +221,17 @@ export class WechatSandboxNotifyService {
     return acked;
   }
 
+  /** Every notify attempt of a transaction, oldest first, as its detail route shows them (payload parsed). */
+  async attemptsOf(outTradeNo: string): Promise<Array<Record<string, unknown>>> {
+    const attempts: Array<Record<string, unknown>> = await this.ds.query(
+      `SELECT notify_id AS notifyId, event_type AS eventType, mode, seq, copy, outcome, http_status AS httpStatus,
+         response_body AS responseBody, error, payload, created_at AS createdAt
+       FROM sandbox_wechat_notify_attempt WHERE out_trade_no = ? ORDER BY id`,
+      [outTradeNo],
+    );
+    return attempts.map((a) => ({ ...a, payload: a.payload ? JSON.parse(a.payload as string) : null }));
+  }
+
   private async record(
     job: WxNotifyJob,
     copy: number,

@@ -7,11 +7,11 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { Public } from '../../common/auth/auth.decorators';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WxFaultsDto, WxPayDto } from './wechat-sandbox.dto';
 import { WechatSandboxService } from './wechat-sandbox.service';
+import { WechatSandboxNotifyService } from './wechat-sandbox-notify.service';
 import { WxTransactionDetailResponse, WxTransactionResponse } from './wechat-sandbox-response.dto';
 
 const OUT_TRADE_NO = {
@@ -28,7 +28,7 @@ import { WxRefundRow, WxTransactionRow } from './wechat-sandbox.types';
 export class WechatSandboxTransactionsController {
   constructor(
     private readonly wx: WechatSandboxService,
-    private readonly ds: DataSource,
+    private readonly notifies: WechatSandboxNotifyService,
   ) {}
 
   @Get(':outTradeNo')
@@ -41,16 +41,11 @@ export class WechatSandboxTransactionsController {
   @ApiNotFoundResponse({ description: 'unknown transaction' })
   async show(@Param('outTradeNo') outTradeNo: string) {
     const t = await this.wx.get(outTradeNo);
-    const attempts: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT notify_id AS notifyId, event_type AS eventType, mode, seq, copy, outcome, http_status AS httpStatus,
-         response_body AS responseBody, error, payload, created_at AS createdAt
-       FROM sandbox_wechat_notify_attempt WHERE out_trade_no = ? ORDER BY id`,
-      [outTradeNo],
-    );
+    const attempts = await this.notifies.attemptsOf(outTradeNo);
     return {
       ...view(t),
       refunds: (await this.wx.refundsOf(outTradeNo)).map(refundView),
-      attempts: attempts.map((a) => ({ ...a, payload: a.payload ? JSON.parse(a.payload as string) : null })),
+      attempts,
     };
   }
 
