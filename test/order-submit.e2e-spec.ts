@@ -338,4 +338,25 @@ describe('order submit with a small connection pool (real MySQL + Redis)', () =>
     expect(await stockOf(t, p.id)).toBe(92);
     for (const u of users) expect(await countOrders(t, 'user_id = ?', [u])).toBe(1);
   });
+
+  // ensureUserRow remembers the users whose wallet row exists; a row that vanishes under a running
+  // instance (a restore, a manual delete) must not break that user's next submit.
+  it('a wallet row deleted under a running instance is made again by the next submit', async () => {
+    const p = await createProduct(t, { price: 100, stock: 10 });
+    const user = newUserId();
+    // two different bodies, so the duplicate-submit guard lets both through
+    const submit = (remark: string) =>
+      t
+        .http()
+        .post('/v1/orders')
+        .set('Authorization', t.bearer(user))
+        .send({ items: [{ productId: p.id, quantity: 1 }], remark });
+    expect((await submit('first')).status).toBe(201);
+    await t.dataSource.query('DELETE FROM t_user_account WHERE user_id = ?', [user]);
+    expect((await submit('second')).status).toBe(201);
+    const rows = await t.dataSource.query('SELECT balance FROM t_user_account WHERE user_id = ?', [user]);
+    expect(rows.map((r: { balance: unknown }) => Number(r.balance))).toEqual([0]);
+    expect(await countOrders(t, 'user_id = ?', [user])).toBe(2);
+    expect(await stockOf(t, p.id)).toBe(8);
+  });
 });

@@ -3,6 +3,7 @@ import { WalletService } from '../src/order';
 import { PaymentSuccessService } from '../src/payment/payment-success.service';
 import { PaymentSweeper } from '../src/payment/payment-sweeper.service';
 import { createProduct, eventually, newUserId } from './factories/order.factory';
+import { rechargeWithPayment } from './callback-support';
 import { anomalies, newOrder, orderStatus, paymentRow, prepay, sandboxPay } from './payment-helpers';
 import { createTestApp, TestApp } from './utils/test-app';
 
@@ -293,6 +294,52 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
       ]);
       expect(Number(n)).toBe(1);
       expect(await svc.applySuccess({ ...input, source: 'query' })).toBe('duplicate');
+    });
+
+    it('the order side in one upsert: a recharge is credited once (10 concurrent applies), also with no wallet row; a GOODS order credits nothing', async () => {
+      const svc = t.app.get(PaymentSuccessService);
+      const credit = (userId: string, amount: number) =>
+        t.app.get(TransactionService).run((m) => t.app.get(WalletService).credit(m, userId, amount));
+      const wallet = async (userId: string) =>
+        (await t.dataSource.query('SELECT balance FROM t_user_account WHERE user_id = ?', [userId])).map(
+          (r: { balance: unknown }) => Number(r.balance),
+        );
+      // a recharge of a user who has a balance already
+      const u1 = newUserId();
+      const r1 = await rechargeWithPayment(t, u1, 700);
+      await credit(u1, 300);
+      // a recharge of a user whose wallet row is gone (the credit must make it)
+      const u2 = newUserId();
+      const r2 = await rechargeWithPayment(t, u2, 900);
+      await t.dataSource.query('DELETE FROM t_user_account WHERE user_id = ?', [u2]);
+      // a GOODS order of a user with a balance
+      const g = await newOrder(t);
+      const gp = (await prepay(t, g.userId, g.orderNo).expect(201)).body;
+      await credit(g.userId, 500);
+      const tenTimes = (paymentNo: string, amount: number) =>
+        Promise.all(
+          Array.from({ length: 10 }, () =>
+            svc.applySuccess({
+              paymentNo,
+              channel: 'alipay',
+              channelTradeNo: `T${paymentNo}`,
+              amount,
+              paidAt: new Date(),
+              source: 'callback',
+            }),
+          ),
+        );
+      const outcomes = await Promise.all([
+        tenTimes(r1.paymentNo, 700),
+        tenTimes(r2.paymentNo, 900),
+        tenTimes(gp.paymentNo, g.amount),
+      ]);
+      for (const o of outcomes) expect(o.filter((x) => x === 'applied')).toHaveLength(1);
+      for (const orderNo of [r1.orderNo, r2.orderNo, g.orderNo])
+        expect(await orderStatus(t, orderNo)).toBe('PAID');
+      expect(await wallet(u1)).toEqual([1000]);
+      expect(await wallet(u2)).toEqual([900]);
+      expect(await wallet(g.userId)).toEqual([500]);
     });
 
     it('a wrong amount is an anomaly, never paid; the right amount later still pays', async () => {

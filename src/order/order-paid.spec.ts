@@ -4,18 +4,22 @@ import { OrderService } from './order.service';
 
 /**
  * The order side of a payment (applyPaid) and the rule after a close (settleAfterPaymentClosed), with
- * the repository, markers, wallet and catalog stubbed. The fake manager answers every CAS UPDATE
- * with one changed row and records the statements.
+ * the repository, markers, wallet and catalog stubbed. The fake manager records the statements and
+ * answers a CAS UPDATE of the order as MySQL would for the stubbed row: one changed row when the
+ * row is in a `from` state of the statement, none otherwise (or when there is no row).
  */
 function setup(order: Partial<LockedOrder> | null, marker: 'done' | 'duplicate' = 'done') {
   const sql: string[] = [];
   const m = {
-    query: jest.fn(async (q: string) => {
+    query: jest.fn(async (q: string, params: unknown[] = []) => {
       sql.push(q.replace(/\s+/g, ' ').trim());
-      return { affectedRows: 1 };
+      const from = q.startsWith('UPDATE t_order')
+        ? params.slice(-q.match(/status IN \(([^)]*)\)/)![1].split(',').length)
+        : null;
+      return { affectedRows: from && (!locked || !from.includes(locked.status)) ? 0 : 1 };
     }),
   } as unknown as EntityManager;
-  const locked =
+  const locked: LockedOrder | null =
     order === null
       ? null
       : ({
@@ -31,7 +35,7 @@ function setup(order: Partial<LockedOrder> | null, marker: 'done' | 'duplicate' 
     lockForPayment: jest.fn(async () => locked),
     findByOrderNo: jest.fn(async () => ({ items: [{ productId: 2, quantity: 1 }] })),
   };
-  const wallet = { credit: jest.fn(async () => undefined) };
+  const wallet = { creditRecharge: jest.fn(async () => true) };
   const catalog = { releaseStock: jest.fn(async () => undefined) };
   const dedup = {
     runOnce: jest.fn(async (_t: string, _id: string, work: (mm: EntityManager) => Promise<unknown>) =>
@@ -53,26 +57,31 @@ function setup(order: Partial<LockedOrder> | null, marker: 'done' | 'duplicate' 
 const paid = { orderNo: 'O1', paymentNo: 'O1P01', amount: 500 };
 
 describe('OrderService.applyPaid (stubbed)', () => {
-  it('PAYING recharge: ORDER_PAID marker, CAS → PAID with paid_by, credit once', async () => {
-    const s = setup({});
-    expect(await s.svc.applyPaid(s.m, paid)).toBe('PAID');
-    expect(s.dedup.runOnce).toHaveBeenCalledWith('ORDER_PAID', 'O1', expect.any(Function), { manager: s.m });
-    expect(s.sql.some((q) => q.startsWith('UPDATE t_order SET') && q.includes('paid_by'))).toBe(true);
-    expect(s.wallet.credit).toHaveBeenCalledWith(s.m, 'u1', 500);
-    expect(s.metrics.inc).toHaveBeenCalledWith('paid');
+  it('PAYING or CREATED: CAS → PAID with paid_by, then the ORDER_PAID marker and the recharge credit; no read', async () => {
+    for (const status of ['PAYING', 'CREATED'] as const) {
+      const s = setup({ status });
+      expect(await s.svc.applyPaid(s.m, paid)).toBe('PAID');
+      expect(s.sql).toHaveLength(1);
+      expect(s.sql[0]).toMatch(
+        /^UPDATE t_order SET .*paid_by = \?.*WHERE order_no = \? AND status IN \(\?, \?\)$/,
+      );
+      expect(s.repo.lockForPayment).not.toHaveBeenCalled();
+      expect(s.dedup.runOnce).toHaveBeenCalledWith('ORDER_PAID', 'O1', expect.any(Function), {
+        manager: s.m,
+      });
+      expect(s.wallet.creditRecharge).toHaveBeenCalledTimes(1);
+      expect(s.wallet.creditRecharge).toHaveBeenCalledWith(s.m, 'O1');
+      expect(s.metrics.inc).toHaveBeenCalledWith('paid');
+    }
   });
 
-  it('a GOODS order is paid without any credit', async () => {
-    const s = setup({ type: 'GOODS' });
-    expect(await s.svc.applyPaid(s.m, paid)).toBe('PAID');
-    expect(s.wallet.credit).not.toHaveBeenCalled();
-  });
-
-  it('CANCELLED: PAID_AFTER_CANCEL, nothing written', async () => {
+  it('CANCELLED: PAID_AFTER_CANCEL, nothing written but the CAS that moved nothing', async () => {
     const s = setup({ status: 'CANCELLED' });
     expect(await s.svc.applyPaid(s.m, paid)).toBe('PAID_AFTER_CANCEL');
     expect(s.dedup.runOnce).not.toHaveBeenCalled();
-    expect(s.sql).toEqual([]);
+    expect(s.wallet.creditRecharge).not.toHaveBeenCalled();
+    expect(s.sql).toHaveLength(1);
+    expect(s.repo.lockForPayment).toHaveBeenCalledWith(s.m, 'O1');
   });
 
   it('PAID by this payment is ALREADY_APPLIED; by another is DUPLICATE_PAYMENT; nothing written', async () => {
@@ -80,8 +89,11 @@ describe('OrderService.applyPaid (stubbed)', () => {
     expect(await same.svc.applyPaid(same.m, paid)).toBe('ALREADY_APPLIED');
     const other = setup({ status: 'PAID', paidBy: 'O1P02' });
     expect(await other.svc.applyPaid(other.m, paid)).toBe('DUPLICATE_PAYMENT');
-    expect([...same.sql, ...other.sql]).toEqual([]);
-    expect(other.wallet.credit).not.toHaveBeenCalled();
+    for (const s of [same, other]) {
+      expect(s.dedup.runOnce).not.toHaveBeenCalled();
+      expect(s.wallet.creditRecharge).not.toHaveBeenCalled();
+      expect(s.sql).toHaveLength(1); // the CAS, which moved nothing
+    }
   });
 
   it('an unknown order throws NOT_FOUND (the payment transaction rolls back)', async () => {
@@ -89,10 +101,10 @@ describe('OrderService.applyPaid (stubbed)', () => {
     await expect(s.svc.applyPaid(s.m, paid)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('a marker already there never credits again', async () => {
+  it('an ORDER_PAID marker beside an order the CAS could move is a broken invariant: it throws (rollback), never credits', async () => {
     const s = setup({}, 'duplicate');
-    expect(await s.svc.applyPaid(s.m, paid)).toBe('DUPLICATE_PAYMENT');
-    expect(s.wallet.credit).not.toHaveBeenCalled();
+    await expect(s.svc.applyPaid(s.m, paid)).rejects.toThrow(/marker exists/);
+    expect(s.wallet.creditRecharge).not.toHaveBeenCalled();
   });
 });
 

@@ -14,7 +14,7 @@ import { CatalogService } from './catalog.service';
 import { newOrderNo } from './order-no';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
 import { OrderMetrics } from './order.metrics';
-import { OrderRepository } from './order.repository';
+import { OrderRepository, UserRowMissing } from './order.repository';
 import { OrderService } from './order.service';
 import { OrderStatus, OrderType } from './order-state';
 
@@ -135,8 +135,8 @@ export class OrderSubmitService {
         updatedAt: now,
       });
       try {
-        // outside the transaction (see ensureUserRow); the row is never deleted, so it is there below
-        if (attempt === 1) await this.repo.ensureUserRow(userId, now);
+        // outside the transaction (see ensureUserRow); free once the row is known to exist
+        await this.repo.ensureUserRow(userId, now);
         await this.tx.run(async (m) => {
           const { lines, total, takeStock } = await prepare(m);
           if (!Number.isSafeInteger(total) || total <= 0) {
@@ -165,6 +165,7 @@ export class OrderSubmitService {
           order.items = lines.map((l) => ({ ...l, id: 0, orderId: order.id }));
         });
       } catch (err) {
+        if (err instanceof UserRowMissing && attempt < 3) continue; // forgotten: made again next attempt
         if (!isDuplicateKey(err)) throw err;
         const key = duplicateKeyName(err);
         if (key === 'uq_order_user_idem' && ctx?.key) return this.replayKeyed(userId, ctx);

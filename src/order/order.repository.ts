@@ -35,8 +35,17 @@ export interface LockedOrder {
  * t_order and t_order_item with purpose-named queries in plain SQL (portable MySQL/MariaDB).
  * Methods that take a manager run inside the caller's transaction; `null` means "no transaction".
  */
+/** Thrown by `lockUserForSubmit` when the user's wallet row is missing: ensure it, then retry. */
+export class UserRowMissing extends Error {}
+
+/** How many user ids `ensureUserRow` remembers before it starts over (a few MB at most). */
+const KNOWN_USERS_MAX = 100_000;
+
 @Injectable()
 export class OrderRepository {
+  /** Users whose t_user_account row this instance has seen exist (rows are never deleted). */
+  private readonly knownUsers = new Set<string>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly replica: ReplicaReads,
@@ -52,13 +61,21 @@ export class OrderRepository {
    * transactions that then lock it deadlock on InnoDB, and a second pool connection taken while a
    * transaction holds one deadlocks the pool itself once every connection is held by such a
    * transaction (DB_POOL_SIZE concurrent submits hung forever before this moved out).
+   *
+   * A user whose row this instance has already made or seen costs nothing: the row is never deleted,
+   * so the statement runs once per user per instance, not once per submit. Should the row vanish
+   * anyway (a restore, a manual delete), `lockUserForSubmit` throws `UserRowMissing` and forgets the
+   * user, and the next call makes the row again.
    */
   async ensureUserRow(userId: string, now: Date): Promise<void> {
+    if (this.knownUsers.has(userId)) return;
     await this.dataSource.query(
       `INSERT IGNORE INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
        VALUES (?, 0, 'CNY', 0, ?, ?)`,
       [userId, now, now],
     );
+    if (this.knownUsers.size >= KNOWN_USERS_MAX) this.knownUsers.clear();
+    this.knownUsers.add(userId);
   }
 
   /**
@@ -70,8 +87,10 @@ export class OrderRepository {
     const rows = await manager.query('SELECT user_id FROM t_user_account WHERE user_id = ? FOR UPDATE', [
       userId,
     ]);
-    if (!rows.length)
-      throw new Error(`lockUserForSubmit: no t_user_account row for ${userId}; ensureUserRow first`);
+    if (!rows.length) {
+      this.knownUsers.delete(userId);
+      throw new UserRowMissing(`lockUserForSubmit: no t_user_account row for ${userId}; ensureUserRow first`);
+    }
   }
 
   /** Orders of a user still waiting for payment (CREATED or PAYING). */

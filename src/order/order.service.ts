@@ -174,16 +174,42 @@ export class OrderService {
   }
 
   /**
-   * The order side of a successful payment, inside the caller's (the payment's) transaction: the
-   * order row is locked, then — if it can take the money — marker `t_uq_dipose('ORDER_PAID',
-   * orderNo)`, CAS CREATED|PAYING → PAID (recording `paid_by`), and for a RECHARGE order
-   * `wallet.credit(userId, totalAmount)`. Nothing is written for the other outcomes.
+   * The order side of a successful payment, inside the caller's (the payment's) transaction.
+   *
+   * The happy path is three statements and no read: CAS CREATED|PAYING → PAID (recording `paid_by`;
+   * the UPDATE takes the order row's lock, as `SELECT … FOR UPDATE` did before it), marker
+   * `t_uq_dipose('ORDER_PAID', orderNo)`, and the wallet credit of a RECHARGE order
+   * (`wallet.creditRecharge`, one statement that does nothing for a GOODS order). A PAID order never
+   * goes back to CREATED or PAYING (ORDER_MACHINE), so a CAS that wins finds no marker; a marker that
+   * exists anyway is a broken invariant and rolls the caller's transaction back.
+   *
+   * Only when the CAS finds nothing to move is the row read, under its lock, to say why: CANCELLED,
+   * already PAID by this payment or by another one, or missing. Nothing is written for those.
    * @throws NOT_FOUND when the order does not exist (the caller's transaction rolls back).
    */
   async applyPaid(
     m: EntityManager,
     p: { orderNo: string; paymentNo: string; amount: number },
   ): Promise<OrderPaidOutcome> {
+    const won = await this.cas(m, p.orderNo, ['CREATED', 'PAYING'], 'PAID', {
+      paid_at: new Date(),
+      paid_by: p.paymentNo,
+    });
+    if (won) {
+      const res = await this.dedup.runOnce(
+        'ORDER_PAID',
+        p.orderNo,
+        (mm) => this.wallet.creditRecharge(mm, p.orderNo),
+        {
+          manager: m,
+        },
+      );
+      if (res.status === 'duplicate') {
+        throw new Error(`order ${p.orderNo}: ORDER_PAID marker exists for an order that was not PAID`);
+      }
+      this.metrics.inc('paid');
+      return 'PAID';
+    }
     const order = await this.repo.lockForPayment(m, p.orderNo);
     if (!order) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Order ${p.orderNo} not found`, { orderNo: p.orderNo });
@@ -193,28 +219,8 @@ export class OrderService {
       return 'PAID_AFTER_CANCEL';
     }
     if (wasPaid(order.status)) return order.paidBy === p.paymentNo ? 'ALREADY_APPLIED' : 'DUPLICATE_PAYMENT';
-    if (p.amount !== order.totalAmount) {
-      this.logger.warn(
-        `payment ${p.paymentNo} amount ${p.amount} differs from order total ${order.totalAmount}`,
-      );
-    }
-    const res = await this.dedup.runOnce(
-      'ORDER_PAID',
-      p.orderNo,
-      async (mm) => {
-        const won = await this.cas(mm, p.orderNo, ['CREATED', 'PAYING'], 'PAID', {
-          paid_at: new Date(),
-          paid_by: p.paymentNo,
-        });
-        if (!won) throw new Error(`order ${p.orderNo} changed under its row lock`);
-        if (order.type === 'RECHARGE') await this.wallet.credit(mm, order.userId, order.totalAmount);
-      },
-      { manager: m },
-    );
-    // a marker without a PAID order cannot happen (both are written together); answer safely anyway
-    if (res.status === 'duplicate') return 'DUPLICATE_PAYMENT';
-    this.metrics.inc('paid');
-    return 'PAID';
+    // CREATED or PAYING now, yet the CAS a moment ago found neither: nothing moves an order back
+    throw new Error(`order ${p.orderNo} is ${order.status} after its CAS to PAID found nothing to move`);
   }
 
   /**

@@ -3,10 +3,12 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AccountResponse } from './dto/order-response.dto';
 
 /**
- * The wallet (t_user_account). An account is created on first use with INSERT IGNORE, so two
- * first uses at once cannot fail each other. Balances move only by relative, conditional UPDATEs
- * inside the caller's transaction: the caller's exactly-once marker (t_uq_dipose) decides whether a
- * credit happens, this service only makes the arithmetic atomic.
+ * The wallet (t_user_account). An account is created by its first credit, in the same upsert
+ * (`INSERT … ON DUPLICATE KEY UPDATE`), so two first credits at once cannot fail each other; order
+ * submit also creates it (OrderRepository.ensureUserRow), as the row its per-user lock takes.
+ * Balances move only by relative statements (the upsert, a conditional debit) inside the caller's
+ * transaction: the caller's exactly-once marker (t_uq_dipose) decides whether a credit happens,
+ * this service only makes the arithmetic atomic.
  */
 @Injectable()
 export class WalletService {
@@ -26,17 +28,38 @@ export class WalletService {
   }
 
   /**
-   * Adds `amount` fen to the user's balance, inside the caller's transaction (creates the account
-   * if needed). Not idempotent by itself: call it under a dedup marker (e.g. `ORDER_PAID`).
+   * Adds `amount` fen to the user's balance, inside the caller's transaction, creating the account
+   * if needed: one upsert. Not idempotent by itself: call it under a dedup marker (e.g. a refund's).
    */
   async credit(manager: EntityManager, userId: string, amount: number): Promise<void> {
     assertAmount(amount);
-    await this.ensure(manager, userId);
+    const now = new Date();
     await manager.query(
-      `UPDATE t_user_account SET balance = balance + ?, version = version + 1, updated_at = ?
-       WHERE user_id = ?`,
-      [amount, new Date(), userId],
+      `INSERT INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
+       VALUES (?, ?, 'CNY', 1, ?, ?)
+       ON DUPLICATE KEY UPDATE balance = balance + VALUES(balance), version = version + 1,
+         updated_at = VALUES(updated_at)`,
+      [userId, amount, now, now],
     );
+  }
+
+  /**
+   * Credits a RECHARGE order's total to its user, inside the caller's transaction (which holds the
+   * order row's lock): one upsert that reads the order itself, so the caller needs no read of it.
+   * Does nothing for any other order type. Not idempotent by itself: call it under the order's
+   * `ORDER_PAID` marker. Returns whether a wallet was credited.
+   */
+  async creditRecharge(manager: EntityManager, orderNo: string): Promise<boolean> {
+    const now = new Date();
+    const res = await manager.query(
+      `INSERT INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
+       SELECT o.user_id, o.total_amount, 'CNY', 1, ?, ?
+         FROM t_order o WHERE o.order_no = ? AND o.type = 'RECHARGE' AND o.total_amount > 0
+       ON DUPLICATE KEY UPDATE balance = t_user_account.balance + VALUES(balance),
+         version = t_user_account.version + 1, updated_at = VALUES(updated_at)`,
+      [now, now, orderNo],
+    );
+    return Number(res?.affectedRows ?? 0) > 0;
   }
 
   /**
@@ -51,15 +74,6 @@ export class WalletService {
       [amount, new Date(), userId, amount],
     );
     return Number(res.affectedRows) === 1;
-  }
-
-  private async ensure(manager: EntityManager, userId: string): Promise<void> {
-    const now = new Date();
-    await manager.query(
-      `INSERT IGNORE INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
-       VALUES (?, 0, 'CNY', 0, ?, ?)`,
-      [userId, now, now],
-    );
   }
 }
 
