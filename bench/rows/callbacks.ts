@@ -42,7 +42,12 @@ export async function callbackRows(ctx: BenchContext, a: Instance): Promise<void
     (await api.routeExists('POST', '/v1/orders/x/payments', probeToken)) &&
     (await api.routeExists('POST', '/v1/callbacks/alipay'));
   if (!have) {
-    for (const row of ['callback apply (distinct trades)', 'callback duplicate storm', 'strategies']) {
+    for (const row of [
+      'callback apply (distinct trades)',
+      'callback apply, buffered mode',
+      'callback duplicate storm',
+      'strategies',
+    ]) {
       ctx.rows.push({
         row,
         work: 'POST /v1/recharges, /v1/orders/{no}/payments, /v1/callbacks/alipay',
@@ -56,8 +61,9 @@ export async function callbackRows(ctx: BenchContext, a: Instance): Promise<void
   const strategies = quick ? ['unique_key', 'check_then_act'] : STRATEGIES;
   const kPerVariant = quick ? 30 : 300;
   const copies = 1000;
-  ctx.log(`making ${nDistinct + 2 + strategies.length * 2 * (kPerVariant + 1)} pending alipay payments`);
-  const all = await makeTrades(ctx, api, nDistinct + 2 + strategies.length * 2 * (kPerVariant + 1), 'cb');
+  const nTrades = 2 * nDistinct + 2 + strategies.length * 2 * (kPerVariant + 1);
+  ctx.log(`making ${nTrades} pending alipay payments`);
+  const all = await makeTrades(ctx, api, nTrades, 'cb');
   const key = await gatewayKey(ctx);
   const take = (() => {
     let at = 0;
@@ -81,6 +87,34 @@ export async function callbackRows(ctx: BenchContext, a: Instance): Promise<void
     result: `${fmt(appliesPerS)} applies/s, p99 ${fmt(maxP99(d.r), 1)} ms; ${pct(appliesPerS, payTx.rps)} of SET NX + payment tx; paid ${dStats.paid}/${nDistinct}, double applies ${dStats.doubleApplied}, other ${others(d.r)}`,
     target: '≥ 60 % of SET NX + payment tx; all paid once',
     pass: appliesPerS >= 0.6 * payTx.rps && dStats.paid === nDistinct && dStats.doubleApplied === 0,
+  });
+
+  // ---- distinct applies, buffered mode (its own instance) -------------------------------------------------
+  ctx.log('callback apply, buffered mode');
+  const buf = await ctx.startInstance('BUF', { CALLBACK_MODE: 'buffered' });
+  const buffered = take(nDistinct);
+  const bufNos = buffered.map((t) => t.paymentNo);
+  const started = Date.now();
+  const bb = await blast(
+    [buf],
+    buffered.map((t) => signedNotify(t, key)),
+    ctx.connections,
+  );
+  // the worker applies behind the answers: wait (bounded) until every trade is paid
+  let bStats = await applyStats(ctx, bufNos);
+  const drainLimit = Date.now() + 120_000;
+  while (bStats.paid < nDistinct && Date.now() < drainLimit) {
+    await sleep(100);
+    bStats = await applyStats(ctx, bufNos);
+  }
+  const drainedS = (Date.now() - started) / 1000;
+  await ctx.stopInstance(buf);
+  ctx.rows.push({
+    row: 'callback apply, buffered mode',
+    work: `CALLBACK_MODE=buffered: ${fmt(nDistinct)} signed notifies, each once, ${ctx.connections} connections; answered after one insert, applied by the worker`,
+    result: `answers ${fmt(nDistinct / bb.wallS)}/s, p99 ${fmt(maxP99(bb.r), 1)} ms; all applied after ${fmt(drainedS, 1)} s (${fmt(bStats.paid / drainedS)} applies/s, ${pct(bStats.paid / drainedS, payTx.rps)} of SET NX + payment tx); paid ${bStats.paid}/${nDistinct}, double applies ${bStats.doubleApplied}, other ${others(bb.r)}`,
+    target: 'all paid once',
+    pass: bStats.paid === nDistinct && bStats.doubleApplied === 0 && sumOk(bb.r) === nDistinct,
   });
 
   // ---- duplicate storm over 1 and 2 instances -----------------------------------------------------------
