@@ -63,8 +63,13 @@ export class CallbackLogRepository {
    * Buffered mode: appends a verified notify once per (channel, notify_id, trade_status) with
    * INSERT IGNORE on the unique slot. Returns true when this call appended it.
    */
-  async appendBuffered(channel: string, rawBody: string, params: NotifyParams): Promise<boolean> {
-    const res = await this.dataSource.query(
+  async appendBuffered(
+    manager: EntityManager | null,
+    channel: string,
+    rawBody: string,
+    params: NotifyParams,
+  ): Promise<boolean> {
+    const res = await (manager ?? this.dataSource.manager).query(
       `INSERT IGNORE INTO t_callback_log
          (channel, notify_id, trade_status, out_trade_no, raw_body, verified, outcome, dedup)
        VALUES (?, ?, ?, ?, ?, 1, 'BUFFERED', 1)`,

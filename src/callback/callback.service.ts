@@ -162,7 +162,7 @@ export class CallbackService {
       return 'fail';
     }
     try {
-      if (await this.log.appendBuffered(ALIPAY, rawBody, params)) this.worker.nudge();
+      if (await this.log.appendBuffered(null, ALIPAY, rawBody, params)) this.worker.nudge();
       return 'success';
     } catch (err) {
       this.logger.error(`buffered append failed, answered fail: ${(err as Error).message}`);

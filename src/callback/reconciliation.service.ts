@@ -51,7 +51,7 @@ export class ReconciliationService {
       const m = await this.checkTrade(trade);
       if (m) mismatches.push(m);
     }
-    for (const p of await this.payments.findPaidBetween(day[0], day[1])) {
+    for (const p of await this.payments.findPaidBetween(null, day[0], day[1])) {
       if (seen.has(p.paymentNo)) continue;
       seen.add(p.paymentNo);
       mismatches.push({ paymentNo: p.paymentNo, kind: 'missing_in_bill', repaired: false });

@@ -79,7 +79,7 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async sweepReopened(pageSize: number): Promise<number> {
     const since = new Date(Date.now() - this.orderCfg.ttlMs);
-    const closed = await this.repo.findClosedSince(since, pageSize, this.closedCursor);
+    const closed = await this.repo.findClosedSince(null, since, pageSize, this.closedCursor);
     this.closedCursor = closed.length < pageSize ? 0 : Number(closed[closed.length - 1].id);
     let seen = 0;
     for (const p of closed) {

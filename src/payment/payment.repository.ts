@@ -68,8 +68,13 @@ export class PaymentRepository {
    * CLOSED gateway payments (not wallet) closed at or after `since`, one keyset page by id after `afterId` (the
    * sweeper asks the gateway about those whose order was reopened). Served by idx_payment_closed.
    */
-  findClosedSince(since: Date, limit: number, afterId = 0): Promise<Payment[]> {
-    return this.ds
+  findClosedSince(
+    manager: EntityManager | null,
+    since: Date,
+    limit: number,
+    afterId = 0,
+  ): Promise<Payment[]> {
+    return this.m(manager)
       .getRepository(Payment)
       .createQueryBuilder('p')
       .where("p.status = 'CLOSED' AND p.channel <> 'wallet' AND p.closed_at >= :since AND p.id > :afterId", {
@@ -82,8 +87,8 @@ export class PaymentRepository {
   }
 
   /** Gateway payments (Alipay, WeChat) that became SUCCESS with paid_at in [from, to) (reconciliation's reverse check). */
-  findPaidBetween(from: Date, to: Date): Promise<Payment[]> {
-    return this.ds
+  findPaidBetween(manager: EntityManager | null, from: Date, to: Date): Promise<Payment[]> {
+    return this.m(manager)
       .getRepository(Payment)
       .createQueryBuilder('p')
       .where("p.status = 'SUCCESS' AND p.channel <> 'wallet' AND p.paid_at >= :from AND p.paid_at < :to", {
@@ -112,8 +117,8 @@ export class PaymentRepository {
     );
   }
 
-  async setQrCode(paymentNo: string, qrCode: string): Promise<void> {
-    await this.ds.query(`UPDATE t_payment SET qr_code = ? WHERE payment_no = ? AND qr_code IS NULL`, [
+  async setQrCode(manager: EntityManager | null, paymentNo: string, qrCode: string): Promise<void> {
+    await this.m(manager).query(`UPDATE t_payment SET qr_code = ? WHERE payment_no = ? AND qr_code IS NULL`, [
       qrCode,
       paymentNo,
     ]);

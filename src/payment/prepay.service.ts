@@ -227,7 +227,7 @@ export class PrepayService {
         paymentNo: p.paymentNo,
       });
     }
-    await this.repo.setQrCode(p.paymentNo, r.qrCode);
+    await this.repo.setQrCode(null, p.paymentNo, r.qrCode);
     return toResponse({ ...p, qrCode: r.qrCode });
   }
 

@@ -78,7 +78,7 @@ export class RefundReconciliationService {
         mismatches.push({ ...m, kind: 'refund_not_recorded', repaired: outcome !== 'anomaly' });
       }
     }
-    for (const r of await this.repo.findSucceededBetween(from, to)) {
+    for (const r of await this.repo.findSucceededBetween(null, from, to)) {
       if (seen.has(r.refundNo)) continue;
       seen.add(r.refundNo);
       mismatches.push({

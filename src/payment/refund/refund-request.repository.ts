@@ -31,25 +31,32 @@ export class RefundRequestRepository {
       .getOne();
   }
 
-  findOpenByOrder(orderNo: string): Promise<RefundRequest | null> {
-    return this.ds.getRepository(RefundRequest).findOne({ where: { orderNo, openFlag: 1 } });
+  findOpenByOrder(manager: EntityManager | null, orderNo: string): Promise<RefundRequest | null> {
+    return this.m(manager)
+      .getRepository(RefundRequest)
+      .findOne({ where: { orderNo, openFlag: 1 } });
   }
 
-  findByUserKey(userId: string, key: string): Promise<RefundRequest | null> {
-    return this.ds.getRepository(RefundRequest).findOne({ where: { userId, idempotencyKey: key } });
+  findByUserKey(manager: EntityManager | null, userId: string, key: string): Promise<RefundRequest | null> {
+    return this.m(manager)
+      .getRepository(RefundRequest)
+      .findOne({ where: { userId, idempotencyKey: key } });
   }
 
   /** Newest first, at most `limit`; a user's own when `userId` is given, every user's otherwise. */
-  list(q: { userId?: string; status?: RefundRequestStatus; limit: number }): Promise<RefundRequest[]> {
-    const qb = this.ds.getRepository(RefundRequest).createQueryBuilder('q');
+  list(
+    manager: EntityManager | null,
+    q: { userId?: string; status?: RefundRequestStatus; limit: number },
+  ): Promise<RefundRequest[]> {
+    const qb = this.m(manager).getRepository(RefundRequest).createQueryBuilder('q');
     if (q.userId !== undefined) qb.andWhere('q.user_id = :userId', { userId: q.userId });
     if (q.status) qb.andWhere('q.status = :status', { status: q.status });
     return qb.orderBy('q.id', 'DESC').limit(q.limit).getMany();
   }
 
   /** Throws ER_DUP_ENTRY on uq_refund_request_open (an open request exists) or uq_refund_request_user_idem. */
-  async insert(r: NewRefundRequest): Promise<void> {
-    await this.ds.query(
+  async insert(manager: EntityManager | null, r: NewRefundRequest): Promise<void> {
+    await this.m(manager).query(
       `INSERT INTO t_refund_request (request_no, order_no, user_id, amount, reason, status, open_flag,
          idempotency_key, request_fingerprint)
        VALUES (?, ?, ?, ?, ?, 'OPEN', 1, ?, ?)`,

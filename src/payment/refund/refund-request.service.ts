@@ -49,7 +49,7 @@ export class RefundRequestService {
     ctx: IdempotencyContext | null,
   ): Promise<RefundRequestResponse> {
     if (ctx?.key) {
-      const existing = await this.repo.findByUserKey(user.userId, ctx.key);
+      const existing = await this.repo.findByUserKey(null, user.userId, ctx.key);
       if (existing) this.replay(existing, ctx);
     }
     const target = await this.refunds.target(orderNo, user.userId);
@@ -65,7 +65,7 @@ export class RefundRequestService {
     }
     const requestNo = newRefundRequestNo();
     try {
-      await this.repo.insert({
+      await this.repo.insert(null, {
         requestNo,
         orderNo,
         userId: user.userId,
@@ -78,11 +78,11 @@ export class RefundRequestService {
       if (!isDuplicateKey(err)) throw err;
       const key = duplicateKeyName(err);
       if (key === 'uq_refund_request_user_idem' && ctx?.key) {
-        const existing = await this.repo.findByUserKey(user.userId, ctx.key);
+        const existing = await this.repo.findByUserKey(null, user.userId, ctx.key);
         if (existing) this.replay(existing, ctx);
       }
       if (key === 'uq_refund_request_open') {
-        const open = await this.repo.findOpenByOrder(orderNo);
+        const open = await this.repo.findOpenByOrder(null, orderNo);
         throw new DomainError(
           ErrorCode.REFUND_REQUEST_OPEN,
           'This order already has an open refund request; wait for its decision',
@@ -164,7 +164,7 @@ export class RefundRequestService {
 
   /** Newest first: an admin sees every user's requests (the review queue: `status=OPEN`), a user their own. */
   async list(user: AuthUser, q: ListRefundRequestsQuery): Promise<RefundRequestResponse[]> {
-    const rows = await this.repo.list({
+    const rows = await this.repo.list(null, {
       userId: user.role === 'admin' ? undefined : user.userId,
       status: q.status,
       limit: q.limit ?? 50,

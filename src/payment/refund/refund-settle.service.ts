@@ -52,7 +52,7 @@ export class RefundSettleService {
     }
     const payment = await this.payments.findByPaymentNo(null, r.paymentNo);
     if (!payment) throw new Error(`payment ${r.paymentNo} of refund ${refundNo} not found`);
-    await this.repo.bumpAttempts(refundNo);
+    await this.repo.bumpAttempts(null, refundNo);
     let res: RefundResult;
     try {
       res = await this.gateway.refund({

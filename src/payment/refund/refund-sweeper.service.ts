@@ -37,6 +37,7 @@ export class RefundSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     this.running = true;
     try {
       const stuck = await this.repo.findPendingBefore(
+        null,
         new Date(Date.now() - stuckAfterMs),
         pageSize,
         this.cursor,

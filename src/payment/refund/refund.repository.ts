@@ -41,17 +41,30 @@ export class RefundRepository {
       .getOne();
   }
 
-  findByOrder(orderNo: string): Promise<Refund[]> {
-    return this.ds.getRepository(Refund).find({ where: { orderNo }, order: { id: 'ASC' } });
+  findByOrder(manager: EntityManager | null, orderNo: string): Promise<Refund[]> {
+    return this.m(manager)
+      .getRepository(Refund)
+      .find({ where: { orderNo }, order: { id: 'ASC' } });
   }
 
-  findByRequesterKey(requestedBy: string, key: string): Promise<Refund | null> {
-    return this.ds.getRepository(Refund).findOne({ where: { requestedBy, idempotencyKey: key } });
+  findByRequesterKey(
+    manager: EntityManager | null,
+    requestedBy: string,
+    key: string,
+  ): Promise<Refund | null> {
+    return this.m(manager)
+      .getRepository(Refund)
+      .findOne({ where: { requestedBy, idempotencyKey: key } });
   }
 
   /** PENDING refunds untouched since `before`, one keyset page by id after `afterId` (the sweeper). */
-  findPendingBefore(before: Date, limit: number, afterId: number): Promise<Refund[]> {
-    return this.ds
+  findPendingBefore(
+    manager: EntityManager | null,
+    before: Date,
+    limit: number,
+    afterId: number,
+  ): Promise<Refund[]> {
+    return this.m(manager)
       .getRepository(Refund)
       .createQueryBuilder('r')
       .where("r.status = 'PENDING' AND r.updated_at < :before AND r.id > :afterId", { before, afterId })
@@ -61,8 +74,8 @@ export class RefundRepository {
   }
 
   /** Succeeded refunds of a day by succeeded_at in [from, to) (reconciliation's reverse check). */
-  findSucceededBetween(from: Date, to: Date): Promise<Refund[]> {
-    return this.ds
+  findSucceededBetween(manager: EntityManager | null, from: Date, to: Date): Promise<Refund[]> {
+    return this.m(manager)
       .getRepository(Refund)
       .createQueryBuilder('r')
       .where(
@@ -107,8 +120,10 @@ export class RefundRepository {
     return Number(rows[0].s);
   }
 
-  async bumpAttempts(refundNo: string): Promise<void> {
-    await this.ds.query(`UPDATE t_refund SET attempts = attempts + 1 WHERE refund_no = ?`, [refundNo]);
+  async bumpAttempts(manager: EntityManager | null, refundNo: string): Promise<void> {
+    await this.m(manager).query(`UPDATE t_refund SET attempts = attempts + 1 WHERE refund_no = ?`, [
+      refundNo,
+    ]);
   }
 
   /** CAS on the refund's status; true iff this call made the transition. */

@@ -110,7 +110,7 @@ export class RefundService {
       if (!ORDER_NO.test(orderNo) || !(await this.orders.find(null, orderNo))) {
         throw new DomainError(ErrorCode.NOT_FOUND, `Order ${orderNo} not found`);
       }
-      const existing = await this.repo.findByRequesterKey(admin.userId, ctx.key);
+      const existing = await this.repo.findByRequesterKey(null, admin.userId, ctx.key);
       if (existing) this.replay(existing, ctx);
     }
     const { order, payment, paidByPayment } = await this.target(orderNo, undefined, dto.paymentNo);
@@ -156,7 +156,7 @@ export class RefundService {
       });
     } catch (err) {
       if (isDuplicateKey(err) && duplicateKeyName(err) === 'uq_refund_requester_idem' && ctx?.key) {
-        const existing = await this.repo.findByRequesterKey(admin.userId, ctx.key);
+        const existing = await this.repo.findByRequesterKey(null, admin.userId, ctx.key);
         if (existing) this.replay(existing, ctx);
       }
       throw err;
@@ -185,7 +185,7 @@ export class RefundService {
     if (!order || (user.role !== 'admin' && order.userId !== user.userId)) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Order ${orderNo} not found`);
     }
-    return (await this.repo.findByOrder(orderNo)).map((r) => this.toJson(r));
+    return (await this.repo.findByOrder(null, orderNo)).map((r) => this.toJson(r));
   }
 
   toJson(r: Refund): RefundResponse {
