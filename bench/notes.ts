@@ -76,7 +76,9 @@ equal). It lowers the peak, but not to the 250 MB target:
 What the idle ~180 MB is (one instance, \`/metrics\` right after start): V8 heap 90 MB used of 204 MB
 reserved (26 MB of it the young generation, which the flag caps), 5 MB external, the rest code and the
 runtime; 25 Redis connections (the app, idempotency and throttler clients plus Bull's three per queue) and 3
-MySQL connections, a few hundred KB each.
+MySQL connections, a few hundred KB each. Since 2026-12-01 Bull's queues share one command and one subscriber
+connection (only the blocking connection is per queue): 11 Redis connections per instance (counted with
+\`ss -tnp\` on a bench instance), no change in RSS that the bench can see.
 
 ## What bounds callback apply now (issue 11, 2026-11-30 23:35–23:45 UTC)
 

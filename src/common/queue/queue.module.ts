@@ -6,7 +6,9 @@ import { DEFAULT_JOB_OPTIONS } from './queue.constants';
 
 /**
  * Bull, wired to the shared Redis factory. Queues are registered by the module that owns them,
- * through `registerQueues(...)` (queue.register.ts), which gives each queue its own hash tag.
+ * through `registerQueues(...)` (queue.register.ts), which gives each queue its own hash tag. Every
+ * queue gets the same connection options from here (a queue sets only its prefix), which is what lets
+ * the queues share their command and subscriber connections (RedisFactory.bullClient).
  */
 @Global()
 @Module({
@@ -16,7 +18,7 @@ import { DEFAULT_JOB_OPTIONS } from './queue.constants';
       useFactory: (f: RedisFactory) => ({
         prefix: f.queuePrefix('default'),
         defaultJobOptions: DEFAULT_JOB_OPTIONS,
-        createClient: (type, opts) => f.createBullClient(type, opts),
+        createClient: (type, opts) => f.bullClient(type, opts),
       }),
     }),
   ],
