@@ -1,9 +1,12 @@
+import { JwtService } from '@nestjs/jwt';
 import { EXACT_COLUMNS } from '../src/migrations/1733000000000-exact-identifiers';
 import { REFUND_EXACT_COLUMNS } from '../src/migrations/1733260000000-refund-exact-identifiers';
 import { REFUND_REQUEST_EXACT_COLUMNS } from '../src/migrations/1733400000000-refund-requests';
 import { countOrders, createProduct, newUserId } from './factories/order.factory';
 import { nowS, signRaw, TEST_JWT_SECRET } from './utils/jwt';
 import { createTestApp, TestApp } from './utils/test-app';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Issue 10: identities compare byte for byte, and only well-formed, expiring tokens are accepted. */
 describe('exact identities and JWT rules (real MySQL + Redis)', () => {
@@ -110,6 +113,35 @@ describe('exact identities and JWT rules (real MySQL + Redis)', () => {
       const res = await account(bearerRaw({ sub: 'noexp-admin', role: 'admin', iat: nowS() })).expect(401);
       expect(res.body).toMatchObject({ code: 'UNAUTHORIZED', requestId: expect.any(String) });
       await account(bearerRaw({ sub: 'noexp-admin', role: 'admin' })).expect(401);
+    });
+
+    it("a token is verified once per instance; its expiry and each route's roles still apply on every request", async () => {
+      const jwt = t.app.get(JwtService);
+      const verify = jest.spyOn(jwt, 'verifyAsync');
+      try {
+        const iat = nowS();
+        const auth = bearerRaw({ sub: 'cache-1', role: 'user', iat, exp: iat + 2 });
+        await account(auth).expect(200);
+        await account(auth).expect(200);
+        // a user token on an admin route: 403 from the cached claims too
+        for (let i = 0; i < 2; i++) {
+          const res = await t.http().post('/v1/products').set('Authorization', auth).send({});
+          expect(res.status).toBe(403);
+        }
+        expect(verify).toHaveBeenCalledTimes(1);
+        // once exp has passed the kept token is refused as jsonwebtoken refuses it
+        await sleep((iat + 2) * 1000 - Date.now() + 50);
+        const late = await account(auth).expect(401);
+        expect(late.body).toMatchObject({ code: 'UNAUTHORIZED', message: 'Invalid or expired token' });
+        // a token that failed a check is never kept: the same bad token is checked (and refused) again
+        verify.mockClear();
+        const noExp = bearerRaw({ sub: 'cache-2', role: 'user', iat: nowS() });
+        await account(noExp).expect(401);
+        await account(noExp).expect(401);
+        expect(verify).toHaveBeenCalledTimes(2);
+      } finally {
+        verify.mockRestore();
+      }
     });
 
     it('a lifetime above JWT_MAX_LIFETIME_S is refused; within it, accepted', async () => {

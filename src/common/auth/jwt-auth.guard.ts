@@ -13,6 +13,10 @@ interface Claims {
   iat?: unknown;
 }
 
+/** Verified tokens kept per instance (about 1 KB each at most: a few MB in all). */
+export const MAX_VERIFIED = 5000;
+const MAX_CACHED_TOKEN_LENGTH = 1024;
+
 /**
  * Global guard: every route needs `Authorization: Bearer <HS256 JWT>` unless marked @Public().
  * A token is accepted only with an `exp` no further than JWT_MAX_LIFETIME_S from its `iat` (or from now),
@@ -26,6 +30,15 @@ export class JwtAuthGuard implements CanActivate {
     @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
+  /**
+   * Tokens this instance has verified, with the user they name and their `exp` (s). A client sends the
+   * same bearer token on every request, and its checks give the same answer until it expires: a hit
+   * skips the HMAC and the decoding (about 50 µs of CPU of the ~400 a rejected duplicate submit cost,
+   * measured in-process), and is refused once `exp` has passed, as jsonwebtoken would.
+   * Only tokens that passed every check are kept; at most MAX_VERIFIED (the oldest are dropped first).
+   */
+  private readonly verified = new Map<string, { userId: string; role: Role; exp: number }>();
+
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
@@ -33,9 +46,25 @@ export class JwtAuthGuard implements CanActivate {
     const header: string | undefined = req.headers?.authorization;
     const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) throw new DomainError(ErrorCode.UNAUTHORIZED, 'Missing bearer token');
+    const token = m[1];
+    let known = this.verified.get(token);
+    if (known && Math.floor(Date.now() / 1000) >= known.exp) {
+      this.verified.delete(token);
+      known = undefined; // expired: verify again, which answers 'Invalid or expired token'
+    }
+    const user: AuthUser = known ? { userId: known.userId, role: known.role } : await this.verify(token);
+    req.user = user;
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
+    if (roles && !roles.includes(user.role)) {
+      throw new DomainError(ErrorCode.FORBIDDEN, `Requires role ${roles.join(' or ')}`);
+    }
+    return true;
+  }
+
+  private async verify(token: string): Promise<AuthUser> {
     let payload: Claims;
     try {
-      payload = await this.jwt.verifyAsync(m[1], {
+      payload = await this.jwt.verifyAsync(token, {
         algorithms: ['HS256'],
         ...(this.app.jwtIssuer ? { issuer: this.app.jwtIssuer } : {}),
         ...(this.app.jwtAudience ? { audience: this.app.jwtAudience } : {}),
@@ -56,12 +85,10 @@ export class JwtAuthGuard implements CanActivate {
     if (payload.role !== 'user' && payload.role !== 'admin') {
       throw new DomainError(ErrorCode.UNAUTHORIZED, 'Token lacks a valid role');
     }
-    const user: AuthUser = { userId: payload.sub, role: payload.role };
-    req.user = user;
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
-    if (roles && !roles.includes(user.role)) {
-      throw new DomainError(ErrorCode.FORBIDDEN, `Requires role ${roles.join(' or ')}`);
+    if (token.length <= MAX_CACHED_TOKEN_LENGTH) {
+      if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { userId: payload.sub, role: payload.role, exp: payload.exp });
     }
-    return true;
+    return { userId: payload.sub, role: payload.role };
   }
 }
