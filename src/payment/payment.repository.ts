@@ -25,7 +25,7 @@ export interface RefundablePayment {
 }
 
 /**
- * t_payment (with its refund columns) and t_payment_anomaly: the payment module's one way to its tables,
+ * t_payment (with its refund columns) and t_payment_anomaly: the one way to these two tables, with
  * purpose-named methods whose first parameter is the caller's manager (null: no transaction). Reads that
  * return entities by QueryBuilder / find, every write and the reads of a few columns by SQL.
  */
