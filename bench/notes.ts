@@ -213,6 +213,10 @@ numbers, between machines.
   \`TRADE_SUCCESS\` notifies are signed the way the sandbox signs them, with the gateway key read
   from \`sandbox_key\`, and each is sent once. Applies are read from MySQL (payment \`SUCCESS\`, and
   \`APPLIED\` outcomes in \`t_callback_log\`).
+- **callback apply, buffered mode**: the same distinct notifies sent once each to an instance started
+  with \`CALLBACK_MODE=buffered\`. It answers after one insert; the worker applies behind the answers.
+  The row shows answers/s, and the time from the first send until every trade is paid (polled every
+  100 ms, at most 120 s), as applies/s against the same payment-tx ceiling.
 - **callback duplicate storm**: one trade, 1,000 copies of one notify, over one instance and then
   over two instances that share the database. There must be exactly one \`APPLIED\` and the payment
   version must be 1.
@@ -221,8 +225,11 @@ numbers, between machines.
   callback outcome. The unsafe demonstrations (\`check_then_act\`, \`mutex\` across instances) are
   expected to show some. \`unique_key\` must show none. Wallet over-credit is checked for every user
   of the callback rows after the outbox has been drained: the balance must equal the sum of PAID
-  recharges. It stays 0 even under the unsafe strategies, because the order side's
-  \`runOnce('ORDER_PAID')\` backs them up.
+  recharges. It stays 0 even under the unsafe strategies, because the order side's CAS to PAID
+  (with its \`ORDER_PAID\` marker) backs them up. The row also compares speed, as issue 11 asks: the
+  production \`unique_key\` on one instance against the fastest of \`for_update\`, \`optimistic\` and
+  \`mutex\` on one instance, on distinct trades (full runs only; a quick run measures no alternative).
+  Each strategy runs in turn on fresh instances, so the comparison carries the drift of the run.
 - **wechat callback apply (distinct trades)** and **wechat callback duplicate storm, 2 instances**
   (issue 15): the same two measurements for \`POST /v1/callbacks/wechat\`: recharge orders with a pending
   wechat payment, \`TRANSACTION.SUCCESS\` notifies built as the WeChat sandbox builds them (resource
