@@ -154,13 +154,54 @@ describe('IdempotencyModule (real MySQL + Redis)', () => {
           acquired: false,
           holder: { state: 'done', resultId: 'R-1' },
         });
-        expect(sent).toHaveBeenCalledTimes(1);
+        // one SET answers; the MULTI GET + PTTL beside it is how the done holder is remembered (next test)
+        expect(
+          sent.mock.calls.map(([c]) => c.name).filter((n) => !['multi', 'get', 'pttl', 'exec'].includes(n)),
+        ).toEqual(['set']);
       } finally {
         sent.mockRestore();
       }
       // the refusals did not touch the holder's value or its TTL
       expect(await redis.get(w.key)).toBe(`${w.token}|R-1`);
       expect(await redis.pttl(w.key)).toBeGreaterThan(0);
+    });
+
+    it('a done holder is remembered until its key expires: later duplicates are refused without Redis, none past the window', async () => {
+      const guard = t.app.get(SubmitGuardService);
+      const redis = t.app.get<Redis>(REDIS);
+      const user = `u-${randomSuffix()}`;
+      const fp = requestFingerprint(user, 's', { c: 1 });
+      const setAt = Date.now();
+      const w = (await guard.acquire(user, fp, 1500)) as { acquired: true; key: string; token: string };
+      const done = { acquired: false, holder: { state: 'done', resultId: 'R-2' } };
+      // running holders are never remembered: each duplicate asks Redis
+      const sent = jest.spyOn(redis, 'sendCommand');
+      try {
+        expect((await guard.acquire(user, fp)).acquired).toBe(false);
+        expect((await guard.acquire(user, fp)).acquired).toBe(false);
+        expect(sent.mock.calls.filter(([c]) => c.name === 'set')).toHaveLength(2);
+        await guard.attachResult(w.key, w.token, 'R-2');
+        expect(await guard.acquire(user, fp)).toEqual(done); // from Redis; its PTTL follows, off the path
+        await eventually(
+          async () => {
+            sent.mockClear();
+            const r = await guard.acquire(user, fp);
+            return sent.mock.calls.length === 0 && JSON.stringify(r) === JSON.stringify(done);
+          },
+          1000,
+          10,
+        );
+        // Redis losing the key does not let a duplicate through within the window
+        await redis.del(w.key);
+        sent.mockClear();
+        expect(await guard.acquire(user, fp)).toEqual(done);
+        expect(sent.mock.calls).toHaveLength(0);
+      } finally {
+        sent.mockRestore();
+      }
+      // once the window has passed, Redis decides again: the same body may run
+      await sleep(setAt + 1500 - Date.now() + 20);
+      expect((await guard.acquire(user, fp)).acquired).toBe(true);
     });
 
     it('over HTTP: duplicate → 409 DUPLICATE_SUBMIT naming the first result; a failed submit frees the key', async () => {

@@ -13,6 +13,9 @@ if v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'KEEP
 return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
+/** Done holders one instance remembers (about 200 bytes each); the oldest are dropped first. */
+export const MAX_DONE_KEPT = 10_000;
+
 export type GuardResult =
   | { acquired: true; key: string; token: string }
   | { acquired: false; holder: { state: 'running' } | { state: 'done'; resultId: string } };
@@ -24,6 +27,12 @@ export type GuardResult =
  * the TTL, or releases the key if its work failed (compare-and-delete, so it never frees a key that is
  * no longer its own). A hit costs one Redis round trip and no MySQL query. Redis errors propagate: the
  * caller decides fail-closed or open.
+ *
+ * A holder seen done (`<token>|<resultId>`) stays done until its key expires: nothing releases it (the
+ * compare-and-delete wants the bare token) and ATTACH keeps its TTL. So once this instance has seen one, it
+ * remembers it until that expiry (PTTL, asked once, off the request path) and answers the next duplicates
+ * of that body without Redis. That can only refuse, never admit: a key Redis lost early (a flush, a
+ * failover) still refuses its duplicates here until the window it was set for has passed.
  */
 @Injectable()
 export class SubmitGuardService {
@@ -32,6 +41,10 @@ export class SubmitGuardService {
     @Inject(idempotencyConfig.KEY) private readonly cfg: ConfigType<typeof idempotencyConfig>,
     private readonly metrics: IdempotencyMetrics,
   ) {}
+
+  /** Done holders seen by this instance: key → result id and until when (performance.now() ms). */
+  private readonly done = new Map<string, { resultId: string; until: number }>();
+  private readonly asking = new Set<string>();
 
   key(userId: string, fingerprint: string): string {
     return `submit:{${userId}}:${fingerprint}`;
@@ -43,6 +56,14 @@ export class SubmitGuardService {
     windowMs = this.cfg.submitWindowMs,
   ): Promise<GuardResult> {
     const key = this.key(userId, fingerprint);
+    const seen = this.done.get(key);
+    if (seen) {
+      if (performance.now() < seen.until) {
+        this.metrics.event('submit_guard', 'blocked');
+        return { acquired: false, holder: { state: 'done', resultId: seen.resultId } };
+      }
+      this.done.delete(key);
+    }
     const token = randomUUID();
     // one command, one round trip: SET NX GET (Redis ≥ 7.0) answers null when this call set the key,
     // else the holder's value (and sets nothing), read atomically with the refusal
@@ -57,10 +78,45 @@ export class SubmitGuardService {
     }
     this.metrics.event('submit_guard', 'blocked');
     const bar = prev.indexOf('|');
-    return {
-      acquired: false,
-      holder: bar > 0 ? { state: 'done', resultId: prev.slice(bar + 1) } : { state: 'running' },
-    };
+    if (bar <= 0) return { acquired: false, holder: { state: 'running' } };
+    const resultId = prev.slice(bar + 1);
+    this.remember(key, prev, resultId);
+    return { acquired: false, holder: { state: 'done', resultId } };
+  }
+
+  /**
+   * Keeps a done holder until its key expires: `asked + PTTL` is never later than that expiry (Redis
+   * measured the PTTL after `asked`). GET and PTTL in one MULTI, so the TTL is the one of the value seen
+   * (not of a newer holder, had the key expired and been set again meanwhile). Not awaited, asked once
+   * per key at a time; a failure only means the next duplicate asks Redis.
+   */
+  private remember(key: string, value: string, resultId: string): void {
+    if (this.done.has(key) || this.asking.has(key)) return;
+    this.asking.add(key);
+    const asked = performance.now();
+    this.redis
+      .multi()
+      .get(key)
+      .pttl(key)
+      .exec()
+      .then(
+        (res) => {
+          const [got, ttl] = (res ?? []).map(([err, v]) => (err ? undefined : v));
+          // another holder, gone, or no expiry: nothing to remember
+          if (got !== value || typeof ttl !== 'number' || ttl <= 0) return;
+          // oldest first (windows are alike, so also the soonest to expire): drop the expired, and make
+          // room when full
+          const t = performance.now();
+          for (const [k, v] of this.done) {
+            if (v.until > t && this.done.size < MAX_DONE_KEPT) break;
+            this.done.delete(k);
+          }
+          this.done.set(key, { resultId, until: asked + ttl });
+        },
+        () => undefined,
+      )
+      .finally(() => this.asking.delete(key))
+      .catch(() => undefined);
   }
 
   /** Records the result id on the held key, keeping its TTL. False if the key is no longer ours. */
