@@ -1,34 +1,36 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '../common/errors';
 import { duplicateKeyName, isDuplicateKey } from '../common/database/db-errors';
+import { ReplicaReads } from '../common/database/replica-reads';
 import { CreateProductDto, ProductResponse } from './dto/create-product.dto';
 import { Product } from './entities/product.entity';
-import { ReplicaReads } from '../common/database/replica-reads';
-
-const PRODUCT_COLUMNS = 'id, sku, name, price, stock, version, created_at, updated_at';
+import { ProductRepository } from './product.repository';
 
 /**
- * The catalog and its stock. Stock moves only through `takeStock` / `releaseStock`, conditional
- * UPDATEs that run inside the caller's transaction: `stock >= ?` in the WHERE clause is what keeps
- * stock from ever going negative, however many buyers race.
+ * The catalog and its stock (t_product through ProductRepository). Stock moves only through
+ * `takeStock` / `releaseStock`, conditional UPDATEs that run inside the caller's transaction:
+ * `stock >= ?` in the WHERE clause is what keeps stock from ever going negative, however many
+ * buyers race.
  */
 @Injectable()
 export class CatalogService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly products: ProductRepository,
     private readonly replica: ReplicaReads,
   ) {}
 
+  /** @throws DomainError SKU_TAKEN when a product has this SKU already. */
   async create(dto: CreateProductDto): Promise<Product> {
-    const now = new Date();
     try {
-      const res = await this.dataSource.query(
-        `INSERT INTO t_product (sku, name, price, stock, version, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 0, ?, ?)`,
-        [dto.sku, dto.name, dto.price, dto.stock, now, now],
-      );
-      return (await this.get(Number(res.insertId)))!;
+      const id = await this.products.insert(null, {
+        sku: dto.sku,
+        name: dto.name,
+        price: dto.price,
+        stock: dto.stock,
+        now: new Date(),
+      });
+      return (await this.get(id))!;
     } catch (err) {
       if (isDuplicateKey(err) && duplicateKeyName(err) === 'uq_product_sku') {
         throw new DomainError(ErrorCode.SKU_TAKEN, `SKU ${dto.sku} already exists`, { sku: dto.sku });
@@ -42,14 +44,12 @@ export class CatalogService {
    * replica when there is one: a few seconds stale at most, and it gates nothing (a submit reads
    * prices and stock on the primary, in its transaction).
    */
-  async list(): Promise<Product[]> {
-    const rows = await this.replica.query(`SELECT ${PRODUCT_COLUMNS} FROM t_product ORDER BY id LIMIT 1000`);
-    return (rows as Record<string, unknown>[]).map(mapProduct);
+  list(): Promise<Product[]> {
+    return this.replica.run((m) => this.products.list(m));
   }
 
-  async get(id: number): Promise<Product | null> {
-    const rows = await this.dataSource.query(`SELECT ${PRODUCT_COLUMNS} FROM t_product WHERE id = ?`, [id]);
-    return rows.length ? mapProduct(rows[0]) : null;
+  get(id: number): Promise<Product | null> {
+    return this.products.findById(null, id);
   }
 
   async getOrThrow(id: number): Promise<Product> {
@@ -59,18 +59,8 @@ export class CatalogService {
   }
 
   /** The products of an order by id (prices are read here, never taken from the client). */
-  async findByIds(manager: EntityManager, ids: number[]): Promise<Map<number, Product>> {
-    const found = new Map<number, Product>();
-    if (!ids.length) return found;
-    const rows = await manager.query(
-      `SELECT ${PRODUCT_COLUMNS} FROM t_product WHERE id IN (${ids.map(() => '?').join(', ')})`,
-      ids,
-    );
-    for (const r of rows as Record<string, unknown>[]) {
-      const p = mapProduct(r);
-      found.set(p.id, p);
-    }
-    return found;
+  findByIds(manager: EntityManager, ids: number[]): Promise<Map<number, Product>> {
+    return this.products.findByIds(manager, ids);
   }
 
   /**
@@ -78,21 +68,13 @@ export class CatalogService {
    * stock for several products in ascending id order so that concurrent orders lock rows in one
    * order and cannot deadlock.
    */
-  async takeStock(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
-    const res = await manager.query(
-      `UPDATE t_product SET stock = stock - ?, version = version + 1, updated_at = ?
-       WHERE id = ? AND stock >= ?`,
-      [quantity, new Date(), productId, quantity],
-    );
-    return Number(res.affectedRows) === 1;
+  takeStock(manager: EntityManager, productId: number, quantity: number): Promise<boolean> {
+    return this.products.takeStock(manager, productId, quantity);
   }
 
   /** Gives units back (cancel / expiry), in the caller's transaction. */
-  async releaseStock(manager: EntityManager, productId: number, quantity: number): Promise<void> {
-    await manager.query(
-      `UPDATE t_product SET stock = stock + ?, version = version + 1, updated_at = ? WHERE id = ?`,
-      [quantity, new Date(), productId],
-    );
+  releaseStock(manager: EntityManager, productId: number, quantity: number): Promise<void> {
+    return this.products.releaseStock(manager, productId, quantity);
   }
 
   toJson(p: Product): ProductResponse {
@@ -106,17 +88,4 @@ export class CatalogService {
       createdAt: p.createdAt.toISOString(),
     };
   }
-}
-
-function mapProduct(r: Record<string, unknown>): Product {
-  const p = new Product();
-  p.id = Number(r.id);
-  p.sku = String(r.sku);
-  p.name = String(r.name);
-  p.price = Number(r.price);
-  p.stock = Number(r.stock);
-  p.version = Number(r.version);
-  p.createdAt = r.created_at instanceof Date ? r.created_at : new Date(String(r.created_at));
-  p.updatedAt = r.updated_at instanceof Date ? r.updated_at : new Date(String(r.updated_at));
-  return p;
 }

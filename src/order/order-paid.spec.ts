@@ -1,10 +1,11 @@
 import { EntityManager } from 'typeorm';
-import type { LockedOrder } from './order.repository';
+import { LockedOrder, OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 
 /**
  * The order side of a payment (applyPaid) and the rule after a close (settleAfterPaymentClosed), with
- * the repository, markers, wallet and catalog stubbed. The fake manager records the statements and
+ * the repository's reads, markers, wallet and catalog stubbed (the repository's `cas` is the real one,
+ * on the fake manager). The fake manager records the statements and
  * answers a CAS UPDATE of the order as MySQL would for the stubbed row: one changed row when the
  * row is in a `from` state of the statement, none otherwise (or when there is no row).
  */
@@ -31,7 +32,9 @@ function setup(order: Partial<LockedOrder> | null, marker: 'done' | 'duplicate' 
           expiresAt: new Date(Date.now() + 60_000),
           ...order,
         } as LockedOrder);
+  const real = new OrderRepository({} as never);
   const repo = {
+    cas: jest.fn((...args: Parameters<OrderRepository['cas']>) => real.cas(...args)),
     lockForPayment: jest.fn(async () => locked),
     findByOrderNo: jest.fn(async () => ({ items: [{ productId: 2, quantity: 1 }] })),
   };
@@ -46,6 +49,7 @@ function setup(order: Partial<LockedOrder> | null, marker: 'done' | 'duplicate' 
   const svc = new OrderService(
     {} as never,
     repo as never,
+    {} as never,
     catalog as never,
     wallet as never,
     dedup as never,

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { casTransition, DedupService } from '../idempotency';
+import { DedupService } from '../idempotency';
 import { CatalogService } from './catalog.service';
 import { Order } from './entities/order.entity';
 import { OrderRepository } from './order.repository';
-import { ORDER_MACHINE, OrderStatus, wasPaid } from './order-state';
+import { OrderStatus, wasPaid } from './order-state';
 import { WalletService } from './wallet.service';
 
 export interface OrderRefundInput {
@@ -97,15 +97,7 @@ export class OrderRefundService {
       throw new Error(`order ${input.orderNo} is ${from}: refund ${input.refundNo} cannot apply`);
     }
     if (to !== from) {
-      const won = await casTransition(m, {
-        table: 't_order',
-        idColumn: 'order_no',
-        id: input.orderNo,
-        machine: ORDER_MACHINE,
-        from,
-        to,
-        set: { updated_at: new Date() },
-      });
+      const won = await this.repo.cas(m, input.orderNo, [from], to);
       if (!won) throw new Error(`order ${input.orderNo} changed under its row lock`);
     }
     if (input.walletCredit > 0) await this.wallet.credit(m, order.userId, input.walletCredit);

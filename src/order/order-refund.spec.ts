@@ -1,10 +1,11 @@
 import { EntityManager } from 'typeorm';
 import type { Order } from './entities/order.entity';
 import { OrderRefundService, OrderRefundInput } from './order-refund.service';
+import { OrderRepository } from './order.repository';
 
 /**
- * The order side of a succeeded refund (applyRefundSucceeded), with the repository, markers, wallet and
- * catalog stubbed: only the payment that paid the order moves it; money it never held (paid after a
+ * The order side of a succeeded refund (applyRefundSucceeded), with the repository's read, markers,
+ * wallet and catalog stubbed (its `cas` is the real one, on the fake manager): only the payment that paid the order moves it; money it never held (paid after a
  * cancel, a duplicate payment) leaves it as it is and restocks nothing.
  */
 function setup(order: Partial<Order>) {
@@ -24,7 +25,11 @@ function setup(order: Partial<Order>) {
     items: [{ productId: 2, quantity: 3 }],
     ...order,
   } as Order;
-  const repo = { findByOrderNo: jest.fn(async () => row) };
+  const real = new OrderRepository({} as never);
+  const repo = {
+    findByOrderNo: jest.fn(async () => row),
+    cas: jest.fn((...args: Parameters<OrderRepository['cas']>) => real.cas(...args)),
+  };
   const wallet = { credit: jest.fn(async () => undefined) };
   const catalog = { releaseStock: jest.fn(async () => undefined) };
   const dedup = {

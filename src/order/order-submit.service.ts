@@ -14,9 +14,10 @@ import { CatalogService } from './catalog.service';
 import { newOrderNo } from './order-no';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
 import { OrderMetrics } from './order.metrics';
-import { OrderRepository, UserRowMissing } from './order.repository';
+import { OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 import { OrderStatus, OrderType } from './order-state';
+import { UserRowMissing, WalletRepository } from './wallet.repository';
 
 type Line = Omit<OrderItem, 'id' | 'orderId'>;
 
@@ -30,6 +31,7 @@ export class OrderSubmitService {
   constructor(
     private readonly tx: TransactionService,
     private readonly repo: OrderRepository,
+    private readonly accounts: WalletRepository,
     private readonly catalog: CatalogService,
     private readonly orders: OrderService,
     private readonly expiry: OrderExpiryScheduler,
@@ -135,8 +137,8 @@ export class OrderSubmitService {
         updatedAt: now,
       });
       try {
-        // outside the transaction (see ensureUserRow); free once the row is known to exist
-        await this.repo.ensureUserRow(userId, now);
+        // outside the transaction (see ensureRow); free once the row is known to exist
+        await this.accounts.ensureRow(userId, now);
         await this.tx.run(async (m) => {
           const { lines, total, takeStock } = await prepare(m);
           if (!Number.isSafeInteger(total) || total <= 0) {
@@ -149,7 +151,7 @@ export class OrderSubmitService {
             });
           }
           order.totalAmount = total;
-          await this.repo.lockUserForSubmit(m, userId);
+          await this.accounts.lockForSubmit(m, userId);
           // the order row first: a concurrent retry of the same Idempotency-Key waits on its unique key
           order.id = await this.repo.insertOrder(m, { ...order, now });
           // counted after the insert (a keyed retry above replays instead), under the user's lock

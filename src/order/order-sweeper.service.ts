@@ -53,7 +53,7 @@ export class OrderSweeper implements OnApplicationBootstrap, OnApplicationShutdo
     this.running = true;
     let cancelled = 0;
     try {
-      const due = await this.repo.findExpiredCreated(new Date(), BATCH);
+      const due = await this.repo.findExpiredCreated(null, new Date(), BATCH);
       for (const orderNo of due) {
         if (this.stopped) break;
         if (await this.orders.expire(orderNo)) cancelled++;

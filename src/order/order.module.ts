@@ -8,6 +8,7 @@ import { CatalogService } from './catalog.service';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { Product } from './entities/product.entity';
+import { ProductRepository } from './product.repository';
 import { UserAccount } from './entities/user-account.entity';
 import { OrderController } from './order.controller';
 import { OrderExpiryProcessor } from './order-expiry.processor';
@@ -19,6 +20,7 @@ import { OrderService } from './order.service';
 import { OrderSubmitService } from './order-submit.service';
 import { OrderSweeper } from './order-sweeper.service';
 import { RechargeController } from './recharge.controller';
+import { WalletRepository } from './wallet.repository';
 import { WalletService } from './wallet.service';
 import { registerQueues } from '../common/queue/queue.register';
 
@@ -43,6 +45,8 @@ import { registerQueues } from '../common/queue/queue.register';
     OrderExpiryProcessor,
     OrderMetrics,
     OrderSweeper,
+    ProductRepository,
+    WalletRepository,
     WalletService,
   ],
   exports: [OrderService, OrderRefundService, WalletService, CatalogService],

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
-import type { OrderStatus, OrderType } from './order-state';
-import { ReplicaReads } from '../common/database/replica-reads';
+import { casTransition } from '../idempotency';
+import { ORDER_MACHINE, OrderStatus, OrderType } from './order-state';
 
 const ORDER_COLUMNS = `id, order_no, user_id, type, status, total_amount, currency, remark, version,
   idempotency_key, request_fingerprint, expires_at, paid_at, paid_by, cancelled_at, created_at, updated_at`;
@@ -32,65 +32,39 @@ export interface LockedOrder {
 }
 
 /**
- * t_order and t_order_item with purpose-named queries in plain SQL (portable MySQL/MariaDB).
- * Methods that take a manager run inside the caller's transaction; `null` means "no transaction".
+ * t_order and t_order_item with purpose-named queries in plain SQL (portable MySQL/MariaDB). Every
+ * method takes the caller's manager first: it runs inside the caller's transaction, or on a connection
+ * the caller chose (the order list: a replica's); `null` means "no transaction" on the primary. Every
+ * status change is `cas` (ORDER_MACHINE).
  */
-/** Thrown by `lockUserForSubmit` when the user's wallet row is missing: ensure it, then retry. */
-export class UserRowMissing extends Error {}
-
-/** How many user ids `ensureUserRow` remembers before it starts over (a few MB at most). */
-const KNOWN_USERS_MAX = 100_000;
-
 @Injectable()
 export class OrderRepository {
-  /** Users whose t_user_account row this instance has seen exist (rows are never deleted). */
-  private readonly knownUsers = new Set<string>();
-
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly replica: ReplicaReads,
-  ) {}
+  constructor(private readonly dataSource: DataSource) {}
 
   private m(manager: EntityManager | null): EntityManager {
     return manager ?? this.dataSource.manager;
   }
 
   /**
-   * Creates the user's wallet row if missing, in its own autocommit statement on the pool. Call it
-   * BEFORE opening the submit transaction: concurrent INSERT IGNOREs of one new key inside
-   * transactions that then lock it deadlock on InnoDB, and a second pool connection taken while a
-   * transaction holds one deadlocks the pool itself once every connection is held by such a
-   * transaction (DB_POOL_SIZE concurrent submits hung forever before this moved out).
-   *
-   * A user whose row this instance has already made or seen costs nothing: the row is never deleted,
-   * so the statement runs once per user per instance, not once per submit. Should the row vanish
-   * anyway (a restore, a manual delete), `lockUserForSubmit` throws `UserRowMissing` and forgets the
-   * user, and the next call makes the row again.
+   * CAS `from` → `to` on the order's status (`UPDATE … WHERE order_no = ? AND status IN (…)`), setting
+   * `set` and `updated_at`; true iff this call made the transition. The UPDATE takes the row's lock.
    */
-  async ensureUserRow(userId: string, now: Date): Promise<void> {
-    if (this.knownUsers.has(userId)) return;
-    await this.dataSource.query(
-      `INSERT IGNORE INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
-       VALUES (?, 0, 'CNY', 0, ?, ?)`,
-      [userId, now, now],
-    );
-    if (this.knownUsers.size >= KNOWN_USERS_MAX) this.knownUsers.clear();
-    this.knownUsers.add(userId);
-  }
-
-  /**
-   * Serialises one user's submits: locks the user's wallet row (made by `ensureUserRow` first) until
-   * the transaction ends, so the unpaid-order count read after it cannot be raced by a concurrent
-   * submit. Uses only the transaction's own connection.
-   */
-  async lockUserForSubmit(manager: EntityManager, userId: string): Promise<void> {
-    const rows = await manager.query('SELECT user_id FROM t_user_account WHERE user_id = ? FOR UPDATE', [
-      userId,
-    ]);
-    if (!rows.length) {
-      this.knownUsers.delete(userId);
-      throw new UserRowMissing(`lockUserForSubmit: no t_user_account row for ${userId}; ensureUserRow first`);
-    }
+  cas(
+    manager: EntityManager,
+    orderNo: string,
+    from: OrderStatus[],
+    to: OrderStatus,
+    set: Record<string, unknown> = {},
+  ): Promise<boolean> {
+    return casTransition(manager, {
+      table: 't_order',
+      idColumn: 'order_no',
+      id: orderNo,
+      machine: ORDER_MACHINE,
+      from,
+      to,
+      set: { ...set, updated_at: new Date() },
+    });
   }
 
   /** Orders of a user still waiting for payment (CREATED or PAYING). */
@@ -183,10 +157,16 @@ export class OrderRepository {
   }
 
   /**
-   * One page of a user's orders, newest first (keyset on id, served by KEY(user_id, id)). Read from a
-   * replica when there is one (may be a few seconds stale; the list gates no write).
+   * One page of a user's orders with their items, newest first (keyset on id, served by
+   * KEY(user_id, id)); both reads on `manager`'s connection (OrderService.list passes a replica's).
    */
-  async listByUser(userId: string, status: OrderStatus | undefined, beforeId: number | null, limit: number) {
+  async listByUser(
+    manager: EntityManager | null,
+    userId: string,
+    status: OrderStatus | undefined,
+    beforeId: number | null,
+    limit: number,
+  ): Promise<Order[]> {
     const where = ['user_id = ?'];
     const params: unknown[] = [userId];
     if (status) {
@@ -198,19 +178,18 @@ export class OrderRepository {
       params.push(beforeId);
     }
     params.push(limit);
-    return this.replica.run(async (m) => {
-      const rows = await m.query(
-        `SELECT ${ORDER_COLUMNS} FROM t_order WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
-        params,
-      );
-      const orders = (rows as Record<string, unknown>[]).map(mapOrder);
-      const items = await this.itemsFor(
-        m,
-        orders.map((o) => o.id),
-      );
-      for (const o of orders) o.items = items.get(o.id) ?? [];
-      return orders;
-    });
+    const m = this.m(manager);
+    const rows = await m.query(
+      `SELECT ${ORDER_COLUMNS} FROM t_order WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+      params,
+    );
+    const orders = (rows as Record<string, unknown>[]).map(mapOrder);
+    const items = await this.itemsFor(
+      m,
+      orders.map((o) => o.id),
+    );
+    for (const o of orders) o.items = items.get(o.id) ?? [];
+    return orders;
   }
 
   async itemsFor(manager: EntityManager | null, orderIds: number[]): Promise<Map<number, OrderItem[]>> {
@@ -239,8 +218,8 @@ export class OrderRepository {
   }
 
   /** CREATED orders past their expiry (what the sweep cancels), oldest first. */
-  async findExpiredCreated(now: Date, limit: number): Promise<string[]> {
-    const rows = await this.dataSource.query(
+  async findExpiredCreated(manager: EntityManager | null, now: Date, limit: number): Promise<string[]> {
+    const rows = await this.m(manager).query(
       `SELECT order_no FROM t_order WHERE status = 'CREATED' AND expires_at <= ?
        ORDER BY expires_at LIMIT ?`,
       [now, limit],
@@ -249,8 +228,8 @@ export class OrderRepository {
   }
 
   /** PAYING orders last changed before `before`, by id after `afterId` (keyset pages for sweepers). */
-  async findPayingUpdatedBefore(before: Date, limit: number, afterId = 0) {
-    const rows = await this.dataSource.query(
+  async findPayingUpdatedBefore(manager: EntityManager | null, before: Date, limit: number, afterId = 0) {
+    const rows = await this.m(manager).query(
       `SELECT id, order_no, user_id FROM t_order WHERE status = 'PAYING' AND updated_at < ? AND id > ?
        ORDER BY id LIMIT ?`,
       [before, afterId, limit],

@@ -2,14 +2,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '../common/errors';
 import { TransactionService } from '../common/database/transaction.service';
-import { casTransition, DedupService } from '../idempotency';
+import { ReplicaReads } from '../common/database/replica-reads';
+import { DedupService } from '../idempotency';
 import { OrderPageResponse, OrderResponse } from './dto/order-response.dto';
 import { Order } from './entities/order.entity';
 import { CatalogService } from './catalog.service';
 import { ORDER_NO_PATTERN } from './order-no';
 import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
-import { ORDER_MACHINE, OrderStatus, wasPaid } from './order-state';
+import { OrderStatus, wasPaid } from './order-state';
 import { WalletService } from './wallet.service';
 
 /**
@@ -44,6 +45,7 @@ export class OrderService {
   constructor(
     private readonly tx: TransactionService,
     private readonly repo: OrderRepository,
+    private readonly replica: ReplicaReads,
     private readonly catalog: CatalogService,
     private readonly wallet: WalletService,
     private readonly dedup: DedupService,
@@ -74,14 +76,19 @@ export class OrderService {
     return this.repo.findByOrderNo(manager, orderNo);
   }
 
-  /** A page of the user's orders, newest first, with an opaque keyset cursor. */
+  /**
+   * A page of the user's orders, newest first, with an opaque keyset cursor. Read from a replica when
+   * there is one (may be a few seconds stale; the list gates no write).
+   */
   async list(
     userId: string,
     q: { status?: OrderStatus; limit?: number; cursor?: string },
   ): Promise<OrderPageResponse> {
     const limit = q.limit ?? 20;
     const beforeId = q.cursor ? decodeCursor(q.cursor) : null;
-    const rows = await this.repo.listByUser(userId, q.status, beforeId, limit + 1);
+    const rows = await this.replica.run((m) =>
+      this.repo.listByUser(m, userId, q.status, beforeId, limit + 1),
+    );
     const page = rows.slice(0, limit);
     return {
       items: page.map((o) => this.toOrderJson(o)),
@@ -133,7 +140,7 @@ export class OrderService {
 
   /** CAS `from` → CANCELLED and, if this call won, give the stock back (same transaction). */
   async cancelFrom(m: EntityManager, orderNo: string, from: OrderStatus[]): Promise<boolean> {
-    const won = await this.cas(m, orderNo, from, 'CANCELLED', { cancelled_at: new Date() });
+    const won = await this.repo.cas(m, orderNo, from, 'CANCELLED', { cancelled_at: new Date() });
     if (!won) return false;
     const order = (await this.repo.findByOrderNo(m, orderNo))!;
     const items = [...(order.items ?? [])].sort((a, b) => a.productId - b.productId);
@@ -148,7 +155,7 @@ export class OrderService {
    * @returns true iff this call moved the order; false if it was not CREATED (read it to learn why).
    */
   async markPaying(manager: EntityManager | null, orderNo: string): Promise<boolean> {
-    return this.inTx(manager, (m) => this.cas(m, orderNo, ['CREATED'], 'PAYING'));
+    return this.inTx(manager, (m) => this.repo.cas(m, orderNo, ['CREATED'], 'PAYING'));
   }
 
   /**
@@ -170,7 +177,7 @@ export class OrderService {
       this.metrics.inc(opts.cancel ? 'cancelled_by_user' : 'expired');
       return 'CANCELLED';
     }
-    return (await this.cas(m, orderNo, ['PAYING'], 'CREATED')) ? 'REOPENED' : 'UNCHANGED';
+    return (await this.repo.cas(m, orderNo, ['PAYING'], 'CREATED')) ? 'REOPENED' : 'UNCHANGED';
   }
 
   /**
@@ -191,7 +198,7 @@ export class OrderService {
     m: EntityManager,
     p: { orderNo: string; paymentNo: string; amount: number },
   ): Promise<OrderPaidOutcome> {
-    const won = await this.cas(m, p.orderNo, ['CREATED', 'PAYING'], 'PAID', {
+    const won = await this.repo.cas(m, p.orderNo, ['CREATED', 'PAYING'], 'PAID', {
       paid_at: new Date(),
       paid_by: p.paymentNo,
     });
@@ -233,25 +240,7 @@ export class OrderService {
     limit: number,
     afterId = 0,
   ): Promise<Array<{ id: number; orderNo: string; userId: string }>> {
-    return this.repo.findPayingUpdatedBefore(new Date(Date.now() - olderThanMs), limit, afterId);
-  }
-
-  private cas(
-    m: EntityManager,
-    orderNo: string,
-    from: OrderStatus[],
-    to: OrderStatus,
-    set: Record<string, unknown> = {},
-  ): Promise<boolean> {
-    return casTransition(m, {
-      table: 't_order',
-      idColumn: 'order_no',
-      id: orderNo,
-      machine: ORDER_MACHINE,
-      from,
-      to,
-      set: { ...set, updated_at: new Date() },
-    });
+    return this.repo.findPayingUpdatedBefore(null, new Date(Date.now() - olderThanMs), limit, afterId);
   }
 
   private inTx<T>(manager: EntityManager | null, work: (m: EntityManager) => Promise<T>): Promise<T> {

@@ -1,30 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AccountResponse } from './dto/order-response.dto';
+import { WalletRepository } from './wallet.repository';
 
 /**
- * The wallet (t_user_account). An account is created by its first credit, in the same upsert
- * (`INSERT … ON DUPLICATE KEY UPDATE`), so two first credits at once cannot fail each other; order
- * submit also creates it (OrderRepository.ensureUserRow), as the row its per-user lock takes.
- * Balances move only by relative statements (the upsert, a conditional debit) inside the caller's
- * transaction: the caller's exactly-once marker (t_uq_dipose) decides whether a credit happens,
- * this service only makes the arithmetic atomic.
+ * The wallet (t_user_account, through WalletRepository). An account is created by its first credit,
+ * in the same upsert (`INSERT … ON DUPLICATE KEY UPDATE`), so two first credits at once cannot fail
+ * each other; order submit also creates it (WalletRepository.ensureRow), as the row its per-user lock
+ * takes. Balances move only by relative statements (the upsert, a conditional debit) inside the
+ * caller's transaction: the caller's exactly-once marker (t_uq_dipose) decides whether a credit
+ * happens, this service only checks the amount and makes the arithmetic atomic.
  */
 @Injectable()
 export class WalletService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly accounts: WalletRepository) {}
 
   /**
    * `{balance, currency}` for the user: a plain read on the primary (it may show a credit just made).
    * It writes nothing: a user without an account row has an empty wallet, created on its first credit.
    */
   async getAccount(userId: string): Promise<AccountResponse> {
-    const rows = await this.dataSource.query(
-      `SELECT balance, currency FROM t_user_account WHERE user_id = ?`,
-      [userId],
-    );
-    if (!rows.length) return { balance: 0, currency: 'CNY' };
-    return { balance: Number(rows[0].balance), currency: String(rows[0].currency) };
+    return (await this.accounts.findAccount(null, userId)) ?? { balance: 0, currency: 'CNY' };
   }
 
   /**
@@ -33,14 +29,7 @@ export class WalletService {
    */
   async credit(manager: EntityManager, userId: string, amount: number): Promise<void> {
     assertAmount(amount);
-    const now = new Date();
-    await manager.query(
-      `INSERT INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
-       VALUES (?, ?, 'CNY', 1, ?, ?)
-       ON DUPLICATE KEY UPDATE balance = balance + VALUES(balance), version = version + 1,
-         updated_at = VALUES(updated_at)`,
-      [userId, amount, now, now],
-    );
+    await this.accounts.credit(manager, userId, amount);
   }
 
   /**
@@ -49,17 +38,8 @@ export class WalletService {
    * Does nothing for any other order type. Not idempotent by itself: call it under the order's
    * `ORDER_PAID` marker. Returns whether a wallet was credited.
    */
-  async creditRecharge(manager: EntityManager, orderNo: string): Promise<boolean> {
-    const now = new Date();
-    const res = await manager.query(
-      `INSERT INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
-       SELECT o.user_id, o.total_amount, 'CNY', 1, ?, ?
-         FROM t_order o WHERE o.order_no = ? AND o.type = 'RECHARGE' AND o.total_amount > 0
-       ON DUPLICATE KEY UPDATE balance = t_user_account.balance + VALUES(balance),
-         version = t_user_account.version + 1, updated_at = VALUES(updated_at)`,
-      [now, now, orderNo],
-    );
-    return Number(res?.affectedRows ?? 0) > 0;
+  creditRecharge(manager: EntityManager, orderNo: string): Promise<boolean> {
+    return this.accounts.creditRecharge(manager, orderNo);
   }
 
   /**
@@ -68,12 +48,7 @@ export class WalletService {
    */
   async debit(manager: EntityManager, userId: string, amount: number): Promise<boolean> {
     assertAmount(amount);
-    const res = await manager.query(
-      `UPDATE t_user_account SET balance = balance - ?, version = version + 1, updated_at = ?
-       WHERE user_id = ? AND balance >= ?`,
-      [amount, new Date(), userId, amount],
-    );
-    return Number(res.affectedRows) === 1;
+    return this.accounts.debit(manager, userId, amount);
   }
 }
 

@@ -1,18 +1,18 @@
 import { EntityManager } from 'typeorm';
-import { OrderRepository, UserRowMissing } from './order.repository';
+import { UserRowMissing, WalletRepository } from './wallet.repository';
 
-/** OrderRepository's per-instance memory of wallet rows, with the database stubbed. */
-describe('OrderRepository.ensureUserRow (stubbed)', () => {
+/** WalletRepository's per-instance memory of wallet rows, with the database stubbed. */
+describe('WalletRepository.ensureRow (stubbed)', () => {
   function setup() {
     const ds = { query: jest.fn(async () => ({ affectedRows: 0 })) };
-    const repo = new OrderRepository(ds as never, {} as never);
+    const repo = new WalletRepository(ds as never);
     return { ds, repo };
   }
 
   it('writes the row once per user per instance, not once per submit', async () => {
     const { ds, repo } = setup();
-    for (let i = 0; i < 3; i++) await repo.ensureUserRow('u1', new Date());
-    await repo.ensureUserRow('u2', new Date());
+    for (let i = 0; i < 3; i++) await repo.ensureRow('u1', new Date());
+    await repo.ensureRow('u2', new Date());
     expect(ds.query).toHaveBeenCalledTimes(2);
     expect(ds.query.mock.calls.map((c) => (c as unknown[])[1])).toEqual([
       ['u1', expect.any(Date), expect.any(Date)],
@@ -22,10 +22,10 @@ describe('OrderRepository.ensureUserRow (stubbed)', () => {
 
   it('a row found missing under the submit lock is forgotten, so the next ensure writes it again', async () => {
     const { ds, repo } = setup();
-    await repo.ensureUserRow('u1', new Date());
+    await repo.ensureRow('u1', new Date());
     const m = { query: jest.fn(async () => []) } as unknown as EntityManager;
-    await expect(repo.lockUserForSubmit(m, 'u1')).rejects.toBeInstanceOf(UserRowMissing);
-    await repo.ensureUserRow('u1', new Date());
+    await expect(repo.lockForSubmit(m, 'u1')).rejects.toBeInstanceOf(UserRowMissing);
+    await repo.ensureRow('u1', new Date());
     expect(ds.query).toHaveBeenCalledTimes(2);
   });
 });
