@@ -80,6 +80,40 @@ MySQL connections, a few hundred KB each. Since 2026-12-01 Bull's queues share o
 connection (only the blocking connection is per queue): 11 Redis connections per instance (counted with
 \`ss -tnp\` on a bench instance), no change in RSS that the bench can see.
 
+**Tuned again (issue 11, 2026-12-01):** what the peak is made of, from a probe that starts one instance the way
+the bench does (\`bench/lib/instances.ts\`, flags swapped in) and sends distinct submits in fixed amounts (8 ×
+400 at 50 connections), reading \`/metrics\` and \`/proc/<pid>/stat|status\` between them, plus \`--trace-gc\` and two
+heap snapshots (idle, and after 2,400 submits):
+
+- idle, ~176 MB RSS: ~101 MB of V8 heap reserved (32 MB of it the two 16 MB semi-spaces; ~70 MB live after the
+  start's full GC, of which ~26 MB strings, mostly the source text of the ~3,300 loaded modules, typeorm alone
+  2.8 MB with every driver) and ~75 MB outside the V8 heap (the node binary, native code, buffers)
+- under the load the live heap grows by only ~13 MB: ~10 MB of it is mysql2's prepared-statement cache, which
+  preallocates 4 arrays of 16,000 slots (0.5 MB) on every pool connection, × 20 connections once the pool is full,
+  although TypeORM never prepares a statement; most of the rest is compiled code
+- what dominates is dead objects promoted to the old generation, waiting for a full GC. With V8's default growing
+  factor no full GC ran in 3,200 submits: heap used 80 → 160 MB, RSS 271–275 MB and still climbing (a longer
+  load goes higher; the bench's 2 s row sees only the start of it)
+
+So every product start also passes \`--heap-growing-percent=30\`: the next full GC starts once the heap has grown
+30 % past what the last one kept. It is not a cap: a larger live heap gets a proportionally larger limit, so it
+cannot crash a healthy instance the way \`--max-old-space-size\` would. Measured:
+
+- probe, interleaved twice (load average 8–10 from other sessions): peak RSS 275 / 271 MB → 221 / 221 MB; full
+  GCs 0 → 3 per 3,200 submits, 96–146 ms of main-thread pause plus 13–29 ms of incremental steps (0.03–0.05 ms
+  per submit, 1–2 % of the ~3.2 ms of CPU a submit takes); CPU per submit 3.26 / 3.02 → 3.17 / 3.27 ms, within
+  the noise
+- also tried, same probe: \`--heap-growing-percent=50\` 233–236 MB; \`--max-semi-space-size=8\` alone 257 MB (a
+  smaller young generation promotes more, so the old generation fills faster); 8 with 50 % 222–226 MB
+- \`npm run bench -- --quick --only ceilings,orders\`, interleaved twice, old flags → new: memory row A 265 / 265
+  MB → 238 / 235 MB (B, fresh, 192–195 MB in all four); the throughput rows moved both ways by up to 3× between
+  runs of the same flags (Nest ceiling 2,591 / 2,006 → 3,941 / 1,306 req/s, order submit 35 / 67 → 104 / 107
+  req/s), so no throughput cost shows
+
+Left: ~70 MB of live heap at idle and ~75 MB outside it are most of the remaining ~220–240 MB. Setting mysql2's
+\`maxPreparedStatements\` small in the data source's \`extra\` would take ~10 MB off the live heap at a full pool
+(~13 MB off the peak with the growing factor); not done in this change.
+
 ## What bounds callback apply now (issue 11, 2026-11-30 23:35–23:45 UTC)
 
 **Profile** (\`BENCH_CPU_PROFILE=/tmp/prof npm run bench -- --quick --only callbacks\`, then
@@ -259,7 +293,7 @@ numbers, between machines.
 - **order submit, 2 instances**: the distinct-submit load split over two instances that share the
   database and the Redis prefix.
 - **memory**: the highest VmRSS of each instance during the submit loads, read from
-  \`/proc/<pid>/status\` every 250 ms. An idle instance right after start sits at about 150 MB.
+  \`/proc/<pid>/status\` every 250 ms. An idle instance right after start sits at about 175 MB.
 
 A row whose route does not exist prints \`n/a (route missing)\`. A group that fails prints one
 \`error:\` row and the other groups still run.
