@@ -204,7 +204,7 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
     if (!held.acquired) {
       const details =
         held.holder.state === 'done' ? { [opts.resultIdField]: held.holder.resultId } : { state: 'running' };
-      throw new DomainError(ErrorCode.DUPLICATE_SUBMIT, 'The same request was just submitted', details);
+      throw DomainError.expected(ErrorCode.DUPLICATE_SUBMIT, 'The same request was just submitted', details);
     }
     const { key, token } = held;
     try {
