@@ -34,13 +34,17 @@ export async function startNotifyReceiver(
 }
 
 /** Polls until `fn` returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(fn: () => Promise<T> | T, timeoutMs = 10000, stepMs = 50): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T> | T,
+  timeoutMs = 10000,
+  stepMs = 50,
+): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (err) {
       last = err;
     }

@@ -72,8 +72,12 @@ function setup(
     findByPaymentNo: jest.fn(async () => payment),
     recordAnomaly: jest.fn(async () => undefined),
   };
+  type Apply = (
+    input: unknown,
+    o: { journal: (mm: unknown, r: unknown) => Promise<void> },
+  ) => Promise<unknown>;
   const success = {
-    apply: jest.fn(
+    apply: jest.fn<ReturnType<Apply>, Parameters<Apply>>(
       opts.apply ??
         (async (_input: unknown, o: { journal: (mm: unknown, r: unknown) => Promise<void> }) => {
           await o.journal(m, { outcome: 'applied' });
