@@ -53,7 +53,7 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
       opts.params
         ? { params: Object.fromEntries(opts.params.map((p) => [p, params?.[p] ?? null])), body: req.body }
         : req.body,
-      new Set((opts.setPaths ?? []).map((p) => (opts.params ? `body.${p}` : p))),
+      opts.setPaths?.length ? new Set(opts.setPaths.map((p) => (opts.params ? `body.${p}` : p))) : undefined,
     );
     const key = header(req, 'idempotency-key');
     const token = header(req, 'idempotency-token');
