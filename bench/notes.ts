@@ -110,7 +110,16 @@ cannot crash a healthy instance the way \`--max-old-space-size\` would. Measured
   runs of the same flags (Nest ceiling 2,591 / 2,006 → 3,941 / 1,306 req/s, order submit 35 / 67 → 104 / 107
   req/s), so no throughput cost shows
 
-Left: ~70 MB of live heap at idle and ~75 MB outside it are most of the remaining ~220–240 MB. Setting mysql2's
+Then the semi-spaces from 16 to 8 MB (\`--max-semi-space-size=8\`), because the bench row still came within 2 MB
+of the target in one run (\`npm run bench -- --quick --only orders\` with 16 and 30 %: A 248, 226, 224 MB):
+
+- the same bench command, interleaved twice: A 209 / 209 MB with 8 and 30 % (16 and 30 %: 226 / 224; 16 and
+  20 %: 218 / 224), B 175 / 177 MB (188–195)
+- probe, interleaved twice: peak 227 / 222 → 206 / 205 MB; scavenges 62 → 121 per 3,200 submits, their pauses
+  624 / 894 → 890 / 1,202 ms, full GCs 3 → 4 (86 / 135 → 126 / 242 ms): ~0.1 ms more GC per submit, about 3 % of
+  its CPU; CPU per submit 3.29 / 3.67 → 3.18 / 3.84 ms, within the noise
+
+Left: ~70 MB of live heap at idle and ~75 MB outside it are most of the remaining ~205–210 MB. Setting mysql2's
 \`maxPreparedStatements\` small in the data source's \`extra\` would take ~10 MB off the live heap at a full pool
 (~13 MB off the peak with the growing factor); not done in this change.
 
@@ -293,7 +302,7 @@ numbers, between machines.
 - **order submit, 2 instances**: the distinct-submit load split over two instances that share the
   database and the Redis prefix.
 - **memory**: the highest VmRSS of each instance during the submit loads, read from
-  \`/proc/<pid>/status\` every 250 ms. An idle instance right after start sits at about 175 MB.
+  \`/proc/<pid>/status\` every 250 ms. An idle instance right after start sits at about 160 MB.
 
 A row whose route does not exist prints \`n/a (route missing)\`. A group that fails prints one
 \`error:\` row and the other groups still run.

@@ -10,13 +10,14 @@ export const MAIN_JS = join(__dirname, '..', '..', 'src', 'main.js');
  * Node flags every oncepay process runs with, the same as the Dockerfile's CMD and `npm run start:prod`
  * (test/node-flags.e2e-spec.ts keeps the three equal). Node 24's V8 sizes the young generation's
  * semi-spaces larger than Node 20 did: peak RSS under the submit load went 208 → 313 MB; capped at
- * 16 MB it is about 204 MB with the same throughput. Under a sustained load what is left is the old
- * generation filling with dead objects between two full GCs, which V8 lets grow to several times the
- * live heap (3,200 submits: 80 → 160 MB used without one): `--heap-growing-percent=30` starts the next
- * full GC once the heap has grown 30 % past what the last one kept. Not a cap: a larger live heap gets a
- * proportionally larger limit, so it cannot crash a healthy instance (docs/benchmarks.md, "Memory").
+ * 16 MB it was about 204 MB with the same throughput, at 8 MB another ~17 MB less for ~3 % more
+ * GC time per submit. Under a sustained load what is left is the old generation filling with dead
+ * objects between two full GCs, which V8 lets grow to several times the live heap (3,200 submits:
+ * 80 → 160 MB used without one): `--heap-growing-percent=30` starts the next full GC once the heap has
+ * grown 30 % past what the last one kept. Neither is a cap: a larger live heap gets a proportionally
+ * larger limit, so they cannot crash a healthy instance (docs/benchmarks.md, "Memory").
  */
-export const PRODUCT_NODE_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=30'];
+export const PRODUCT_NODE_FLAGS = ['--max-semi-space-size=8', '--heap-growing-percent=30'];
 
 /**
  * BENCH_CPU_PROFILE=<folder>: every instance also runs with `--cpu-prof` and writes its profile there when
