@@ -1,5 +1,5 @@
 import { countOrders, createProduct, newUserId, orderRow, stockOf } from './factories/order.factory';
-import { deleteRedisPrefix } from './utils/services';
+import { deleteRedisPrefix, mysqlAdmin } from './utils/services';
 import { createTestApp, TestApp } from './utils/test-app';
 
 describe('order submit (real MySQL + Redis)', () => {
@@ -358,5 +358,59 @@ describe('order submit with a small connection pool (real MySQL + Redis)', () =>
     expect(rows.map((r: { balance: unknown }) => Number(r.balance))).toEqual([0]);
     expect(await countOrders(t, 'user_id = ?', [user])).toBe(2);
     expect(await stockOf(t, p.id)).toBe(8);
+  });
+
+  // A MySQL connection that dies under a request (killed, server restart, network) is a transient
+  // failure: 503 with Retry-After, nothing half-done, and the client's retry goes through.
+  it('the connection killed under a submit → 503 SERVICE_UNAVAILABLE + Retry-After, nothing created, the retry succeeds', async () => {
+    const p = await createProduct(t, { price: 100, stock: 10 });
+    const user = newUserId();
+    const submit = () =>
+      t
+        .http()
+        .post('/v1/orders')
+        .set('Authorization', t.bearer(user))
+        .send({ items: [{ productId: p.id, quantity: 1 }], remark: 'killed' });
+    await t.dataSource.query(
+      "INSERT IGNORE INTO t_user_account (user_id, balance, currency, version) VALUES (?, 0, 'CNY', 0)",
+      [user],
+    );
+    // hold the user's wallet row, so the submit's statement on it waits where we can see it
+    const holder = await mysqlAdmin();
+    const killer = await mysqlAdmin();
+    try {
+      await holder.query(`USE \`${t.dbName}\``);
+      await holder.query('START TRANSACTION');
+      await holder.query('SELECT user_id FROM t_user_account WHERE user_id = ? FOR UPDATE', [user]);
+      const pending = submit().then((r) => r);
+      let waiting: Array<{ ID: number }> = [];
+      for (let i = 0; i < 200 && !waiting.length; i++) {
+        [waiting] = (await killer.query(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query' AND INFO LIKE '%t_user_account%'",
+          [t.dbName],
+        )) as unknown as [Array<{ ID: number }>];
+        if (!waiting.length) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(waiting).toHaveLength(1);
+      await killer.query(`KILL CONNECTION ${waiting[0].ID}`);
+      const res = await pending;
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.body).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        details: { reason: 'DATABASE_UNAVAILABLE' },
+      });
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+      await killer.end();
+    }
+    expect(await countOrders(t, 'user_id = ?', [user])).toBe(0);
+    expect(await stockOf(t, p.id)).toBe(10);
+    // the guard was released with the failure: the same body goes through now
+    let retry = await submit();
+    for (let i = 0; i < 3 && retry.status === 503; i++) retry = await submit(); // the pool may hand out the dead one once
+    expect(retry.status).toBe(201);
+    expect(await countOrders(t, 'user_id = ?', [user])).toBe(1);
   });
 });

@@ -4,6 +4,34 @@ function driverCode(err: unknown): string | undefined {
   return e?.driverError?.code ?? e?.code;
 }
 
+/** Errors that say the database could not be reached or did not finish, not that the request was wrong. */
+const UNAVAILABLE = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ER_QUERY_INTERRUPTED',
+  // still failing after TransactionService's own retries: busy, not wrong
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+]);
+
+/**
+ * The database is unreachable or gave up on the statement (connection lost, refused, killed, a
+ * server shutdown, or a deadlock that outlived the retries): a client may retry later. mysql2 marks
+ * connection-level errors `fatal`.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { fatal?: boolean; driverError?: { fatal?: boolean } };
+  const code = driverCode(err);
+  return e?.driverError?.fatal === true || e?.fatal === true || (!!code && UNAVAILABLE.has(code));
+}
+
 export function isDuplicateKey(err: unknown): boolean {
   return driverCode(err) === 'ER_DUP_ENTRY';
 }

@@ -48,4 +48,41 @@ describe('AllExceptionsFilter', () => {
       requestId: 'rid-1',
     });
   });
+
+  it('a database that is unreachable or gave up is 503 SERVICE_UNAVAILABLE with Retry-After, its message not leaked', () => {
+    const lost = Object.assign(
+      new Error('Connection lost: The server closed the connection. db.internal:3306'),
+      {
+        code: 'PROTOCOL_CONNECTION_LOST',
+        fatal: true,
+      },
+    );
+    // as TypeORM wraps a driver error (QueryFailedError.driverError)
+    const wrapped = Object.assign(new Error('Connection was killed'), {
+      driverError: { code: 'ER_CONNECTION_KILLED', errno: 1927 },
+    });
+    const fatalOnly = Object.assign(new Error('read ECONNRESET'), { driverError: { fatal: true } });
+    for (const err of [lost, wrapped, fatalOnly]) {
+      const reply = fakeReply();
+      filter.catch(err, host(reply));
+      expect(reply.statusCode).toBe(503);
+      expect(reply.headers['Retry-After']).toBe('1');
+      expect(reply.body).toEqual({
+        statusCode: 503,
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'Database unavailable, retry later',
+        details: { reason: 'DATABASE_UNAVAILABLE' },
+        requestId: 'rid-1',
+      });
+    }
+  });
+
+  it('a database error that is about the statement (e.g. a duplicate key nobody handled) stays 500', () => {
+    const reply = fakeReply();
+    filter.catch(
+      Object.assign(new Error("Duplicate entry 'x' for key 'uq'"), { driverError: { code: 'ER_DUP_ENTRY' } }),
+      host(reply),
+    );
+    expect(reply.statusCode).toBe(500);
+  });
 });

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../database/db-errors';
 import { DomainError } from './domain.error';
 import { ERROR_STATUS, ErrorCode } from './error-code.enum';
 
@@ -126,6 +127,23 @@ export function toErrorResponse(err: unknown, requestId?: string): ErrorResponse
       body: { statusCode: status, code, message: FASTIFY_MESSAGE[reason], details: { reason }, requestId },
       headers: {},
       unexpected: false,
+    };
+  }
+  if (isDatabaseUnavailable(err)) {
+    // transient: the client may retry (an Idempotency-Key retry replays if the work did commit);
+    // still logged as unexpected and never stored as a key's result
+    const status = HttpStatus.SERVICE_UNAVAILABLE;
+    return {
+      status,
+      body: {
+        statusCode: status,
+        code: ErrorCode.SERVICE_UNAVAILABLE,
+        message: 'Database unavailable, retry later',
+        details: { reason: 'DATABASE_UNAVAILABLE' },
+        requestId,
+      },
+      headers: withRetryAfter(status, undefined),
+      unexpected: true,
     };
   }
   const status = HttpStatus.INTERNAL_SERVER_ERROR;
