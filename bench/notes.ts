@@ -119,9 +119,13 @@ of the target in one run (\`npm run bench -- --quick --only orders\` with 16 and
   624 / 894 → 890 / 1,202 ms, full GCs 3 → 4 (86 / 135 → 126 / 242 ms): ~0.1 ms more GC per submit, about 3 % of
   its CPU; CPU per submit 3.29 / 3.67 → 3.18 / 3.84 ms, within the noise
 
-Left: ~70 MB of live heap at idle and ~75 MB outside it are most of the remaining ~205–210 MB. Setting mysql2's
-\`maxPreparedStatements\` small in the data source's \`extra\` would take ~10 MB off the live heap at a full pool
-(~13 MB off the peak with the growing factor); not done in this change.
+Then mysql2's prepared-statement cache: the data source's \`extra\` sets \`maxPreparedStatements: 16\` (0 would
+mean the default, 16,000). That is 4 arrays × 16,000 slots × 8 bytes ≈ 0.5 MB less live heap per pool connection,
+~10 MB with the default pool of 20 (computed from mysql2 3.x's \`lru.min\`, which allocates the arrays up front;
+nothing in oncepay calls \`execute\`). The bench's memory row in the full table above includes it.
+
+Left: ~70 MB of live heap at idle and ~75 MB outside it are most of what remains. Cutting that means loading fewer
+modules.
 
 ## What bounds callback apply now (issue 11, 2026-11-30 23:35–23:45 UTC)
 
