@@ -1,49 +1,33 @@
 /** The explanatory part of docs/benchmarks.md; a full bench run writes it after the table. */
-export const BENCH_NOTES = `## What the table says (full runs of 2026-11-23, same machine)
+export const BENCH_NOTES = `## What the table says (full run of 2026-12-01 02:04–02:14 UTC)
 
-Written by hand after those runs. The table above is regenerated on every full run, but this
-section is not, so check its numbers against the table.
+Written by hand after that run (load average 2–5: the machine was not otherwise busy). The table above is
+regenerated on every full run, but this section is not, so check its numbers against the table.
 
-- **Zero duplicates in every row.** The rows create one order per request, with one key per
-  keyed order. A storm of 1,000 identical submits creates one order. 1,000 copies of one notify
-  apply once, over one instance and over two. \`unique_key\` never double-applies, and no wallet
-  is ever over-credited. The end-to-end flow never pays an order twice. Under \`check_then_act\`
-  (and in one run \`mutex\` across two instances) a storm of copies is "applied" many times. That
-  is the demonstration working; the order side's \`runOnce\` still keeps the wallets exact.
-- **A duplicate reject costs no MySQL at all.** Measured: 0.001–0.003 queries per reject,
-  idle-adjusted, in the quieter runs. It reached 0.03–0.12 while other test suites were loading the
-  same server, which the idle adjustment cannot fully remove.
-- **JWT verification was the biggest fixed cost of every authenticated route, and is now fixed.**
-  \`jsonwebtoken\` 9, given the secret as a string, tries \`createPublicKey(secret)\` first, fails, and
-  only then builds a secret key: about 350 µs per verify on this machine. \`AuthModule\` now hands it a
-  \`KeyObject\` (\`crypto.createSecretKey(Buffer.from(JWT_SECRET))\`): about 9 µs, and tampered tokens are
-  still rejected (test/foundation.e2e-spec.ts). Full runs before → after that change (same machine):
-  - Nest + JWT: 1,751 → 4,539 req/s
-  - duplicate rejects: 1,300 → 2,776 /s (now 58 % of Nest + JWT, 42 % of the public Nest ceiling)
-  - Idempotency-Key replays: 1,344 → 2,444 /s
+- **Zero duplicates in every row.** One order per request, one key per keyed order; 1,000 identical submits
+  create one order; 1,000 copies of one notify apply once over one and over two instances (Alipay and
+  WeChat); 1,000 refunds × 5 notify copies apply each refund once; \`unique_key\` never double-applies and no
+  wallet is over-credited; the end-to-end flow never pays an order twice. Under \`check_then_act\` (and
+  \`mutex\` across two instances) a storm of copies is "applied" many times: the demonstration working.
+- **A duplicate reject costs no MySQL** (0.000 queries per reject, idle-adjusted) and, once the first order
+  is done, no Redis either (issue 11: the instance remembers done bodies until the guard key expires).
+- **Memory passes**: 218 MB peak for one instance under the distinct-submit load (216 / 202 MB for two),
+  against 250 MB; see the memory section below for what did it.
+- **Four targets are still missed**, each a ratio to a ceiling measured in the same run:
+  - order submit: 433 req/s = 30 % of SET NX + 1 tx (target 60 %);
+  - callback apply: 248 applies/s = 29 % of SET NX + payment tx (target 60 %);
+  - duplicate reject: 3,286 rejects/s = 27 % of the Nest ceiling (target 50 %); the ceiling itself rose to
+    9,789–11,996 req/s, and the row's absolute rate went up (2,776 → 3,286 /s since the 2026-11-23 table);
+  - strategies: \`unique_key\` on one instance 159 applies/s against \`optimistic\` 172/s (92 %; target ≥ 100 %);
+    \`for_update\` 164/s, \`mutex\` 160/s. Each variant runs for about 2 s on fresh instances, one after the
+    other, so this row's order is within its noise: the callbacks-only run of the longer before/after pair
+    below gave \`unique_key\` 194/s against \`optimistic\` 166/s (117 %, pass).
 
-  Submits and callbacks did not move: they are bound by commits.
-- **Distinct submits reach 24–35 % of the SET NX + 1 tx ceiling (target 60 %).** Beyond the
-  ceiling, a submit pays for:
-  - the JWT verify
-  - the fingerprint and the guard
-  - a transaction with a product \`UPDATE\`, an order \`INSERT\` and an item \`INSERT\`
-  - the Bull add that schedules expiry
-
-  Two instances on the same 2 cores do not add throughput (about 110 % of one), as expected
-  when the instances and autocannon share the CPU.
-- **Callback apply reaches 18–19 % of the SET NX + payment tx ceiling (target 60 %).** In sync mode
-  a notify makes several separate durable writes: the raw log row, then the apply transaction,
-  then the log's outcome update. Each waits for its own commit, and on this VM the one-transaction
-  ceiling already shows a p50 of 26–44 ms at 50 connections. \`CALLBACK_MODE=buffered\` answers
-  after one insert (not measured here).
-- **Idempotency-Key cost swings between runs** on the bench route (from +8 % to −44 % throughput
-  across runs). On \`POST /v1/orders\`, measured back to back, it stayed within ±10 %. p99 at a
-  fixed offered load is dominated by commit stalls on this VM, tens to hundreds of ms, so the 3 ms target cannot be
-  judged here. It needs a quiet machine with fast fsync.
-- **Memory**: an idle instance uses about 150 MB. Under 50 connections of submits the peak is
-  240–365 MB RSS, above the 250 MB target. This was not investigated further. V8 heap flags
-  (\`--max-semi-space-size\`, \`--max-old-space-size\`) are the first thing to try.
+  What bounds each, with statement counts and profiles, is in the issue 11 section below.
+- **Idempotency-Key cost passes** on the bench route (−11.8 % throughput; p99 −6 ms at a fixed rate) and on
+  \`POST /v1/orders\` (+8.9 %, p99 −37 ms).
+- **Buffered mode** (new row): answers 702 notifies/s (2.8× sync mode's 248), and its worker, four trades at a
+  time, had applied all 3,000 after 22.8 s (132 applies/s).
 
 ## Node 20 / NestJS 11 → Node 24 / NestJS 12 (issue 16, quick runs of 2026-11-30)
 
@@ -119,6 +103,15 @@ of the target in one run (\`npm run bench -- --quick --only orders\` with 16 and
   624 / 894 → 890 / 1,202 ms, full GCs 3 → 4 (86 / 135 → 126 / 242 ms): ~0.1 ms more GC per submit, about 3 % of
   its CPU; CPU per submit 3.29 / 3.67 → 3.18 / 3.84 ms, within the noise
 
+What the smaller semi-space may cost, measured on a quiet machine (2026-12-01 02:45–02:47 UTC, \`--quick --only
+ceilings\` on one build, the instances' flags switched between 8 and 16 MB, interleaved twice; heap growing 30 %
+in both): the Nest ceiling, the cheapest and most allocation-bound route, 9,321 / 6,339 req/s with 8 against
+9,915 / 11,933 with 16; Nest + JWT 8,386 / 8,288 against 8,102 / 7,978; SET NX + 1 tx 1,187 / 1,300 against
+1,257 / 1,035; SET NX + payment tx 978 / 956 against 889 / 876. So 8 MB may cost the bare no-op route up to a
+third of its rate (the two runs of 8 differ by a third themselves), and shows no cost on the routes that do
+work. Kept at 8 for the memory target; \`--max-semi-space-size=16\` is the knob for a deployment that prefers
+the no-op rate to ~20 MB of RSS.
+
 Then mysql2's prepared-statement cache: the data source's \`extra\` sets \`maxPreparedStatements: 16\` (0 would
 mean the default, 16,000). That is 4 arrays × 16,000 slots × 8 bytes ≈ 0.5 MB less live heap per pool connection,
 ~10 MB with the default pool of 20 (computed from mysql2 3.x's \`lru.min\`, which allocates the arrays up front;
@@ -127,27 +120,101 @@ nothing in oncepay calls \`execute\`). The bench's memory row in the full table 
 Left: ~70 MB of live heap at idle and ~75 MB outside it are most of what remains. Cutting that means loading fewer
 modules.
 
-## What bounds callback apply now (issue 11, 2026-11-30 23:35–23:45 UTC)
+## Issue 11: what a request costs, before and after (2026-12-01)
 
-**Profile** (\`BENCH_CPU_PROFILE=/tmp/prof npm run bench -- --quick --only callbacks\`, then
-\`node dist/bench/profile-top.js /tmp/prof/A-*.cpuprofile\`): over the whole run instance A was idle 64.6 % of
-its sampled time; the largest self times were socket writes (\`writeBuffer\`, 8.2 %), RSA signing of sandbox
-gateway answers (\`sign\`, 2.1 %), module loading at start (1.2 %), RSA verification of notifies (\`verify\`,
-1.2 %), mysql2's captured stack for errors (0.9 %) and GC (0.9 %). The app is not CPU-bound here; it waits
-for MySQL.
+**Statements and commands per request**, read from the MariaDB general log (and Redis \`MONITOR\`) around one
+request on a test instance, before (\`ec5a7fb\`, the start of this work) and after:
 
-**Statements per notify** (MariaDB general log around one sandbox-paid recharge notify, read by hand):
-before this session's outbox changes, the apply was one read of the payment, then one transaction of 12
-round trips (\`SET TRANSACTION ISOLATION LEVEL\`, \`START\`, dedup marker, payment CAS, order \`FOR UPDATE\`, order
-marker, order CAS, wallet row, wallet credit, outbox insert, **a read-back of the outbox row**, the
-callback log row, \`COMMIT\`); then the relay: a claim transaction (5 round trips) and **one autocommit
-\`UPDATE … SENT\` per row**. The read-back is gone (\`updateEntity(false)\`) and the relay marks a whole pass
-\`SENT\` in one statement. The ceiling row runs 3 statements in one transaction, the apply 10 plus the
-isolation-level round trip: that, not CPU, is why it stays near a third of the ceiling (33–35 % after,
-29–31 % before, interleaved quick runs on a quiet machine). Cutting further means fewer statements inside
-the transaction (e.g. the isolation level set once per pooled connection, the order row's \`FOR UPDATE\`
-folded into its CAS) — not done: each changes what the one transaction locks, and needs its own
-concurrency proof.
+| request | before | after | what went |
+|---|---|---|---|
+| one paid recharge notify, sync mode | 13 MySQL round trips: the payment read, \`SET TRANSACTION ISOLATION LEVEL\`, \`START\`, 9 statements, \`COMMIT\` | 10: the read, \`START\`, 7 statements, \`COMMIT\` | the isolation level is set once per pooled connection; the order row's \`SELECT … FOR UPDATE\` (the order CAS takes that lock and runs first); the wallet's \`INSERT IGNORE\` + \`UPDATE\` became one upsert fed by the order row |
+| one order submit (a user's second) | 10 MySQL round trips: the wallet-row \`INSERT IGNORE\` (autocommit), \`SET TRANSACTION…\`, \`START\`, 6 statements, \`COMMIT\`; Redis: the guard's SET, the expiry job's add, the order number's attach | 8 MySQL (\`START\`, product read, wallet-row lock, order insert, unpaid count, stock update, item insert, \`COMMIT\`); Redis unchanged (3) | the wallet-row insert runs once per user per instance; the isolation level once per connection |
+| one duplicate reject | 0 MySQL; 2 Redis commands (\`SET NX\`, then \`GET\`) | 0 MySQL; 1 Redis command (\`SET … NX GET\`), and none once the instance has seen that body's order done | also: no stack trace for the expected 409, the verified JWT remembered per token, a faster request fingerprint |
+
+The remaining notify statements are the ones issue 11 asks for: \`t_uq_dipose('PAYMENT_SUCCEEDED')\`, the
+payment CAS, the order CAS, \`t_uq_dipose('ORDER_PAID')\`, the wallet upsert (a no-op statement for a GOODS
+order), the \`payment.succeeded\` outbox row and the notify's log row — one commit.
+
+**Before/after, interleaved**: see the section after this one.
+
+**What bounds the rows now** (the full run above, a callbacks-only full run at 02:15 and quick runs after it):
+
+- **callback apply (29–31 % of its ceiling).** CPU profile of instance A over a quick callbacks run
+  (\`BENCH_CPU_PROFILE=/tmp/prof node dist/bench/bench.js --quick --only callbacks\`, then
+  \`node dist/bench/profile-top.js /tmp/prof/A-*.cpuprofile\`): idle 70.0 % of the 68 s sampled; then socket writes
+  (\`writeBuffer\`, 4.0 %), RSA signing (2.9 %: the sandbox's answers while the trades are made), GC (1.4 %), RSA
+  verification of notifies (1.0 %), mysql2's captured stacks (0.9 %). During the 26 s of the full row, \`top\`
+  (1 s samples) shows MariaDB at 43–56 % of one core and Redis under 10 %: no CPU is saturated. A bigger pool
+  does not help either (\`DB_POOL_SIZE=50\` vs 20, quick runs: 27 % vs 28 % of the ceiling). So the row is
+  latency-bound: each of the 20 pooled connections holds an apply for 9 round trips and a commit (the ceiling:
+  5), plus the notify's parsing, RSA verification and its ~1 KB log row; and the ceiling gained from the
+  isolation-level change as much as the apply did, which is why the ratio barely moved while both absolute
+  rates rose (the 2026-11-23 table: ceiling 948, apply 149/s; now 871 and 248–279/s). Not found in the time:
+  why the apply takes about 3× the ceiling's time where its round trips predict 2×; the next measurement is
+  per-statement latency inside the apply (performance_schema's statement events, off on this server).
+- **order submit (30 % of its ceiling).** 8 MySQL round trips and 3 Redis commands against the ceiling's 4
+  and 1, plus JWT, validation and the fingerprint. The statements left carry the rules: the product read
+  (prices), the per-user lock and unpaid count (issue 10's limit), the order and item inserts, the
+  conditional stock update.
+- **duplicate reject (27 % of the Nest ceiling).** Server CPU per reject, measured by the issue 11 helper in
+  an interleaved storm harness: 547–549 µs before, 310–317 µs after (the noop route ~100–115 µs); rejects/s ÷
+  noop req/s 26–28 % → 41–55 % there. The largest remaining cost is the per-request logger (nestjs-pino's child
+  logger and redaction, with Nest's middleware runner ~10 % of a reject), which runs on every \`/v1\` route
+  and not on \`GET /bench/noop\`, the ceiling; then GC (6.6 %) and the interceptor (4 %).
+- **strategies (92 %).** Within the row's noise (see above).
+
+## Issue 11 before/after, interleaved (2026-12-01 02:22–02:29 UTC)
+
+\`node dist/bench/bench.js --quick --only ceilings,orders,callbacks\` four times back to back, alternating the
+build of \`ec5a7fb\` (before this session's issue 11 work) and of \`ec455c0\` (after it: the changes above, the
+helpers' duplicate-reject and memory work, the order module's repositories), on a machine with nothing else
+running (load average 1.6–1.9 at each start). Each cell: run 1 / run 2; a ratio is to the ceiling measured
+just before it in the same run.
+
+| row | before (ec5a7fb) | after (ec455c0) |
+|---|---|---|
+| ceiling: Nest | 9,314 / 8,514 req/s | 7,095 / 6,101 req/s |
+| ceiling: Nest + JWT | 3,456 / 4,897 req/s | 6,821 / 7,181 req/s |
+| ceiling: SET NX + 1 tx | 866 / 806 req/s | 956 / 1,106 req/s |
+| ceiling: SET NX + payment tx | 642 / 715 req/s | 699 / 601 req/s |
+| order submit (distinct) | 401 (30 %) / 330 (27 %) req/s | 378 (28 %) / 311 (29 %) req/s |
+| duplicate submit storm | 2,519 (18 %) / 2,143 (26 %) rejects/s | 2,768 (27 %) / 2,377 (33 %) rejects/s |
+| Idempotency-Key replay | 2,549 / 2,089 replays/s | 2,427 / 2,498 replays/s |
+| callback apply (distinct) | 260 (25 %) / 200 (29 %) applies/s | 263 (25 %) / 263 (28 %) applies/s |
+| callback apply, buffered mode | (no row) | answers 540 / 579 /s, applied 147 / 146 /s |
+| callback duplicate storm, 1 instance | 830 / 667 answers/s | 655 / 782 answers/s |
+| memory, one instance under submits | 281 / 277 MB | 209 / 209 MB |
+
+How to read it: memory moved far beyond the noise (−70 MB, now under the 250 MB target), and so did the
+JWT route (the verified-token memory). The duplicate reject moved up by less than the two runs of one build
+differ. The submit and callback-apply ratios did not move: removing two or three round trips from
+transactions that still make 8–10 did not show in rows this short (a quick run's callback row is 200
+notifies, under a second), and the ceilings lost the isolation-level round trip too. The longer pair below
+is the better test.
+
+**The longer pair** (02:30–02:45 UTC, right after): \`node dist/bench/bench.js --only ceilings,orders,callbacks
+--no-write\` once per build, before then after (full-size rows: 10 s loads, 3,000 notifies):
+
+| row | before (ec5a7fb) | after (ec455c0) |
+|---|---|---|
+| ceiling: Nest | 12,960 req/s | 11,078 req/s |
+| ceiling: Nest + JWT | 5,276 req/s | 9,927 req/s |
+| ceiling: SET NX + 1 tx | 1,066 req/s | 1,234 req/s |
+| ceiling: SET NX + payment tx | 844 req/s | 829 req/s |
+| order submit (distinct) | 344 req/s (34 % of the ceiling measured just before it) | 382 req/s (32 %) |
+| duplicate submit storm | 2,083 rejects/s (23 % of the Nest ceiling) | 2,873 rejects/s (32 %) |
+| Idempotency-Key replay | 2,230 replays/s | 2,459 replays/s |
+| callback apply (distinct) | 213 applies/s (35 %) | 240 applies/s (25 %) |
+| callback apply, buffered mode | (no row) | answers 756/s, applied 141/s |
+| callback duplicate storm, 1 instance | 825 answers/s | 901 answers/s |
+| strategies: unique_key×1 vs the fastest alternative ×1 (distinct) | 185 vs for_update / optimistic 146 applies/s (127 %; the row had no verdict yet) | 194 vs optimistic 166 applies/s (117 %, pass) |
+| memory, one instance under submits | 372 MB | 218 MB |
+
+Every absolute rate of the work itself went up: submits +11 %, callback applies +13 %, duplicate rejects +38 %,
+replays +10 %, duplicate-notify answers +9 %, while the same-run ceilings moved by −15 % to +16 % (the JWT
+route +88 %). The callback ratio went down because the payment-tx ceiling measured just before the row came
+out at ~960 req/s after and ~610 before: in one run that ratio swings by more than the change it measures.
+Read the absolute rates across builds here, and the ratios only within the full table's single run.
 
 ## Before/after, interleaved (issue 16, quick runs of 2026-11-30 23:10–23:25 UTC)
 
