@@ -4,15 +4,17 @@ import { CallbackModule } from './callback/callback.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
+import { WalletModule } from './wallet/wallet.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import { WechatSandboxModule } from './sandbox/wechat/wechat-sandbox.module';
 
 /**
- * The business modules, in dependency order (callback → payment → order → idempotency → common).
+ * The business modules, in dependency order (callback → payment → order → wallet → idempotency → common).
  * The sandbox gateway registers itself only when PAYMENT_GATEWAY=sandbox (see its module).
  */
 export const FEATURE_MODULES = [
   IdempotencyModule,
+  WalletModule,
   OrderModule,
   PaymentModule,
   CallbackModule,

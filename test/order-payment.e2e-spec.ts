@@ -1,6 +1,6 @@
 import { TransactionService } from '../src/common/database/transaction.service';
 import { OrderService } from '../src/order/order.service';
-import { WalletService } from '../src/order/wallet.service';
+import { WalletService } from '../src/wallet';
 import { createProduct, newUserId, orderRow, stockOf } from './factories/order.factory';
 import { createTestApp, TestApp } from './utils/test-app';
 

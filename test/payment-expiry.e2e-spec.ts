@@ -1,5 +1,5 @@
 import { TransactionService } from '../src/common/database/transaction.service';
-import { WalletService } from '../src/order';
+import { WalletService } from '../src/wallet';
 import { PaymentSuccessService } from '../src/payment/payment-success.service';
 import { eventually } from './factories/order.factory';
 import { anomalies, newOrder, orderStatus, paymentRow, prepay, sandboxPay } from './payment-helpers';

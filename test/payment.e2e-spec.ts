@@ -1,5 +1,5 @@
 import { TransactionService } from '../src/common/database/transaction.service';
-import { WalletService } from '../src/order';
+import { WalletService } from '../src/wallet';
 import { PaymentSuccessService } from '../src/payment/payment-success.service';
 import { PaymentSweeper } from '../src/payment/payment-sweeper.service';
 import { createProduct, eventually, newUserId } from './factories/order.factory';

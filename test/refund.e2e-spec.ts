@@ -1,5 +1,5 @@
 import { TransactionService } from '../src/common/database/transaction.service';
-import { WalletService } from '../src/order';
+import { WalletService } from '../src/wallet';
 import { RefundApplyService } from '../src/payment/refund/refund-apply.service';
 import { RefundSweeper } from '../src/payment/refund/refund-sweeper.service';
 import { createProduct, eventually, newUserId, stockOf } from './factories/order.factory';

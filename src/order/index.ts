@@ -1,7 +1,6 @@
 export * from './order.module';
 export * from './order.service';
 export * from './order-refund.service';
-export * from './wallet.service';
 export * from './catalog.service';
 export * from './order-state';
 export * from './entities/order.entity';

@@ -5,7 +5,7 @@ import { CatalogService } from './catalog.service';
 import { Order } from './entities/order.entity';
 import { OrderRepository } from './order.repository';
 import { OrderStatus, wasPaid } from './order-state';
-import { WalletService } from './wallet.service';
+import { WalletService } from '../wallet';
 
 export interface OrderRefundInput {
   orderNo: string;

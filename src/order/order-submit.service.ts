@@ -17,7 +17,7 @@ import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
 import { OrderService } from './order.service';
 import { OrderStatus, OrderType } from './order-state';
-import { UserRowMissing, WalletRepository } from './wallet.repository';
+import { UserRowMissing, WalletService } from '../wallet';
 
 type Line = Omit<OrderItem, 'id' | 'orderId'>;
 
@@ -31,7 +31,7 @@ export class OrderSubmitService {
   constructor(
     private readonly tx: TransactionService,
     private readonly repo: OrderRepository,
-    private readonly accounts: WalletRepository,
+    private readonly wallet: WalletService,
     private readonly catalog: CatalogService,
     private readonly orders: OrderService,
     private readonly expiry: OrderExpiryScheduler,
@@ -138,7 +138,7 @@ export class OrderSubmitService {
       });
       try {
         // outside the transaction (see ensureRow); free once the row is known to exist
-        await this.accounts.ensureRow(userId, now);
+        await this.wallet.ensureRow(userId, now);
         await this.tx.run(async (m) => {
           const { lines, total, takeStock } = await prepare(m);
           if (!Number.isSafeInteger(total) || total <= 0) {
@@ -151,7 +151,7 @@ export class OrderSubmitService {
             });
           }
           order.totalAmount = total;
-          await this.accounts.lockForSubmit(m, userId);
+          await this.wallet.lockForSubmit(m, userId);
           // the order row first: a concurrent retry of the same Idempotency-Key waits on its unique key
           order.id = await this.repo.insertOrder(m, { ...order, now });
           // counted after the insert (a keyed retry above replays instead), under the user's lock

@@ -2,14 +2,12 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
 import { IdempotencyModule } from '../idempotency';
-import { AccountController } from './account.controller';
 import { CatalogController } from './catalog.controller';
 import { CatalogService } from './catalog.service';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { Product } from './entities/product.entity';
 import { ProductRepository } from './product.repository';
-import { UserAccount } from './entities/user-account.entity';
 import { OrderController } from './order.controller';
 import { OrderExpiryProcessor } from './order-expiry.processor';
 import { OrderExpiryScheduler } from './order-expiry.scheduler';
@@ -20,21 +18,22 @@ import { OrderService } from './order.service';
 import { OrderSubmitService } from './order-submit.service';
 import { OrderSweeper } from './order-sweeper.service';
 import { RechargeController } from './recharge.controller';
-import { WalletRepository } from './wallet.repository';
-import { WalletService } from './wallet.service';
+import { WalletModule } from '../wallet';
 import { registerQueues } from '../common/queue/queue.register';
 
 /**
- * Catalog, orders and wallet. Learns of payments only through calls on its exported services
- * (OrderService, WalletService) and events; it never imports the payment module.
+ * Catalog and orders. Learns of payments only through calls on its exported services
+ * (OrderService, OrderRefundService) and events; it never imports the payment module. The wallet is
+ * the wallet module's (below this one): orders call its WalletService.
  */
 @Module({
   imports: [
     IdempotencyModule,
-    TypeOrmModule.forFeature([Product, Order, OrderItem, UserAccount]),
+    WalletModule,
+    TypeOrmModule.forFeature([Product, Order, OrderItem]),
     registerQueues(QUEUES.ORDER_EXPIRY),
   ],
-  controllers: [CatalogController, OrderController, RechargeController, AccountController],
+  controllers: [CatalogController, OrderController, RechargeController],
   providers: [
     CatalogService,
     OrderRefundService,
@@ -46,9 +45,7 @@ import { registerQueues } from '../common/queue/queue.register';
     OrderMetrics,
     OrderSweeper,
     ProductRepository,
-    WalletRepository,
-    WalletService,
   ],
-  exports: [OrderService, OrderRefundService, WalletService, CatalogService],
+  exports: [OrderService, OrderRefundService, CatalogService],
 })
 export class OrderModule {}

@@ -11,7 +11,7 @@ import { ORDER_NO_PATTERN } from './order-no';
 import { OrderMetrics } from './order.metrics';
 import { OrderRepository } from './order.repository';
 import { OrderStatus, wasPaid } from './order-state';
-import { WalletService } from './wallet.service';
+import { WalletService } from '../wallet';
 
 /**
  * What the order side of a successful payment came to (`applyPaid`):

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
 import { IdempotencyModule } from '../idempotency';
 import { OrderModule } from '../order';
+import { WalletModule } from '../wallet';
 import { PaymentAnomaly } from './entities/payment-anomaly.entity';
 import { Payment } from './entities/payment.entity';
 import { AlipayGateway } from './gateway/alipay.gateway';
@@ -46,6 +47,7 @@ import { registerQueues } from '../common/queue/queue.register';
   imports: [
     IdempotencyModule,
     OrderModule,
+    WalletModule,
     TypeOrmModule.forFeature([Payment, PaymentAnomaly, Refund, RefundRequest]),
     registerQueues(QUEUES.PAYMENT_QUERY, QUEUES.PAYMENT_EXPIRY, QUEUES.REFUND_QUERY),
   ],

@@ -103,11 +103,3 @@ export class OrderPageResponse {
   })
   nextCursor: string | null;
 }
-
-export class AccountResponse {
-  @ApiProperty({ type: 'integer', minimum: 0, example: 10000, description: 'integer fen' })
-  balance: number;
-
-  @ApiProperty({ enum: ['CNY'], example: 'CNY' })
-  currency: string;
-}

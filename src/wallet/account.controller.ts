@@ -2,8 +2,8 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser } from '../common/auth/auth.decorators';
 import { ErrorCode } from '../common/errors';
-import { ApiErrors } from './api-errors.decorator';
-import { AccountResponse } from './dto/order-response.dto';
+import { ApiErrors } from '../common/openapi/api-errors.decorator';
+import { AccountResponse } from './dto/account.dto';
 import { WalletService } from './wallet.service';
 
 @ApiTags('wallet')

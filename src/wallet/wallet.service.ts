@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { AccountResponse } from './dto/order-response.dto';
+import { AccountResponse } from './dto/account.dto';
 import { WalletRepository } from './wallet.repository';
 
 /**
@@ -49,6 +49,23 @@ export class WalletService {
   async debit(manager: EntityManager, userId: string, amount: number): Promise<boolean> {
     assertAmount(amount);
     return this.accounts.debit(manager, userId, amount);
+  }
+
+  /**
+   * Makes the user's wallet row (balance 0) if missing, in an autocommit statement of its own: call it
+   * BEFORE opening the transaction that then calls `lockForSubmit` (see WalletRepository.ensureRow).
+   */
+  ensureRow(userId: string, now: Date): Promise<void> {
+    return this.accounts.ensureRow(userId, now);
+  }
+
+  /**
+   * Serialises one user's order submits on the wallet row, inside the caller's transaction (the
+   * unpaid-orders cap is counted under it).
+   * @throws UserRowMissing when the row is gone: `ensureRow` again, then retry the transaction.
+   */
+  lockForSubmit(manager: EntityManager, userId: string): Promise<void> {
+    return this.accounts.lockForSubmit(manager, userId);
   }
 }
 
