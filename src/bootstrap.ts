@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnv } from './config/env.validation';
+import { fastifyTrustProxy, parseTrustProxy } from './config/trust-proxy';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { clientErrorHandler } from './common/http/client-error';
 import { checkJsonBody } from './common/http/json-guard';
@@ -31,7 +32,9 @@ export async function createApp(
     bodyLimit: env.BODY_LIMIT_BYTES,
     genReqId: genRequestId,
     requestIdHeader: false,
-    trustProxy: true,
+    // request.ip is the TCP peer unless that peer is a configured proxy (TRUST_PROXY): the per-address rate
+    // limits must not count whatever a client writes into X-Forwarded-For
+    trustProxy: fastifyTrustProxy(parseTrustProxy(env.TRUST_PROXY as string)),
     // errors before any route (431, broken request line) and routing errors (bad URL) answer the envelope too
     clientErrorHandler,
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>

@@ -1,5 +1,6 @@
 import * as Joi from 'joi';
 import { keyReadable } from './gateway-keys';
+import { parseTrustProxy } from './trust-proxy';
 
 /**
  * The whole environment contract of oncepay, validated once at boot. No setting is read from
@@ -17,6 +18,21 @@ export const envSchema = Joi.object({
   BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(102400),
   /** Deepest nesting a JSON body may have (checked before any recursive walk). */
   JSON_MAX_DEPTH: Joi.number().integer().min(2).max(256).default(16),
+  /**
+   * Whose X-Forwarded-For is believed (Fastify's trustProxy): off (the TCP peer is the client), a hop
+   * count, or the proxies' addresses / CIDRs, comma-separated. Never "true".
+   */
+  TRUST_PROXY: Joi.string()
+    .allow('')
+    .default('false')
+    .custom((v: string, helpers) => {
+      try {
+        parseTrustProxy(v);
+        return v;
+      } catch (err) {
+        return helpers.message({ custom: `"TRUST_PROXY" ${(err as Error).message}` });
+      }
+    }),
 
   DB_HOST: Joi.string().default('127.0.0.1'),
   DB_PORT: Joi.number().integer().min(1).max(65535).default(3306),
