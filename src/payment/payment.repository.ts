@@ -202,17 +202,22 @@ export class PaymentRepository {
   }
 
   /**
-   * Locks the payment row (`FOR UPDATE`) and returns its amount and what is refunded or reserved of it:
-   * every refund state change of a payment takes this lock first (one lock order).
+   * Claims the payment row for a refund state change and returns its amount and what is refunded or
+   * reserved of it: every refund state change of a payment does this first (one lock order). The
+   * claim is a write (`version = version + 1`), not a `SELECT … FOR UPDATE`: on one server it takes
+   * the same exclusive row lock, and on a multi-primary Galera cluster, where a read lock holds on
+   * one node only, two refund changes of one payment on two nodes both write this row, so
+   * certification lets one commit and rolls the other back (retried whole by TransactionService,
+   * it then sees the first one's refund).
    */
   async lockForRefund(
     manager: EntityManager,
     paymentNo: string,
   ): Promise<{ amount: number; refunded: number }> {
-    const rows = await manager.query(
-      'SELECT amount, refunded_amount FROM t_payment WHERE payment_no = ? FOR UPDATE',
-      [paymentNo],
-    );
+    await manager.query('UPDATE t_payment SET version = version + 1 WHERE payment_no = ?', [paymentNo]);
+    const rows = await manager.query('SELECT amount, refunded_amount FROM t_payment WHERE payment_no = ?', [
+      paymentNo,
+    ]);
     if (!rows.length) throw new Error(`payment ${paymentNo} not found`);
     return { amount: Number(rows[0].amount), refunded: Number(rows[0].refunded_amount) };
   }

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { databaseConfig } from '../../config/configuration';
+import { MetricsModule } from '../metrics/metrics.module';
 import { buildDataSourceOptions } from './data-source-options';
 import { ensureDatabase } from './ensure-database';
 import { ReplicaReads } from './replica-reads';
@@ -10,6 +11,7 @@ import { TransactionService } from './transaction.service';
 @Global()
 @Module({
   imports: [
+    MetricsModule, // TransactionService counts its retries
     TypeOrmModule.forRootAsync({
       inject: [databaseConfig.KEY],
       useFactory: async (db: ConfigType<typeof databaseConfig>) => {

@@ -110,11 +110,16 @@ export class RefundRepository {
     );
   }
 
-  /** The payment's succeeded refunds in fen, read under the payment lock (a locking read: latest rows). */
+  /**
+   * The payment's succeeded refunds in fen, read after the payment row's claim
+   * (`PaymentRepository.lockForRefund`, a write): every refund that succeeded before committed first
+   * (one server: it held the row's lock; Galera: certification ordered it first, or this transaction
+   * was rolled back and retried), so a READ COMMITTED read sees it. No `LOCK IN SHARE MODE`: on
+   * multi-primary it would hold on this node only and guard nothing.
+   */
   async succeededTotal(manager: EntityManager, paymentNo: string): Promise<number> {
     const rows = await manager.query(
-      `SELECT COALESCE(SUM(amount), 0) AS s FROM t_refund WHERE payment_no = ? AND status = 'SUCCEEDED'
-       LOCK IN SHARE MODE`,
+      `SELECT COALESCE(SUM(amount), 0) AS s FROM t_refund WHERE payment_no = ? AND status = 'SUCCEEDED'`,
       [paymentNo],
     );
     return Number(rows[0].s);
