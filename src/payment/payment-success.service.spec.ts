@@ -90,26 +90,56 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
     expect(s.tx.run).not.toHaveBeenCalled();
   });
 
-  it('a wrong amount or channel never pays: one anomaly (once), no transaction', async () => {
+  it('a wrong amount or channel never pays: one anomaly (once) in the transaction, no CAS, no order side', async () => {
     const a = setup({});
     expect(await a.svc.apply(input({ amount: 499 }))).toEqual({
       outcome: 'anomaly',
       anomaly: 'AMOUNT_MISMATCH',
     });
-    expect(a.repo.recordAnomaly).toHaveBeenCalledWith(null, 'O1P01', 'AMOUNT_MISMATCH', expect.anything(), {
+    expect(a.repo.recordAnomaly).toHaveBeenCalledWith(a.m, 'O1P01', 'AMOUNT_MISMATCH', expect.anything(), {
       once: true,
     });
-    expect(a.tx.run).not.toHaveBeenCalled();
+    expect(a.dedup.runOnce).not.toHaveBeenCalled();
+    expect(a.repo.cas).not.toHaveBeenCalled();
+    expect(a.orders.applyPaid).not.toHaveBeenCalled();
     const w = setup({ payment: { channel: 'wallet' } });
     expect((await w.svc.apply(input())).anomaly).toBe('CHANNEL_MISMATCH');
-    expect(w.tx.run).not.toHaveBeenCalled();
+    expect(w.repo.cas).not.toHaveBeenCalled();
     // a WeChat notify naming an Alipay payment, and the other way round
     const x = setup({});
     expect((await x.svc.apply(input({ channel: 'wechat' }))).anomaly).toBe('CHANNEL_MISMATCH');
-    expect(x.tx.run).not.toHaveBeenCalled();
+    expect(x.repo.cas).not.toHaveBeenCalled();
     const y = setup({ payment: { channel: 'wechat' } });
     expect((await y.svc.apply(input({ channel: 'alipay' }))).anomaly).toBe('CHANNEL_MISMATCH');
-    expect(y.tx.run).not.toHaveBeenCalled();
+    expect(y.repo.cas).not.toHaveBeenCalled();
+  });
+
+  it('applyIn checks first whoever marks the payment: a demonstration mark is never called for a wrong amount', async () => {
+    const s = setup({});
+    const payment = {
+      paymentNo: 'O1P01',
+      orderNo: 'O1',
+      userId: 'u1',
+      channel: 'alipay',
+      amount: 5000,
+    } as const;
+    const mark = jest.fn(async () => 'marked' as const);
+    expect(await s.svc.applyIn(s.m, input({ amount: 1 }), payment, { mark })).toEqual({
+      outcome: 'anomaly',
+      anomaly: 'AMOUNT_MISMATCH',
+    });
+    expect(mark).not.toHaveBeenCalled();
+    expect(s.orders.applyPaid).not.toHaveBeenCalled();
+    // the right amount: the mark, then the order side and the event
+    expect(await s.svc.applyIn(s.m, input({ amount: 5000 }), payment, { mark })).toEqual({
+      outcome: 'applied',
+      order: 'PAID',
+    });
+    expect(mark).toHaveBeenCalledTimes(1);
+    expect(s.dedup.runOnce).not.toHaveBeenCalled();
+    expect(s.outbox.add).toHaveBeenCalledTimes(1);
+    // news for another payment is a programming error, never applied
+    await expect(s.svc.applyIn(s.m, input({ paymentNo: 'O2P01' }), payment)).rejects.toThrow(/applied to/);
   });
 
   it("pays a WeChat payment with its own channel's news", async () => {
@@ -188,7 +218,7 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
     expect(
       await a.svc.applyGatewayPaid({ paymentNo: 'O1P01', channel: 'alipay' }, { ...q, amount: 1 }, 'query'),
     ).toBe('anomaly');
-    expect(a.tx.run).not.toHaveBeenCalled();
+    expect(a.repo.cas).not.toHaveBeenCalled();
   });
 
   it('an unknown payment throws', async () => {

@@ -56,6 +56,32 @@ export type GatewayPaid = Extract<QueryResult, { status: 'PAID' }>;
 /** What the success path uses of the payment row. */
 export type PaidPayment = Pick<Payment, 'paymentNo' | 'orderNo' | 'userId' | 'channel' | 'amount'>;
 
+/**
+ * How a demonstration strategy marks the payment SUCCESS in `m` (src/callback/strategies): `marked`
+ * (PENDING → SUCCESS), `was_closed` (CLOSED → SUCCESS) or `duplicate` (nothing to do).
+ */
+export type SuccessMark = (
+  m: EntityManager,
+  input: SuccessInput,
+) => Promise<'marked' | 'was_closed' | 'duplicate'>;
+
+/**
+ * THE rule "this news may pay this payment": it names the payment, comes from the payment's channel
+ * (a WeChat notify naming an Alipay payment is CHANNEL_MISMATCH) and carries its amount (else
+ * AMOUNT_MISMATCH). Null when it may.
+ */
+export function mismatchOf(
+  input: Pick<SuccessInput, 'paymentNo' | 'channel' | 'amount'>,
+  payment: Pick<PaidPayment, 'paymentNo' | 'channel' | 'amount'>,
+): 'CHANNEL_MISMATCH' | 'AMOUNT_MISMATCH' | null {
+  if (input.paymentNo !== payment.paymentNo) {
+    throw new Error(`news for ${input.paymentNo} applied to payment ${payment.paymentNo}`);
+  }
+  if (input.channel !== payment.channel) return 'CHANNEL_MISMATCH';
+  if (input.amount !== payment.amount) return 'AMOUNT_MISMATCH';
+  return null;
+}
+
 /** Rolls the success transaction back when the CAS finds nothing to move (marker included). */
 class NotApplied {}
 
@@ -80,6 +106,7 @@ export function anomalyKindFor(order: OrderPaidOutcome, wasClosed: boolean): str
  * buffered), the active query, the expiry close that finds the trade paid, the sweeper,
  * reconciliation's repair and the wallet. One transaction:
  *
+ * 0. the news must be the payment's: its channel and its amount (`mismatchOf`), else an anomaly;
  * 1. marker `t_uq_dipose('PAYMENT_SUCCEEDED', paymentNo)` first (a duplicate key means done);
  * 2. payment CAS PENDING → SUCCESS (or CLOSED → SUCCESS: paid after our close);
  * 3. the order side, `OrderService.applyPaid(m, …)` (ORDER_PAID marker, order CAS under its row lock,
@@ -89,9 +116,10 @@ export function anomalyKindFor(order: OrderPaidOutcome, wasClosed: boolean): str
  * 5. the `payment.succeeded` outbox event, for asynchronous subscribers only (no state depends on it);
  * 6. the caller's journal (e.g. the notify log row), then commit.
  *
- * A wrong amount or channel never pays: it is recorded as an anomaly (once per payment and kind). A
- * payment belongs to one channel, and only that channel's news can pay it (a WeChat notify naming an
- * Alipay payment is CHANNEL_MISMATCH).
+ * A wrong amount or channel never pays: `applyIn`, the function that pays, checks both first
+ * (`mismatchOf`) and records the anomaly (once per payment and kind) instead — so every entry, and
+ * every dedup strategy, inherits the rule. A payment belongs to one channel, and only that channel's
+ * news can pay it (a WeChat notify naming an Alipay payment is CHANNEL_MISMATCH).
  */
 @Injectable()
 export class PaymentSuccessService {
@@ -146,27 +174,6 @@ export class PaymentSuccessService {
     const payment = opts.payment ?? (await this.repo.findByPaymentNo(null, input.paymentNo));
     if (!payment) throw new Error(`payment ${input.paymentNo} not found`);
     if (payment.status === 'SUCCESS') return { outcome: 'duplicate' };
-    if (input.channel !== payment.channel || input.amount !== payment.amount) {
-      const kind = input.channel !== payment.channel ? 'CHANNEL_MISMATCH' : 'AMOUNT_MISMATCH';
-      await this.repo.recordAnomaly(
-        null,
-        input.paymentNo,
-        kind,
-        {
-          source: input.source,
-          expected: payment.amount,
-          reported: input.amount,
-          channel: payment.channel,
-          reportedChannel: input.channel,
-          channelTradeNo: input.channelTradeNo,
-        },
-        { once: true },
-      );
-      this.logger.warn(
-        `payment ${input.paymentNo}: ${kind} (${input.source} reported ${input.amount}, expected ${payment.amount})`,
-      );
-      return { outcome: 'anomaly', anomaly: kind };
-    }
     try {
       return await this.tx.run(async (m) => {
         const r = await this.applyIn(m, input, payment);
@@ -191,12 +198,52 @@ export class PaymentSuccessService {
   }
 
   /**
-   * Steps 1–5 inside the caller's transaction (the wallet debits in the same one). `payment` is the
-   * payment row as read before (its number, order, user and amount are what is used).
-   * @returns `duplicate` when the marker exists; throws NotApplied (rolls back) when the CAS finds the
-   *   payment neither PENDING nor CLOSED.
+   * THE function that pays, inside the caller's transaction (the wallet debits in the same one; the
+   * demonstration strategies bring their own `mark`). Its own checks come first, so every entry
+   * inherits them: the news must name this payment, come from the payment's channel and carry its
+   * amount — else the anomaly (CHANNEL_MISMATCH / AMOUNT_MISMATCH, once per payment and kind) is
+   * written in `m` and nothing is paid. Then steps 1–5.
+   * @param payment the payment row as read before (its number, order, user, channel and amount, which
+   *   never change after insert, are what is checked and used).
+   * @param opts.mark how the payment is marked SUCCESS in `m` (demonstrations only; default: the
+   *   PAYMENT_SUCCEEDED marker, then CAS PENDING → SUCCESS, else CLOSED → SUCCESS).
+   * @returns `duplicate` when the marker exists (or `mark` says so); throws NotApplied (rolls back)
+   *   when the CAS finds the payment neither PENDING nor CLOSED.
    */
-  async applyIn(m: EntityManager, input: SuccessInput, payment: PaidPayment): Promise<SuccessResult> {
+  async applyIn(
+    m: EntityManager,
+    input: SuccessInput,
+    payment: PaidPayment,
+    opts: { mark?: SuccessMark } = {},
+  ): Promise<SuccessResult> {
+    const kind = mismatchOf(input, payment);
+    if (kind) {
+      await this.repo.recordAnomaly(
+        m,
+        payment.paymentNo,
+        kind,
+        {
+          source: input.source,
+          expected: payment.amount,
+          reported: input.amount,
+          channel: payment.channel,
+          reportedChannel: input.channel,
+          channelTradeNo: input.channelTradeNo,
+        },
+        { once: true },
+      );
+      this.logger.warn(
+        `payment ${payment.paymentNo}: ${kind} (${input.source} via ${input.channel} reported ${input.amount}, ` +
+          `expected ${payment.amount} via ${payment.channel}); not paid`,
+      );
+      return { outcome: 'anomaly', anomaly: kind };
+    }
+    if (opts.mark) {
+      const marked = await opts.mark(m, input);
+      if (marked === 'duplicate') return { outcome: 'duplicate' };
+      const order = await this.settleOrder(m, payment, input, marked === 'was_closed');
+      return { outcome: 'applied', order };
+    }
     const res = await this.dedup.runOnce(
       'PAYMENT_SUCCEEDED',
       input.paymentNo,
@@ -244,11 +291,8 @@ export class PaymentSuccessService {
     });
   }
 
-  /**
-   * Steps 3–5 for a payment that has just become SUCCESS in `m`. Public for the callback module's
-   * demonstration strategies, which mark the payment their own way and then share the rest.
-   */
-  async settleOrder(
+  /** Steps 3–5 for a payment that has just become SUCCESS in `m` (only `applyIn` calls it). */
+  private async settleOrder(
     m: EntityManager,
     payment: PaidPayment,
     input: SuccessInput,

@@ -3,7 +3,12 @@ import { EntityManager } from 'typeorm';
 import { TransactionService } from '../../common/database/transaction.service';
 import { Payment } from '../../payment/entities/payment.entity';
 import { PaymentRepository } from '../../payment/payment.repository';
-import { PaymentSuccessService, SuccessInput, SuccessResult } from '../../payment/payment-success.service';
+import {
+  PaymentSuccessService,
+  SuccessInput,
+  SuccessMark,
+  SuccessResult,
+} from '../../payment/payment-success.service';
 import { DedupStrategy } from './dedup-strategy';
 
 /*
@@ -16,22 +21,28 @@ import { DedupStrategy } from './dedup-strategy';
  *
  * Their reads and writes of t_payment go through PaymentRepository like every other t_payment access:
  * `findByPaymentNo` (optionally FOR UPDATE), `cas` (the optimistic guard) and, for the blind write the
- * unsafe patterns are made of, `markSuccessUnguarded` (demonstration only).
+ * unsafe patterns are made of, `markSuccessUnguarded` (demonstration only). Each only brings its own
+ * way of marking the payment SUCCESS (`mark`) to the one function that pays
+ * (`PaymentSuccessService.applyIn`), so the money rules — a wrong amount or channel never pays — hold
+ * under every strategy; only the dedup differs.
  */
 
 /**
- * What follows the payment's SUCCESS, shared with the real path (PaymentSuccessService.settleOrder:
- * the order paid, the anomaly, the outbox event) and then the journal, in the same transaction.
+ * The rest is the real path's: `PaymentSuccessService.applyIn` with the strategy's own `mark` — the
+ * checks (channel, amount: a mismatch is an anomaly and never pays, whatever the strategy), the
+ * order paid, the anomaly, the outbox event — then the journal, in the same transaction.
  */
-async function settle(
+async function payWith(
   success: PaymentSuccessService,
   m: EntityManager,
   input: SuccessInput,
   payment: Payment,
+  mark: SuccessMark,
   journal?: (m: EntityManager) => Promise<void>,
-): Promise<void> {
-  await success.settleOrder(m, payment, input, false);
-  if (journal) await journal(m);
+): Promise<SuccessResult> {
+  const r = await success.applyIn(m, input, payment, { mark });
+  if (journal && r.outcome === 'applied') await journal(m);
+  return r;
 }
 
 /**
@@ -57,11 +68,19 @@ export class CheckThenActStrategy implements DedupStrategy {
     const now = await this.payments.findByPaymentNo(null, input.paymentNo);
     if (now?.status === 'SUCCESS') return { outcome: 'duplicate' };
     // the race window: another copy can pass the same check right now
-    return this.tx.run(async (m): Promise<SuccessResult> => {
-      await this.payments.markSuccessUnguarded(m, input.paymentNo, input.channelTradeNo, input.paidAt);
-      await settle(this.success, m, input, payment, journal);
-      return { outcome: 'applied' };
-    });
+    return this.tx.run((m) =>
+      payWith(
+        this.success,
+        m,
+        input,
+        payment,
+        async (mm) => {
+          await this.payments.markSuccessUnguarded(mm, input.paymentNo, input.channelTradeNo, input.paidAt);
+          return 'marked';
+        },
+        journal,
+      ),
+    );
   }
 }
 
@@ -115,13 +134,21 @@ export class ForUpdateStrategy implements DedupStrategy {
     payment: Payment,
     journal?: (m: EntityManager) => Promise<void>,
   ): Promise<SuccessResult> {
-    return this.tx.run(async (m): Promise<SuccessResult> => {
-      const locked = await this.payments.findByPaymentNo(m, input.paymentNo, true);
-      if (locked?.status === 'SUCCESS') return { outcome: 'duplicate' };
-      await this.payments.markSuccessUnguarded(m, input.paymentNo, input.channelTradeNo, input.paidAt);
-      await settle(this.success, m, input, payment, journal);
-      return { outcome: 'applied' };
-    });
+    return this.tx.run((m) =>
+      payWith(
+        this.success,
+        m,
+        input,
+        payment,
+        async (mm) => {
+          const locked = await this.payments.findByPaymentNo(mm, input.paymentNo, true);
+          if (locked?.status === 'SUCCESS') return 'duplicate';
+          await this.payments.markSuccessUnguarded(mm, input.paymentNo, input.channelTradeNo, input.paidAt);
+          return 'marked';
+        },
+        journal,
+      ),
+    );
   }
 }
 
@@ -146,13 +173,19 @@ export class OptimisticStrategy implements DedupStrategy {
     payment: Payment,
     journal?: (m: EntityManager) => Promise<void>,
   ): Promise<SuccessResult> {
-    return this.tx.run(async (m): Promise<SuccessResult> => {
-      const set = { channel_trade_no: input.channelTradeNo, paid_at: input.paidAt };
-      if (!(await this.payments.cas(m, input.paymentNo, ['PENDING', 'CLOSED'], 'SUCCESS', set))) {
-        return { outcome: 'duplicate' };
-      }
-      await settle(this.success, m, input, payment, journal);
-      return { outcome: 'applied' };
-    });
+    return this.tx.run((m) =>
+      payWith(
+        this.success,
+        m,
+        input,
+        payment,
+        async (mm) => {
+          const set = { channel_trade_no: input.channelTradeNo, paid_at: input.paidAt };
+          const won = await this.payments.cas(mm, input.paymentNo, ['PENDING', 'CLOSED'], 'SUCCESS', set);
+          return won ? 'marked' : 'duplicate';
+        },
+        journal,
+      ),
+    );
   }
 }
