@@ -360,7 +360,7 @@ async function flow(
 /**
  * An admin refunds a paid order, in one of four ways that each try to refund too much or twice:
  * a full refund sent to two instances at once with one Idempotency-Key (one refund); two concurrent
- * partials of 60 % each (one wins, one 409 REFUND_EXCEEDS_PAID); a partial, then the rest, restocking;
+ * partials of 60 % each (one wins, one 409 REFUND_EXCEEDS_PAID); a partial, then the rest with a restock;
  * the buyer's refund request, approved twice at once on two instances (one refund) or approved and
  * rejected at once (one decision). Every answer is counted; the invariants judge the outcome.
  */
@@ -391,7 +391,8 @@ async function refundFlow(pick: () => Api, admin: string, o: PaidOrder, stats: S
     res.forEach((x) => stats.inc(`refund-partial-race:${answer(x)}`));
   } else if (r < 0.75) {
     const part = Math.max(1, Math.floor(o.total * 0.4));
-    const first = await refund({ amount: part, reason: 'partial 1', restock: true });
+    // a partial asking for a restock is refused (409 PARTIAL_RESTOCK): only the last refund may restock
+    const first = await refund({ amount: part, reason: 'partial 1', restock: part >= o.total });
     stats.inc(`refund-partial-1:${answer(first)}`);
     if (first.status !== 201 || part >= o.total) return;
     await sleep(200);

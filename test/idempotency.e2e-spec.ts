@@ -360,6 +360,23 @@ describe('IdempotencyModule (real MySQL + Redis)', () => {
       await post(t, user, 'k9', { name: 'b' }).expect(422);
       expect(await widgets(user)).toBe(1);
     });
+
+    it("after Redis lost a key's record, a refusal under another body never takes the record: the genuine retry still replays", async () => {
+      const user = `u-${randomSuffix()}`;
+      const first = await post(t, user, 'k10', { name: 'a' }).expect(201);
+      await deleteRedisPrefix(t.redisPrefix);
+      // another body under the key: the row backstop refuses it (422) — and must not store that for 24 h
+      for (let i = 0; i < 2; i++) {
+        const other = await post(t, user, 'k10', { name: 'b' }).expect(422);
+        expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      }
+      const again = await post(t2, user, 'k10', { name: 'a' }).expect(201);
+      expect(again.body).toEqual(first.body);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      // now the record is the first request's again: the other body is refused by Redis alone
+      await post(t, user, 'k10', { name: 'b' }).expect(422);
+      expect(await widgets(user)).toBe(1);
+    });
   });
 
   describe('one-time tokens', () => {

@@ -196,6 +196,8 @@ describe('refund requests', () => {
       { amount: -5, reason: 'x' },
       { amount: 10.5, reason: 'x' },
       { amount: '100', reason: 'x' },
+      // null is not "omitted" (which asks for everything left)
+      { amount: null, reason: 'x' },
       { amount: 100 },
       { reason: '' },
       { reason: 'x'.repeat(257) },
@@ -230,6 +232,18 @@ describe('refund requests', () => {
     await reject('nope').expect(404);
     expect((await requestRows(o.orderNo))[0].status).toBe('OPEN');
     expect(await refundRows(t, o.orderNo)).toHaveLength(0);
+  });
+
+  it('approving a partial request with restock → 409 PARTIAL_RESTOCK, the request stays OPEN, nothing reserved; without restock it is approved', async () => {
+    const o = await paidOrder(t, 3000);
+    const rq = (await ask(o.orderNo, o.userId, { amount: 1, reason: 'one fen' }).expect(201)).body;
+    const refused = await approve(rq.requestNo, { restock: true }).expect(409);
+    expect(refused.body.code).toBe('PARTIAL_RESTOCK');
+    expect((await requestRows(o.orderNo))[0].status).toBe('OPEN');
+    expect(await refundRows(t, o.orderNo)).toHaveLength(0);
+    expect(await refundedAmount(t, o.paymentNo)).toBe(0);
+    const ok = await approve(rq.requestNo, {}).expect(200);
+    expect(ok.body.status).toBe('APPROVED');
   });
 
   it('the routes are in Swagger with their error examples', async () => {

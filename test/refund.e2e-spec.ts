@@ -212,28 +212,45 @@ describe('refunds', () => {
     expect(await balance()).toBe(0);
   });
 
-  it('restock returns the items once, even when two partial refunds both ask for it', async () => {
-    const product = await createProduct(t, { price: 3000, stock: 10 });
+  it('restock only with the refund of everything left: a 1-fen refund of 5 units asking for it is 409 PARTIAL_RESTOCK, nothing written; the last refund restocks once', async () => {
+    const product = await createProduct(t, { price: 600, stock: 100 });
     const userId = newUserId();
     const order = (
       await t
         .http()
         .post('/v1/orders')
         .set('Authorization', t.bearer(userId))
-        .send({ items: [{ productId: product.id, quantity: 2 }] })
+        .send({ items: [{ productId: product.id, quantity: 5 }] })
         .expect(201)
     ).body;
     const p = (await prepay(t, userId, order.orderNo).expect(201)).body;
     await sandboxPay(t, p.paymentNo).expect(200);
     await eventually(async () => (await orderStatus(t, order.orderNo)) === 'PAID', 20000, 50);
-    expect(await stockOf(t, product.id)).toBe(8);
-    await Promise.all([
-      refundReq(t, order.orderNo, { amount: 1000, reason: 'r1', restock: true }).expect(201),
-      refundReq(t, order.orderNo, { amount: 2000, reason: 'r2', restock: true }).expect(201),
-    ]);
-    expect(await stockOf(t, product.id)).toBe(10);
-    await refundReq(t, order.orderNo, { amount: 3000, reason: 'r3', restock: true }).expect(201);
-    expect(await stockOf(t, product.id)).toBe(10);
+    expect(await stockOf(t, product.id)).toBe(95);
+    // concurrent partial refunds asking for a restock: all refused, nothing reserved
+    const refused = await Promise.all(
+      [1, 1000].map((amount) =>
+        refundReq(t, order.orderNo, { amount, reason: `part ${amount}`, restock: true }),
+      ),
+    );
+    for (const r of refused) {
+      expect(r.status).toBe(409);
+      expect(r.body).toMatchObject({ code: 'PARTIAL_RESTOCK', details: { available: 3000 } });
+    }
+    expect(await refundRows(t, order.orderNo)).toHaveLength(0);
+    expect(await refundedAmount(t, p.paymentNo)).toBe(0);
+    expect(await gatewayRefunds(t, p.paymentNo)).toHaveLength(0);
+    expect(await stockOf(t, product.id)).toBe(95);
+    // a partial refund without restock is fine and returns nothing to stock
+    await refundReq(t, order.orderNo, { amount: 1, reason: 'one fen' }).expect(201);
+    expect(await stockOf(t, product.id)).toBe(95);
+    expect(await orderStatus(t, order.orderNo)).toBe('PARTIALLY_REFUNDED');
+    // the refund of everything left may ask for it: the whole order goes back, once
+    const last = await refundReq(t, order.orderNo, { amount: 2999, reason: 'rest', restock: true }).expect(
+      201,
+    );
+    expect(last.body).toMatchObject({ status: 'SUCCEEDED', restock: true });
+    expect(await stockOf(t, product.id)).toBe(100);
     expect(await orderStatus(t, order.orderNo)).toBe('REFUNDED');
   });
 

@@ -232,11 +232,16 @@ function unavailable(err: unknown): DomainError {
 
 /**
  * Storage policy per status class: 2xx and business 4xx are final and replayed; 5xx, 429, auth
- * failures and request-validation failures are not stored (the client may fix the request or retry).
+ * failures and request-validation failures are not stored (the client may fix the request or retry),
+ * nor is IDEMPOTENCY_KEY_REUSED (it answers a body the key does not belong to).
  */
 export function isStorable(status: number, code: string): boolean {
   if (status < 400) return true;
   if (status >= 500 || status === 429 || status === 401 || status === 403 || status === 413) return false;
   // transient refusals: the same request may succeed later (an unpaid order paid or cancelled)
-  return code !== ErrorCode.VALIDATION_FAILED && code !== ErrorCode.TOO_MANY_UNPAID_ORDERS;
+  if (code === ErrorCode.VALIDATION_FAILED || code === ErrorCode.TOO_MANY_UNPAID_ORDERS) return false;
+  // the row backstop's "this key belongs to another body" (Redis had lost the key's record): storing it
+  // would give the key to this body for 24 h and answer the genuine retry 422 instead of its replay. A
+  // refusal never overwrites a key's record; the row keeps refusing this body on every try.
+  return code !== ErrorCode.IDEMPOTENCY_KEY_REUSED;
 }

@@ -14,7 +14,7 @@ export interface OrderRefundInput {
   paymentNo: string;
   /** the payment's succeeded refunds, this one included, cover all of it */
   fully: boolean;
-  /** return the order's items to stock (once per order, whichever refund asks first) */
+  /** return the order's items to stock (once per order; only when `fully`: a partial refund names no items) */
   restock: boolean;
   /** fen to credit to the owner's wallet (wallet-paid orders), 0 for none */
   walletCredit: number;
@@ -102,7 +102,8 @@ export class OrderRefundService {
     }
     if (input.walletCredit > 0) await this.wallet.credit(m, order.userId, input.walletCredit);
     let restocked = false;
-    if (input.restock && order.type === 'GOODS') {
+    // the whole order goes back to stock only with the refund that covers all of it
+    if (input.restock && input.fully && order.type === 'GOODS') {
       const r = await this.dedup.runOnce(
         'ORDER_RESTOCKED',
         input.orderNo,

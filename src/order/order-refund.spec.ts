@@ -62,13 +62,23 @@ describe('OrderRefundService (stubbed)', () => {
     expect(s.svc.paidByPayment({ status: 'CREATED', paidBy: null }, 'O1P01')).toBe(false);
   });
 
-  it('a partial refund of the paying payment: CAS PAID → PARTIALLY_REFUNDED, restock once under ORDER_RESTOCKED', async () => {
+  it('a partial refund of the paying payment: CAS PAID → PARTIALLY_REFUNDED, never a restock (it names no items)', async () => {
     const s = setup({});
     expect(await s.svc.applyRefundSucceeded(s.m, input())).toEqual({
       status: 'PARTIALLY_REFUNDED',
-      restocked: true,
+      restocked: false,
     });
     expect(s.sql.some((q) => q.startsWith('UPDATE t_order SET status = ?'))).toBe(true);
+    expect(s.dedup.runOnce).not.toHaveBeenCalled();
+    expect(s.catalog.releaseStock).not.toHaveBeenCalled();
+  });
+
+  it('the refund that covers the payment: CAS → REFUNDED, restock once under ORDER_RESTOCKED', async () => {
+    const s = setup({});
+    expect(await s.svc.applyRefundSucceeded(s.m, input({ fully: true }))).toEqual({
+      status: 'REFUNDED',
+      restocked: true,
+    });
     expect(s.dedup.runOnce).toHaveBeenCalledWith('ORDER_RESTOCKED', 'O1', expect.any(Function), {
       manager: s.m,
     });

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateIf } from 'class-validator';
 import { EX } from '../../common/openapi/examples';
 import type { RefundRequestStatus } from '../refund/refund-request.entity';
 
@@ -12,9 +12,12 @@ export class CreateRefundRequestDto {
     minimum: 1,
     maximum: 1_000_000_000_000,
     example: 8800,
-    description: 'integer fen, at most what is left to refund; omitted: everything left to refund',
+    description:
+      'integer fen, at most what is left to refund; omitted: everything left to refund. `null` is not ' +
+      '"omitted": it is refused (400), so a client bug never asks for everything',
   })
-  @IsOptional()
+  // not @IsOptional(): that lets null through as "absent", and an absent amount means everything left
+  @ValidateIf((_o, v) => v !== undefined)
   @IsInt()
   @Min(1)
   @Max(1_000_000_000_000)
@@ -30,7 +33,9 @@ export class ApproveRefundRequestDto {
   @ApiPropertyOptional({
     example: true,
     default: false,
-    description: "return the order's items to stock when the refund succeeds (once per order)",
+    description:
+      "return the order's items (all of them) to stock when the refund succeeds, once per order; only " +
+      'when the request asks for everything left (else 409 PARTIAL_RESTOCK, the request stays OPEN)',
   })
   @IsOptional()
   @IsBoolean()

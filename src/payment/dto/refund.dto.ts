@@ -24,7 +24,11 @@ export class CreateRefundDto {
   @ApiPropertyOptional({
     example: true,
     default: false,
-    description: "return the order's items to stock when the refund succeeds (once per order)",
+    description:
+      "return the order's items (all of them) to stock when the refund succeeds, once per order. Only a " +
+      "refund of everything left on the order's payment may ask for it: a partial refund names an amount, " +
+      'not items, so restock with one is 409 PARTIAL_RESTOCK (nothing is written). Ignored for money the ' +
+      'order never held (paid after a cancel, a second payment) and for recharges.',
   })
   @IsOptional()
   @IsBoolean()

@@ -118,6 +118,11 @@ export class RefundRequestController {
       { paid: 17600, refunded: 17600, available: 0 },
     ],
     [ErrorCode.INSUFFICIENT_BALANCE, "The wallet no longer holds this recharge's credit"],
+    [
+      ErrorCode.PARTIAL_RESTOCK,
+      'restock returns the whole order: only a refund of everything left may ask for it',
+      { amount: 1, available: 17600 },
+    ],
   )
   approve(
     @CurrentUser() user: AuthUser,

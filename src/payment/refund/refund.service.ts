@@ -126,6 +126,19 @@ export class RefundService {
             { paid: now.amount, refunded: now.refunded, available: now.amount - now.refunded },
           );
         }
+        // a restock returns the whole order: only the refund that leaves nothing of the order's payment
+        // may ask for it (a refund names an amount, not items; 1 fen must not return 5 units)
+        const restock = (dto.restock ?? false) && paidByPayment && order.type === 'GOODS';
+        if (restock) {
+          const now = await this.payments.lockForRefund(m, payment.paymentNo);
+          if (now.refunded < now.amount) {
+            throw new DomainError(
+              ErrorCode.PARTIAL_RESTOCK,
+              'restock returns the whole order: only a refund of everything left may ask for it',
+              { amount: dto.amount, available: now.amount - now.refunded + dto.amount },
+            );
+          }
+        }
         let walletDebit = 0;
         // a recharge credited the wallet when it paid the order; money taken after a cancel never did
         if (order.type === 'RECHARGE' && payment.channel !== 'wallet' && paidByPayment) {
