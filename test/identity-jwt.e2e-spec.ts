@@ -3,7 +3,7 @@ import { EXACT_COLUMNS } from '../src/migrations/1733000000000-exact-identifiers
 import { REFUND_EXACT_COLUMNS } from '../src/migrations/1733260000000-refund-exact-identifiers';
 import { REFUND_REQUEST_EXACT_COLUMNS } from '../src/migrations/1733400000000-refund-requests';
 import { countOrders, createProduct, newUserId } from './factories/order.factory';
-import { nowS, signRaw, TEST_JWT_SECRET } from './utils/jwt';
+import { nowS, signRaw, signRawText, TEST_JWT_SECRET } from './utils/jwt';
 import { createTestApp, TestApp } from './utils/test-app';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -149,6 +149,19 @@ describe('exact identities and JWT rules (real MySQL + Redis)', () => {
       await account(bearerRaw({ sub: 'life-1', role: 'user', iat, exp: iat + 7201 })).expect(401);
       await account(bearerRaw({ sub: 'life-1', role: 'user', exp: nowS() + 100000 })).expect(401); // no iat
       await account(bearerRaw({ sub: 'life-1', role: 'user', iat, exp: iat + 7200 })).expect(200);
+    });
+
+    it('an iat years ahead, or iat/exp at 1e308 or 1e309, is 401 (issue 21 item 6)', async () => {
+      const ahead = nowS() + 5 * 365 * 86400;
+      await account(bearerRaw({ sub: 'iat-1', role: 'user', iat: ahead, exp: ahead + 3600 })).expect(401);
+      await account(bearerRaw({ sub: 'iat-1', role: 'user', iat: 1e308, exp: 1e308 })).expect(401);
+      const inf = `Bearer ${signRawText(`{"sub":"iat-1","role":"user","iat":1e309,"exp":${nowS() + 600}}`)}`;
+      const res = await account(inf).expect(401);
+      expect(res.body).toMatchObject({ code: 'UNAUTHORIZED', requestId: expect.any(String) });
+      // an issuer clock a few seconds ahead is within JWT_CLOCK_SKEW_S (60 s)
+      await account(bearerRaw({ sub: 'iat-1', role: 'user', iat: nowS() + 30, exp: nowS() + 600 })).expect(
+        200,
+      );
     });
 
     it('sub must be 1-64 chars of the documented charset; a 200-char sub creates no wallet row', async () => {

@@ -14,6 +14,7 @@ export const appConfig = registerAs('app', () => {
     bodyLimitBytes: e.BODY_LIMIT_BYTES as number,
     jwtSecret: e.JWT_SECRET as string,
     jwtMaxLifetimeS: e.JWT_MAX_LIFETIME_S as number,
+    jwtClockSkewS: e.JWT_CLOCK_SKEW_S as number,
     jwtIssuer: (e.JWT_ISSUER as string | undefined) || undefined,
     jwtAudience: (e.JWT_AUDIENCE as string | undefined) || undefined,
     devTokenTtlS: e.DEV_TOKEN_TTL_S as number,

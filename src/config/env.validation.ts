@@ -73,6 +73,8 @@ export const envSchema = Joi.object({
 
   /** Longest accepted token life (exp − iat, or exp − now without iat), seconds. */
   JWT_MAX_LIFETIME_S: Joi.number().integer().min(60).default(86400),
+  /** How far in the future a token's `iat` may be (the issuer's clock ahead of ours), seconds. */
+  JWT_CLOCK_SKEW_S: Joi.number().integer().min(0).max(600).default(60),
   /** When set, tokens must carry this `iss` / `aud` (and signed ones get it). */
   JWT_ISSUER: Joi.string().max(256),
   JWT_AUDIENCE: Joi.string().max(256),

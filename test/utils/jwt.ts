@@ -12,3 +12,9 @@ export function signRaw(claims: Record<string, unknown>, secret = TEST_JWT_SECRE
 }
 
 export const nowS = () => Math.floor(Date.now() / 1000);
+
+/** Signs a payload given as JSON text, byte for byte (it may hold numbers JSON.stringify cannot write, e.g. 1e309). */
+export function signRawText(payload: string, secret = TEST_JWT_SECRET): string {
+  const head = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+  return `${head}.${createHmac('sha256', secret).update(head).digest('base64url')}`;
+}

@@ -18,9 +18,36 @@ export const MAX_VERIFIED = 5000;
 const MAX_CACHED_TOKEN_LENGTH = 1024;
 
 /**
+ * The time claims of a verified token (jsonwebtoken has already refused an `exp` in the past and an `nbf`
+ * in the future). Refused, with the reason: no `exp`; an `exp` or `iat` that is not a finite number (JSON
+ * can carry 1e309, which parses as Infinity); an `iat` later than now + JWT_CLOCK_SKEW_S (a token "issued"
+ * years ahead); an `exp` more than JWT_MAX_LIFETIME_S after `iat` (after now when there is no `iat`). So
+ * exp − now is at most JWT_MAX_LIFETIME_S (+ JWT_CLOCK_SKEW_S for an issuer whose clock runs ahead).
+ * @returns null when the times are acceptable
+ */
+export function checkTokenTimes(
+  claims: { exp?: unknown; iat?: unknown },
+  nowS: number,
+  limits: { maxLifetimeS: number; clockSkewS: number },
+): string | null {
+  const { exp, iat } = claims;
+  if (exp === undefined) return 'Token has no expiry (exp)';
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'Token exp is not a valid time';
+  if (iat === undefined) {
+    return exp - nowS > limits.maxLifetimeS ? 'Token lifetime exceeds the allowed maximum' : null;
+  }
+  if (typeof iat !== 'number' || !Number.isFinite(iat) || iat < 0) return 'Token iat is not a valid time';
+  if (iat > nowS + limits.clockSkewS) return 'Token iat is in the future';
+  // with iat ≤ now + skew, this also bounds exp − now by the lifetime (plus the issuer's clock lead)
+  if (exp - iat > limits.maxLifetimeS) return 'Token lifetime exceeds the allowed maximum';
+  return null;
+}
+
+/**
  * Global guard: every route needs `Authorization: Bearer <HS256 JWT>` unless marked @Public().
- * A token is accepted only with an `exp` no further than JWT_MAX_LIFETIME_S from its `iat` (or from now),
- * a `sub` matching USER_ID_PATTERN, a known role, and `iss`/`aud` when those are configured.
+ * A token is accepted only with finite time claims (checkTokenTimes: an `iat` no later than now +
+ * JWT_CLOCK_SKEW_S, an `exp` at most JWT_MAX_LIFETIME_S from `iat`, or from now), a `sub` matching
+ * USER_ID_PATTERN, a known role, and `iss`/`aud` when those are configured.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
@@ -72,13 +99,11 @@ export class JwtAuthGuard implements CanActivate {
     } catch {
       throw new DomainError(ErrorCode.UNAUTHORIZED, 'Invalid or expired token');
     }
-    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) {
-      throw new DomainError(ErrorCode.UNAUTHORIZED, 'Token has no expiry (exp)');
-    }
-    const from = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
-    if (payload.exp - from > this.app.jwtMaxLifetimeS) {
-      throw new DomainError(ErrorCode.UNAUTHORIZED, 'Token lifetime exceeds the allowed maximum');
-    }
+    const timeProblem = checkTokenTimes(payload, Date.now() / 1000, {
+      maxLifetimeS: this.app.jwtMaxLifetimeS,
+      clockSkewS: this.app.jwtClockSkewS,
+    });
+    if (timeProblem) throw new DomainError(ErrorCode.UNAUTHORIZED, timeProblem);
     if (typeof payload.sub !== 'string' || !USER_ID_PATTERN.test(payload.sub)) {
       throw new DomainError(ErrorCode.UNAUTHORIZED, 'Token sub must be 1-64 characters of [A-Za-z0-9_.:@-]');
     }
@@ -87,7 +112,7 @@ export class JwtAuthGuard implements CanActivate {
     }
     if (token.length <= MAX_CACHED_TOKEN_LENGTH) {
       if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(token, { userId: payload.sub, role: payload.role, exp: payload.exp });
+      this.verified.set(token, { userId: payload.sub, role: payload.role, exp: payload.exp as number });
     }
     return { userId: payload.sub, role: payload.role };
   }
