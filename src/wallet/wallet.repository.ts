@@ -102,16 +102,20 @@ export class WalletRepository {
   }
 
   /**
-   * Serialises one user's submits: locks the user's row (made by `ensureRow` first) until the
-   * transaction ends, so the unpaid-order count read after it cannot be raced by a concurrent
-   * submit. Uses only the transaction's own connection.
+   * Serialises one user's submits: writes the user's row (made by `ensureRow` first;
+   * `version = version + 1`), which holds its lock until the transaction ends, so the unpaid-order
+   * count read after it cannot be raced by a concurrent submit. A write, not `SELECT … FOR UPDATE`:
+   * on a multi-primary Galera cluster a read lock holds on one node only, while two submits of one
+   * user on two nodes that both write this row conflict at certification, and the loser is rolled
+   * back and run again (TransactionService), counting the winner's order. Uses only the
+   * transaction's own connection.
    * @throws UserRowMissing when the row is gone (the user is forgotten: `ensureRow` makes it again)
    */
   async lockForSubmit(manager: EntityManager, userId: string): Promise<void> {
-    const rows = await manager.query('SELECT user_id FROM t_user_account WHERE user_id = ? FOR UPDATE', [
+    const res = await manager.query('UPDATE t_user_account SET version = version + 1 WHERE user_id = ?', [
       userId,
     ]);
-    if (!rows.length) {
+    if (Number((res as { affectedRows?: number }).affectedRows) !== 1) {
       this.knownUsers.delete(userId);
       throw new UserRowMissing(`lockForSubmit: no t_user_account row for ${userId}; ensureRow first`);
     }
