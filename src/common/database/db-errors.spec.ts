@@ -1,4 +1,10 @@
-import { isDatabaseUnavailable, isDuplicateKey, isRetryableTxError, isWsrepNotReady, retryReason } from './db-errors';
+import {
+  isDatabaseUnavailable,
+  isDuplicateKey,
+  isRetryableTxError,
+  isWsrepNotReady,
+  retryReason,
+} from './db-errors';
 
 const driver = (code: string | undefined, errno: number) =>
   Object.assign(new Error(code ?? String(errno)), { driverError: { code, errno } });

@@ -71,7 +71,9 @@ export function isRetryableTxError(err: unknown): boolean {
 /** Galera's "WSREP has not yet prepared node for application use" (1047), by code or errno. */
 export function isWsrepNotReady(err: unknown): boolean {
   const e = err as { errno?: number; driverError?: { errno?: number } };
-  return (e?.driverError?.errno ?? e?.errno) === WSREP_NOT_READY || driverCode(err) === 'ER_UNKNOWN_COM_ERROR';
+  return (
+    (e?.driverError?.errno ?? e?.errno) === WSREP_NOT_READY || driverCode(err) === 'ER_UNKNOWN_COM_ERROR'
+  );
 }
 
 /** The duplicate-key message names the key, e.g. "... for key 'uq_1'". */

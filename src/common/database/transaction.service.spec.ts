@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service';
-import { SESSION_READ_COMMITTED, SESSION_READ_COMMITTED_GALERA, TransactionService } from './transaction.service';
+import { SESSION_CAUSAL_READS, SESSION_READ_COMMITTED, TransactionService } from './transaction.service';
 
 const conflict = () =>
   Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), {
@@ -16,7 +16,8 @@ function fakeDataSource(wsrep: 'ON' | 'OFF' | null) {
       connect: async () => conn,
       query: async (sql: string) => {
         statements.push(sql);
-        if (sql.startsWith('SHOW GLOBAL VARIABLES')) return wsrep ? [{ Variable_name: 'wsrep_on', Value: wsrep }] : [];
+        if (sql.startsWith('SHOW GLOBAL VARIABLES'))
+          return wsrep ? [{ Variable_name: 'wsrep_on', Value: wsrep }] : [];
         return [];
       },
       startTransaction: async () => statements.push('BEGIN'),
@@ -98,17 +99,17 @@ describe('TransactionService retries', () => {
     expect(calls).toBe(1);
   });
 
-  it('sets causal reads (wsrep_sync_wait) with the isolation level only on a Galera node, once per connection', async () => {
+  it('sets causal reads (wsrep_sync_wait) after the isolation level only on a Galera node, once per connection', async () => {
     for (const [wsrep, expected] of [
-      ['ON', SESSION_READ_COMMITTED_GALERA],
-      ['OFF', SESSION_READ_COMMITTED],
-      [null, SESSION_READ_COMMITTED], // MySQL: no wsrep_on at all
+      ['ON', [SESSION_READ_COMMITTED, SESSION_CAUSAL_READS]],
+      ['OFF', [SESSION_READ_COMMITTED]],
+      [null, [SESSION_READ_COMMITTED]], // MySQL: no wsrep_on at all
     ] as const) {
       const { ds, statements } = fakeDataSource(wsrep);
       const tx = new TransactionService(ds);
       await tx.run(async () => 1);
       await tx.run(async () => 2);
-      expect(statements.filter((s) => s.startsWith('SET SESSION'))).toEqual([expected]);
+      expect(statements.filter((s) => s.startsWith('SET SESSION'))).toEqual(expected);
       expect(statements.filter((s) => s.startsWith('SHOW GLOBAL VARIABLES'))).toHaveLength(1);
     }
   });

@@ -15,12 +15,12 @@ export interface TxOptions {
 /** The session setting every transaction of this service runs under. */
 export const SESSION_READ_COMMITTED = 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED';
 /**
- * The same on a Galera node, in the same round trip: wsrep_sync_wait = 1 makes every read of the
- * session wait until this node has applied what the cluster committed before it (causal reads),
- * so a read that decides a write never sees less than another node already answered.
+ * And on a Galera node: every read of the session waits until this node has applied what the
+ * cluster committed before it (causal reads), so a read that decides a write never sees less than
+ * another node already answered. A second statement, once per pooled connection as the first
+ * (MariaDB 10.x names the isolation variable tx_isolation, MySQL 8 / PXC transaction_isolation).
  */
-export const SESSION_READ_COMMITTED_GALERA =
-  "SET SESSION transaction_isolation = 'READ-COMMITTED', SESSION wsrep_sync_wait = 1";
+export const SESSION_CAUSAL_READS = 'SET SESSION wsrep_sync_wait = 1';
 
 /**
  * The one transaction helper of oncepay. Use cases open a transaction here and pass the
@@ -115,7 +115,8 @@ export class TransactionService {
     try {
       const conn = (await qr.connect()) as object;
       if (!this.readCommitted.has(conn)) {
-        await qr.query((await this.isGalera(qr)) ? SESSION_READ_COMMITTED_GALERA : SESSION_READ_COMMITTED);
+        await qr.query(SESSION_READ_COMMITTED);
+        if (await this.isGalera(qr)) await qr.query(SESSION_CAUSAL_READS);
         this.readCommitted.add(conn);
       }
       await qr.startTransaction();

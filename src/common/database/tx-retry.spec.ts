@@ -25,7 +25,10 @@ describe('transaction retry policy', () => {
   it('the default fits a storm: 10 attempts within 3 s, waits up to 250 ms', () => {
     expect(DEFAULT_TX_RETRY).toEqual({ attempts: 10, baseMs: 10, capMs: 250, budgetMs: 3000 });
     // the worst case of all waits stays under the budget, so the count is the bound, not the clock
-    const worst = [1, 2, 3, 4, 5, 6, 7, 8, 9].reduce((s, a) => s + txRetryDelayMs(DEFAULT_TX_RETRY, a, 0.999999), 0);
+    const worst = [1, 2, 3, 4, 5, 6, 7, 8, 9].reduce(
+      (s, a) => s + txRetryDelayMs(DEFAULT_TX_RETRY, a, 0.999999),
+      0,
+    );
     expect(worst).toBeLessThan(DEFAULT_TX_RETRY.budgetMs);
   });
 });

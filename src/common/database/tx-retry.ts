@@ -23,12 +23,21 @@ export interface TxRetryPolicy {
 export const DEFAULT_TX_RETRY: TxRetryPolicy = { attempts: 10, baseMs: 10, capMs: 250, budgetMs: 3000 };
 
 /** The wait before attempt `attempt + 1` after `attempt` failed (1-based), `random` in [0, 1). */
-export function txRetryDelayMs(policy: TxRetryPolicy, attempt: number, random: number = Math.random()): number {
+export function txRetryDelayMs(
+  policy: TxRetryPolicy,
+  attempt: number,
+  random: number = Math.random(),
+): number {
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(random * ceiling) + 1;
 }
 
 /** Whether attempt `attempt` (1-based, just failed) may be followed by another `delayMs` from now. */
-export function mayRetry(policy: TxRetryPolicy, attempt: number, elapsedMs: number, delayMs: number): boolean {
+export function mayRetry(
+  policy: TxRetryPolicy,
+  attempt: number,
+  elapsedMs: number,
+  delayMs: number,
+): boolean {
   return attempt < policy.attempts && elapsedMs + delayMs < policy.budgetMs;
 }

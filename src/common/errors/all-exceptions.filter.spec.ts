@@ -79,9 +79,21 @@ describe('AllExceptionsFilter', () => {
 
   it("Galera's transient errors (a node not ready, a node leaving, a conflict that outlived the retries) are 503 DATABASE_UNAVAILABLE, never 500", () => {
     const galera = [
-      { code: 'ER_UNKNOWN_COM_ERROR', errno: 1047, msg: 'WSREP has not yet prepared node for application use' },
-      { code: 'ER_LOCK_DEADLOCK', errno: 1213, msg: 'Deadlock found when trying to get lock; try restarting transaction' },
-      { code: 'ER_ERROR_DURING_COMMIT', errno: 1180, msg: 'Got error 6 "No such device or address" during COMMIT' },
+      {
+        code: 'ER_UNKNOWN_COM_ERROR',
+        errno: 1047,
+        msg: 'WSREP has not yet prepared node for application use',
+      },
+      {
+        code: 'ER_LOCK_DEADLOCK',
+        errno: 1213,
+        msg: 'Deadlock found when trying to get lock; try restarting transaction',
+      },
+      {
+        code: 'ER_ERROR_DURING_COMMIT',
+        errno: 1180,
+        msg: 'Got error 6 "No such device or address" during COMMIT',
+      },
       { code: undefined, errno: 1047, msg: 'WSREP has not yet prepared node for application use' },
     ];
     for (const g of galera) {
@@ -92,7 +104,10 @@ describe('AllExceptionsFilter', () => {
       );
       expect(reply.statusCode).toBe(503);
       expect(reply.headers['Retry-After']).toBe('1');
-      expect(reply.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { reason: 'DATABASE_UNAVAILABLE' } });
+      expect(reply.body).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        details: { reason: 'DATABASE_UNAVAILABLE' },
+      });
     }
   });
 

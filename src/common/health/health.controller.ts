@@ -2,6 +2,7 @@ import { Controller, Get, VERSION_NEUTRAL } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
+import { GaleraHealthIndicator } from './galera.health';
 import { GatewayHealthIndicator } from './gateway.health';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -13,6 +14,7 @@ export class HealthController {
     private readonly db: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     private readonly gateway: GatewayHealthIndicator,
+    private readonly galera: GaleraHealthIndicator,
   ) {}
 
   @Public()
@@ -24,6 +26,8 @@ export class HealthController {
   check() {
     return this.health.check([
       () => this.db.pingCheck('mysql', { timeout: 1500 }),
+      // a Galera node only: Primary, Synced and ready (nothing on another server)
+      () => this.galera.isHealthy(),
       () => this.redis.isHealthy(),
       () => this.gateway.isHealthy(),
     ]);

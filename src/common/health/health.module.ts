@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
+import { GaleraHealthIndicator } from './galera.health';
 import { GatewayHealthIndicator } from './gateway.health';
 import { RedisHealthIndicator } from './redis.health';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [RedisHealthIndicator, GatewayHealthIndicator],
+  providers: [RedisHealthIndicator, GatewayHealthIndicator, GaleraHealthIndicator],
 })
 export class HealthModule {}
