@@ -1,6 +1,7 @@
 import { BenchSupportModule } from './bench-support/bench-support.module';
 import { benchRoutesEnabled } from './config/configuration';
 import { CallbackModule } from './callback/callback.module';
+import { EventsModule } from './events/events.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
@@ -18,6 +19,8 @@ export const FEATURE_MODULES = [
   OrderModule,
   PaymentModule,
   CallbackModule,
+  // events out: reads the outbox, nothing imports it
+  EventsModule,
   // inert (404, no keys) unless paymentConfig.sandboxEnabled; reached over HTTP only
   SandboxModule.register(),
   WechatSandboxModule.register(),

@@ -188,6 +188,22 @@ export const callbackConfig = registerAs('callback', () => {
   };
 });
 
+/** Events out (src/events): the feed's sequencer and the webhook deliveries. */
+export const eventsConfig = registerAs('events', () => {
+  const e = env();
+  return {
+    /** http:// and private addresses are refused for webhook endpoints only in production */
+    production: e.NODE_ENV === 'production',
+    retryDelaysMs: String(e.WEBHOOK_RETRY_DELAYS_MS)
+      .split(',')
+      .map((s) => Number(s)),
+    timeoutMs: e.WEBHOOK_TIMEOUT_MS as number,
+    secretOverlapMs: e.WEBHOOK_SECRET_OVERLAP_MS as number,
+    disableAfterMs: e.WEBHOOK_DISABLE_AFTER_MS as number,
+    pollMs: e.EVENTS_POLL_MS as number,
+  };
+});
+
 export const benchConfig = registerAs('bench', () => {
   const e = env();
   return {
@@ -228,6 +244,7 @@ export const allConfigs = [
   paymentConfig,
   wechatConfig,
   callbackConfig,
+  eventsConfig,
   benchConfig,
 ];
 
@@ -239,4 +256,5 @@ export type OrderConfig = ReturnType<typeof orderConfig>;
 export type PaymentConfig = ReturnType<typeof paymentConfig>;
 export type WechatConfig = ReturnType<typeof wechatConfig>;
 export type CallbackConfig = ReturnType<typeof callbackConfig>;
+export type EventsConfig = ReturnType<typeof eventsConfig>;
 export type BenchConfig = ReturnType<typeof benchConfig>;

@@ -152,6 +152,15 @@ export const envSchema = Joi.object({
   CALLBACK_REFUSED_LOG_BYTES: Joi.number().integer().min(256).default(2048),
   OUTBOX_POLL_MS: Joi.number().integer().min(50).default(1000),
 
+  /** Events out (src/events): webhook retries, timeouts, secret rotation, disabling, polling. */
+  WEBHOOK_RETRY_DELAYS_MS: Joi.string()
+    .pattern(/^\d+(,\d+)*$/)
+    .default('60000,300000,1800000,7200000,21600000,43200000,86400000'),
+  WEBHOOK_TIMEOUT_MS: Joi.number().integer().min(100).max(60000).default(10000),
+  WEBHOOK_SECRET_OVERLAP_MS: Joi.number().integer().min(0).default(86400000),
+  WEBHOOK_DISABLE_AFTER_MS: Joi.number().integer().min(1000).default(259200000),
+  EVENTS_POLL_MS: Joi.number().integer().min(20).default(500),
+
   /** Swagger UI and JSON at /docs, /docs-json: on by default, off by default in production. */
   SWAGGER_ENABLED: Joi.boolean(),
 

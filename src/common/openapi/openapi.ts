@@ -27,6 +27,7 @@ export const OPENAPI_TAGS: Array<[string, string]> = [
   ['refunds', 'Step 9: refund a paid order in full or in part (admin).'],
   ['idempotency', 'One-time Idempotency-Token values, an alternative to an Idempotency-Key for one submit.'],
   ['admin', "Operator tasks: reconcile a day against the gateway's bill."],
+  ['events', 'Events out: signed webhooks to registered endpoints and the gap-free event feed (admin).'],
   ['callbacks', 'Called by the payment gateways (async notifies), never by clients.'],
   ['sandbox-wechat', 'The built-in WeChat Pay v3 simulator (sandbox only).'],
   ['ops', 'Health of MySQL, Redis and gateway keys; Prometheus metrics.'],
