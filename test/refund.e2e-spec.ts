@@ -161,11 +161,13 @@ describe('refunds', () => {
     expect(res.body.status).toBe('PENDING');
     expect(await refundedAmount(t, o.paymentNo)).toBe(1500);
     const apply = t.app.get(RefundApplyService);
-    const won = await Promise.all(Array.from({ length: 10 }, () => apply.fail(res.body.refundNo, 'test')));
-    expect(won.filter(Boolean)).toHaveLength(1);
+    const won = await Promise.all(
+      Array.from({ length: 10 }, () => apply.fail(res.body.refundNo, 'test', 'alipay')),
+    );
+    expect(won.filter((w) => w === 'failed')).toHaveLength(1);
     expect(await refundedAmount(t, o.paymentNo)).toBe(0);
     expect((await refundRows(t, o.orderNo))[0]).toMatchObject({ status: 'FAILED', failed_reason: 'test' });
-    expect(await apply.applySucceeded(res.body.refundNo, 'query')).toBe('anomaly');
+    expect(await apply.applySucceeded(res.body.refundNo, 'query', 'alipay')).toBe('anomaly');
     expect(await orderStatus(t, o.orderNo)).toBe('PAID');
     expect(await refundedAmount(t, o.paymentNo)).toBe(0);
   });

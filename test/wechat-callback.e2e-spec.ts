@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { encryptResource } from '../src/payment/gateway/wechat-notify';
 import { rsaSign } from '../src/sandbox/sandbox-crypto';
-import { anomalies, logOutcomes, orderStatus, paymentStatus, waitFor } from './callback-support';
+import {
+  anomalies,
+  logOutcomes,
+  orderStatus,
+  paymentStatus,
+  postNotify,
+  signedNotify,
+  waitFor,
+} from './callback-support';
 import { newOrder, prepay, wxPay, wxTrade } from './payment-helpers';
 import { refundedAmount, refundReq, refundRows } from './refund-helpers';
 import { createTestApp, TestApp } from './utils/test-app';
@@ -145,6 +153,49 @@ describe('POST /v1/callbacks/wechat', () => {
     expect(await paymentStatus(t, p.paymentNo)).toBe('PENDING');
     expect(await anomalies(t, p.paymentNo)).toEqual(['CHANNEL_MISMATCH']);
     expect(await logOutcomes(t, p.paymentNo)).toEqual(['ANOMALY']);
+  });
+
+  it('an Alipay TRADE_CLOSED naming a WeChat payment closes nothing: CHANNEL_MISMATCH, and WeChat still pays it', async () => {
+    const o = await wechatPayment(1300);
+    const closed = await signedNotify(t.dataSource, {
+      outTradeNo: o.paymentNo,
+      totalAmount: '13.00',
+      tradeStatus: 'TRADE_CLOSED',
+    });
+    expect(await postNotify(t, closed)).toBe('success');
+    expect(await postNotify(t, closed)).toBe('success');
+    expect(await paymentStatus(t, o.paymentNo)).toBe('PENDING');
+    expect(await orderStatus(t, o.orderNo)).toBe('PAYING');
+    expect(await anomalies(t, o.paymentNo)).toEqual(['CHANNEL_MISMATCH']);
+    expect(await logOutcomes(t, o.paymentNo)).toEqual(['CHANNEL_MISMATCH', 'CHANNEL_MISMATCH']);
+    // the WeChat trade was payable all along: its buyer pays, its notify pays the order
+    await wxPay(t, o.paymentNo).expect(200);
+    await waitFor(async () => (await orderStatus(t, o.orderNo)) === 'PAID', 'order PAID');
+    expect(await paymentStatus(t, o.paymentNo)).toBe('SUCCESS');
+  });
+
+  it("an Alipay refund notify naming a WeChat payment's refund settles nothing: REFUND_CHANNEL_MISMATCH", async () => {
+    const o = await wechatPayment(1600);
+    await wxPay(t, o.paymentNo).expect(200);
+    await waitFor(async () => (await orderStatus(t, o.orderNo)) === 'PAID', 'order PAID');
+    // WeChat refuses the refund call for now, so the refund stays PENDING (no query runs here)
+    await t
+      .http()
+      .post(`/sandbox/wechat/transactions/${o.paymentNo}/faults`)
+      .send({ refund: 'system_error', times: 50 })
+      .expect(200);
+    const r = (await refundReq(t, o.orderNo, { amount: 600, reason: 'cross channel' }).expect(201)).body;
+    expect(r.status).toBe('PENDING');
+    const n = await signedNotify(t.dataSource, {
+      outTradeNo: o.paymentNo,
+      totalAmount: '16.00',
+      extra: { out_biz_no: r.refundNo, refund_fee: '6.00', gmt_refund: '2026-11-23 20:05:00' },
+    });
+    expect(await postNotify(t, n)).toBe('success');
+    expect((await refundRows(t, o.orderNo))[0]).toMatchObject({ status: 'PENDING' });
+    expect(await orderStatus(t, o.orderNo)).toBe('PAID');
+    expect(await anomalies(t, o.paymentNo)).toEqual(['REFUND_CHANNEL_MISMATCH']);
+    expect(await logOutcomes(t, o.paymentNo)).toEqual(['APPLIED', 'REFUND_ANOMALY']);
   });
 
   it('REFUND.SUCCESS goes to the refund apply function: refund SUCCEEDED, order REFUNDED, once', async () => {

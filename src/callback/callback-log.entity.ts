@@ -13,6 +13,7 @@ export type CallbackOutcome =
   | 'APP_MISMATCH'
   | 'SELLER_MISMATCH'
   | 'AMOUNT_MISMATCH'
+  | 'CHANNEL_MISMATCH'
   | 'UNKNOWN_TRADE'
   | 'APPLIED'
   | 'DUPLICATE'

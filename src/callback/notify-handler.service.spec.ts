@@ -23,10 +23,10 @@ function setup(opts: { payment?: Partial<Payment> | null; result?: SuccessResult
   };
   const closer = {
     closePending: jest.fn(
-      async (_no: string, _r: string, o: { journal?: (m: EntityManager) => Promise<void> }) => {
-        if (opts.closed === false) return false;
+      async (_no: string, _c: string, _r: string, o: { journal?: (m: EntityManager) => Promise<void> }) => {
+        if (opts.closed === false) return 'not_pending';
         await o.journal?.(m);
-        return true;
+        return 'closed';
       },
     ),
   };

@@ -47,8 +47,10 @@ const OUTCOME_OF: Record<SuccessOutcome, CallbackOutcome> = {
  * 4. TRADE_SUCCESS / TRADE_FINISHED: already SUCCESS → `success` from that one read, no write;
  *    otherwise the dedup strategy (unique_key = PaymentSuccessService.apply, the one success path,
  *    which checks amount and channel and pays the order in the same transaction) marks it paid.
- *    TRADE_CLOSED: closes a PENDING payment only; after a success it means a refund (or a stale
- *    close) and is recorded as anomaly REFUND_OR_LATE_CLOSE, never un-paying.
+ *    TRADE_CLOSED: closes a PENDING payment only, and only an Alipay one (`closePending` checks the
+ *    channel: a WeChat payment's trade stays payable at WeChat, anomaly CHANNEL_MISMATCH); after a
+ *    success it means a refund (or a stale close) and is recorded as anomaly REFUND_OR_LATE_CLOSE,
+ *    never un-paying.
  *
  * A decision that changed something is written by the journal in the same transaction
  * (`journaled: true`); the caller writes the others. Database errors propagate: the caller answers
@@ -136,10 +138,15 @@ export class NotifyHandler {
     if (status === CLOSED_STATUS) {
       if (payment.status === 'PENDING') {
         const decision: NotifyDecision = { ack: 'success', outcome: 'CLOSED', changed: true };
-        const closed = await this.closer.closePending(paymentNo, 'gateway notify TRADE_CLOSED', {
+        const closed = await this.closer.closePending(paymentNo, 'alipay', 'gateway notify TRADE_CLOSED', {
           journal: journal ? (m) => journal(m, decision) : undefined,
         });
-        if (closed) return { ...decision, journaled: !!journal };
+        if (closed === 'closed') return { ...decision, journaled: !!journal };
+        if (closed === 'channel_mismatch') {
+          // a payment of another channel (its trade may still be payable there): nothing closed
+          const detail = `TRADE_CLOSED for a ${payment.channel} payment`;
+          return { ack: 'success', outcome: 'CHANNEL_MISMATCH', detail };
+        }
         // lost a race: re-read and decide on what won
         const now = await this.payments.findByPaymentNo(null, paymentNo);
         if (now?.status !== 'SUCCESS') return { ack: 'success', outcome: 'ALREADY_CLOSED' };

@@ -38,7 +38,7 @@ export class RefundNotifyHandler {
       await this.payments.recordAnomaly(null, payment.paymentNo, 'UNKNOWN_REFUND', detail, { once: true });
       return { ack: 'success', outcome: 'REFUND_ANOMALY', detail };
     }
-    const outcome = await this.apply.applySucceeded(refund.refundNo, 'notify');
+    const outcome = await this.apply.applySucceeded(refund.refundNo, 'notify', 'alipay');
     const map = {
       applied: 'REFUND_APPLIED',
       duplicate: 'REFUND_DUPLICATE',

@@ -94,7 +94,7 @@ function setup(
   };
   const refundApply = {
     applySucceeded: jest.fn(async () => 'applied'),
-    fail: jest.fn(async () => true),
+    fail: jest.fn(async () => 'failed'),
   };
   const keys = {
     get: async () => ({
@@ -205,14 +205,14 @@ describe('WechatCallbackService (collaborators stubbed)', () => {
     const ok = setup();
     const b = body(refund(), 'REFUND.SUCCESS');
     expect(await ok.svc.receive(signed(b), b)).toEqual({ status: 204 });
-    expect(ok.refundApply.applySucceeded).toHaveBeenCalledWith('R1', 'notify', 500);
+    expect(ok.refundApply.applySucceeded).toHaveBeenCalledWith('R1', 'notify', 'wechat', 500);
     expect(ok.outcomes()).toEqual(['REFUND_APPLIED']);
     expect(ok.success.apply).not.toHaveBeenCalled();
 
     const closed = setup();
     const c = body(refund({ refund_status: 'CLOSED' }), 'REFUND.CLOSED');
     expect(await closed.svc.receive(signed(c), c)).toEqual({ status: 204 });
-    expect(closed.refundApply.fail).toHaveBeenCalledWith('R1', 'gateway notify REFUND.CLOSED');
+    expect(closed.refundApply.fail).toHaveBeenCalledWith('R1', 'gateway notify REFUND.CLOSED', 'wechat');
     expect(closed.outcomes()).toEqual(['REFUND_FAILED']);
 
     const unknown = setup({ refund: null });

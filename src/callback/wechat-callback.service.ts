@@ -19,7 +19,7 @@ import type { NotifyParams } from './alipay-notify';
 import { CallbackOutcome } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
 
-export const WECHAT = 'wechat';
+export const WECHAT = 'wechat' as const;
 
 /**
  * What WeChat is answered: 204 with no body (accepted: stop re-sending), or a 4xx/5xx with
@@ -243,7 +243,7 @@ export class WechatCallbackService {
     }
     let outcome: CallbackOutcome;
     if (eventType === 'REFUND.SUCCESS') {
-      const r = await this.refundApply.applySucceeded(refund.refundNo, 'notify', n.refund);
+      const r = await this.refundApply.applySucceeded(refund.refundNo, 'notify', WECHAT, n.refund);
       outcome =
         r === 'applied' ? 'REFUND_APPLIED' : r === 'duplicate' ? 'REFUND_DUPLICATE' : 'REFUND_ANOMALY';
     } else {
@@ -256,8 +256,8 @@ export class WechatCallbackService {
         const a = await this.logged(rawBody, params, 'REFUND_ANOMALY', ACCEPTED, { verified: true, detail });
         return ['REFUND_ANOMALY', a];
       }
-      const won = await this.refundApply.fail(refund.refundNo, `gateway notify ${eventType}`);
-      outcome = won ? 'REFUND_FAILED' : 'REFUND_DUPLICATE';
+      const r = await this.refundApply.fail(refund.refundNo, `gateway notify ${eventType}`, WECHAT);
+      outcome = r === 'failed' ? 'REFUND_FAILED' : r === 'anomaly' ? 'REFUND_ANOMALY' : 'REFUND_DUPLICATE';
     }
     const a = await this.logged(rawBody, params, outcome, ACCEPTED, {
       verified: true,

@@ -5,11 +5,12 @@ import { PaymentCloseService } from './payment-close.service';
 /** Close and cancel rules with the gateway, the order module and the database stubbed. */
 function setup(opts: { status?: string; close?: string; query?: string; othersPending?: number } = {}) {
   const m = { tag: 'tx' } as unknown as EntityManager;
-  const payment = { paymentNo: 'O1P01', orderNo: 'O1', status: opts.status ?? 'PENDING' };
+  const payment = { paymentNo: 'O1P01', orderNo: 'O1', channel: 'alipay', status: opts.status ?? 'PENDING' };
   const repo = {
     findByPaymentNo: jest.fn(async () => payment),
     findPendingByOrder: jest.fn(async () => Array.from({ length: opts.othersPending ?? 0 }, () => payment)),
     cas: jest.fn(async () => payment.status === 'PENDING'),
+    recordAnomaly: jest.fn(async () => undefined),
   };
   const orders = {
     settleAfterPaymentClosed: jest.fn(async () => 'REOPENED'),
@@ -79,7 +80,7 @@ describe('PaymentCloseService (collaborators stubbed)', () => {
 
   it('closePending: the order is left as it is while another payment is pending', async () => {
     const s = setup({ othersPending: 1 });
-    expect(await s.svc.closePending('O1P01', 'test')).toBe(true);
+    expect(await s.svc.closePending('O1P01', 'alipay', 'test')).toBe('closed');
     expect(s.orders.settleAfterPaymentClosed).toHaveBeenCalledWith(s.m, 'O1', {
       othersPending: true,
       cancel: false,
@@ -89,9 +90,21 @@ describe('PaymentCloseService (collaborators stubbed)', () => {
   it('closePending: a lost CAS settles nothing and writes no journal', async () => {
     const s = setup({ status: 'CLOSED' });
     const journal = jest.fn();
-    expect(await s.svc.closePending('O1P01', 'test', { journal })).toBe(false);
+    expect(await s.svc.closePending('O1P01', 'alipay', 'test', { journal })).toBe('not_pending');
     expect(s.orders.settleAfterPaymentClosed).not.toHaveBeenCalled();
     expect(journal).not.toHaveBeenCalled();
+  });
+
+  it("closePending: another channel's close (an Alipay TRADE_CLOSED naming a WeChat payment) closes nothing: one anomaly", async () => {
+    const s = setup();
+    const journal = jest.fn();
+    expect(await s.svc.closePending('O1P01', 'wechat', 'test', { journal })).toBe('channel_mismatch');
+    expect(s.repo.cas).not.toHaveBeenCalled();
+    expect(s.orders.settleAfterPaymentClosed).not.toHaveBeenCalled();
+    expect(journal).not.toHaveBeenCalled();
+    expect(s.repo.recordAnomaly).toHaveBeenCalledWith(s.m, 'O1P01', 'CHANNEL_MISMATCH', expect.anything(), {
+      once: true,
+    });
   });
 
   it('cancelOrder: a CREATED order is cancelled by the order module, no gateway call', async () => {

@@ -6,9 +6,13 @@ import { TransactionService } from '../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../common/errors';
 import { orderLockKey, OrderResponse, OrderService } from '../order';
 import { LockService } from '../idempotency';
+import type { PaymentChannel } from './entities/payment.entity';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
 import { PaymentRepository } from './payment.repository';
 import { PaymentSuccessService } from './payment-success.service';
+
+/** What `closePending` came to (see there). */
+export type ClosePendingOutcome = 'closed' | 'not_pending' | 'channel_mismatch';
 
 export type ExpireOutcome = 'closed' | 'paid' | 'not_pending' | 'retry';
 
@@ -110,7 +114,8 @@ export class PaymentCloseService {
     switch (closed.status) {
       case 'CLOSED':
       case 'NOT_EXIST':
-        await this.closePending(paymentNo, `gateway ${closed.status}`, { cancel: opts.cancel });
+        // the router asked this payment's own gateway
+        await this.closePending(paymentNo, p.channel, `gateway ${closed.status}`, { cancel: opts.cancel });
         return 'closed';
       case 'ALREADY_PAID': {
         const q = await this.gateway.query(paymentNo);
@@ -127,24 +132,45 @@ export class PaymentCloseService {
   /**
    * CAS PENDING → CLOSED and, in the same transaction, settle the order
    * (`OrderService.settleAfterPaymentClosed`) and write the caller's journal. Call only once the
-   * gateway trade is closed (or never existed). True iff this call closed the payment.
+   * gateway trade is closed (or never existed).
+   * @param channel the channel whose news this is (the notify endpoint's, or the payment's own for its
+   *   gateway's close / refusal): only the payment's own channel can close it — an Alipay TRADE_CLOSED
+   *   naming a WeChat payment (whose trade stays payable at WeChat) closes nothing, anomaly
+   *   CHANNEL_MISMATCH (once).
+   * @returns `closed` iff this call closed the payment; `not_pending` when it is not (any more)
+   *   PENDING or does not exist; `channel_mismatch`.
    */
   async closePending(
     paymentNo: string,
+    channel: PaymentChannel,
     reason: string,
     opts: { cancel?: boolean; journal?: (m: EntityManager) => Promise<void> } = {},
-  ): Promise<boolean> {
-    const won = await this.tx.run(async (m) => {
+  ): Promise<ClosePendingOutcome> {
+    const outcome = await this.tx.run(async (m): Promise<ClosePendingOutcome> => {
       const p = await this.repo.findByPaymentNo(m, paymentNo);
-      if (!p) return false;
+      if (!p) return 'not_pending';
+      if (p.channel !== channel) {
+        await this.repo.recordAnomaly(
+          m,
+          paymentNo,
+          'CHANNEL_MISMATCH',
+          { close: reason, channel: p.channel, reportedChannel: channel },
+          { once: true },
+        );
+        return 'channel_mismatch';
+      }
       if (!(await this.repo.cas(m, paymentNo, ['PENDING'], 'CLOSED', { closed_at: new Date() })))
-        return false;
+        return 'not_pending';
       const othersPending = (await this.repo.findPendingByOrder(m, p.orderNo)).length > 0;
       await this.orders.settleAfterPaymentClosed(m, p.orderNo, { othersPending, cancel: !!opts.cancel });
       if (opts.journal) await opts.journal(m);
-      return true;
+      return 'closed';
     });
-    if (won) this.logger.log(`payment ${paymentNo} CLOSED (${reason})`);
-    return won;
+    if (outcome === 'closed') this.logger.log(`payment ${paymentNo} CLOSED (${reason})`);
+    if (outcome === 'channel_mismatch')
+      this.logger.error(
+        `payment ${paymentNo}: a close from ${channel} (${reason}) ignored, CHANNEL_MISMATCH`,
+      );
+    return outcome;
   }
 }

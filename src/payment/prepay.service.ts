@@ -216,7 +216,7 @@ export class PrepayService {
     if (!r.ok && r.refusedCode) {
       // refused for good (no trade exists at the gateway): close the payment and reopen the order, 422
       this.logger.warn(`precreate of ${p.paymentNo} refused: ${r.reason}`);
-      await this.closer.closePending(p.paymentNo, `gateway refused ${r.refusedCode}`);
+      await this.closer.closePending(p.paymentNo, p.channel, `gateway refused ${r.refusedCode}`);
       throw new DomainError(ErrorCode.GATEWAY_REFUSED, 'The payment gateway refused this payment', {
         paymentNo: p.paymentNo,
         gatewayCode: r.refusedCode,

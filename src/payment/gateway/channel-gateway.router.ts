@@ -73,7 +73,7 @@ export class ChannelGatewayRouter implements PaymentGateway {
     for (const [channel, bill] of bills) {
       if (!bill.ok) return { ok: false, reason: `${channel}: ${bill.reason}` };
       merged.trades.push(...bill.trades.map((t) => ({ ...t, channel })));
-      merged.refunds.push(...bill.refunds);
+      merged.refunds.push(...bill.refunds.map((r) => ({ ...r, channel })));
     }
     return merged;
   }

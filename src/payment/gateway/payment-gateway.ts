@@ -117,4 +117,6 @@ export interface BillRefund {
   /** fen */
   amount: number;
   refundedAt: Date | null;
+  /** Whose bill the line came from (set by ChannelGatewayRouter when it merges the channels' bills). */
+  channel?: 'alipay' | 'wechat';
 }

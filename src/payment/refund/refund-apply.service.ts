@@ -5,10 +5,13 @@ import { OutboxService } from '../../common/outbox/outbox.service';
 import { DedupService } from '../../idempotency';
 import { OrderRefundService } from '../../order';
 import { PaymentRepository } from '../payment.repository';
+import type { PaymentChannel } from '../entities/payment.entity';
+import type { Refund } from './refund.entity';
 import { RefundRepository } from './refund.repository';
 
 export type RefundSource = 'answer' | 'query' | 'notify' | 'reconciliation' | 'wallet' | 'sweeper';
 export type RefundApplyOutcome = 'applied' | 'duplicate' | 'anomaly';
+export type RefundFailOutcome = 'failed' | 'not_pending' | 'anomaly';
 
 /** Rolls the apply transaction (and its marker) back when there is nothing to apply. */
 class NotApplied {
@@ -24,6 +27,9 @@ class NotApplied {
  *   PENDING → SUCCEEDED, the order side (CAS PAID → PARTIALLY_REFUNDED → REFUNDED, wallet credit for a
  *   wallet payment, restock once) through OrderRefundService in the same manager, outbox
  *   `refund.succeeded`.
+ * Both check first that the news comes from the refund's own channel (an Alipay notify naming a WeChat
+ * refund changes nothing: anomaly REFUND_CHANNEL_MISMATCH).
+ *
  * - `fail` — a conclusive refusal: CAS PENDING → FAILED and, in the same transaction, the payment's
  *   reservation released and a recharge's wallet debit given back: exactly once, because only the
  *   CAS winner releases.
@@ -42,6 +48,9 @@ export class RefundApplyService {
   ) {}
 
   /**
+   * @param channel the channel that brings the news (the notify endpoint's, the bill's, or the refund's
+   *   own for its gateway's answer and query): another channel's news never settles a refund — anomaly
+   *   REFUND_CHANNEL_MISMATCH, nothing applied.
    * @param reportedAmount this refund's amount as the gateway reported it (query); a different amount
    *   is recorded as an anomaly and never applied.
    * @throws Error when the refund does not exist or the database fails (nothing applied; retry).
@@ -49,11 +58,13 @@ export class RefundApplyService {
   async applySucceeded(
     refundNo: string,
     source: RefundSource,
+    channel: PaymentChannel,
     reportedAmount?: number,
   ): Promise<RefundApplyOutcome> {
     const refund = await this.repo.findByRefundNo(null, refundNo);
     if (!refund) throw new Error(`refund ${refundNo} not found`);
     if (refund.status === 'SUCCEEDED') return 'duplicate';
+    if (await this.channelMismatch(refund, channel, source)) return 'anomaly';
     if (reportedAmount !== undefined && reportedAmount !== refund.amount) {
       await this.payments.recordAnomaly(
         null,
@@ -135,10 +146,16 @@ export class RefundApplyService {
     return 'applied';
   }
 
-  /** A conclusive refusal. @returns true iff this call failed it (and released its reservation). */
-  async fail(refundNo: string, reason: string): Promise<boolean> {
+  /**
+   * A conclusive refusal, brought by `channel` (as `applySucceeded`: another channel's news is anomaly
+   * REFUND_CHANNEL_MISMATCH and fails nothing).
+   * @returns `failed` iff this call failed it (and released its reservation); `not_pending` when it
+   *   is not PENDING (any more); `anomaly` for another channel's news.
+   */
+  async fail(refundNo: string, reason: string, channel: PaymentChannel): Promise<RefundFailOutcome> {
     const refund = await this.repo.findByRefundNo(null, refundNo);
-    if (!refund || refund.status !== 'PENDING') return false;
+    if (!refund || refund.status !== 'PENDING') return 'not_pending';
+    if (await this.channelMismatch(refund, channel, `fail: ${reason}`)) return 'anomaly';
     const won = await this.tx.run(async (m) => {
       await this.payments.lockForRefund(m, refund.paymentNo);
       const ok = await this.repo.cas(m, refundNo, ['PENDING'], 'FAILED', {
@@ -151,6 +168,22 @@ export class RefundApplyService {
       return true;
     });
     if (won) this.logger.warn(`refund ${refundNo} FAILED: ${reason}`);
-    return won;
+    return won ? 'failed' : 'not_pending';
+  }
+
+  /** THE channel rule of refunds: only the refund's own channel's news changes it (anomaly once). */
+  private async channelMismatch(refund: Refund, channel: PaymentChannel, source: string): Promise<boolean> {
+    if (channel === refund.channel) return false;
+    this.logger.error(
+      `refund ${refund.refundNo} (${refund.channel}): news from ${channel} (${source}) ignored`,
+    );
+    await this.payments.recordAnomaly(
+      null,
+      refund.paymentNo,
+      'REFUND_CHANNEL_MISMATCH',
+      { refundNo: refund.refundNo, source, channel: refund.channel, reportedChannel: channel },
+      { once: true },
+    );
+    return true;
   }
 }

@@ -74,7 +74,12 @@ export class RefundReconciliationService {
         );
         mismatches.push({ ...m, kind: 'refund_amount_mismatch', repaired: false });
       } else if (local.status !== 'SUCCEEDED') {
-        const outcome = await this.apply.applySucceeded(line.refundNo, 'reconciliation', line.amount);
+        const outcome = await this.apply.applySucceeded(
+          line.refundNo,
+          'reconciliation',
+          line.channel ?? 'alipay', // a line of WeChat's bill settles WeChat refunds only
+          line.amount,
+        );
         mismatches.push({ ...m, kind: 'refund_not_recorded', repaired: outcome !== 'anomaly' });
       }
     }

@@ -47,7 +47,7 @@ export class RefundSettleService {
     const r = await this.repo.findByRefundNo(null, refundNo);
     if (!r || r.status !== 'PENDING') return;
     if (r.channel === 'wallet') {
-      await this.apply.applySucceeded(refundNo, 'wallet');
+      await this.apply.applySucceeded(refundNo, 'wallet', 'wallet');
       return;
     }
     const payment = await this.payments.findByPaymentNo(null, r.paymentNo);
@@ -76,7 +76,7 @@ export class RefundSettleService {
     const r = await this.repo.findByRefundNo(null, refundNo);
     if (!r || r.status !== 'PENDING') return false;
     if (r.channel === 'wallet') {
-      await this.apply.applySucceeded(refundNo, 'wallet');
+      await this.apply.applySucceeded(refundNo, 'wallet', 'wallet');
       return false;
     }
     const q = await this.gateway
@@ -84,10 +84,10 @@ export class RefundSettleService {
       .catch((err: Error) => ({ status: 'UNKNOWN' as const, reason: err.message }));
     switch (q.status) {
       case 'SUCCEEDED':
-        await this.apply.applySucceeded(refundNo, n === null ? 'sweeper' : 'query', q.amount);
+        await this.apply.applySucceeded(refundNo, n === null ? 'sweeper' : 'query', r.channel, q.amount);
         return false;
       case 'FAILED':
-        await this.apply.fail(refundNo, `gateway: ${q.reason}`);
+        await this.apply.fail(refundNo, `gateway: ${q.reason}`, r.channel);
         return false;
       case 'NOT_FOUND':
         // not refunded (yet): the same number and amount again, never a new refund
@@ -129,10 +129,10 @@ export class RefundSettleService {
   ): Promise<void> {
     switch (res.status) {
       case 'SUCCEEDED':
-        await this.apply.applySucceeded(r.refundNo, source);
+        await this.apply.applySucceeded(r.refundNo, source, r.channel);
         return;
       case 'FAILED':
-        await this.apply.fail(r.refundNo, `${res.code}: ${res.reason}`);
+        await this.apply.fail(r.refundNo, `${res.code}: ${res.reason}`, r.channel);
         return;
       default:
         // PROCESSING / UNKNOWN: stays PENDING; the query settles it. An already scheduled query job
