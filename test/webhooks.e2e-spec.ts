@@ -2,7 +2,10 @@ import { OutboxService } from '../src/common/outbox/outbox.service';
 import { TOPICS } from '../src/common/events/payment-events';
 import { verifySignature } from '../src/events/webhook-signature';
 import { waitFor } from './callback-support';
-import { paidOrder, refundReq } from './refund-helpers';
+import { RefundApplyService } from '../src/payment/refund/refund-apply.service';
+import { OrderService } from '../src/order/order.service';
+import { newOrder } from './payment-helpers';
+import { faults, paidOrder, refundReq } from './refund-helpers';
 import { createTestApp, freePort, randomSuffix, TestApp } from './utils/test-app';
 import { WebhookReceiver } from './webhook-receiver';
 
@@ -245,6 +248,66 @@ describe('webhooks: signed deliveries, retries, endpoints', () => {
       .set('Authorization', admin)
       .expect(200);
     expect(enabled.body.status).toBe('ENABLED');
+  });
+
+  it('order.cancelled (user cancel, expiry) and refund.failed are written with the change and delivered', async () => {
+    const r = await receiver();
+    await register(r.url, ['order.cancelled', 'refund.failed']);
+    const byUser = await newOrder(t);
+    await t
+      .http()
+      .post(`/v1/orders/${byUser.orderNo}/cancel`)
+      .set('Authorization', t.bearer(byUser.userId))
+      .expect(200);
+    const expired = await newOrder(t);
+    expect(await t.app.get(OrderService).expire(expired.orderNo, new Date(Date.now() + 86400000))).toBe(true);
+    const o = await paidOrder(t, 4000);
+    await faults(t, o.paymentNo, {
+      refund: 'service_unavailable',
+      refundQuery: 'service_unavailable',
+      times: 50,
+    });
+    const refund = (await refundReq(t, o.orderNo, { amount: 1500, reason: 'x' }).expect(201)).body;
+    expect(await t.app.get(RefundApplyService).fail(refund.refundNo, 'gateway said no')).toBe(true);
+    const got = await waitFor(async () => (r.received.length >= 3 ? r.received : null), 'three events');
+    const by = (pred: (d: Record<string, any>) => boolean) => got.find((x) => pred(x.json.data))!.json;
+    expect(by((d) => d.orderNo === byUser.orderNo)).toMatchObject({
+      type: 'order.cancelled',
+      version: 1,
+      data: {
+        orderNo: byUser.orderNo,
+        userId: byUser.userId,
+        from: 'CREATED',
+        reason: 'user',
+        totalAmount: byUser.amount,
+      },
+    });
+    expect(by((d) => d.orderNo === expired.orderNo)).toMatchObject({
+      type: 'order.cancelled',
+      data: { reason: 'expired' },
+    });
+    expect(by((d) => d.refundNo === refund.refundNo)).toMatchObject({
+      type: 'refund.failed',
+      version: 1,
+      data: {
+        refundNo: refund.refundNo,
+        orderNo: o.orderNo,
+        paymentNo: o.paymentNo,
+        amount: 1500,
+        reason: 'gateway said no',
+      },
+    });
+    // a cancel that moved nothing (already cancelled) writes no second event
+    await t
+      .http()
+      .post(`/v1/orders/${byUser.orderNo}/cancel`)
+      .set('Authorization', t.bearer(byUser.userId))
+      .expect(200);
+    const [{ n }] = await t.dataSource.query(
+      "SELECT COUNT(*) AS n FROM t_outbox WHERE topic = 'order.cancelled' AND event_key = ?",
+      [byUser.orderNo],
+    );
+    expect(Number(n)).toBe(1);
   });
 
   it('bad input → 400 and nothing stored; users → 403', async () => {

@@ -36,7 +36,9 @@ export class OutboxConsumer {
         return outcome;
       }
       case TOPICS.REFUND_SUCCEEDED:
-        // the order side was applied in the refund's own transaction; the event is for subscribers
+      case TOPICS.REFUND_FAILED:
+      case TOPICS.ORDER_CANCELLED:
+        // applied in the change's own transaction; the event is for subscribers (src/events, webhooks)
         this.consumed.inc({ topic, outcome: 'published' });
         return 'published';
       default:

@@ -54,6 +54,7 @@ function setup(order: Partial<LockedOrder> | null, marker: 'done' | 'duplicate' 
     wallet as never,
     dedup as never,
     metrics as never,
+    { add: jest.fn() } as never,
   );
   return { svc, m, sql, repo, wallet, catalog, dedup, metrics };
 }

@@ -3,6 +3,8 @@ import { EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '../common/errors';
 import { TransactionService } from '../common/database/transaction.service';
 import { ReplicaReads } from '../common/database/replica-reads';
+import { OrderCancelledEvent, TOPICS } from '../common/events/payment-events';
+import { OutboxService } from '../common/outbox/outbox.service';
 import { DedupService } from '../idempotency';
 import { OrderPageResponse, OrderResponse } from './dto/order-response.dto';
 import { Order } from './entities/order.entity';
@@ -50,6 +52,7 @@ export class OrderService {
     private readonly wallet: WalletService,
     private readonly dedup: DedupService,
     private readonly metrics: OrderMetrics,
+    private readonly outbox: OutboxService,
   ) {}
 
   // ---- read --------------------------------------------------------------------------------------
@@ -130,7 +133,7 @@ export class OrderService {
     const order = await this.repo.findByOrderNo(null, orderNo);
     if (!order || order.status !== 'CREATED') return false;
     if (order.expiresAt.getTime() > now.getTime()) return false; // early (clock skew): the sweep will come
-    const won = await this.tx.run((m) => this.cancelFrom(m, orderNo, ['CREATED']));
+    const won = await this.tx.run((m) => this.cancelFrom(m, orderNo, ['CREATED'], 'expired'));
     if (won) {
       this.metrics.inc('expired');
       this.logger.log(`order ${orderNo} expired and was cancelled`);
@@ -138,13 +141,31 @@ export class OrderService {
     return won;
   }
 
-  /** CAS `from` → CANCELLED and, if this call won, give the stock back (same transaction). */
-  async cancelFrom(m: EntityManager, orderNo: string, from: OrderStatus[]): Promise<boolean> {
-    const won = await this.repo.cas(m, orderNo, from, 'CANCELLED', { cancelled_at: new Date() });
+  /**
+   * CAS `from` → CANCELLED and, if this call won, give the stock back and write the `order.cancelled`
+   * outbox event (same transaction).
+   */
+  async cancelFrom(
+    m: EntityManager,
+    orderNo: string,
+    from: OrderStatus[],
+    reason: OrderCancelledEvent['reason'] = 'user',
+  ): Promise<boolean> {
+    const cancelledAt = new Date();
+    const won = await this.repo.cas(m, orderNo, from, 'CANCELLED', { cancelled_at: cancelledAt });
     if (!won) return false;
     const order = (await this.repo.findByOrderNo(m, orderNo))!;
     const items = [...(order.items ?? [])].sort((a, b) => a.productId - b.productId);
     for (const i of items) await this.catalog.releaseStock(m, i.productId, i.quantity);
+    const event: OrderCancelledEvent = {
+      orderNo,
+      userId: order.userId,
+      from: from.length === 1 ? from[0] : from.join('|'),
+      reason,
+      totalAmount: order.totalAmount,
+      cancelledAt: cancelledAt.toISOString(),
+    };
+    await this.outbox.add(m, TOPICS.ORDER_CANCELLED, orderNo, event);
     return true;
   }
 
@@ -173,7 +194,9 @@ export class OrderService {
     const order = await this.repo.lockForPayment(m, orderNo);
     if (order?.status !== 'PAYING') return 'UNCHANGED';
     if (opts.cancel || order.expiresAt.getTime() <= Date.now()) {
-      if (!(await this.cancelFrom(m, orderNo, ['PAYING']))) return 'UNCHANGED';
+      if (!(await this.cancelFrom(m, orderNo, ['PAYING'], opts.cancel ? 'user' : 'expired'))) {
+        return 'UNCHANGED';
+      }
       this.metrics.inc(opts.cancel ? 'cancelled_by_user' : 'expired');
       return 'CANCELLED';
     }

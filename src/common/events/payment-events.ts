@@ -7,6 +7,10 @@
 export const TOPICS = {
   PAYMENT_SUCCEEDED: 'payment.succeeded',
   REFUND_SUCCEEDED: 'refund.succeeded',
+  /** an order was cancelled (user cancel or expiry), written in the cancel's transaction */
+  ORDER_CANCELLED: 'order.cancelled',
+  /** a refund was concluded FAILED (its reservation released), written in that transaction */
+  REFUND_FAILED: 'refund.failed',
 } as const;
 
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -37,4 +41,28 @@ export interface RefundSucceededEvent {
   orderStatus: string;
   restocked: boolean;
   succeededAt: string;
+}
+
+/** An order was cancelled and its stock released (written in the cancel's transaction). */
+export interface OrderCancelledEvent {
+  orderNo: string;
+  userId: string;
+  /** what it was before: CREATED, or PAYING once its payment was closed */
+  from: string;
+  /** user (a cancel request) or expired (ORDER_TTL_MS passed) */
+  reason: 'user' | 'expired';
+  totalAmount: number;
+  cancelledAt: string;
+}
+
+/** A refund was concluded FAILED; nothing moved (written in the transaction that failed it). */
+export interface RefundFailedEvent {
+  refundNo: string;
+  paymentNo: string;
+  orderNo: string;
+  userId: string;
+  channel: 'alipay' | 'wechat' | 'wallet';
+  amount: number;
+  reason: string;
+  failedAt: string;
 }

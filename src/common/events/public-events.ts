@@ -1,4 +1,9 @@
-import type { PaymentSucceededEvent, RefundSucceededEvent } from './payment-events';
+import type {
+  OrderCancelledEvent,
+  PaymentSucceededEvent,
+  RefundFailedEvent,
+  RefundSucceededEvent,
+} from './payment-events';
 import { TOPICS } from './payment-events';
 
 /**
@@ -17,6 +22,7 @@ export const PUBLIC_EVENT_TYPES = [
   'refund.succeeded',
   'refund.failed',
   'anomaly.opened',
+  'transfer.succeeded',
 ] as const;
 
 export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
@@ -76,6 +82,20 @@ export const PUBLIC_EVENTS_OF_TOPIC: Record<string, Mapper> = {
     }
     return out;
   },
+  [TOPICS.ORDER_CANCELLED]: (p) => {
+    const e = p as unknown as OrderCancelledEvent;
+    return [{ type: 'order.cancelled', resource: `order:${e.orderNo}`, data: p }];
+  },
+  [TOPICS.REFUND_FAILED]: (p) => {
+    const e = p as unknown as RefundFailedEvent;
+    return [{ type: 'refund.failed', resource: `refund:${e.refundNo}`, data: p }];
+  },
+  // written by the payment module's anomaly record and the wallet's transfer execute as those land
+  // (string keys: their topics may not be in TOPICS yet; a mapper of a topic nobody writes is inert)
+  'anomaly.opened': (p) => [{ type: 'anomaly.opened', resource: `anomaly:${String(p.id)}`, data: p }],
+  'transfer.succeeded': (p) => [
+    { type: 'transfer.succeeded', resource: `transfer:${String(p.transferNo)}`, data: p },
+  ],
 };
 
 /** The outbox topics the events module reads. */

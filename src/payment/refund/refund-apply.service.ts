@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { TransactionService } from '../../common/database/transaction.service';
-import { RefundSucceededEvent, TOPICS } from '../../common/events/payment-events';
+import { RefundFailedEvent, RefundSucceededEvent, TOPICS } from '../../common/events/payment-events';
 import { OutboxService } from '../../common/outbox/outbox.service';
 import { DedupService } from '../../idempotency';
 import { OrderRefundService } from '../../order';
@@ -165,6 +165,17 @@ export class RefundApplyService {
       if (!ok) return false;
       await this.payments.releaseRefund(m, refund.paymentNo, refund.amount);
       if (refund.walletDebit > 0) await this.orders.creditBack(m, refund.userId, refund.walletDebit);
+      const event: RefundFailedEvent = {
+        refundNo,
+        paymentNo: refund.paymentNo,
+        orderNo: refund.orderNo,
+        userId: refund.userId,
+        channel: refund.channel,
+        amount: refund.amount,
+        reason: reason.slice(0, 256),
+        failedAt: new Date().toISOString(),
+      };
+      await this.outbox.add(m, TOPICS.REFUND_FAILED, refundNo, event);
       return true;
     });
     if (won) this.logger.warn(`refund ${refundNo} FAILED: ${reason}`);
