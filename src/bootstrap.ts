@@ -35,6 +35,9 @@ export async function createApp(
     // request.ip is the TCP peer unless that peer is a configured proxy (TRUST_PROXY): the per-address rate
     // limits must not count whatever a client writes into X-Forwarded-For
     trustProxy: fastifyTrustProxy(parseTrustProxy(env.TRUST_PROXY as string)),
+    // Node answers an HTTP/1.1 request without Host itself, 400 with an empty body; the hook below answers
+    // it with the error envelope instead
+    http: { requireHostHeader: false },
     // errors before any route (431, broken request line) and routing errors (bad URL) answer the envelope too
     clientErrorHandler,
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
@@ -71,6 +74,14 @@ export async function createApp(
   const metrics = app.get(MetricsService);
   fastify.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  // HTTP/1.1 requires Host (RFC 9112 §3.2): a request without one is 400 in the envelope, before routing
+  fastify.addHook('onRequest', async (req) => {
+    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
+      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'The Host header is required', {
+        reason: 'HOST_REQUIRED',
+      });
+    }
   });
   // Bound the shape of JSON bodies before anything walks them recursively (the idempotency fingerprint,
   // class-transformer): a body nested deeper than JSON_MAX_DEPTH, or carrying a control character in any

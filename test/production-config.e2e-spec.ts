@@ -64,18 +64,33 @@ describe('production, fully configured (real MySQL + Redis)', () => {
     });
   });
 
+  it('/metrics is closed without METRICS_TOKEN in production: 401 for everyone', async () => {
+    const res = await t.http().get('/metrics').expect(401);
+    expect(res.body).toMatchObject({ code: 'UNAUTHORIZED', requestId: expect.any(String) });
+    await t.http().get('/metrics').set('Authorization', 'Bearer anything-at-all-0123').expect(401);
+  });
+
   it('Swagger is off by default in production', async () => {
     await t.http().get('/docs-json').expect(404);
     await t.http().get('/docs').expect(404);
   });
 });
 
-describe('production with SWAGGER_ENABLED=true', () => {
+describe('production with SWAGGER_ENABLED=true and METRICS_TOKEN', () => {
   let t: TestApp;
+  const METRICS_TOKEN = 'prod-scrape-token-0123456789';
   beforeAll(async () => {
-    t = await createTestApp({ env: { ...PROD, ...productionGatewayEnv(), SWAGGER_ENABLED: 'true' } });
+    t = await createTestApp({
+      env: { ...PROD, ...productionGatewayEnv(), SWAGGER_ENABLED: 'true', METRICS_TOKEN },
+    });
   });
   afterAll(() => t.close());
+
+  it('/metrics answers the scraper that sends METRICS_TOKEN, and no one else', async () => {
+    await t.http().get('/metrics').expect(401);
+    const res = await t.http().get('/metrics').set('Authorization', `Bearer ${METRICS_TOKEN}`).expect(200);
+    expect(res.text).toContain('http_request_duration_seconds');
+  });
 
   it('lists only mounted routes: no dev tokens, no sandbox', async () => {
     const res = await t.http().get('/docs-json').expect(200);

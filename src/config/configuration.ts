@@ -20,6 +20,8 @@ export const appConfig = registerAs('app', () => {
     devTokenTtlS: e.DEV_TOKEN_TTL_S as number,
     publicBaseUrl: (e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${e.PORT}`,
     swaggerEnabled: (e.SWAGGER_ENABLED as boolean | undefined) ?? e.NODE_ENV !== 'production',
+    /** GET /metrics needs this bearer token; undefined: open outside production, closed in production. */
+    metricsToken: (e.METRICS_TOKEN as string | undefined) || undefined,
   };
 });
 

@@ -161,6 +161,17 @@ export const envSchema = Joi.object({
   WEBHOOK_DISABLE_AFTER_MS: Joi.number().integer().min(1000).default(259200000),
   EVENTS_POLL_MS: Joi.number().integer().min(20).default(500),
 
+  /**
+   * Bearer token GET /metrics requires (`Authorization: Bearer <METRICS_TOKEN>`). Unset: /metrics is open
+   * outside production and closed (401) in production.
+   */
+  METRICS_TOKEN: Joi.string()
+    .allow('')
+    .pattern(/^[\x21-\x7e]{16,256}$/)
+    .messages({
+      'string.pattern.base': '"METRICS_TOKEN" must be 16-256 printable characters without spaces',
+    }),
+
   /** Swagger UI and JSON at /docs, /docs-json: on by default, off by default in production. */
   SWAGGER_ENABLED: Joi.boolean(),
 

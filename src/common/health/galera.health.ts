@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
 import { TransactionService } from '../database/transaction.service';
+import { healthReasonOf } from './health-reason';
 
 const TIMEOUT_MS = 1500;
 
@@ -21,6 +22,8 @@ export const GALERA_READY = {
  */
 @Injectable()
 export class GaleraHealthIndicator {
+  private readonly logger = new Logger('Health');
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly tx: TransactionService,
@@ -47,7 +50,10 @@ export class GaleraHealthIndicator {
       const wrong = Object.entries(GALERA_READY).filter(([k, v]) => state[k] !== v);
       return wrong.length === 0 ? indicator.up(state) : indicator.down(state);
     } catch (err) {
-      return indicator.down({ message: (err as Error).message });
+      // a stable reason in the answer, the driver's words in the log (docs/security.md)
+      const reason = healthReasonOf(err);
+      this.logger.warn(`health: Galera status unreadable (${reason}): ${(err as Error)?.message ?? err}`);
+      return indicator.down({ reason });
     }
   }
 }

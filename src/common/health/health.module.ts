@@ -3,11 +3,12 @@ import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { GaleraHealthIndicator } from './galera.health';
 import { GatewayHealthIndicator } from './gateway.health';
+import { MysqlHealthIndicator } from './mysql.health';
 import { RedisHealthIndicator } from './redis.health';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [RedisHealthIndicator, GatewayHealthIndicator, GaleraHealthIndicator],
+  providers: [MysqlHealthIndicator, RedisHealthIndicator, GatewayHealthIndicator, GaleraHealthIndicator],
 })
 export class HealthModule {}

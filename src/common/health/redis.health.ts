@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import Redis, { Cluster } from 'ioredis';
 import { REDIS, RedisClient } from '../redis/redis.factory';
+import { HealthProblem, healthReasonOf } from './health-reason';
 
 const TIMEOUT_MS = 1000;
 const SLOTS = 16384;
@@ -19,9 +20,13 @@ type SlotRange = [number, number, ...Array<[string, number, ...unknown[]]>];
  * A cluster's details also name the masters without an online replica (`mastersWithoutReplica`): such
  * a master still serves, so the instance stays healthy, but if it fails nothing takes its slots over
  * (a replica that has not finished its first sync is never promoted) until it comes back.
+ *
+ * Down answers carry a stable `reason` (health-reason.ts); ioredis's message goes to the log only.
  */
 @Injectable()
 export class RedisHealthIndicator {
+  private readonly logger = new Logger('Health');
+
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly health: HealthIndicatorService,
@@ -35,9 +40,12 @@ export class RedisHealthIndicator {
         return indicator.up({ mode: 'cluster', masters, mastersWithoutReplica });
       }
       const pong = await timed(this.redis.ping(), 'PING');
-      return pong === 'PONG' ? indicator.up() : indicator.down({ message: `unexpected ${pong}` });
+      if (pong !== 'PONG') throw new HealthProblem('UNEXPECTED_REPLY', `PING answered ${String(pong)}`);
+      return indicator.up();
     } catch (err) {
-      return indicator.down({ message: (err as Error).message });
+      const reason = healthReasonOf(err);
+      this.logger.warn(`health: Redis down (${reason}): ${(err as Error)?.message ?? err}`);
+      return indicator.down({ reason });
     }
   }
 
@@ -47,20 +55,25 @@ export class RedisHealthIndicator {
   ): Promise<{ masters: number; mastersWithoutReplica: string[] }> {
     const slots = await this.clusterSlots(cluster);
     const covered = slots.reduce((n, [from, to]) => n + (to - from + 1), 0);
-    if (covered !== SLOTS) throw new Error(`only ${covered} of ${SLOTS} slots are served`);
+    if (covered !== SLOTS) {
+      throw new HealthProblem('CLUSTER_SLOTS_UNCOVERED', `only ${covered} of ${SLOTS} slots are served`);
+    }
     const masters = [...new Set(slots.map((r) => `${r[2][0]}:${r[2][1]}`))];
     const pool = new Map(cluster.nodes('all').map((n) => [`${n.options.host}:${n.options.port}`, n]));
     const withoutReplica: string[] = [];
     await Promise.all(
       masters.map(async (addr) => {
         const node = pool.get(addr);
-        if (!node) throw new Error(`master ${addr} is not connected yet`);
+        if (!node)
+          throw new HealthProblem('CLUSTER_NODE_NOT_CONNECTED', `master ${addr} is not connected yet`);
         const [info, replication] = await Promise.all([
           timed(node.cluster('INFO') as Promise<string>, `CLUSTER INFO on ${addr}`),
           timed(node.info('replication'), `INFO replication on ${addr}`),
         ]);
         const state = /cluster_state:(\w+)/.exec(info)?.[1];
-        if (state !== 'ok') throw new Error(`master ${addr}: cluster_state:${state ?? '?'}`);
+        if (state !== 'ok') {
+          throw new HealthProblem('CLUSTER_STATE_NOT_OK', `master ${addr}: cluster_state:${state ?? '?'}`);
+        }
         if (!/^slave\d+:.*state=online/m.test(replication)) withoutReplica.push(addr);
       }),
     );
