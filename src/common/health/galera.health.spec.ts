@@ -44,7 +44,7 @@ describe('GaleraHealthIndicator', () => {
       expect(await indicator(true, s).g.isHealthy()).toEqual({ galera: { status: 'down', ...s } });
     }
     expect(await indicator(true, new Error('WSREP has not yet prepared node')).g.isHealthy()).toEqual({
-      galera: { status: 'down', message: 'WSREP has not yet prepared node' },
+      galera: { status: 'down', reason: 'GALERA_NOT_READY' }, // the driver's words are logged, not answered
     });
   });
 });

@@ -51,7 +51,10 @@ export class GaleraHealthIndicator {
       return wrong.length === 0 ? indicator.up(state) : indicator.down(state);
     } catch (err) {
       // a stable reason in the answer, the driver's words in the log (docs/security.md)
-      const reason = healthReasonOf(err);
+      // 1047 "WSREP has not yet prepared node": the node answers, but is not ready
+      const reason = /WSREP/i.test(String((err as Error)?.message))
+        ? 'GALERA_NOT_READY'
+        : healthReasonOf(err);
       this.logger.warn(`health: Galera status unreadable (${reason}): ${(err as Error)?.message ?? err}`);
       return indicator.down({ reason });
     }

@@ -8,7 +8,8 @@ export type HealthReason =
   | 'UNEXPECTED_REPLY'
   | 'CLUSTER_SLOTS_UNCOVERED'
   | 'CLUSTER_NODE_NOT_CONNECTED'
-  | 'CLUSTER_STATE_NOT_OK';
+  | 'CLUSTER_STATE_NOT_OK'
+  | 'GALERA_NOT_READY';
 
 /** An error a health check throws on purpose, with the reason /health shows. */
 export class HealthProblem extends Error {
