@@ -52,6 +52,56 @@ describe('WeChat payments through the service', () => {
     expect(await orderStatus(t, orderNo)).toBe('PAYING');
   });
 
+  it('a business refusal of WeChat (ORDER_CLOSED) is 422 GATEWAY_REFUSED: payment closed, order reopened, the next attempt pays', async () => {
+    const o = await newOrder(t, 2100);
+    // a closed WeChat trade already holds the number of the first attempt
+    await t.dataSource.query(
+      `INSERT INTO sandbox_wechat_transaction
+         (out_trade_no, transaction_id, appid, mchid, total, description, notify_url, params_hash, code_url, trade_state)
+       VALUES (?, '4200000000000000099', 'x', '1900000109', 2100, 'x', 'http://x', ?, 'weixin://x', 'CLOSED')`,
+      [`${o.orderNo}P01`, '0'.repeat(64)],
+    );
+    const res = await prepay(t, o.userId, o.orderNo, 'wechat');
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({
+      code: 'GATEWAY_REFUSED',
+      details: { paymentNo: `${o.orderNo}P01`, gatewayCode: expect.any(String) },
+    });
+    expect((await paymentRow(t, `${o.orderNo}P01`)).status).toBe('CLOSED');
+    expect(await orderStatus(t, o.orderNo)).toBe('CREATED');
+    const again = await prepay(t, o.userId, o.orderNo, 'wechat').expect(201);
+    expect(again.body.paymentNo).toBe(`${o.orderNo}P02`);
+    expect(again.body.qrCode).toMatch(/^weixin:\/\//);
+  });
+
+  it('the 100th payment attempt of one order is 409 PAYMENT_ATTEMPTS_EXHAUSTED and writes nothing', async () => {
+    const o = await newOrder(t, 900);
+    // 99 closed attempts (…P01 … …P99, 32 characters each: WeChat's out_trade_no limit)
+    const values = Array.from({ length: 99 }, (_, i) => [
+      `${o.orderNo}P${String(i + 1).padStart(2, '0')}`,
+      o.orderNo,
+      o.userId,
+    ]);
+    await t.dataSource.query(
+      `INSERT INTO t_payment (payment_no, order_no, user_id, channel, amount, status, subject, expires_at)
+       VALUES ${values.map(() => "(?, ?, ?, 'wechat', 900, 'CLOSED', 'x', NOW())").join(', ')}`,
+      values.flat(),
+    );
+    for (const channel of ['wechat', 'alipay']) {
+      const res = await prepay(t, o.userId, o.orderNo, channel);
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({
+        code: 'PAYMENT_ATTEMPTS_EXHAUSTED',
+        details: { orderNo: o.orderNo, attempts: 99, max: 99 },
+      });
+    }
+    const [{ n }] = await t.dataSource.query('SELECT COUNT(*) AS n FROM t_payment WHERE order_no = ?', [
+      o.orderNo,
+    ]);
+    expect(Number(n)).toBe(99);
+    expect(await orderStatus(t, o.orderNo)).toBe('CREATED');
+  });
+
   it('notify dropped → the active query finds it: SUCCESS with the transaction_id, order PAID, one marker', async () => {
     const { userId, orderNo } = await newOrder(t);
     const p = (await prepay(t, userId, orderNo, 'wechat').expect(201)).body;

@@ -43,8 +43,13 @@ export class PaymentController {
     [ErrorCode.ORDER_ALREADY_PAID, 'The order is already paid'],
     [ErrorCode.ORDER_NOT_PAYABLE, 'The order is cancelled (or a recharge paid from the wallet)'],
     [ErrorCode.PAYMENT_IN_PROGRESS, 'Another payment of this order is in progress'],
+    [
+      ErrorCode.PAYMENT_ATTEMPTS_EXHAUSTED,
+      'This order has had 99 payment attempts, the most one order may have; place a new order',
+    ],
     [ErrorCode.INSUFFICIENT_BALANCE, 'The wallet balance is too low'],
     [ErrorCode.REQUEST_IN_PROGRESS, 'Another request holds this order; retry'],
+    [ErrorCode.GATEWAY_REFUSED, 'The payment gateway refused this payment (details.gatewayCode)'],
     [ErrorCode.GATEWAY_UNAVAILABLE, 'The payment gateway did not answer; retry'],
   )
   async create(

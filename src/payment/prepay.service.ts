@@ -12,6 +12,7 @@ import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
 import { PaymentCloseService } from './payment-close.service';
 import { PaymentSuccessService } from './payment-success.service';
 import { PaymentJobs } from './payment-jobs';
+import { paymentNoFor } from './payment-no';
 import { NewPayment, PaymentRepository } from './payment.repository';
 
 export interface PrepayResult {
@@ -179,7 +180,7 @@ export class PrepayService {
       });
     }
     const now = new Date();
-    const paymentNo = `${orderNo}P${String(existing.length + 1).padStart(2, '0')}`;
+    const paymentNo = paymentNoFor(orderNo, existing.length + 1);
     const expiresAt = new Date(now.getTime() + this.cfg.timeoutMs);
     await this.tx.run(async (m) => {
       if (!(await this.orders.markPaying(m, orderNo))) {
@@ -214,9 +215,20 @@ export class PrepayService {
       expiresAt: p.expiresAt,
     });
     if (!r.ok && r.refusedCode) {
-      // refused for good (no trade exists at the gateway): close the payment and reopen the order, 422
+      // refused for good: close the payment and reopen the order, 422 (a trade that exists under this
+      // number is closed at the gateway first, as at expiry: paid there → applied, unknown → 502)
       this.logger.warn(`precreate of ${p.paymentNo} refused: ${r.reason}`);
-      await this.closer.closePending(p.paymentNo, p.channel, `gateway refused ${r.refusedCode}`);
+      if (r.tradeMayExist) {
+        const closed = await this.closer.expire(p.paymentNo);
+        if (closed === 'paid') throw alreadyPaid(p.orderNo);
+        if (closed === 'retry') {
+          throw new DomainError(ErrorCode.GATEWAY_UNAVAILABLE, 'The payment gateway did not answer; retry', {
+            paymentNo: p.paymentNo,
+          });
+        }
+      } else {
+        await this.closer.closePending(p.paymentNo, p.channel, `gateway refused ${r.refusedCode}`);
+      }
       throw new DomainError(ErrorCode.GATEWAY_REFUSED, 'The payment gateway refused this payment', {
         paymentNo: p.paymentNo,
         gatewayCode: r.refusedCode,
@@ -250,7 +262,7 @@ export class PrepayService {
       const existing = await this.repo.findByOrder(m, orderNo);
       const pending = existing.find((p) => p.status === 'PENDING');
       if (pending || order.status !== 'CREATED') throw inProgress(orderNo, pending);
-      const no = `${orderNo}P${String(existing.length + 1).padStart(2, '0')}`;
+      const no = paymentNoFor(orderNo, existing.length + 1);
       const res = await this.dedup.runOnce(
         'WALLET_PAY',
         orderNo,

@@ -38,11 +38,14 @@ export interface PrecreateRequest {
 }
 
 /**
- * `refusedCode`: the gateway refused this request for good (its sub_code, e.g. `ACQ.INVALID_PARAMETER`,
- * `ACQ.TOTAL_FEE_EXCEED`): no trade exists and asking again cannot help. Without it a failure is "retry later".
+ * `refusedCode`: the gateway refused this request for good (Alipay's sub_code, e.g. `ACQ.INVALID_PARAMETER`,
+ * `ACQ.TOTAL_FEE_EXCEED`; WeChat's business code, e.g. `PARAM_ERROR`, `ORDER_CLOSED`): asking again under
+ * this payment number cannot help. `tradeMayExist`: a trade under this number exists at the gateway
+ * (WeChat `ORDER_CLOSED`, `OUT_TRADE_NO_USED`, `INVALID_REQUEST`), so it is closed there before the payment
+ * is closed here. Without `refusedCode` a failure is "retry later".
  */
 export type PrecreateResult =
-  { ok: true; qrCode: string } | { ok: false; reason: string; refusedCode?: string };
+  { ok: true; qrCode: string } | { ok: false; reason: string; refusedCode?: string; tradeMayExist?: boolean };
 
 export type QueryResult =
   | { status: 'PAID'; tradeNo: string; amount: number; paidAt: Date }

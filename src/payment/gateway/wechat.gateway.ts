@@ -75,6 +75,14 @@ export class WechatGateway implements Omit<PaymentGateway, 'verifyNotify'>, OnAp
     if (!a.ok) return a;
     const d = obj(a.data);
     if (a.status === 200 && typeof d.code_url === 'string') return { ok: true, qrCode: d.code_url };
+    if (isPrecreateRefusal(a.status, d.code)) {
+      return {
+        ok: false,
+        reason: describe(a),
+        refusedCode: String(d.code),
+        tradeMayExist: TRADE_EXISTS.has(String(d.code)),
+      };
+    }
     return { ok: false, reason: describe(a) };
   }
 
@@ -296,6 +304,20 @@ function describe(a: { status: number; data: unknown }): string {
   const d = obj(a.data);
   return [`HTTP ${a.status}`, d.code, d.message].filter(Boolean).join(' ');
 }
+
+/**
+ * A pre-pay answer that refuses this payment for good (422 GATEWAY_REFUSED, as Alipay's ACQ.* refusals): a
+ * signed 4xx with a business code (PARAM_ERROR, APPID_MCHID_NOT_MATCH, OUT_TRADE_NO_USED, ORDER_CLOSED,
+ * NO_AUTH, …). Not: SYSTEM_ERROR and 429 FREQUENCY_LIMITED (retry later), 401 SIGN_ERROR (our signature or
+ * keys, not this payment), ORDERPAID (the trade is paid: the active query and the notify apply it).
+ */
+export function isPrecreateRefusal(status: number, code: unknown): boolean {
+  if (status < 400 || status >= 500 || status === 401 || status === 429) return false;
+  return typeof code === 'string' && !NOT_PRECREATE_REFUSALS.has(code);
+}
+const NOT_PRECREATE_REFUSALS = new Set(['SYSTEM_ERROR', 'FREQUENCY_LIMITED', 'SIGN_ERROR', 'ORDERPAID']);
+/** Refusals that mean a trade under this out_trade_no exists at WeChat (closed there before here). */
+const TRADE_EXISTS = new Set(['ORDER_CLOSED', 'OUT_TRADE_NO_USED', 'INVALID_REQUEST']);
 
 /**
  * A refund answer that refuses this request for good: a signed 4xx with a business code. 429
