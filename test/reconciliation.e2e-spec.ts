@@ -44,6 +44,7 @@ describe('POST /v1/admin/reconciliations', () => {
     expect(res.body.checked).toBeGreaterThanOrEqual(1);
     expect(res.body.mismatches).toContainEqual({
       paymentNo: p.paymentNo,
+      channel: 'alipay',
       kind: 'paid_not_recorded',
       repaired: true,
     });
@@ -83,6 +84,7 @@ describe('POST /v1/admin/reconciliations', () => {
       .expect(200);
     expect(res.body.mismatches).toContainEqual({
       paymentNo: p.paymentNo,
+      channel: 'alipay',
       kind: 'missing_in_bill',
       repaired: false,
     });

@@ -252,6 +252,7 @@ describe('WeChat payments through the service', () => {
         .expect(200);
       expect(res.body.mismatches).toContainEqual({
         paymentNo: wx.paymentNo,
+        channel: 'wechat',
         kind: 'paid_not_recorded',
         repaired: true,
       });

@@ -115,4 +115,51 @@ export class CallbackLogRepository {
   async retryLater(id: string, outcome: CallbackOutcome, detail: string, delayMs: number): Promise<void> {
     await this.buffered.retryLater(id, delayMs, { outcome, detail: clip(detail, 255) });
   }
+
+  /** A trade's notifies, oldest first (never the raw body: the timeline shows what became of them). */
+  async findByTrade(outTradeNo: string, limit = 200): Promise<NotifySummary[]> {
+    const rows: any[] = await this.dataSource.query(
+      `SELECT id, channel, notify_id, trade_status, verified, outcome, detail, attempts, received_at, applied_at
+       FROM t_callback_log WHERE out_trade_no = ? ORDER BY id LIMIT ?`,
+      [outTradeNo, limit],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      channel: r.channel,
+      notifyId: r.notify_id ?? null,
+      tradeStatus: r.trade_status ?? null,
+      verified: !!Number(r.verified),
+      outcome: r.outcome,
+      detail: r.detail ?? null,
+      attempts: Number(r.attempts),
+      receivedAt: new Date(r.received_at),
+      appliedAt: r.applied_at ? new Date(r.applied_at) : null,
+    }));
+  }
+
+  /** For the console's overview: notifies received per minute since `since`, by outcome. */
+  async outcomesPerMinuteSince(
+    since: Date,
+  ): Promise<Array<{ minute: string; outcome: CallbackOutcome; notifies: number }>> {
+    const rows: any[] = await this.dataSource.query(
+      `SELECT DATE_FORMAT(received_at, '%Y-%m-%dT%H:%i') AS minute, outcome, COUNT(*) AS n
+       FROM t_callback_log WHERE received_at >= ? GROUP BY minute, outcome ORDER BY minute`,
+      [since],
+    );
+    return rows.map((r) => ({ minute: r.minute, outcome: r.outcome, notifies: Number(r.n) }));
+  }
+}
+
+/** One notify as a payment's timeline shows it. */
+export interface NotifySummary {
+  id: string;
+  channel: string;
+  notifyId: string | null;
+  tradeStatus: string | null;
+  verified: boolean;
+  outcome: CallbackOutcome;
+  detail: string | null;
+  attempts: number;
+  receivedAt: Date;
+  appliedAt: Date | null;
 }

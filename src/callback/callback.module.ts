@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
 import { IdempotencyModule } from '../idempotency';
+import { OrderModule } from '../order';
 import { PaymentModule } from '../payment/payment.module';
 import { CallbackBufferWorker } from './callback-buffer.worker';
 import { CallbackController } from './callback.controller';
@@ -17,6 +18,10 @@ import { ReconciliationService } from './reconciliation.service';
 import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
 import { registerQueues } from '../common/queue/queue.register';
 import { WechatCallbackService } from './wechat-callback.service';
+import { AdminPaymentsController } from './admin-payments.controller';
+import { AdminStatsService } from './admin-stats.service';
+import { PaymentLookupService } from './payment-lookup.service';
+import { ReconciliationRunRepository } from './reconciliation-run.repository';
 
 /**
  * Gateway notifies (sync and buffered), the outbox subscribers, and reconciliation. Depends on the
@@ -27,9 +32,10 @@ import { WechatCallbackService } from './wechat-callback.service';
     TypeOrmModule.forFeature([CallbackLog]),
     registerQueues(QUEUES.RECONCILIATION),
     IdempotencyModule,
+    OrderModule,
     PaymentModule,
   ],
-  controllers: [CallbackController, ReconciliationController],
+  controllers: [CallbackController, ReconciliationController, AdminPaymentsController],
   providers: [
     CallbackLogRepository,
     NotifyHandler,
@@ -40,6 +46,9 @@ import { WechatCallbackService } from './wechat-callback.service';
     OutboxConsumer,
     ReconciliationService,
     ReconciliationScheduler,
+    ReconciliationRunRepository,
+    PaymentLookupService,
+    AdminStatsService,
     ...DEDUP_STRATEGY_PROVIDERS,
   ],
   exports: [CallbackService, ReconciliationService],

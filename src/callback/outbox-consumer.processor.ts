@@ -35,6 +35,7 @@ export class OutboxConsumer {
         this.consumed.inc({ topic, outcome });
         return outcome;
       }
+      case TOPICS.ANOMALY_OPENED:
       case TOPICS.REFUND_SUCCEEDED:
       case TOPICS.REFUND_FAILED:
       case TOPICS.ORDER_CANCELLED:

@@ -38,7 +38,7 @@ export class ReconciliationScheduler implements OnApplicationBootstrap {
   @Process(DAILY_JOB)
   async run(job: Job): Promise<{ date: string; mismatches: number }> {
     const date = previousBillDate(new Date(job.timestamp));
-    const report = await this.reconciliation.reconcile(date);
+    const report = await this.reconciliation.reconcile(date, { trigger: 'scheduled' });
     return { date, mismatches: report.mismatches.length };
   }
 }

@@ -1,4 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { paymentConfig } from '../config/configuration';
+import { ReconciliationRunRepository, RunTrigger } from './reconciliation-run.repository';
 import { cstDay } from '../common/china-time';
 import { DomainError, ErrorCode } from '../common/errors';
 import { BillTrade, PAYMENT_GATEWAY, PaymentGateway } from '../payment/gateway/payment-gateway';
@@ -19,7 +22,9 @@ import { RefundReconciliationService } from '../payment/refund/refund-reconcilia
  * - refund lines: RefundReconciliationService (`refund_not_recorded` repaired, `unknown_refund`,
  *   `refund_amount_mismatch`, `refund_missing_in_bill` reported).
  *
- * Re-running a day is harmless: a repaired trade is SUCCESS the second time.
+ * Re-running a day is harmless: a repaired trade is SUCCESS the second time. Every run, scheduled or
+ * asked for, is stored in t_reconciliation_run (RUNNING first, then its counts and each mismatch with
+ * its repair, or FAILED with why): GET /v1/admin/reconciliations pages through them.
  */
 @Injectable()
 export class ReconciliationService {
@@ -30,11 +35,32 @@ export class ReconciliationService {
     private readonly payments: PaymentRepository,
     private readonly success: PaymentSuccessService,
     private readonly refunds: RefundReconciliationService,
+    private readonly runs: ReconciliationRunRepository,
+    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
 
-  async reconcile(date: string): Promise<ReconciliationReportDto> {
+  /** One run, stored with its findings (or its failure). */
+  async reconcile(
+    date: string,
+    opts: { trigger: RunTrigger; requestedBy?: string | null } = { trigger: 'requested' },
+  ): Promise<ReconciliationReportDto> {
     const day = cstDay(date);
     if (!day) throw new DomainError(ErrorCode.VALIDATION_FAILED, `date ${date} is not a day`, { date });
+    const channels = this.cfg.channels.filter((c) => c !== 'wallet');
+    const runId = await this.runs.start(date, channels, opts.trigger, opts.requestedBy ?? null);
+    try {
+      const report = await this.run(date, day);
+      await this.runs.finish(runId, report.checked, report.mismatches);
+      return { ...report, runId };
+    } catch (err) {
+      await this.runs
+        .fail(runId, (err as Error).message)
+        .catch((e: Error) => this.logger.warn(`run ${runId} not marked FAILED: ${e.message}`));
+      throw err;
+    }
+  }
+
+  private async run(date: string, day: [Date, Date]): Promise<ReconciliationReportDto> {
     const r = await this.gateway
       .downloadBill(date)
       .catch((err: Error) => ({ ok: false as const, reason: err.message }));
@@ -54,12 +80,17 @@ export class ReconciliationService {
     for (const p of await this.payments.findPaidBetween(null, day[0], day[1])) {
       if (seen.has(p.paymentNo)) continue;
       seen.add(p.paymentNo);
-      mismatches.push({ paymentNo: p.paymentNo, kind: 'missing_in_bill', repaired: false });
+      mismatches.push({
+        paymentNo: p.paymentNo,
+        channel: p.channel,
+        kind: 'missing_in_bill',
+        repaired: false,
+      });
     }
     // refund lines (issue 12): compared with t_refund, repaired through the one refund apply function
     const refunds = await this.refunds.reconcile(date);
     mismatches.push(...refunds.mismatches);
-    const report = { date, checked: seen.size + refunds.checked, mismatches };
+    const report: ReconciliationReportDto = { date, checked: seen.size + refunds.checked, mismatches };
     const level = mismatches.some((m) => !m.repaired) ? 'error' : 'log';
     this.logger[level](
       `reconciliation ${date}: ${seen.size} checked, ${mismatches.length} mismatches ` +
@@ -70,12 +101,14 @@ export class ReconciliationService {
 
   private async checkTrade(trade: BillTrade): Promise<ReconciliationMismatchDto | null> {
     const paymentNo = trade.paymentNo;
+    const channel = trade.channel ?? 'alipay';
     const local = await this.payments.findByPaymentNo(null, paymentNo);
-    if (!local) return { paymentNo, kind: 'unknown_trade', repaired: false };
-    if (local.amount !== trade.amount) return { paymentNo, kind: 'amount_mismatch', repaired: false };
+    if (!local) return { paymentNo, channel, kind: 'unknown_trade', repaired: false };
+    if (local.amount !== trade.amount)
+      return { paymentNo, channel, kind: 'amount_mismatch', repaired: false };
     if (local.status === 'SUCCESS') {
       if (local.channelTradeNo && trade.tradeNo && local.channelTradeNo !== trade.tradeNo) {
-        return { paymentNo, kind: 'trade_no_mismatch', repaired: false };
+        return { paymentNo, channel, kind: 'trade_no_mismatch', repaired: false };
       }
       return null;
     }
@@ -87,7 +120,7 @@ export class ReconciliationService {
       paidAt: trade.paidAt ?? new Date(),
       source: 'reconciliation',
     });
-    return { paymentNo, kind: 'paid_not_recorded', repaired: outcome !== 'anomaly' };
+    return { paymentNo, channel, kind: 'paid_not_recorded', repaired: outcome !== 'anomaly' };
   }
 }
 

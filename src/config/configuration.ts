@@ -147,6 +147,8 @@ export const paymentConfig = registerAs('payment', () => {
     sweepIntervalMs: e.PAYMENT_SWEEP_INTERVAL_MS as number,
     stuckAfterMs: e.PAYMENT_STUCK_AFTER_MS as number,
     sandboxTimeScale: e.SANDBOX_TIME_SCALE as number,
+    /** AUTO_REFUND: refund late money in full by itself (false: its anomaly waits OPEN for a person) */
+    autoRefund: e.AUTO_REFUND as boolean,
   };
 });
 

@@ -141,6 +141,8 @@ export const envSchema = Joi.object({
   PAYMENT_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
   PAYMENT_STUCK_AFTER_MS: Joi.number().integer().min(1).default(120000),
   SANDBOX_TIME_SCALE: Joi.number().positive().default(1),
+  /** late money (paid after the order could no longer take it) is refunded by itself (issue 24) */
+  AUTO_REFUND: Joi.boolean().truthy('true').falsy('false').default(true),
 
   CALLBACK_MODE: Joi.string().valid('sync', 'buffered').default('sync'),
   CALLBACK_DEDUP_STRATEGY: Joi.string()

@@ -12,6 +12,7 @@ import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
 import { OneSuccessPath1733100000000 } from './1733100000000-one-success-path';
 import { RefundRequests1733400000000 } from './1733400000000-refund-requests';
 import { EventsOut1734500000000 } from './1734500000000-events-out';
+import { Operations1734400000000 } from './1734400000000-operations';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -32,4 +33,5 @@ export const migrations = [
   OneSuccessPath1733100000000,
   RefundRequests1733400000000,
   EventsOut1734500000000,
+  Operations1734400000000,
 ];

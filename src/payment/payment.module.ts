@@ -36,6 +36,9 @@ import { RefundService } from './refund/refund.service';
 import { RefundSettleService } from './refund/refund-settle.service';
 import { RefundSweeper } from './refund/refund-sweeper.service';
 import { registerQueues } from '../common/queue/queue.register';
+import { AnomalyController } from './anomaly/anomaly.controller';
+import { AnomalyRepository } from './anomaly/anomaly.repository';
+import { AnomalyService } from './anomaly/anomaly.service';
 
 /**
  * Pre-pay, the gateway client, active query, expiry and close, the order cancel route (it closes the
@@ -51,7 +54,13 @@ import { registerQueues } from '../common/queue/queue.register';
     TypeOrmModule.forFeature([Payment, PaymentAnomaly, Refund, RefundRequest]),
     registerQueues(QUEUES.PAYMENT_QUERY, QUEUES.PAYMENT_EXPIRY, QUEUES.REFUND_QUERY),
   ],
-  controllers: [PaymentController, OrderCancelController, RefundController, RefundRequestController],
+  controllers: [
+    PaymentController,
+    OrderCancelController,
+    RefundController,
+    RefundRequestController,
+    AnomalyController,
+  ],
   providers: [
     PaymentKeysProvider,
     SandboxKeysRepository,
@@ -78,8 +87,12 @@ import { registerQueues } from '../common/queue/queue.register';
     RefundReconciliationService,
     RefundRequestRepository,
     RefundRequestService,
+    // anomalies and late money (issue 24)
+    AnomalyRepository,
+    AnomalyService,
   ],
   exports: [
+    AnomalyRepository,
     PAYMENT_GATEWAY,
     WechatGateway,
     WechatKeysProvider,

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { casTransition } from '../idempotency';
 import { Payment, PaymentChannel, PaymentStatus } from './entities/payment.entity';
 import { PAYMENT_MACHINE } from './payment-state';
+import { AnomalyRepository } from './anomaly/anomaly.repository';
 
 export interface NewPayment {
   paymentNo: string;
@@ -25,13 +26,16 @@ export interface RefundablePayment {
 }
 
 /**
- * t_payment (with its refund columns) and t_payment_anomaly: the one way to these two tables, with
+ * t_payment (with its refund columns): the one way to it (anomalies: AnomalyRepository), with
  * purpose-named methods whose first parameter is the caller's manager (null: no transaction). Reads that
  * return entities by QueryBuilder / find, every write and the reads of a few columns by SQL.
  */
 @Injectable()
 export class PaymentRepository {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly anomalies: AnomalyRepository,
+  ) {}
 
   private m(manager: EntityManager | null): EntityManager {
     return manager ?? this.ds.manager;
@@ -50,6 +54,35 @@ export class PaymentRepository {
       });
     if (forUpdate) qb.setLock('pessimistic_write');
     return qb.getOne();
+  }
+
+  findByChannelTradeNo(manager: EntityManager | null, channelTradeNo: string): Promise<Payment | null> {
+    return this.m(manager).getRepository(Payment).findOne({ where: { channelTradeNo } });
+  }
+
+  /**
+   * For the console's overview: per minute since `since`, by channel, the payments created and those that
+   * succeeded (by paid_at).
+   */
+  async perMinuteSince(
+    since: Date,
+  ): Promise<Array<{ minute: string; channel: string; created: number; succeeded: number }>> {
+    const rows: any[] = await this.ds.query(
+      `SELECT minute, channel, SUM(created) AS created, SUM(succeeded) AS succeeded FROM (
+         SELECT DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i') AS minute, channel, 1 AS created, 0 AS succeeded
+           FROM t_payment WHERE created_at >= ?
+         UNION ALL
+         SELECT DATE_FORMAT(paid_at, '%Y-%m-%dT%H:%i'), channel, 0, 1
+           FROM t_payment WHERE paid_at >= ? AND status = 'SUCCESS'
+       ) x GROUP BY minute, channel ORDER BY minute`,
+      [since, since],
+    );
+    return rows.map((r) => ({
+      minute: r.minute,
+      channel: r.channel,
+      created: Number(r.created),
+      succeeded: Number(r.succeeded),
+    }));
   }
 
   findByOrder(manager: EntityManager | null, orderNo: string): Promise<Payment[]> {
@@ -223,34 +256,16 @@ export class PaymentRepository {
   }
 
   /**
-   * Appends a row to t_payment_anomaly (inside `manager`'s transaction when given). With `once`,
-   * only the first report of a kind for a payment is kept: the marker `t_uq_dipose(kind, paymentNo)`
-   * is inserted in the same transaction (INSERT IGNORE), so re-sent notifies, repeated queries and
-   * concurrent copies leave one row — what a person needs.
+   * Records an anomaly with its `anomaly.opened` event (AnomalyRepository.record, which owns the table).
+   * @returns the new row's id, or null when `once` found it recorded already.
    */
-  async recordAnomaly(
+  recordAnomaly(
     manager: EntityManager | null,
     paymentNo: string,
     kind: string,
     detail: unknown,
     opts: { once?: boolean } = {},
-  ): Promise<void> {
-    const no = paymentNo.slice(0, 40);
-    const k = kind.slice(0, 32);
-    const text = typeof detail === 'string' ? detail : JSON.stringify(detail);
-    const write = async (m: EntityManager) => {
-      if (opts.once) {
-        const res = await m.query(`INSERT IGNORE INTO t_uq_dipose (ref_type, ref_id) VALUES (?, ?)`, [k, no]);
-        if (Number(res.affectedRows) !== 1) return;
-      }
-      await m.query(`INSERT INTO t_payment_anomaly (payment_no, kind, detail) VALUES (?, ?, ?)`, [
-        no,
-        k,
-        text,
-      ]);
-    };
-    if (manager) await write(manager);
-    else if (opts.once) await this.ds.transaction('READ COMMITTED', write);
-    else await write(this.ds.manager);
+  ): Promise<string | null> {
+    return this.anomalies.record(manager, paymentNo, kind, detail, opts);
   }
 }

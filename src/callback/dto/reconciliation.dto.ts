@@ -1,5 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
   IsString,
   Matches,
   Validate,
@@ -41,6 +46,9 @@ export class ReconciliationMismatchDto {
   })
   kind: string;
 
+  @ApiPropertyOptional({ example: 'alipay', description: "the bill's channel (payment lines)" })
+  channel?: string;
+
   @ApiPropertyOptional({ example: 'R20261122093000123123456789012', description: 'refund lines only' })
   refundNo?: string;
 
@@ -62,4 +70,81 @@ export class ReconciliationReportDto {
 
   @ApiProperty({ type: [ReconciliationMismatchDto] })
   mismatches: ReconciliationMismatchDto[];
+
+  @ApiPropertyOptional({ example: '7', description: 'the stored run (GET /v1/admin/reconciliations/{id})' })
+  runId?: string;
+}
+
+export class ListReconciliationsQuery {
+  @ApiPropertyOptional({ example: '2026-11-22', description: 'only runs of this bill date' })
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}$/, { message: 'date must be YYYY-MM-DD' })
+  @Validate(CalendarDate)
+  date?: string;
+
+  @ApiPropertyOptional({ example: '12', description: 'the `nextCursor` of the previous page' })
+  @IsOptional()
+  @Matches(/^[1-9][0-9]{0,18}$/, { message: 'cursor must be a nextCursor this API returned' })
+  cursor?: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+}
+
+export class ReconciliationRunDto {
+  @ApiProperty({ example: '7' })
+  id: string;
+
+  @ApiProperty({ example: '2026-11-22', description: 'the bill date (China time)' })
+  date: string;
+
+  @ApiProperty({ example: ['alipay', 'wechat'], description: 'the channels whose bills were read' })
+  channels: string[];
+
+  @ApiProperty({ enum: ['scheduled', 'requested'], example: 'scheduled' })
+  trigger: string;
+
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'the admin who asked for it' })
+  requestedBy: string | null;
+
+  @ApiProperty({
+    enum: ['RUNNING', 'OK', 'MISMATCHES', 'FAILED'],
+    example: 'MISMATCHES',
+    description: 'OK: nothing left unrepaired · MISMATCHES: some need a person · FAILED: see error',
+  })
+  status: string;
+
+  @ApiProperty({ type: 'integer', example: 42 })
+  checked: number;
+
+  @ApiProperty({ type: 'integer', example: 2 })
+  mismatchCount: number;
+
+  @ApiProperty({ type: 'integer', example: 1 })
+  repairedCount: number;
+
+  @ApiProperty({ type: [ReconciliationMismatchDto] })
+  mismatches: ReconciliationMismatchDto[];
+
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'why a FAILED run failed' })
+  error: string | null;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-23T03:30:00.012Z' })
+  startedAt: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-23T03:30:01.345Z', nullable: true, type: String })
+  finishedAt: string | null;
+}
+
+export class ReconciliationRunPage {
+  @ApiProperty({ type: [ReconciliationRunDto] })
+  items: ReconciliationRunDto[];
+
+  @ApiProperty({ example: null, nullable: true, type: String })
+  nextCursor: string | null;
 }

@@ -11,6 +11,8 @@ export const TOPICS = {
   ORDER_CANCELLED: 'order.cancelled',
   /** a refund was concluded FAILED (its reservation released), written in that transaction */
   REFUND_FAILED: 'refund.failed',
+  /** a t_payment_anomaly row was recorded (AnomalyOpenedEvent) */
+  ANOMALY_OPENED: 'anomaly.opened',
 } as const;
 
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -65,4 +67,15 @@ export interface RefundFailedEvent {
   amount: number;
   reason: string;
   failedAt: string;
+}
+
+/** Something on a payment needs a decision (written in the transaction that recorded it). */
+export interface AnomalyOpenedEvent {
+  id: string;
+  paymentNo: string;
+  kind: string;
+  /** the automatic refund of late money, when one was started */
+  refundNo: string | null;
+  /** JSON text, as stored */
+  detail: string;
 }

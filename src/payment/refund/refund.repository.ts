@@ -41,6 +41,24 @@ export class RefundRepository {
       .getOne();
   }
 
+  /** For the console's overview: refunds that succeeded per minute since `since`, by channel. */
+  async succeededPerMinuteSince(
+    since: Date,
+  ): Promise<Array<{ minute: string; channel: string; refunds: number; amount: number }>> {
+    const rows: any[] = await this.ds.query(
+      `SELECT DATE_FORMAT(succeeded_at, '%Y-%m-%dT%H:%i') AS minute, channel, COUNT(*) AS refunds,
+         SUM(amount) AS amount
+       FROM t_refund WHERE succeeded_at >= ? AND status = 'SUCCEEDED' GROUP BY minute, channel ORDER BY minute`,
+      [since],
+    );
+    return rows.map((r) => ({
+      minute: r.minute,
+      channel: r.channel,
+      refunds: Number(r.refunds),
+      amount: Number(r.amount),
+    }));
+  }
+
   findByOrder(manager: EntityManager | null, orderNo: string): Promise<Refund[]> {
     return this.m(manager)
       .getRepository(Refund)

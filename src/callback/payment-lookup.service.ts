@@ -1,0 +1,165 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, ErrorCode } from '../common/errors';
+import { OrderService } from '../order';
+import { AnomalyRepository } from '../payment/anomaly/anomaly.repository';
+import { Payment } from '../payment/entities/payment.entity';
+import { PaymentRepository } from '../payment/payment.repository';
+import { RefundRepository } from '../payment/refund/refund.repository';
+import { CallbackLogRepository } from './callback-log.repository';
+import {
+  AdminPaymentDto,
+  FindPaymentsQuery,
+  PaymentTimelineDto,
+  TimelineEntryDto,
+} from './dto/admin-payments.dto';
+
+const PAYMENT_NO = /^[A-Za-z0-9_]{1,40}$/;
+
+/**
+ * Support's one view of "I paid, where is my order?": find the payments by order, payment or gateway
+ * trade number, and one payment's timeline — every notify received with what became of it, the
+ * payment's and the order's state changes, its refunds and anomalies. Reads only (through the payment
+ * and order modules' faces, and the callback log this module owns); never a raw body, key or signature.
+ */
+@Injectable()
+export class PaymentLookupService {
+  constructor(
+    private readonly payments: PaymentRepository,
+    private readonly orders: OrderService,
+    private readonly refunds: RefundRepository,
+    private readonly anomalies: AnomalyRepository,
+    private readonly log: CallbackLogRepository,
+  ) {}
+
+  /** @throws VALIDATION_FAILED without exactly one of the three numbers, NOT_FOUND when nothing matches. */
+  async find(q: FindPaymentsQuery): Promise<AdminPaymentDto[]> {
+    const given = [q.orderNo, q.paymentNo, q.channelTradeNo].filter((v) => v !== undefined);
+    if (given.length !== 1) {
+      throw new DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        'Give exactly one of orderNo, paymentNo, channelTradeNo',
+        { errors: ['exactly one of orderNo, paymentNo, channelTradeNo is required'] },
+      );
+    }
+    let found: Payment[];
+    if (q.orderNo) found = await this.payments.findByOrder(null, q.orderNo);
+    else if (q.paymentNo) found = [await this.payments.findByPaymentNo(null, q.paymentNo)].filter((p) => !!p);
+    else found = [await this.payments.findByChannelTradeNo(null, q.channelTradeNo!)].filter((p) => !!p);
+    if (!found.length) throw new DomainError(ErrorCode.NOT_FOUND, `No payment matches ${given[0]}`);
+    const order = await this.orders.findByOrderNo(null, found[0].orderNo);
+    return found.map((p) => toDto(p, order?.status ?? null));
+  }
+
+  async timeline(paymentNo: string): Promise<PaymentTimelineDto> {
+    const p = PAYMENT_NO.test(paymentNo) ? await this.payments.findByPaymentNo(null, paymentNo) : null;
+    if (!p) throw new DomainError(ErrorCode.NOT_FOUND, `Payment ${paymentNo} not found`);
+    const [order, notifies, refunds, anomalies] = await Promise.all([
+      this.orders.findByOrderNo(null, p.orderNo),
+      this.log.findByTrade(p.paymentNo),
+      this.refunds.findByOrder(null, p.orderNo),
+      this.anomalies.list(null, { paymentNo: p.paymentNo, limit: 100 }),
+    ]);
+    const t: Array<TimelineEntryDto & { seq: number }> = [];
+    const add = (at: Date | null, type: string, title: string, detail: Record<string, unknown> = {}) => {
+      if (at) t.push({ at: at.toISOString(), type, title, detail, seq: t.length });
+    };
+    add(p.createdAt, 'payment.created', `${p.channel} payment of ${p.amount} fen started`, {
+      channel: p.channel,
+      amount: p.amount,
+      expiresAt: p.expiresAt.toISOString(),
+    });
+    for (const n of notifies) {
+      add(
+        n.receivedAt,
+        'notify',
+        `${n.channel} notify ${n.tradeStatus ?? ''} → ${n.outcome}`.replace('  ', ' '),
+        {
+          notifyId: n.notifyId,
+          tradeStatus: n.tradeStatus,
+          verified: n.verified,
+          outcome: n.outcome,
+          detail: n.detail,
+          attempts: n.attempts,
+          processedAt: n.appliedAt?.toISOString() ?? null,
+        },
+      );
+    }
+    if (p.status === 'SUCCESS') {
+      add(p.paidAt, 'payment.succeeded', `paid (${p.channelTradeNo ?? 'no trade number'})`, {
+        channelTradeNo: p.channelTradeNo,
+      });
+    }
+    add(p.closedAt, 'payment.closed', 'closed at the gateway', {});
+    if (order) {
+      if (order.paidBy === p.paymentNo)
+        add(order.paidAt, 'order.paid', `order ${order.orderNo} PAID by this payment`);
+      else if (order.paidAt)
+        add(
+          order.paidAt,
+          'order.paid',
+          `order ${order.orderNo} PAID by ${order.paidBy ?? 'another payment'}`,
+          {
+            paidBy: order.paidBy,
+          },
+        );
+      add(order.cancelledAt, 'order.cancelled', `order ${order.orderNo} CANCELLED`);
+    }
+    for (const r of refunds.filter((x) => x.paymentNo === p.paymentNo)) {
+      const d = { refundNo: r.refundNo, amount: r.amount, reason: r.reason, requestedBy: r.requestedBy };
+      add(
+        r.createdAt,
+        'refund.created',
+        `refund ${r.refundNo} of ${r.amount} fen asked (${r.requestedBy})`,
+        d,
+      );
+      add(r.succeededAt, 'refund.succeeded', `refund ${r.refundNo} SUCCEEDED`, d);
+      add(r.failedAt, 'refund.failed', `refund ${r.refundNo} FAILED: ${r.failedReason ?? ''}`, {
+        ...d,
+        failedReason: r.failedReason,
+      });
+    }
+    for (const a of anomalies) {
+      const d = { id: a.id, kind: a.kind, refundNo: a.refundNo };
+      add(a.createdAt, 'anomaly.opened', `anomaly ${a.kind} (#${a.id})`, d);
+      if (a.status === 'AUTO_REFUNDED')
+        add(a.resolvedAt, 'anomaly.auto_refunded', `anomaly #${a.id} AUTO_REFUNDED`, d);
+      if (a.status === 'RESOLVED')
+        add(
+          a.resolvedAt,
+          'anomaly.resolved',
+          `anomaly #${a.id} RESOLVED by ${a.resolvedBy}: ${a.resolutionNote}`,
+          {
+            ...d,
+            resolvedBy: a.resolvedBy,
+            note: a.resolutionNote,
+          },
+        );
+    }
+    t.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq);
+    return {
+      payment: toDto(p, order?.status ?? null),
+      timeline: t.map(({ seq: _seq, ...e }) => e),
+      notes: [
+        'Active queries, the sweeper and reconciliation are not logged one by one: what they changed is ' +
+          '(payment.succeeded, payment.closed); reconciliation runs are listed in GET /v1/admin/reconciliations.',
+      ],
+    };
+  }
+}
+
+function toDto(p: Payment, orderStatus: string | null): AdminPaymentDto {
+  return {
+    paymentNo: p.paymentNo,
+    orderNo: p.orderNo,
+    userId: p.userId,
+    channel: p.channel,
+    amount: p.amount,
+    status: p.status,
+    channelTradeNo: p.channelTradeNo,
+    orderStatus,
+    createdAt: p.createdAt.toISOString(),
+    paidAt: p.paidAt ? p.paidAt.toISOString() : null,
+    closedAt: p.closedAt ? p.closedAt.toISOString() : null,
+    expiresAt: p.expiresAt.toISOString(),
+  };
+}
