@@ -84,9 +84,12 @@ export class PaymentLookupService {
         },
       );
     }
-    if (p.status === 'SUCCESS') {
-      add(p.paidAt, 'payment.succeeded', `paid (${p.channelTradeNo ?? 'no trade number'})`, {
+    if (p.status === 'SUCCESS' && p.paidAt) {
+      // the gateway's payment time has whole seconds: never shown before the payment it pays
+      const at = p.paidAt < p.createdAt ? p.createdAt : p.paidAt;
+      add(at, 'payment.succeeded', `paid (${p.channelTradeNo ?? 'no trade number'})`, {
         channelTradeNo: p.channelTradeNo,
+        gatewayPaidAt: p.paidAt.toISOString(),
       });
     }
     add(p.closedAt, 'payment.closed', 'closed at the gateway', {});

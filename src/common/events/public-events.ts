@@ -90,9 +90,9 @@ export const PUBLIC_EVENTS_OF_TOPIC: Record<string, Mapper> = {
     const e = p as unknown as RefundFailedEvent;
     return [{ type: 'refund.failed', resource: `refund:${e.refundNo}`, data: p }];
   },
-  // written by the payment module's anomaly record and the wallet's transfer execute as those land
-  // (string keys: their topics may not be in TOPICS yet; a mapper of a topic nobody writes is inert)
-  'anomaly.opened': (p) => [{ type: 'anomaly.opened', resource: `anomaly:${String(p.id)}`, data: p }],
+  // anomaly.opened: written with every t_payment_anomaly row (AnomalyRepository.record, issue 24);
+  // transfer.succeeded by the wallet's transfer execute as it lands (a mapper of a topic nobody writes is inert)
+  [TOPICS.ANOMALY_OPENED]: (p) => [{ type: 'anomaly.opened', resource: `anomaly:${String(p.id)}`, data: p }],
   'transfer.succeeded': (p) => [
     { type: 'transfer.succeeded', resource: `transfer:${String(p.transferNo)}`, data: p },
   ],
