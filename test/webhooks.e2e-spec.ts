@@ -268,7 +268,9 @@ describe('webhooks: signed deliveries, retries, endpoints', () => {
       times: 50,
     });
     const refund = (await refundReq(t, o.orderNo, { amount: 1500, reason: 'x' }).expect(201)).body;
-    expect(await t.app.get(RefundApplyService).fail(refund.refundNo, 'gateway said no')).toBe(true);
+    expect(await t.app.get(RefundApplyService).fail(refund.refundNo, 'gateway said no', 'alipay')).toBe(
+      'failed',
+    );
     const got = await waitFor(async () => (r.received.length >= 3 ? r.received : null), 'three events');
     const by = (pred: (d: Record<string, any>) => boolean) => got.find((x) => pred(x.json.data))!.json;
     expect(by((d) => d.orderNo === byUser.orderNo)).toMatchObject({
