@@ -60,7 +60,7 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
     req.idempotency = { key: key ?? null, fingerprint };
 
     if (key !== undefined) return from(this.keyed(req, reply, opts, key, fingerprint, successStatus, next));
-    if (token !== undefined) return from(this.withToken(req, token, next));
+    if (token !== undefined) return from(this.withToken(req, opts, token, next));
     return from(this.guarded(req, opts, fingerprint, next));
   }
 
@@ -146,7 +146,11 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
         throw err;
       }
       const res = toErrorResponse(err, req.id);
-      if (isStorable(res.status, res.body.code)) {
+      if (res.body.code === ErrorCode.OUTCOME_UNKNOWN) {
+        // the work may have committed: keep the in-flight record (a retry is 409 REQUEST_IN_PROGRESS
+        // until the lease ends, then runs into the row's unique key and replays what was made)
+        this.metrics.event('idempotency_key', 'outcome_unknown');
+      } else if (isStorable(res.status, res.body.code)) {
         await store({
           status: res.status,
           body: { ...res.body, requestId: undefined },
@@ -162,10 +166,16 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
   }
 
   // ---- Idempotency-Token -----------------------------------------------------------------------
-  private async withToken(req: Req, token: string, next: CallHandler): Promise<unknown> {
+  private async withToken(
+    req: Req,
+    opts: IdempotentSubmitOptions,
+    token: string,
+    next: CallHandler,
+  ): Promise<unknown> {
     let mark: string;
+    const userId = req.user.userId;
     try {
-      mark = await this.tokens.consume(req.user.userId, token);
+      mark = await this.tokens.consume(userId, token, opts.resultIdField);
       this.metrics.event('one_time_token', 'consumed');
     } catch (err) {
       if (err instanceof DomainError && err.code === ErrorCode.SERVICE_UNAVAILABLE && this.failOpen) {
@@ -175,11 +185,21 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
       throw err;
     }
     try {
-      return await lastValueFrom(next.handle());
+      const body = await lastValueFrom(next.handle());
+      const id = resultId(body, opts.resultIdField);
+      // a later use of the token is told what this one made (409 TOKEN_USED naming it)
+      if (id) await this.tokens.recordResult(userId, token, mark, id).catch(() => undefined);
+      return body;
     } catch (err) {
-      // a body that fails validation did nothing: the token is given back for the corrected request
-      if (toErrorResponse(err, req.id).body.code === ErrorCode.VALIDATION_FAILED) {
-        await this.tokens.release(req.user.userId, token, mark).catch(() => undefined);
+      const res = toErrorResponse(err, req.id);
+      if (res.body.code === ErrorCode.OUTCOME_UNKNOWN) {
+        // it may have made something: the token stays used, and names what it may have made
+        const id = resultId(res.body.details, opts.resultIdField);
+        if (id) await this.tokens.recordResult(userId, token, mark, id).catch(() => undefined);
+      } else if (wroteNothing(res.status)) {
+        // a refusal that wrote nothing (validation, unknown product, a cap, out of stock, 503 before
+        // commit) does not use the token up: the client may correct or repeat the request with it
+        await this.tokens.release(userId, token, mark).catch(() => undefined);
         this.metrics.event('one_time_token', 'released');
       }
       throw err;
@@ -209,16 +229,36 @@ export class IdempotentSubmitInterceptor implements NestInterceptor {
     const { key, token } = held;
     try {
       const body = await lastValueFrom(next.handle());
-      const id = (body as Record<string, unknown> | undefined)?.[opts.resultIdField];
-      if (id !== undefined && id !== null) {
-        await this.guard.attachResult(key, token, String(id)).catch(() => undefined);
-      }
+      const id = resultId(body, opts.resultIdField);
+      if (id !== undefined) await this.guard.attachResult(key, token, id).catch(() => undefined);
       return body;
     } catch (err) {
-      await this.guard.release(key, token).catch(() => undefined);
+      const res = toErrorResponse(err, req.id);
+      if (res.body.code === ErrorCode.OUTCOME_UNKNOWN) {
+        // it may have committed: hold the body's guard (naming what it may have made) for as long as a
+        // key's record lives, so a retry is refused, never run twice
+        const id = resultId(res.body.details, opts.resultIdField);
+        await this.guard.hold(key, token, id, this.keys.cfg.keyTtlMs).catch(() => undefined);
+      } else {
+        await this.guard.release(key, token).catch(() => undefined);
+      }
       throw err;
     }
   }
+}
+
+function resultId(body: unknown, field: string): string | undefined {
+  const id = (body as Record<string, unknown> | undefined | null)?.[field];
+  return id === undefined || id === null ? undefined : String(id);
+}
+
+/**
+ * Errors after which nothing was written: 4xx refusals, and 503s that were not an unknown outcome (a
+ * database or store unavailable before commit). A 500 or 502 may come after a commit (a gateway call
+ * that failed after the payment row was stored): the token stays used.
+ */
+function wroteNothing(status: number): boolean {
+  return (status >= 400 && status < 500) || status === 503;
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {

@@ -11,8 +11,10 @@ import { storeUnavailable, undoLostWrite } from './redis-guard';
  * One-time tokens (the classic pre-issued anti-resubmit token): issue one, and the first request
  * carrying it consumes it atomically; every later use is TOKEN_USED.
  *
- * Keys: `tok:{<user>}:<token>` = "1" until consumed, then "used" (kept for the token's TTL so a
- * second use is told apart from an unknown token).
+ * Keys: `tok:{<user>}:<token>` = "1" until consumed, then `used:<mark>` (kept for the token's TTL so a
+ * second use is told apart from an unknown token), then `used:<mark>|<resultId>` once the first use's
+ * result is known (a second use is TOKEN_USED naming it). A request refused without writing anything
+ * gives its token back (`release`).
  */
 @Injectable()
 export class OneTimeTokenService {
@@ -31,7 +33,7 @@ export class OneTimeTokenService {
    * Consumes the token or throws TOKEN_USED / TOKEN_INVALID. Atomic: of N concurrent uses one wins.
    * Returns the consumer's mark, for `release` when the request turns out invalid.
    */
-  async consume(userId: string, token: string): Promise<string> {
+  async consume(userId: string, token: string, resultField = 'resultId'): Promise<string> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(token)) {
       throw new DomainError(ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired');
     }
@@ -52,8 +54,18 @@ export class OneTimeTokenService {
       throw err;
     })) as string | null;
     if (prev === '1') return mark;
-    if (prev?.startsWith('used'))
-      throw new DomainError(ErrorCode.TOKEN_USED, 'Idempotency-Token was already used');
+    if (prev?.startsWith('used')) {
+      // `used:<mark>|<resultId>` once the first use's result (or the number it may have made) is known
+      const bar = prev.indexOf('|');
+      const resultId = bar > 0 ? prev.slice(bar + 1) : undefined;
+      throw new DomainError(
+        ErrorCode.TOKEN_USED,
+        resultId
+          ? `Idempotency-Token was already used, by the request that made ${resultId}`
+          : 'Idempotency-Token was already used',
+        resultId ? { [resultField]: resultId } : undefined,
+      );
+    }
     throw new DomainError(ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired');
   }
 
@@ -70,6 +82,22 @@ export class OneTimeTokenService {
       mark,
     );
     return given === 1;
+  }
+
+  /**
+   * Records on a consumed token what its request made (the orderNo, the refundNo), or may have made
+   * (an unknown outcome), so a later use is told `TOKEN_USED` naming it, not left guessing. Fenced by the
+   * mark; keeps the TTL.
+   */
+  async recordResult(userId: string, token: string, mark: string, resultId: string): Promise<boolean> {
+    const set = await this.redis.eval(
+      `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'KEEPTTL') return 1 end return 0`,
+      1,
+      this.key(userId, token),
+      mark,
+      resultId,
+    );
+    return set === 1;
   }
 
   private key(userId: string, token: string) {

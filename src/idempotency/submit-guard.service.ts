@@ -11,6 +11,13 @@ import { undoLostWrite } from './redis-guard';
 const ATTACH = `local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'KEEPTTL') return 1 end
 return 0`;
+/** Our value (or none): `<token>|<resultId>` (or `<token>`) for ARGV[3] ms. Another holder's value stays. */
+const HOLD = `local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+local val = ARGV[1]
+if ARGV[2] ~= '' then val = val .. '|' .. ARGV[2] end
+redis.call('SET', KEYS[1], val, 'PX', ARGV[3])
+return 1`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /** Done holders one instance remembers (about 200 bytes each); the oldest are dropped first. */
@@ -122,6 +129,15 @@ export class SubmitGuardService {
   /** Records the result id on the held key, keeping its TTL. False if the key is no longer ours. */
   async attachResult(key: string, token: string, resultId: string): Promise<boolean> {
     return (await this.redis.eval(ATTACH, 1, key, token, resultId)) === 1;
+  }
+
+  /**
+   * Keeps the key held, naming `resultId` when given, for `ms` (longer than the window): the guarded
+   * work's outcome is unknown (its COMMIT got no answer), so a retry of the same body must be refused
+   * (409 DUPLICATE_SUBMIT naming what it may have made), never run again.
+   */
+  async hold(key: string, token: string, resultId: string | undefined, ms: number): Promise<boolean> {
+    return (await this.redis.eval(HOLD, 1, key, token, resultId ?? '', ms)) === 1;
   }
 
   /** Frees the key if this token still holds it (the guarded work failed; a corrected retry may run). */

@@ -165,7 +165,7 @@ export class OrderSubmitService {
           await takeStock();
           await this.repo.insertItems(m, order.id, lines);
           order.items = lines.map((l) => ({ ...l, id: 0, orderId: order.id }));
-        });
+        }, this.confirmOrder(order.orderNo));
       } catch (err) {
         if (err instanceof UserRowMissing && attempt < 3) continue; // forgotten: made again next attempt
         if (!isDuplicateKey(err)) throw err;
@@ -178,6 +178,19 @@ export class OrderSubmitService {
       this.expiry.schedule(order.orderNo, this.cfg.ttlMs);
       return this.orders.toOrderJson(order);
     }
+  }
+
+  /**
+   * A COMMIT that got no answer is settled by looking for the order's number (made before the
+   * transaction) on a fresh connection: there → the submit succeeded; absent → nothing was written.
+   */
+  private confirmOrder(orderNo: string) {
+    return {
+      confirm: {
+        committed: async (m: EntityManager) => (await this.repo.findByOrderNo(m, orderNo)) !== null,
+        details: { orderNo },
+      },
+    };
   }
 
   /** Redis lost the key's record but the row kept it: same request → replay, other request → 422. */

@@ -59,6 +59,11 @@ export class OrderController {
     [ErrorCode.TOKEN_INVALID, 'Idempotency-Token is unknown or expired'],
     [ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request'],
     [ErrorCode.SERVICE_UNAVAILABLE, 'Submit guard unavailable'],
+    [
+      ErrorCode.OUTCOME_UNKNOWN,
+      'The database did not confirm the commit and could not be asked whether it happened',
+      { reason: 'OUTCOME_UNKNOWN', orderNo: EX.orderNo },
+    ],
   )
   submit(
     @CurrentUser() user: AuthUser,

@@ -35,6 +35,11 @@ export class RechargeController {
     [ErrorCode.REQUEST_IN_PROGRESS, 'A request with this Idempotency-Key is still running'],
     [ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request'],
     [ErrorCode.SERVICE_UNAVAILABLE, 'Submit guard unavailable'],
+    [
+      ErrorCode.OUTCOME_UNKNOWN,
+      'The database did not confirm the commit and could not be asked whether it happened',
+      { reason: 'OUTCOME_UNKNOWN', orderNo: EX.orderNo },
+    ],
   )
   submit(
     @CurrentUser() user: AuthUser,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { EntityManager } from 'typeorm';
 import { paymentConfig } from '../config/configuration';
 import { TransactionService } from '../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../common/errors';
@@ -182,24 +183,27 @@ export class PrepayService {
     const now = new Date();
     const paymentNo = paymentNoFor(orderNo, existing.length + 1);
     const expiresAt = new Date(now.getTime() + this.cfg.timeoutMs);
-    await this.tx.run(async (m) => {
-      if (!(await this.orders.markPaying(m, orderNo))) {
-        // the lock was lost (expired or Redis gone) and someone else won the CAS
-        throw new DomainError(ErrorCode.PAYMENT_IN_PROGRESS, 'A payment of this order is in progress', {
+    await this.tx.run(
+      async (m) => {
+        if (!(await this.orders.markPaying(m, orderNo))) {
+          // the lock was lost (expired or Redis gone) and someone else won the CAS
+          throw new DomainError(ErrorCode.PAYMENT_IN_PROGRESS, 'A payment of this order is in progress', {
+            orderNo,
+          });
+        }
+        await this.repo.insert(m, {
+          paymentNo,
           orderNo,
+          userId,
+          channel,
+          amount: order.totalAmount,
+          status: 'PENDING',
+          subject: `oncepay order ${orderNo}`,
+          expiresAt,
         });
-      }
-      await this.repo.insert(m, {
-        paymentNo,
-        orderNo,
-        userId,
-        channel,
-        amount: order.totalAmount,
-        status: 'PENDING',
-        subject: `oncepay order ${orderNo}`,
-        expiresAt,
-      });
-    });
+      },
+      this.confirmPayment(() => paymentNo, orderNo),
+    );
     const payment = (await this.repo.findByPaymentNo(null, paymentNo))!;
     await this.jobs.afterPrepay(paymentNo, payment.createdAt, expiresAt);
     return { created: true, payment: await this.ensurePrecreated(payment) };
@@ -245,65 +249,87 @@ export class PrepayService {
   }
 
   /**
+   * A COMMIT without an answer is settled by the payment's number on a fresh connection (prepay is
+   * state-idempotent anyway: a retry finds the PENDING payment, or the order PAID; this makes the first
+   * answer the true one instead of a 503).
+   */
+  private confirmPayment(paymentNo: () => string | undefined, orderNo: string) {
+    return {
+      confirm: {
+        committed: async (m: EntityManager) => {
+          const no = paymentNo();
+          return no !== undefined && (await this.repo.findByPaymentNo(m, no)) !== null;
+        },
+        details: { orderNo },
+      },
+    };
+  }
+
+  /**
    * Wallet: one transaction — marker ('WALLET_PAY', orderNo), conditional debit (balance ≥ amount),
    * the payment row, then the one success path (`PaymentSuccessService.applyIn`: PAYMENT_SUCCEEDED
    * marker, payment CAS, order PAID) in the same transaction. Anything but a PAID order rolls all of
    * it back, the debit included.
    */
   private async payByWallet(userId: string, orderNo: string): Promise<PrepayResult> {
-    const paymentNo = await this.tx.run(async (m) => {
-      const order = (await this.orders.findByOrderNo(m, orderNo))!;
-      this.assertPayable(order);
-      if (order.type === 'RECHARGE') {
-        throw new DomainError(ErrorCode.ORDER_NOT_PAYABLE, 'A recharge cannot be paid from the wallet', {
-          orderNo,
-        });
-      }
-      const existing = await this.repo.findByOrder(m, orderNo);
-      const pending = existing.find((p) => p.status === 'PENDING');
-      if (pending || order.status !== 'CREATED') throw inProgress(orderNo, pending);
-      const no = paymentNoFor(orderNo, existing.length + 1);
-      const res = await this.dedup.runOnce(
-        'WALLET_PAY',
-        orderNo,
-        async (mm) => {
-          if (!(await this.wallet.debit(mm, userId, order.totalAmount))) {
-            throw new DomainError(ErrorCode.INSUFFICIENT_BALANCE, 'The wallet balance is too low', {
-              orderNo,
-              amount: order.totalAmount,
-            });
-          }
-          const now = new Date();
-          const row: NewPayment = {
-            paymentNo: no,
+    let made: string | undefined;
+    const paymentNo = await this.tx.run(
+      async (m) => {
+        const order = (await this.orders.findByOrderNo(m, orderNo))!;
+        this.assertPayable(order);
+        if (order.type === 'RECHARGE') {
+          throw new DomainError(ErrorCode.ORDER_NOT_PAYABLE, 'A recharge cannot be paid from the wallet', {
             orderNo,
-            userId,
-            channel: 'wallet',
-            amount: order.totalAmount,
-            status: 'PENDING',
-            subject: `oncepay order ${orderNo}`,
-            expiresAt: now,
-          };
-          await this.repo.insert(mm, row);
-          const r = await this.success.applyIn(
-            mm,
-            {
+          });
+        }
+        const existing = await this.repo.findByOrder(m, orderNo);
+        const pending = existing.find((p) => p.status === 'PENDING');
+        if (pending || order.status !== 'CREATED') throw inProgress(orderNo, pending);
+        const no = paymentNoFor(orderNo, existing.length + 1);
+        made = no;
+        const res = await this.dedup.runOnce(
+          'WALLET_PAY',
+          orderNo,
+          async (mm) => {
+            if (!(await this.wallet.debit(mm, userId, order.totalAmount))) {
+              throw new DomainError(ErrorCode.INSUFFICIENT_BALANCE, 'The wallet balance is too low', {
+                orderNo,
+                amount: order.totalAmount,
+              });
+            }
+            const now = new Date();
+            const row: NewPayment = {
               paymentNo: no,
+              orderNo,
+              userId,
               channel: 'wallet',
-              channelTradeNo: null,
-              amount: row.amount,
-              paidAt: now,
-              source: 'wallet',
-            },
-            row,
-          );
-          if (r.order !== 'PAID') throw alreadyPaid(orderNo);
-        },
-        { manager: m },
-      );
-      if (res.status === 'duplicate') throw alreadyPaid(orderNo);
-      return no;
-    });
+              amount: order.totalAmount,
+              status: 'PENDING',
+              subject: `oncepay order ${orderNo}`,
+              expiresAt: now,
+            };
+            await this.repo.insert(mm, row);
+            const r = await this.success.applyIn(
+              mm,
+              {
+                paymentNo: no,
+                channel: 'wallet',
+                channelTradeNo: null,
+                amount: row.amount,
+                paidAt: now,
+                source: 'wallet',
+              },
+              row,
+            );
+            if (r.order !== 'PAID') throw alreadyPaid(orderNo);
+          },
+          { manager: m },
+        );
+        if (res.status === 'duplicate') throw alreadyPaid(orderNo);
+        return no;
+      },
+      this.confirmPayment(() => made, orderNo),
+    );
     return { created: true, payment: toResponse((await this.repo.findByPaymentNo(null, paymentNo))!) };
   }
 }

@@ -49,6 +49,17 @@ describe('AllExceptionsFilter', () => {
     });
   });
 
+  it('an unknown outcome (a COMMIT without an answer) is 503 OUTCOME_UNKNOWN without Retry-After, naming what may exist', () => {
+    const reply = fakeReply();
+    filter.catch(
+      new DomainError(ErrorCode.OUTCOME_UNKNOWN, 'unknown', { reason: 'OUTCOME_UNKNOWN', orderNo: 'O1' }),
+      host(reply),
+    );
+    expect(reply.statusCode).toBe(503);
+    expect(reply.headers['Retry-After']).toBeUndefined();
+    expect(reply.body).toMatchObject({ code: 'OUTCOME_UNKNOWN', details: { orderNo: 'O1' } });
+  });
+
   it('a database that is unreachable or gave up is 503 SERVICE_UNAVAILABLE with Retry-After, its message not leaked', () => {
     const lost = Object.assign(
       new Error('Connection lost: The server closed the connection. db.internal:3306'),

@@ -36,6 +36,7 @@ export enum ErrorCode {
   GATEWAY_UNAVAILABLE = 'GATEWAY_UNAVAILABLE',
   GATEWAY_REFUSED = 'GATEWAY_REFUSED',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  OUTCOME_UNKNOWN = 'OUTCOME_UNKNOWN',
   INTERNAL = 'INTERNAL',
 }
 
@@ -76,5 +77,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.GATEWAY_UNAVAILABLE]: 502,
   [ErrorCode.GATEWAY_REFUSED]: 422,
   [ErrorCode.SERVICE_UNAVAILABLE]: 503,
+  // the work may have committed: answered without Retry-After (see toErrorResponse), never stored
+  [ErrorCode.OUTCOME_UNKNOWN]: 503,
   [ErrorCode.INTERNAL]: 500,
 };

@@ -92,8 +92,11 @@ export function toErrorResponse(err: unknown, requestId?: string): ErrorResponse
     return {
       status,
       body: { statusCode: status, code: err.code, message: err.message, details: err.details, requestId },
-      headers: withRetryAfter(status, err.headers),
-      unexpected: status >= 500 && err.code === ErrorCode.INTERNAL,
+      // an unknown outcome does not invite a retry: the work may be done (details name what to look up)
+      headers:
+        err.code === ErrorCode.OUTCOME_UNKNOWN ? { ...err.headers } : withRetryAfter(status, err.headers),
+      unexpected:
+        status >= 500 && (err.code === ErrorCode.INTERNAL || err.code === ErrorCode.OUTCOME_UNKNOWN),
     };
   }
   if (err instanceof HttpException) {

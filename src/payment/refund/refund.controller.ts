@@ -73,6 +73,11 @@ export class RefundController {
       { amount: 1, available: 17600 },
     ],
     [ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request'],
+    [
+      ErrorCode.OUTCOME_UNKNOWN,
+      `Refund ${EX.refundNo} was created but could not be read back`,
+      { reason: 'OUTCOME_UNKNOWN', refundNo: EX.refundNo, orderNo: EX.orderNo },
+    ],
   )
   create(
     @CurrentUser() user: AuthUser,

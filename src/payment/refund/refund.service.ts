@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuthUser } from '../../common/auth/auth.decorators';
-import { duplicateKeyName, isDuplicateKey } from '../../common/database/db-errors';
+import { duplicateKeyName, isDatabaseUnavailable, isDuplicateKey } from '../../common/database/db-errors';
 import { TransactionService } from '../../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { IdempotencyContext, IdempotentReplay } from '../../idempotency';
@@ -117,56 +117,65 @@ export class RefundService {
 
     const refundNo = newRefundNo();
     try {
-      await this.tx.run(async (m) => {
-        if (!(await this.payments.reserveRefund(m, payment.paymentNo, dto.amount))) {
-          const now = await this.payments.lockForRefund(m, payment.paymentNo);
-          throw new DomainError(
-            ErrorCode.REFUND_EXCEEDS_PAID,
-            'The refunds of this order would exceed what was paid',
-            { paid: now.amount, refunded: now.refunded, available: now.amount - now.refunded },
-          );
-        }
-        // a restock returns the whole order: only the refund that leaves nothing of the order's payment
-        // may ask for it (a refund names an amount, not items; 1 fen must not return 5 units)
-        const restock = (dto.restock ?? false) && paidByPayment && order.type === 'GOODS';
-        if (restock) {
-          const now = await this.payments.lockForRefund(m, payment.paymentNo);
-          if (now.refunded < now.amount) {
+      await this.tx.run(
+        async (m) => {
+          if (!(await this.payments.reserveRefund(m, payment.paymentNo, dto.amount))) {
+            const now = await this.payments.lockForRefund(m, payment.paymentNo);
             throw new DomainError(
-              ErrorCode.PARTIAL_RESTOCK,
-              'restock returns the whole order: only a refund of everything left may ask for it',
-              { amount: dto.amount, available: now.amount - now.refunded + dto.amount },
+              ErrorCode.REFUND_EXCEEDS_PAID,
+              'The refunds of this order would exceed what was paid',
+              { paid: now.amount, refunded: now.refunded, available: now.amount - now.refunded },
             );
           }
-        }
-        let walletDebit = 0;
-        // a recharge credited the wallet when it paid the order; money taken after a cancel never did
-        if (order.type === 'RECHARGE' && payment.channel !== 'wallet' && paidByPayment) {
-          if (!(await this.orders.debitRecharge(m, order.userId, dto.amount))) {
-            throw new DomainError(
-              ErrorCode.INSUFFICIENT_BALANCE,
-              "The wallet no longer holds this recharge's credit",
-              { orderNo, amount: dto.amount },
-            );
+          // a restock returns the whole order: only the refund that leaves nothing of the order's payment
+          // may ask for it (a refund names an amount, not items; 1 fen must not return 5 units)
+          const restock = (dto.restock ?? false) && paidByPayment && order.type === 'GOODS';
+          if (restock) {
+            const now = await this.payments.lockForRefund(m, payment.paymentNo);
+            if (now.refunded < now.amount) {
+              throw new DomainError(
+                ErrorCode.PARTIAL_RESTOCK,
+                'restock returns the whole order: only a refund of everything left may ask for it',
+                { amount: dto.amount, available: now.amount - now.refunded + dto.amount },
+              );
+            }
           }
-          walletDebit = dto.amount;
-        }
-        await this.repo.insert(m, {
-          refundNo,
-          paymentNo: payment.paymentNo,
-          orderNo,
-          userId: order.userId,
-          channel: payment.channel,
-          amount: dto.amount,
-          reason: dto.reason,
-          restock: dto.restock ?? false,
-          walletDebit,
-          requestedBy: admin.userId,
-          idempotencyKey: ctx?.key ?? null,
-          requestFingerprint: ctx?.fingerprint ?? null,
-        });
-        if (opts.within) await opts.within(m, refundNo);
-      });
+          let walletDebit = 0;
+          // a recharge credited the wallet when it paid the order; money taken after a cancel never did
+          if (order.type === 'RECHARGE' && payment.channel !== 'wallet' && paidByPayment) {
+            if (!(await this.orders.debitRecharge(m, order.userId, dto.amount))) {
+              throw new DomainError(
+                ErrorCode.INSUFFICIENT_BALANCE,
+                "The wallet no longer holds this recharge's credit",
+                { orderNo, amount: dto.amount },
+              );
+            }
+            walletDebit = dto.amount;
+          }
+          await this.repo.insert(m, {
+            refundNo,
+            paymentNo: payment.paymentNo,
+            orderNo,
+            userId: order.userId,
+            channel: payment.channel,
+            amount: dto.amount,
+            reason: dto.reason,
+            restock: dto.restock ?? false,
+            walletDebit,
+            requestedBy: admin.userId,
+            idempotencyKey: ctx?.key ?? null,
+            requestFingerprint: ctx?.fingerprint ?? null,
+          });
+          if (opts.within) await opts.within(m, refundNo);
+        },
+        {
+          // a COMMIT without an answer: the refund's number says on a fresh connection whether it exists
+          confirm: {
+            committed: async (m) => (await this.repo.findByRefundNo(m, refundNo)) !== null,
+            details: { refundNo, orderNo },
+          },
+        },
+      );
     } catch (err) {
       if (isDuplicateKey(err) && duplicateKeyName(err) === 'uq_refund_requester_idem' && ctx?.key) {
         const existing = await this.repo.findByRequesterKey(null, admin.userId, ctx.key);
@@ -180,7 +189,33 @@ export class RefundService {
         `refund ${refundNo}: first gateway call failed (${err.message}); the query settles it`,
       );
     });
-    return this.toJson((await this.repo.findByRefundNo(null, refundNo))!);
+    return this.toJson(await this.readBack(refundNo, orderNo));
+  }
+
+  /**
+   * The refund as it is now, after its commit (and maybe the gateway's refund). Committed work must
+   * never be answered "503, retry": a read that fails is tried again on fresh connections, and if it
+   * still cannot be read the answer is OUTCOME_UNKNOWN naming the refund (it exists; its status is
+   * GET /v1/refunds/{refundNo}), which the guards answer by holding on.
+   */
+  private async readBack(refundNo: string, orderNo: string): Promise<Refund> {
+    let last: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const r = await this.repo.findByRefundNo(null, refundNo);
+        if (r) return r;
+        last = new Error(`refund ${refundNo} not found after its commit`);
+      } catch (err) {
+        if (!isDatabaseUnavailable(err)) throw err;
+        last = err;
+      }
+    }
+    this.logger.error(`refund ${refundNo} committed but unreadable: ${(last as Error).message}`);
+    throw new DomainError(
+      ErrorCode.OUTCOME_UNKNOWN,
+      `Refund ${refundNo} was created but could not be read back; GET /v1/refunds/${refundNo} for its status`,
+      { reason: 'OUTCOME_UNKNOWN', refundNo, orderNo, committed: true },
+    );
   }
 
   /** One refund, for its order's owner or an admin (others: 404). */
