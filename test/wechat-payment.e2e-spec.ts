@@ -67,7 +67,7 @@ describe('WeChat payments through the service', () => {
       code: 'GATEWAY_REFUSED',
       details: { paymentNo: `${o.orderNo}P01`, gatewayCode: expect.any(String) },
     });
-    expect((await paymentRow(t, `${o.orderNo}P01`)).status).toBe('CLOSED');
+    expect((await paymentRow(t, `${o.orderNo}P01`))?.status).toBe('CLOSED');
     expect(await orderStatus(t, o.orderNo)).toBe('CREATED');
     const again = await prepay(t, o.userId, o.orderNo, 'wechat').expect(201);
     expect(again.body.paymentNo).toBe(`${o.orderNo}P02`);
