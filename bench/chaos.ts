@@ -1,5 +1,5 @@
 /**
- * npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N]
+ * npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N] [-- --galera]
  *
  * Mixed load (submits, recharges, alipay, wechat and wallet pre-pays, some switching channel, sandbox
  * pays on the Alipay and WeChat sandboxes with a random notify mode of each, and refunds of paid orders:
@@ -11,10 +11,13 @@
  * connections, kill -9 the other instance. Then it lets the system settle and checks the money
  * invariants directly in MySQL (refunds included: refunded ≤ paid for every payment, and the
  * sandbox's refunds = the SUCCEEDED refunds here, to the fen). Exit code 1 on any violated invariant (or a failed run).
+ * --galera: the instances write to nodes 1 and 2 of the Galera cluster (.ci/galera.sh), a step before the
+ * MySQL one kill -9s node 2 and rejoins it (IST), and the invariants are checked on every node.
  */
 import { loadavg } from 'node:os';
 import { Api } from './lib/api';
-import { deleteRedisPrefix, dropDatabase, mysqlConn, rand, sleep } from './lib/infra';
+import { ensureGalera, GALERA_PORTS, killGaleraNode } from './lib/galera';
+import { deleteRedisPrefix, dropDatabase, MYSQL, mysqlConn, rand, sleep } from './lib/infra';
 import { Instance } from './lib/instances';
 import { checkInvariants, Invariant } from './lib/invariants';
 import { PrivateRedis } from './lib/redis-server';
@@ -71,6 +74,11 @@ async function main(): Promise<number> {
   // --min-paid N: the load goes on past --duration (up to twice it) until N trades are paid at the
   // sandbox, so a slow machine still proves the invariants over real payments (the test asks for it)
   const minPaid = process.argv.includes('--min-paid') ? arg('min-paid', 1) : 0;
+  const galera = process.argv.includes('--galera');
+  if (galera) {
+    await ensureGalera();
+    MYSQL.port = GALERA_PORTS[0]; // setup, cleanup and the invariants go to node 1 (and then every node)
+  }
   const dbName = `oncepay_chaos_${rand()}`;
   const prefix = `chaos${rand()}:`;
   const redis = await PrivateRedis.create();
@@ -89,8 +97,14 @@ async function main(): Promise<number> {
     SANDBOX_TIME_SCALE: '0.01',
     BENCH_ROUTES: 'false',
   };
-  const mk = (name: string) => new Instance({ name, dbName, redisPrefix: prefix, env });
-  const insts = [mk('A'), mk('B')];
+  const mk = (name: string, node: number) =>
+    new Instance({
+      name,
+      dbName,
+      redisPrefix: prefix,
+      env: galera ? { ...env, DB_PORT: String(GALERA_PORTS[node]) } : env,
+    });
+  const insts = [mk('A', 0), mk('B', 1)];
   let stopping = false;
   let cleaning: Promise<void> | undefined;
   // every caller (signal handler, finally) awaits the same run, so an exit never cuts it short
@@ -205,7 +219,15 @@ async function main(): Promise<number> {
         await sleep(0.15 * duration * 1000);
         dropAll = false;
       });
-      await at(0.7, "KILL the app's MySQL connections", async () => {
+      if (galera) {
+        await at(0.7, 'kill -9 Galera node 2 (instance B), rejoin it by IST', async () => {
+          await killGaleraNode(2);
+          const t = Date.now();
+          await ensureGalera();
+          log(`  node 2 Synced again after ${Date.now() - t} ms`);
+        });
+      }
+      await at(0.72, "KILL the app's MySQL connections", async () => {
         const c = await mysqlConn();
         try {
           const [ids] = await c.query(
@@ -244,12 +266,21 @@ async function main(): Promise<number> {
     } finally {
       await c.end();
     }
+    for (const port of galera ? GALERA_PORTS.slice(1) : []) {
+      const n = await mysqlConn(dbName, port);
+      try {
+        const there = await checkInvariants(n, INITIAL_STOCK);
+        result.push(...there.map((r) => ({ ...r, name: `${r.name} (node on ${port})` })));
+      } finally {
+        await n.end();
+      }
+    }
     const lines = result.map(
       (r) =>
         `| ${r.violations === 0 ? 'ok' : '**VIOLATED**'} | ${r.name} | ${r.violations} | ${r.detail.replace(/\|/g, '\\|')} |`,
     );
     process.stdout.write(
-      `\n| | invariant | violations | detail |\n|---|---|---|---|\n${lines.join('\n')}\n\nsettled in ${Math.round((Date.now() - settleStart) / 1000)} s after the load; requests: ${stats}\nrun: npm run chaos -- --duration ${duration} --settle ${settle}\n`,
+      `\n| | invariant | violations | detail |\n|---|---|---|---|\n${lines.join('\n')}\n\nsettled in ${Math.round((Date.now() - settleStart) / 1000)} s after the load; requests: ${stats}\nrun: npm run chaos -- --duration ${duration} --settle ${settle}${galera ? ' --galera' : ''}\n`,
     );
     return result.some((r) => r.violations > 0) ? 1 : 0;
   } finally {

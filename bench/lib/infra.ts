@@ -27,8 +27,8 @@ export async function freePort(): Promise<number> {
 }
 
 /** An admin connection (no database selected unless given). */
-export async function mysqlConn(database?: string): Promise<Connection> {
-  return createConnection({ ...MYSQL, database, supportBigNumbers: true, bigNumberStrings: false });
+export async function mysqlConn(database?: string, port = MYSQL.port): Promise<Connection> {
+  return createConnection({ ...MYSQL, port, database, supportBigNumbers: true, bigNumberStrings: false });
 }
 
 export async function dropDatabase(name: string): Promise<void> {
