@@ -7,6 +7,7 @@ import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
 import { WalletModule } from './wallet/wallet.module';
 import { SandboxModule } from './sandbox/sandbox.module';
+import { UnionpaySandboxModule } from './sandbox/unionpay/unionpay-sandbox.module';
 import { WechatSandboxModule } from './sandbox/wechat/wechat-sandbox.module';
 
 /**
@@ -24,6 +25,7 @@ export const FEATURE_MODULES = [
   // inert (404, no keys) unless paymentConfig.sandboxEnabled; reached over HTTP only
   SandboxModule.register(),
   WechatSandboxModule.register(),
+  UnionpaySandboxModule.register(),
   // bench-only ceiling routes (npm run bench); BENCH_ROUTES=true, never in production
   ...(benchRoutesEnabled() ? [BenchSupportModule.register()] : []),
 ];

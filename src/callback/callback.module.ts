@@ -9,6 +9,8 @@ import { CallbackController } from './callback.controller';
 import { CallbackLog } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
 import { CallbackService } from './callback.service';
+import { NotifyPipeline } from './notify-pipeline.service';
+import { UnionpayCallbackController } from './unionpay-callback.controller';
 import { NotifyHandler } from './notify-handler.service';
 import { OutboxConsumer } from './outbox-consumer.processor';
 import { ReconciliationController } from './reconciliation.controller';
@@ -35,13 +37,14 @@ import { ReconciliationRunRepository } from './reconciliation-run.repository';
     OrderModule,
     PaymentModule,
   ],
-  controllers: [CallbackController, ReconciliationController, AdminPaymentsController],
+  controllers: [CallbackController, UnionpayCallbackController, ReconciliationController, AdminPaymentsController],
   providers: [
     CallbackLogRepository,
     NotifyHandler,
     RefundNotifyHandler,
     CallbackService,
     WechatCallbackService,
+    NotifyPipeline,
     CallbackBufferWorker,
     OutboxConsumer,
     ReconciliationService,

@@ -124,7 +124,9 @@ export class ReconciliationService {
   }
 }
 
-/** A paid line of either channel's bill: Alipay TRADE_SUCCESS / TRADE_FINISHED, WeChat SUCCESS. */
+/** A paid line of a channel's bill: Alipay TRADE_SUCCESS / TRADE_FINISHED, WeChat and UnionPay SUCCESS. */
 function paidLine(trade: BillTrade): boolean {
-  return trade.channel === 'wechat' ? trade.status === 'SUCCESS' : isPaidStatus(trade.status);
+  return trade.channel && trade.channel !== 'alipay'
+    ? trade.status === 'SUCCESS'
+    : isPaidStatus(trade.status);
 }

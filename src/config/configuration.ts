@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { unionpayConfig } from '../payment/channels/unionpay/unionpay.config';
 import { validateEnv } from './env.validation';
 
 /** One namespace per concern; each reads the validated environment, never process.env directly. */
@@ -130,7 +131,7 @@ export const paymentConfig = registerAs('payment', () => {
   return {
     gateway: e.PAYMENT_GATEWAY as 'sandbox' | 'alipay',
     /** PAYMENT_CHANNELS: the channels pre-pay accepts. */
-    channels: String(e.PAYMENT_CHANNELS).split(',') as Array<'alipay' | 'wechat' | 'wallet'>,
+    channels: String(e.PAYMENT_CHANNELS).split(',') as Array<'alipay' | 'wechat' | 'unionpay' | 'wallet'>,
     sandboxEnabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
     appId: e.ALIPAY_APP_ID as string,
     privateKey: (e.ALIPAY_PRIVATE_KEY as string | undefined) || undefined,
@@ -208,6 +209,21 @@ export const eventsConfig = registerAs('events', () => {
   };
 });
 
+/**
+ * The sandbox's own settings (src/sandbox reads these, never the service's channel namespaces: each side
+ * of a protocol is configured apart, as the merchant and the gateway are).
+ */
+export const sandboxConfig = registerAs('sandbox', () => {
+  const e = env();
+  return {
+    enabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
+    timeScale: e.SANDBOX_TIME_SCALE as number,
+    unionpayNotifyGapsMs: String(e.SANDBOX_UNIONPAY_NOTIFY_GAPS_MS)
+      .split(',')
+      .map((s) => Number(s)),
+  };
+});
+
 export const benchConfig = registerAs('bench', () => {
   const e = env();
   return {
@@ -249,6 +265,8 @@ export const allConfigs = [
   wechatConfig,
   callbackConfig,
   eventsConfig,
+  sandboxConfig,
+  unionpayConfig,
   benchConfig,
 ];
 

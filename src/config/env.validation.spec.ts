@@ -1,3 +1,4 @@
+import { CFCA_TEST_OCA1, CFCA_TEST_ROOT } from '../payment/channels/unionpay/acp-test-sample';
 import { generateKeyPairSync } from 'node:crypto';
 import { validateEnv } from './env.validation';
 import { parseClusterNodes } from './configuration';
@@ -64,7 +65,7 @@ describe('validateEnv', () => {
   });
 
   it('enables wechat outside production by default, and only when asked for in production', () => {
-    expect(validateEnv({}).PAYMENT_CHANNELS).toBe('alipay,wechat,wallet');
+    expect(validateEnv({}).PAYMENT_CHANNELS).toBe('alipay,wechat,unionpay,wallet');
     // a complete alipay configuration (production refuses to start without one)
     const alipay = {
       ALIPAY_PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
@@ -93,6 +94,46 @@ describe('validateEnv', () => {
       WECHAT_API_BASE_URL: 'https://api.mch.weixin.qq.com',
     };
     expect(validateEnv(full).PAYMENT_CHANNELS).toBe('alipay,wechat,wallet');
+  });
+
+  it('refuses a half-configured UnionPay in production, naming what is missing or unreadable', () => {
+    const prod = {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(20),
+      PAYMENT_GATEWAY: 'alipay',
+      ALIPAY_PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+        type: 'pkcs8',
+        format: 'pem',
+      }) as string,
+      ALIPAY_PUBLIC_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+        type: 'spki',
+        format: 'pem',
+      }) as string,
+      ALIPAY_GATEWAY_URL: 'https://openapi.alipay.example/gateway.do',
+      PUBLIC_BASE_URL: 'https://pay.example',
+      PAYMENT_CHANNELS: 'alipay,unionpay,wallet',
+    };
+    expect(() => validateEnv(prod)).toThrow(
+      /"UNIONPAY_MER_ID" is required when PAYMENT_CHANNELS includes unionpay/,
+    );
+    const certs = {
+      ...prod,
+      UNIONPAY_MER_ID: '777290058110048',
+      UNIONPAY_ROOT_CERT: CFCA_TEST_ROOT,
+      UNIONPAY_MIDDLE_CERT: CFCA_TEST_OCA1,
+      UNIONPAY_GATEWAY_URL: 'https://gateway.95516.com',
+    };
+    expect(() => validateEnv(certs)).toThrow(
+      /"UNIONPAY_SIGN_PFX" \(or UNIONPAY_SIGN_KEY \+ UNIONPAY_SIGN_CERT\)/,
+    );
+    expect(() => validateEnv({ ...certs, UNIONPAY_SIGN_KEY: prod.ALIPAY_PRIVATE_KEY })).toThrow(
+      /"UNIONPAY_SIGN_CERT"/,
+    );
+    expect(() => validateEnv({ ...certs, UNIONPAY_ROOT_CERT: 'not a cert', UNIONPAY_SIGN_PFX: 'x' })).toThrow(
+      /"UNIONPAY_ROOT_CERT" is not a readable PEM certificate/,
+    );
+    const full = { ...certs, UNIONPAY_SIGN_KEY: prod.ALIPAY_PRIVATE_KEY, UNIONPAY_SIGN_CERT: CFCA_TEST_OCA1 };
+    expect(validateEnv(full).PAYMENT_CHANNELS).toBe('alipay,unionpay,wallet');
   });
 });
 

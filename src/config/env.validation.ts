@@ -1,4 +1,5 @@
 import * as Joi from 'joi';
+import { UNIONPAY_ENV, unionpayEnvError } from '../payment/channels/unionpay/unionpay.env';
 import { keyReadable } from './gateway-keys';
 import { parseTrustProxy } from './trust-proxy';
 
@@ -90,13 +91,13 @@ export const envSchema = Joi.object({
   ALIPAY_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
   PUBLIC_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
 
-  /** Enabled channels. Outside production all three; in production WeChat only when asked for (it needs keys). */
+  /** Enabled channels. Outside production all four; in production WeChat and UnionPay only when asked for (they need keys). */
   PAYMENT_CHANNELS: Joi.string()
-    .pattern(/^(alipay|wechat|wallet)(,(alipay|wechat|wallet))*$/)
+    .pattern(/^(alipay|wechat|unionpay|wallet)(,(alipay|wechat|unionpay|wallet))*$/)
     .when('NODE_ENV', {
       is: 'production',
       then: Joi.optional().default('alipay,wallet'),
-      otherwise: Joi.optional().default('alipay,wechat,wallet'),
+      otherwise: Joi.optional().default('alipay,wechat,unionpay,wallet'),
     }),
   WECHAT_MCHID: Joi.string().pattern(/^\d{6,32}$/),
   WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_]{4,32}$/),
@@ -111,6 +112,11 @@ export const envSchema = Joi.object({
   WECHAT_PLATFORM_PUBLIC_KEY_ID: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
   WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   WECHAT_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
+  ...UNIONPAY_ENV,
+  /** The UnionPay sandbox's notify re-send gaps (ms, before sends 2..5; UnionPay sends at most 5). */
+  SANDBOX_UNIONPAY_NOTIFY_GAPS_MS: Joi.string()
+    .pattern(/^\d+(,\d+)*$/)
+    .default('60000,120000,240000,300000'),
 
   SUBMIT_DEDUP_WINDOW_MS: Joi.number().integer().min(1).default(10000),
   GUARD_FAIL_MODE: Joi.string().valid('closed', 'open').default('closed'),
@@ -201,6 +207,8 @@ export const envSchema = Joi.object({
         custom: `"${wechatMissing[0]}" is required when PAYMENT_CHANNELS includes wechat and NODE_ENV=production`,
       });
     }
+    const unionpayError = unionpayEnvError(env);
+    if (unionpayError) return helpers.message({ custom: unionpayError });
     if (env.NODE_ENV === 'production' && env.BENCH_ROUTES === true) {
       return helpers.message({ custom: '"BENCH_ROUTES" must not be true when NODE_ENV=production' });
     }

@@ -11,6 +11,7 @@ import { Refunds1733250000000 } from './1733250000000-refunds';
 import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
 import { OneSuccessPath1733100000000 } from './1733100000000-one-success-path';
 import { RefundRequests1733400000000 } from './1733400000000-refund-requests';
+import { UnionpaySandbox1734300000000 } from './1734300000000-unionpay-sandbox';
 import { EventsOut1734500000000 } from './1734500000000-events-out';
 import { Operations1734400000000 } from './1734400000000-operations';
 
@@ -32,6 +33,7 @@ export const migrations = [
   WechatSandbox1733300000000,
   OneSuccessPath1733100000000,
   RefundRequests1733400000000,
+  UnionpaySandbox1734300000000,
   EventsOut1734500000000,
   Operations1734400000000,
 ];

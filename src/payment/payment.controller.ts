@@ -25,7 +25,7 @@ export class PaymentController {
   @Post('orders/:orderNo/payments')
   @ApiOperation({
     summary:
-      'Pay an order: alipay / wechat → a QR code (201 new, 200 the same pending payment again; another ' +
+      'Pay an order: alipay / wechat / unionpay → a QR code (201 new, 200 the same pending payment again; another ' +
       'channel closes the pending one first); wallet → paid at once',
   })
   @ApiParam({
@@ -38,7 +38,10 @@ export class PaymentController {
     description: 'the pending payment of this order and channel, again',
   })
   @ApiErrors(
-    [ErrorCode.VALIDATION_FAILED, 'channel must be alipay, wechat or wallet, and enabled (PAYMENT_CHANNELS)'],
+    [
+      ErrorCode.VALIDATION_FAILED,
+      'channel must be alipay, wechat, unionpay or wallet, and enabled (PAYMENT_CHANNELS)',
+    ],
     [ErrorCode.NOT_FOUND, `Order ${EX.orderNo} not found`],
     [ErrorCode.ORDER_ALREADY_PAID, 'The order is already paid'],
     [ErrorCode.ORDER_NOT_PAYABLE, 'The order is cancelled (or a recharge paid from the wallet)'],

@@ -5,6 +5,7 @@ import { IdempotencyModule } from '../idempotency';
 import { OrderModule } from '../order';
 import { WalletModule } from '../wallet';
 import { PaymentAnomaly } from './entities/payment-anomaly.entity';
+import { CHANNEL_PROVIDERS, UnionpayKeysProvider, UnionpayNotifyReader } from './channels';
 import { Payment } from './entities/payment.entity';
 import { AlipayGateway } from './gateway/alipay.gateway';
 import { ChannelGatewayRouter } from './gateway/channel-gateway.router';
@@ -69,6 +70,7 @@ import { AnomalyService } from './anomaly/anomaly.service';
     { provide: PAYMENT_GATEWAY, useExisting: ChannelGatewayRouter },
     WechatKeysProvider,
     WechatGateway,
+    ...CHANNEL_PROVIDERS,
     PaymentRepository,
     PaymentJobs,
     PaymentSuccessService,
@@ -94,6 +96,8 @@ import { AnomalyService } from './anomaly/anomaly.service';
   exports: [
     AnomalyRepository,
     PAYMENT_GATEWAY,
+    UnionpayKeysProvider,
+    UnionpayNotifyReader,
     WechatGateway,
     WechatKeysProvider,
     PaymentSuccessService,

@@ -21,7 +21,7 @@ export interface PaymentSucceededEvent {
   paymentNo: string;
   orderNo: string;
   userId: string;
-  channel: 'alipay' | 'wechat' | 'wallet';
+  channel: 'alipay' | 'wechat' | 'unionpay' | 'wallet';
   amount: number;
   channelTradeNo: string | null;
   paidAt: string;
@@ -35,7 +35,7 @@ export interface RefundSucceededEvent {
   paymentNo: string;
   orderNo: string;
   userId: string;
-  channel: 'alipay' | 'wechat' | 'wallet';
+  channel: 'alipay' | 'wechat' | 'unionpay' | 'wallet';
   /** fen, this refund */
   amount: number;
   /** fen, the payment's succeeded refunds, this one included */

@@ -10,6 +10,7 @@ export const QUEUES = {
   CALLBACK_APPLY: 'callback-apply',
   SANDBOX_NOTIFY: 'sandbox-notify',
   SANDBOX_WECHAT_NOTIFY: 'sandbox-wechat-notify',
+  SANDBOX_UNIONPAY_NOTIFY: 'sandbox-unionpay-notify',
   RECONCILIATION: 'reconciliation',
 } as const;
 

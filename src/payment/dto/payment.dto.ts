@@ -5,11 +5,11 @@ import type { PaymentChannel, PaymentStatus } from '../entities/payment.entity';
 
 export class CreatePaymentDto {
   @ApiProperty({
-    enum: ['alipay', 'wechat', 'wallet'],
+    enum: ['alipay', 'wechat', 'unionpay', 'wallet'],
     example: 'alipay',
     description: 'one of the channels enabled by PAYMENT_CHANNELS',
   })
-  @IsIn(['alipay', 'wechat', 'wallet'])
+  @IsIn(['alipay', 'wechat', 'unionpay', 'wallet'])
   channel: PaymentChannel;
 }
 
@@ -23,7 +23,7 @@ export class PaymentResponse {
   @ApiProperty({ example: EX.orderNo })
   orderNo: string;
 
-  @ApiProperty({ enum: ['alipay', 'wechat', 'wallet'], example: 'alipay' })
+  @ApiProperty({ enum: ['alipay', 'wechat', 'unionpay', 'wallet'], example: 'alipay' })
   channel: PaymentChannel;
 
   @ApiProperty({ enum: ['PENDING', 'SUCCESS', 'CLOSED'], example: 'PENDING' })
@@ -37,7 +37,7 @@ export class PaymentResponse {
     example: 'https://qr.alipay.com/sbx8c1f0d6a2b4e',
     nullable: true,
     description:
-      'alipay: qr_code, wechat: code_url — the code to show the buyer (null until the gateway answered)',
+      'alipay: qr_code, wechat: code_url, unionpay: qrCode — the code to show the buyer (null until the gateway answered)',
   })
   qrCode: string | null;
 

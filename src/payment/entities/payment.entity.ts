@@ -2,7 +2,7 @@ import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { bigintNumber } from '../../common/database/bigint-number.transformer';
 
 export type PaymentStatus = 'PENDING' | 'SUCCESS' | 'CLOSED';
-export type PaymentChannel = 'alipay' | 'wechat' | 'wallet';
+export type PaymentChannel = 'alipay' | 'wechat' | 'unionpay' | 'wallet';
 
 /**
  * t_payment: one payment attempt of an order on one channel. `payment_no` is the gateway's

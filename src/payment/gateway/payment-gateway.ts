@@ -65,7 +65,7 @@ export interface BillTrade {
   status: string;
   paidAt: Date | null;
   /** Whose bill the line came from (set by ChannelGatewayRouter when it merges the channels' bills). */
-  channel?: 'alipay' | 'wechat';
+  channel?: 'alipay' | 'wechat' | 'unionpay';
 }
 
 /** The day's bill: payment lines (by payment day) and refund lines (by refund day). */

@@ -39,4 +39,16 @@ export class SandboxKeysRepository {
     );
     return rows[0] ?? null;
   }
+
+  /** The UnionPay sandbox's certificate `name` ('root', 'middle', 'merchant') and its key; null if not generated yet. */
+  async findUnionpayKey(
+    manager: EntityManager | null,
+    name: string,
+  ): Promise<{ private_pem: string | null; cert_pem: string } | null> {
+    const rows: Array<{ private_pem: string | null; cert_pem: string }> = await this.m(manager).query(
+      'SELECT private_pem, cert_pem FROM sandbox_unionpay_key WHERE name = ?',
+      [name],
+    );
+    return rows[0] ?? null;
+  }
 }

@@ -1,0 +1,160 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+  VERSION_NEUTRAL,
+} from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { ApiExcludeEndpoint, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../../common/auth/auth.decorators';
+import { DomainError, ErrorCode } from '../../common/errors';
+import { sandboxConfig } from '../../config/configuration';
+import { UnionpaySandboxService } from './unionpay-sandbox.service';
+import { UP_FAULTS, UP_NOTIFY_MODES, UpFault, UpNotifyMode } from './unionpay-sandbox.types';
+
+export class UpNotifyOptionsDto {
+  @ApiProperty({ enum: UP_NOTIFY_MODES, example: 'normal' })
+  @IsIn(UP_NOTIFY_MODES)
+  mode: UpNotifyMode;
+
+  @ApiPropertyOptional({
+    description:
+      'duplicate: concurrent copies (default 2); corrupting modes: deliveries corrupted (default 1)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  times?: number;
+
+  @ApiPropertyOptional({ description: 'delay: ms before the first delivery (not scaled)' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  delayMs?: number;
+}
+
+export class UpPayDto {
+  @ApiPropertyOptional({ type: UpNotifyOptionsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => UpNotifyOptionsDto)
+  notify?: UpNotifyOptionsDto;
+
+  @ApiPropertyOptional({ description: 'Pay after payTimeout (a payment that lands after oncepay closed it)' })
+  @IsOptional()
+  @IsBoolean()
+  afterTimeout?: boolean;
+}
+
+export class UpFaultsDto {
+  @ApiPropertyOptional({ enum: UP_FAULTS })
+  @IsOptional()
+  @IsIn(UP_FAULTS)
+  query?: UpFault;
+
+  @ApiPropertyOptional({ enum: UP_FAULTS })
+  @IsOptional()
+  @IsIn(UP_FAULTS)
+  refund?: UpFault;
+
+  @ApiPropertyOptional({ description: 'How many calls fail (default 1)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  times?: number;
+
+  @ApiPropertyOptional({ enum: ['SUCCESS', 'FAIL'], description: 'How this trade’s refunds settle' })
+  @IsOptional()
+  @IsIn(['SUCCESS', 'FAIL'])
+  refundOutcome?: 'SUCCESS' | 'FAIL';
+}
+
+/**
+ * The UnionPay simulator over HTTP: the gateway's endpoints (form in, `k=v&…` out, as UnionPay answers)
+ * and the buyer / fault controls. 404 unless the sandbox is on.
+ */
+@ApiTags('sandbox')
+@Public()
+@Controller({ path: 'sandbox/unionpay', version: VERSION_NEUTRAL })
+export class UnionpaySandboxController {
+  constructor(
+    private readonly up: UnionpaySandboxService,
+    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
+  ) {}
+
+  @Post('gateway/api/:endpoint')
+  @ApiExcludeEndpoint()
+  async gateway(@Param('endpoint') endpoint: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    this.on();
+    const kind = { 'backTransReq.do': 'back', 'queryTrans.do': 'query', 'fileTransRequest.do': 'file' }[
+      endpoint
+    ] as 'back' | 'query' | 'file' | undefined;
+    if (!kind) throw new NotFoundException();
+    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const fields = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
+    const a = await this.up.handle(kind, fields);
+    if ('timeout' in a) {
+      // never answered: the client's timeout fires first; then the connection is dropped
+      await new Promise((r) => setTimeout(r, 15_000));
+      reply.raw.destroy();
+      return;
+    }
+    const text = Object.entries(a.fields)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
+    await reply.status(200).header('content-type', 'text/plain;charset=UTF-8').send(text);
+  }
+
+  @Post('trades/:orderId/pay')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The buyer pays a UnionPay QR consume (notify mode as in docs/unionpay.md)' })
+  async pay(@Param('orderId') orderId: string, @Body() dto: UpPayDto) {
+    this.on();
+    const r = await this.up.pay(
+      orderId,
+      dto.notify?.mode ?? 'normal',
+      dto.notify?.times,
+      dto.notify?.delayMs,
+      dto.afterTimeout,
+    );
+    if (r.status === 404) throw new DomainError(ErrorCode.NOT_FOUND, `No UnionPay transaction ${orderId}`);
+    if (r.status === 409) throw new DomainError(ErrorCode.CONFLICT, r.reason ?? 'not payable');
+    return { queryId: r.queryId, notifyId: r.notifyId };
+  }
+
+  @Post('trades/:orderId/faults')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Arm query / refund faults and the refund outcome of a UnionPay consume' })
+  async faults(@Param('orderId') orderId: string, @Body() dto: UpFaultsDto) {
+    this.on();
+    if (!(await this.up.armFaults(orderId, dto)))
+      throw new DomainError(ErrorCode.NOT_FOUND, `No UnionPay transaction ${orderId}`);
+    return this.up.view(orderId);
+  }
+
+  @Get('trades/:orderId')
+  @ApiOperation({ summary: 'A UnionPay consume with its refunds and notify attempts' })
+  async view(@Param('orderId') orderId: string) {
+    this.on();
+    const v = await this.up.view(orderId);
+    if (!v) throw new DomainError(ErrorCode.NOT_FOUND, `No UnionPay transaction ${orderId}`);
+    return v;
+  }
+
+  private on(): void {
+    if (!this.cfg.enabled) throw new DomainError(ErrorCode.NOT_FOUND, 'Not found');
+  }
+}

@@ -1,0 +1,348 @@
+import { Injectable } from '@nestjs/common';
+import { randomInt } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import { DataSource } from 'typeorm';
+import { signFields, verifyFields } from './unionpay-sandbox-crypto';
+import { UnionpaySandboxKeysService } from './unionpay-sandbox-keys.service';
+import { UnionpaySandboxNotifyService } from './unionpay-sandbox-notify.service';
+import { UpFault, UpNotifyMode, UpTxnRow } from './unionpay-sandbox.types';
+
+/** A synchronous answer: the fields, or a timeout (the gateway never answers). */
+export type UpAnswer = { fields: Record<string, string> } | { timeout: true };
+
+/** China time `YYYYMMDDhhmmss` (the sandbox's own formatting). */
+const cst = (d: Date) => {
+  const t = new Date(d.getTime() + 8 * 3_600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${t.getUTCFullYear()}${p(t.getUTCMonth() + 1)}${p(t.getUTCDate())}${p(t.getUTCHours())}${p(t.getUTCMinutes())}${p(t.getUTCSeconds())}`;
+};
+
+/**
+ * The UnionPay acp 5.1.0 simulator: consume by QR (01/07), query (00), refund (04, by origQryId, partial
+ * allowed), the settlement file (76), and the buyer's payment. Requests must be signed by the merchant it
+ * knows (certId = its certificate's decimal serial; merId its merchant record); answers and notifies are
+ * signed with UnionPay's test signing certificate, sent as signPubKeyCert. State in MySQL, so every
+ * instance sees one gateway. Shares no code or config with the service.
+ */
+@Injectable()
+export class UnionpaySandboxService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly keys: UnionpaySandboxKeysService,
+    private readonly notify: UnionpaySandboxNotifyService,
+  ) {}
+
+  /** POST /gateway/api/{backTransReq,queryTrans,fileTransRequest}.do */
+  async handle(kind: 'back' | 'query' | 'file', req: Record<string, string>): Promise<UpAnswer> {
+    const k = await this.keys.get();
+    const base = {
+      version: '5.1.0',
+      encoding: 'UTF-8',
+      merId: req.merId ?? '',
+      orderId: req.orderId ?? '',
+      txnType: req.txnType ?? '',
+    };
+    if (req.certId !== k.merchant.certId || !verifyFields(req, k.merchant.certPem)) {
+      return this.answer({ ...base, respCode: '11', respMsg: 'signature verification failed' });
+    }
+    if (req.merId !== k.merchant.merId)
+      return this.answer({ ...base, respCode: '31', respMsg: 'merchant not found' });
+    if (kind === 'file') return this.file(req, base);
+    if (!req.txnTime || !/^\d{14}$/.test(req.txnTime))
+      return this.answer({ ...base, respCode: '30', respMsg: 'txnTime format' });
+    if (kind === 'query') return this.query(req, base);
+    if (req.txnType === '01') return this.consume(req, base);
+    if (req.txnType === '04') return this.refund(req, base);
+    return this.answer({ ...base, respCode: '30', respMsg: `txnType ${req.txnType} not supported` });
+  }
+
+  private async consume(req: Record<string, string>, base: Record<string, string>): Promise<UpAnswer> {
+    const amt = Number(req.txnAmt);
+    if (
+      !/^[1-9]\d{0,11}$/.test(req.txnAmt ?? '') ||
+      !req.backUrl ||
+      !/^[0-9A-Za-z]{8,40}$/.test(req.orderId ?? '')
+    ) {
+      return this.answer({ ...base, respCode: '30', respMsg: 'format error' });
+    }
+    const existing = await this.find(req.merId, req.orderId, req.txnTime);
+    if (existing) {
+      // the same order again (a retry after a lost answer): the same QR; other parameters: duplicate
+      if (existing.txn_type === '01' && existing.txn_amt === amt && existing.back_url === req.backUrl) {
+        return this.answer({
+          ...base,
+          txnTime: req.txnTime,
+          respCode: '00',
+          respMsg: 'success',
+          qrCode: existing.qr_code ?? '',
+        });
+      }
+      return this.answer({ ...base, respCode: '12', respMsg: 'duplicate transaction' });
+    }
+    const queryId = newQueryId();
+    const qrCode = `https://qr.95516.com/00010000/${queryId}`;
+    await this.ds.query(
+      `INSERT IGNORE INTO sandbox_unionpay_txn (mer_id, order_id, txn_time, txn_type, txn_amt, query_id, back_url, qr_code,
+         pay_timeout, status) VALUES (?, ?, ?, '01', ?, ?, ?, ?, ?, 'WAIT')`,
+      [req.merId, req.orderId, req.txnTime, amt, queryId, req.backUrl, qrCode, req.payTimeout || null],
+    );
+    const row = (await this.find(req.merId, req.orderId, req.txnTime))!;
+    return this.answer({
+      ...base,
+      txnTime: req.txnTime,
+      respCode: '00',
+      respMsg: 'success',
+      qrCode: row.qr_code ?? '',
+    });
+  }
+
+  private async refund(req: Record<string, string>, base: Record<string, string>): Promise<UpAnswer> {
+    const orig = (
+      await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [req.origQryId ?? ''])
+    )[0] as UpTxnRow | undefined;
+    if (orig && (await this.takeFault(orig, 'refund'))) {
+      const f = orig.refund_fault;
+      if (f === 'timeout') return { timeout: true };
+      return this.answer({ ...base, respCode: '03', respMsg: 'system busy' });
+    }
+    const amt = Number(req.txnAmt);
+    const existing = await this.find(req.merId, req.orderId, req.txnTime);
+    if (existing) return this.answer({ ...base, respCode: '12', respMsg: 'duplicate transaction' });
+    if (!orig || orig.txn_type !== '01' || orig.status !== 'SUCCESS') {
+      return this.answer({ ...base, respCode: '35', respMsg: 'original transaction not found or not paid' });
+    }
+    if (!/^[1-9]\d{0,11}$/.test(req.txnAmt ?? ''))
+      return this.answer({ ...base, respCode: '30', respMsg: 'txnAmt' });
+    const res = await this.ds.query(
+      'UPDATE sandbox_unionpay_txn SET refunded = refunded + ? WHERE id = ? AND refunded + ? <= txn_amt',
+      [amt, orig.id, amt],
+    );
+    if (res.affectedRows !== 1)
+      return this.answer({ ...base, respCode: '36', respMsg: 'refund amount exceeds' });
+    const queryId = newQueryId();
+    await this.ds.query(
+      `INSERT INTO sandbox_unionpay_txn (mer_id, order_id, txn_time, txn_type, txn_amt, query_id, orig_qry_id, back_url,
+         status, refund_outcome) VALUES (?, ?, ?, '04', ?, ?, ?, ?, 'PROCESSING', ?)`,
+      [
+        req.merId,
+        req.orderId,
+        req.txnTime,
+        amt,
+        queryId,
+        orig.query_id,
+        req.backUrl ?? orig.back_url,
+        orig.refund_outcome,
+      ],
+    );
+    await this.notify.scheduleSettle(queryId);
+    return this.answer({
+      ...base,
+      txnTime: req.txnTime,
+      respCode: '00',
+      respMsg: 'accepted',
+      queryId,
+      origQryId: orig.query_id,
+    });
+  }
+
+  /** A refund accepted a moment ago settles (its outcome as armed on the trade), then notifies. */
+  async settleRefund(queryId: string): Promise<void> {
+    const r = (await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [queryId]))[0] as
+      UpTxnRow | undefined;
+    if (!r || r.status !== 'PROCESSING') return;
+    const res = await this.ds.query(
+      "UPDATE sandbox_unionpay_txn SET status = ?, done_at = NOW(3) WHERE id = ? AND status = 'PROCESSING'",
+      [r.refund_outcome, r.id],
+    );
+    if (res.affectedRows !== 1) return;
+    if (r.refund_outcome === 'FAIL') {
+      await this.ds.query('UPDATE sandbox_unionpay_txn SET refunded = refunded - ? WHERE query_id = ?', [
+        r.txn_amt,
+        r.orig_qry_id,
+      ]);
+    }
+    await this.notify.enqueue(queryId, 'normal');
+  }
+
+  private async query(req: Record<string, string>, base: Record<string, string>): Promise<UpAnswer> {
+    const t = await this.find(req.merId, req.orderId, req.txnTime);
+    if (t && (await this.takeFault(t, 'query'))) {
+      if (t.query_fault === 'timeout') return { timeout: true };
+      if (t.query_fault === 'system_error')
+        return this.answer({ ...base, respCode: '03', respMsg: 'system busy' });
+      return this.answer({
+        ...base,
+        txnTime: req.txnTime,
+        respCode: '00',
+        origRespCode: '05',
+        origRespMsg: 'in process',
+      });
+    }
+    // a QR consume becomes a transaction when the buyer pays: until then, no such order
+    if (!t || (t.txn_type === '01' && t.status === 'WAIT'))
+      return this.answer({ ...base, respCode: '34', respMsg: 'no such order' });
+    const orig =
+      t.status === 'SUCCESS'
+        ? { origRespCode: '00', origRespMsg: 'success' }
+        : t.status === 'PROCESSING'
+          ? { origRespCode: '05', origRespMsg: 'in process' }
+          : { origRespCode: '60', origRespMsg: 'transaction failed' };
+    return this.answer({
+      ...base,
+      txnTime: t.txn_time,
+      txnType: t.txn_type,
+      respCode: '00',
+      respMsg: 'success',
+      ...orig,
+      queryId: t.query_id,
+      txnAmt: String(t.txn_amt),
+      currencyCode: '156',
+      ...(t.orig_qry_id ? { origQryId: t.orig_qry_id } : {}),
+    });
+  }
+
+  /** The settlement file of settleDate (MMDD, this year, China time): settled consumes and refunds. */
+  private async file(req: Record<string, string>, base: Record<string, string>): Promise<UpAnswer> {
+    if (!/^\d{4}$/.test(req.settleDate ?? ''))
+      return this.answer({ ...base, respCode: '30', respMsg: 'settleDate' });
+    const year = cst(new Date()).slice(0, 4);
+    const rows: UpTxnRow[] = await this.ds.query(
+      `SELECT * FROM sandbox_unionpay_txn WHERE mer_id = ? AND status = 'SUCCESS' AND done_at IS NOT NULL`,
+      [req.merId],
+    );
+    const day = `${year}${req.settleDate}`;
+    const lines = rows
+      .filter((r) => cst(new Date(r.done_at!)).slice(0, 8) === day)
+      .map((r) => [r.txn_type, r.order_id, r.query_id, r.txn_amt, r.txn_time, r.orig_qry_id ?? ''].join('|'));
+    if (lines.length === 0) return this.answer({ ...base, respCode: '98', respMsg: 'file not exist' });
+    const fileContent = deflateSync(Buffer.from(`${lines.join('\n')}\n`, 'utf8')).toString('base64');
+    return this.answer({
+      ...base,
+      respCode: '00',
+      respMsg: 'success',
+      settleDate: req.settleDate,
+      fileType: '00',
+      fileContent,
+      fileName: `INN${req.settleDate}`,
+    });
+  }
+
+  /** The buyer scans and pays (POST /sandbox/unionpay/trades/{orderId}/pay). */
+  async pay(orderId: string, mode: UpNotifyMode, times?: number, delayMs?: number, afterTimeout = false) {
+    const t = (
+      await this.ds.query(
+        "SELECT * FROM sandbox_unionpay_txn WHERE order_id = ? AND txn_type = '01' ORDER BY id DESC LIMIT 1",
+        [orderId],
+      )
+    )[0] as UpTxnRow | undefined;
+    if (!t) return { status: 404 as const };
+    if (t.status !== 'WAIT') return { status: 409 as const, reason: `transaction is ${t.status}` };
+    if (!afterTimeout && t.pay_timeout && cst(new Date()) > t.pay_timeout)
+      return { status: 409 as const, reason: 'past payTimeout' };
+    const res = await this.ds.query(
+      "UPDATE sandbox_unionpay_txn SET status = 'SUCCESS', done_at = NOW(3) WHERE id = ? AND status = 'WAIT'",
+      [t.id],
+    );
+    if (res.affectedRows !== 1) return { status: 409 as const, reason: 'paid concurrently' };
+    const notifyId = await this.notify.enqueue(t.query_id, mode, times, delayMs);
+    return { status: 200 as const, queryId: t.query_id, notifyId };
+  }
+
+  async armFaults(
+    orderId: string,
+    f: { query?: UpFault; refund?: UpFault; times?: number; refundOutcome?: 'SUCCESS' | 'FAIL' },
+  ) {
+    const n = f.times ?? 1;
+    const res = await this.ds.query(
+      `UPDATE sandbox_unionpay_txn SET query_fault = COALESCE(?, query_fault), query_fault_left = IF(? IS NULL, query_fault_left, ?),
+         refund_fault = COALESCE(?, refund_fault), refund_fault_left = IF(? IS NULL, refund_fault_left, ?),
+         refund_outcome = COALESCE(?, refund_outcome) WHERE order_id = ? AND txn_type = '01'`,
+      [
+        f.query ?? null,
+        f.query ?? null,
+        n,
+        f.refund ?? null,
+        f.refund ?? null,
+        n,
+        f.refundOutcome ?? null,
+        orderId,
+      ],
+    );
+    return res.affectedRows > 0;
+  }
+
+  /** The sandbox's view of a consume, its refunds and notify attempts. */
+  async view(orderId: string) {
+    const t = (
+      await this.ds.query(
+        "SELECT * FROM sandbox_unionpay_txn WHERE order_id = ? AND txn_type = '01' ORDER BY id DESC LIMIT 1",
+        [orderId],
+      )
+    )[0] as UpTxnRow | undefined;
+    if (!t) return null;
+    const refunds: UpTxnRow[] = await this.ds.query(
+      'SELECT * FROM sandbox_unionpay_txn WHERE orig_qry_id = ? ORDER BY id',
+      [t.query_id],
+    );
+    const ids = [orderId, ...refunds.map((r) => r.order_id)];
+    const attempts = await this.ds.query(
+      `SELECT order_id orderId, notify_id notifyId, mode, seq, copy, outcome, http_status httpStatus, error, created_at createdAt
+       FROM sandbox_unionpay_notify_attempt WHERE order_id IN (?) ORDER BY id`,
+      [ids],
+    );
+    return {
+      orderId: t.order_id,
+      txnTime: t.txn_time,
+      txnAmt: Number(t.txn_amt),
+      queryId: t.query_id,
+      status: t.status,
+      qrCode: t.qr_code,
+      backUrl: t.back_url,
+      refunded: Number(t.refunded),
+      refunds: refunds.map((r) => ({
+        orderId: r.order_id,
+        txnAmt: Number(r.txn_amt),
+        status: r.status,
+        queryId: r.query_id,
+      })),
+      notifyAttempts: attempts,
+    };
+  }
+
+  /** Signs an answer as UnionPay does: signPubKeyCert + signature. */
+  private async answer(fields: Record<string, string>): Promise<UpAnswer> {
+    const k = await this.keys.get();
+    const f: Record<string, string> = { ...fields, signMethod: '01', signPubKeyCert: k.gateway.certPem };
+    f.signature = signFields(f, k.gateway.privatePem);
+    return { fields: f };
+  }
+
+  private async find(merId: string, orderId: string, txnTime: string): Promise<UpTxnRow | undefined> {
+    const rows: UpTxnRow[] = await this.ds.query(
+      'SELECT * FROM sandbox_unionpay_txn WHERE mer_id = ? AND order_id = ? AND txn_time = ?',
+      [merId, orderId, txnTime],
+    );
+    return rows[0] && { ...rows[0], txn_amt: Number(rows[0].txn_amt) };
+  }
+
+  /** Consumes one armed fault of `kind` on the consume (true when this call fails). */
+  private async takeFault(t: UpTxnRow, kind: 'query' | 'refund'): Promise<boolean> {
+    const consume =
+      t.txn_type === '01'
+        ? t
+        : ((
+            await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [t.orig_qry_id])
+          )[0] as UpTxnRow | undefined);
+    if (!consume || !consume[`${kind}_fault`] || consume[`${kind}_fault`] === 'none') return false;
+    const res = await this.ds.query(
+      `UPDATE sandbox_unionpay_txn SET ${kind}_fault_left = ${kind}_fault_left - 1 WHERE id = ? AND ${kind}_fault_left > 0`,
+      [consume.id],
+    );
+    if (res.affectedRows === 1) t[`${kind}_fault`] = consume[`${kind}_fault`];
+    return res.affectedRows === 1;
+  }
+}
+
+function newQueryId(): string {
+  return `${cst(new Date())}${String(randomInt(0, 1e6)).padStart(6, '0')}${String(randomInt(0, 10)).padStart(1, '0')}`;
+}
