@@ -75,6 +75,7 @@ export class UnionpayCallbackController {
   })
   @ApiOkResponse({
     description: 'durable (applied, a duplicate, a recorded anomaly, ignored): stop re-sending',
+    type: String,
   })
   @ApiResponse({ status: 400, description: 'forged, tampered or malformed: refused (logged)' })
   @ApiResponse({ status: 404, description: 'unknown orderId: UnionPay re-sends' })

@@ -12,7 +12,14 @@ import {
   VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiExcludeEndpoint, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExcludeEndpoint,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -28,6 +35,9 @@ export class UpNotifyOptionsDto {
   mode: UpNotifyMode;
 
   @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 20,
     description:
       'duplicate: concurrent copies (default 2); corrupting modes: deliveries corrupted (default 1)',
   })
@@ -37,7 +47,12 @@ export class UpNotifyOptionsDto {
   @Max(20)
   times?: number;
 
-  @ApiPropertyOptional({ description: 'delay: ms before the first delivery (not scaled)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 3_600_000,
+    description: 'delay: ms before the first delivery (not scaled)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -69,7 +84,12 @@ export class UpFaultsDto {
   @IsIn(UP_FAULTS)
   refund?: UpFault;
 
-  @ApiPropertyOptional({ description: 'How many calls fail (default 1)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    description: 'How many calls fail (default 1)',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -80,6 +100,53 @@ export class UpFaultsDto {
   @IsOptional()
   @IsIn(['SUCCESS', 'FAIL'])
   refundOutcome?: 'SUCCESS' | 'FAIL';
+}
+
+export class UpPayResponse {
+  @ApiProperty({ example: '202612070900001234567', description: 'UnionPay queryId of the paid consume' })
+  queryId: string;
+
+  @ApiProperty({ example: '6f1c2d9e-0b7a-4a52-9b7e-2f0d9c1e6a11' })
+  notifyId: string;
+}
+
+export class UpRefundView {
+  @ApiProperty({ example: 'R20261207010000000123456789012' })
+  orderId: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 2000 })
+  txnAmt: number;
+
+  @ApiProperty({ enum: ['PROCESSING', 'SUCCESS', 'FAIL'] })
+  status: string;
+
+  @ApiProperty({ example: '202612070901001234567' })
+  queryId: string;
+}
+
+export class UpAttemptView {
+  @ApiProperty() orderId: string;
+  @ApiProperty() notifyId: string;
+  @ApiProperty({ enum: UP_NOTIFY_MODES }) mode: string;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 5 }) seq: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 20 }) copy: number;
+  @ApiProperty({ enum: ['SENDING', 'ACKED', 'FAILED', 'DROPPED'] }) outcome: string;
+  @ApiProperty({ type: 'integer', minimum: 100, maximum: 599, nullable: true }) httpStatus: number | null;
+  @ApiProperty({ type: String, nullable: true }) error: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
+}
+
+export class UpTradeView {
+  @ApiProperty({ example: '20261207010000123123456789012P01' }) orderId: string;
+  @ApiProperty({ example: '20261207090000' }) txnTime: string;
+  @ApiProperty({ type: 'integer', minimum: 1, example: 12345 }) txnAmt: number;
+  @ApiProperty() queryId: string;
+  @ApiProperty({ enum: ['WAIT', 'SUCCESS'] }) status: string;
+  @ApiProperty({ type: String, nullable: true }) qrCode: string | null;
+  @ApiProperty() backUrl: string;
+  @ApiProperty({ type: 'integer', minimum: 0, example: 0 }) refunded: number;
+  @ApiProperty({ type: [UpRefundView] }) refunds: UpRefundView[];
+  @ApiProperty({ type: [UpAttemptView] }) notifyAttempts: UpAttemptView[];
 }
 
 /**
@@ -121,6 +188,7 @@ export class UnionpaySandboxController {
   @Post('trades/:orderId/pay')
   @HttpCode(200)
   @ApiOperation({ summary: 'The buyer pays a UnionPay QR consume (notify mode as in docs/unionpay.md)' })
+  @ApiOkResponse({ type: UpPayResponse, description: 'paid; the notify is on its way (or dropped)' })
   async pay(@Param('orderId') orderId: string, @Body() dto: UpPayDto) {
     this.on();
     const r = await this.up.pay(
@@ -138,6 +206,7 @@ export class UnionpaySandboxController {
   @Post('trades/:orderId/faults')
   @HttpCode(200)
   @ApiOperation({ summary: 'Arm query / refund faults and the refund outcome of a UnionPay consume' })
+  @ApiOkResponse({ type: UpTradeView, description: 'the consume with its faults armed' })
   async faults(@Param('orderId') orderId: string, @Body() dto: UpFaultsDto) {
     this.on();
     if (!(await this.up.armFaults(orderId, dto)))
@@ -147,6 +216,7 @@ export class UnionpaySandboxController {
 
   @Get('trades/:orderId')
   @ApiOperation({ summary: 'A UnionPay consume with its refunds and notify attempts' })
+  @ApiOkResponse({ type: UpTradeView, description: 'the consume, its refunds and notify attempts' })
   async view(@Param('orderId') orderId: string) {
     this.on();
     const v = await this.up.view(orderId);
