@@ -26,7 +26,7 @@ function setup(over: { payment?: unknown; refund?: unknown; logFails?: boolean }
     }),
   };
   const refunds = { findByRefundNo: jest.fn(async () => over.refund ?? null) };
-  const refundApply = { applySucceeded: jest.fn(async () => 'applied'), fail: jest.fn(async () => true) };
+  const refundApply = { applySucceeded: jest.fn(async () => 'applied'), fail: jest.fn(async () => 'failed') };
   const p = new NotifyPipeline(
     log as never,
     payments as never,
@@ -119,7 +119,7 @@ describe('NotifyPipeline', () => {
       outcome: 'REFUND_APPLIED',
       accept: true,
     });
-    expect(ok.refundApply.applySucceeded).toHaveBeenCalledWith('R1', 'notify', 40);
+    expect(ok.refundApply.applySucceeded).toHaveBeenCalledWith('R1', 'notify', 'unionpay', 40);
     await expect(ok.p.handle('unionpay', 'raw', ev('refund_failed'))).resolves.toEqual({
       outcome: 'REFUND_FAILED',
       accept: true,

@@ -140,15 +140,13 @@ export class NotifyPipeline {
       return this.logged(channel, rawBody, keys, outcome, true, { ...v, detail });
     }
     const refund = await this.refunds.findByRefundNo(null, e.refundNo);
-    if (!refund || refund.channel !== channel) {
+    if (!refund) {
       const detail = `${e.kind} for refund ${e.refundNo} (${e.amount} fen), which is not one of ours`;
       this.logger.error(detail);
-      if (refund)
-        await this.payments.recordAnomaly(null, refund.paymentNo, 'UNKNOWN_REFUND', detail, { once: true });
       return this.logged(channel, rawBody, keys, 'REFUND_ANOMALY', true, { ...v, detail });
     }
     if (e.kind === 'refund_succeeded') {
-      const r = await this.refundApply.applySucceeded(refund.refundNo, 'notify', e.amount ?? -1);
+      const r = await this.refundApply.applySucceeded(refund.refundNo, 'notify', channel, e.amount ?? -1);
       return this.logged(channel, rawBody, keys, REFUND_OUTCOME[r], true, { ...v, detail: refund.refundNo });
     }
     if (refund.status === 'SUCCEEDED') {
@@ -158,8 +156,14 @@ export class NotifyPipeline {
       });
       return this.logged(channel, rawBody, keys, 'REFUND_ANOMALY', true, { ...v, detail });
     }
-    const won = await this.refundApply.fail(refund.refundNo, `gateway notify: ${e.reason ?? 'failed'}`);
-    return this.logged(channel, rawBody, keys, won ? 'REFUND_FAILED' : 'REFUND_DUPLICATE', true, {
+    const f = await this.refundApply.fail(
+      refund.refundNo,
+      `gateway notify: ${e.reason ?? 'failed'}`,
+      channel,
+    );
+    const outcome =
+      f === 'failed' ? 'REFUND_FAILED' : f === 'anomaly' ? 'REFUND_ANOMALY' : 'REFUND_DUPLICATE';
+    return this.logged(channel, rawBody, keys, outcome, true, {
       ...v,
       detail: refund.refundNo,
     });

@@ -63,7 +63,7 @@ export interface RefundFailedEvent {
   paymentNo: string;
   orderNo: string;
   userId: string;
-  channel: 'alipay' | 'wechat' | 'wallet';
+  channel: 'alipay' | 'wechat' | 'unionpay' | 'wallet';
   amount: number;
   reason: string;
   failedAt: string;

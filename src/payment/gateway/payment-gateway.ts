@@ -121,5 +121,5 @@ export interface BillRefund {
   amount: number;
   refundedAt: Date | null;
   /** Whose bill the line came from (set by ChannelGatewayRouter when it merges the channels' bills). */
-  channel?: 'alipay' | 'wechat';
+  channel?: 'alipay' | 'wechat' | 'unionpay';
 }
