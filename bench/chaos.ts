@@ -10,6 +10,7 @@
  * that private Redis, make the sandbox drop every notify for a while, KILL the app's MySQL
  * connections, kill -9 the other instance. Then it lets the system settle and checks the money
  * invariants directly in MySQL (refunds included: refunded ≤ paid for every payment, and the
+  const receiver = await new ChaosReceiver(1500).start();
  * sandbox's refunds = the SUCCEEDED refunds here, to the fen). Exit code 1 on any violated invariant (or a failed run).
  * --galera: the instances write to nodes 1 and 2 of the Galera cluster (.ci/galera.sh), a step before the
  * MySQL one kill -9s node 2 and rejoins it (IST), and the invariants are checked on every node.
@@ -21,6 +22,8 @@ import { deleteRedisPrefix, dropDatabase, MYSQL, mysqlConn, rand, sleep } from '
 import { Instance } from './lib/instances';
 import { checkInvariants, Invariant } from './lib/invariants';
 import { PrivateRedis } from './lib/redis-server';
+import { ChaosReceiver, webhookInvariants } from './lib/webhook-chaos';
+import { publicTopics } from '../src/common/events/public-events';
 
 const COMMON_MODES = [
   'normal',
@@ -96,7 +99,12 @@ async function main(): Promise<number> {
     // the sandbox's notify re-send schedule (Alipay: 4 min, 10 min, ...) at 1/100
     SANDBOX_TIME_SCALE: '0.01',
     BENCH_ROUTES: 'false',
+    // events out: a webhook endpoint on a receiver that fails a quarter of its deliveries (retried fast)
+    EVENTS_POLL_MS: '200',
+    WEBHOOK_TIMEOUT_MS: '1000',
+    WEBHOOK_RETRY_DELAYS_MS: '200,400,800,1600,3200,5000,5000,5000,5000,5000',
   };
+  const receiver = await new ChaosReceiver(1500).start();
   const mk = (name: string, node: number) =>
     new Instance({
       name,
@@ -113,6 +121,7 @@ async function main(): Promise<number> {
       stopping = true;
       await Promise.all(insts.map((i) => i.stop('SIGTERM', 5000).catch(() => undefined)));
       await redis.stop().catch(() => undefined);
+      await receiver.stop().catch(() => undefined);
       if (!process.env.CHAOS_KEEP_DB) await dropDatabase(dbName).catch(() => undefined);
     })());
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
@@ -135,6 +144,13 @@ async function main(): Promise<number> {
       products.push(r.body.id);
     }
     const users = await Promise.all(Array.from({ length: 16 }, (_, i) => api.token(`chaos-u${i}`)));
+    const hook = await api.call(
+      'POST',
+      '/v1/admin/webhook-endpoints',
+      { url: receiver.url },
+      { token: admin },
+    );
+    if (hook.status !== 201) throw new Error(`webhook endpoint: ${hook.status} ${JSON.stringify(hook.body)}`);
 
     const stats = new Stats();
     const paidOrders: PaidOrder[] = [];
@@ -257,7 +273,10 @@ async function main(): Promise<number> {
     const deadline = settleStart + settle * 1000;
     try {
       for (;;) {
-        result = await checkInvariants(c, INITIAL_STOCK);
+        result = [
+          ...(await checkInvariants(c, INITIAL_STOCK)),
+          ...(await webhookInvariants(c, receiver, publicTopics())),
+        ];
         const bad = result.filter((r) => r.violations > 0);
         if (!bad.length || Date.now() > deadline) break;
         log(`settling: ${bad.map((b) => `${b.name}: ${b.violations}`).join('; ')}`);
