@@ -8,10 +8,11 @@
  * against two instances that share one database and one Redis prefix, on a private redis-server.
  * While it runs: kill -9 an instance and restart it, delete the prefix's Redis keys, stop and restart
  * that private Redis, make the sandbox drop every notify for a while, KILL the app's MySQL
- * connections, kill -9 the other instance. Then it lets the system settle and checks the money
+ * connections (once all of them, and for 12 % of the run one every 60 ms while a probe retries every 503 as
+ * told: same body, same Idempotency-Key, same token), kill -9 the other instance. Then it lets the system settle and checks the money
  * invariants directly in MySQL (refunds included: refunded ≤ paid for every payment, and the
-  const receiver = await new ChaosReceiver(1500).start();
- * sandbox's refunds = the SUCCEEDED refunds here, to the fen). Exit code 1 on any violated invariant (or a failed run).
+ * sandbox's refunds = the SUCCEEDED refunds here, to the fen; no request answered 503 was executed
+ * twice). Exit code 1 on any violated invariant (or a failed run).
  * --galera: the instances write to nodes 1 and 2 of the Galera cluster (.ci/galera.sh), a step before the
  * MySQL one kill -9s node 2 and rejoins it (IST), and the invariants are checked on every node.
  */
@@ -22,6 +23,8 @@ import { deleteRedisPrefix, dropDatabase, MYSQL, mysqlConn, rand, sleep } from '
 import { Instance } from './lib/instances';
 import { checkInvariants, Invariant } from './lib/invariants';
 import { PrivateRedis } from './lib/redis-server';
+import { PaidOrder, refundFlow } from './lib/refund-flow';
+import { RetryProbe } from './lib/retry-probe';
 import { ChaosReceiver, webhookInvariants } from './lib/webhook-chaos';
 import { publicTopics } from '../src/common/events/public-events';
 
@@ -153,6 +156,8 @@ async function main(): Promise<number> {
     if (hook.status !== 201) throw new Error(`webhook endpoint: ${hook.status} ${JSON.stringify(hook.body)}`);
 
     const stats = new Stats();
+    const probe = new RetryProbe();
+    const probeUsers = await Promise.all(Array.from({ length: 4 }, (_, i) => api.token(`chaos-r${i}`)));
     const paidOrders: PaidOrder[] = [];
     let dropAll = false;
     const t0 = Date.now();
@@ -200,7 +205,7 @@ async function main(): Promise<number> {
         }
         paidOrders.shift();
         try {
-          await refundFlow(pick, admin, next, stats);
+          await refundFlow(pick, admin, next, stats, probe);
         } catch (err) {
           stats.inc(`error:${(err as Error).name === 'TimeoutError' ? 'timeout' : 'network'}`);
           await sleep(100);
@@ -208,6 +213,17 @@ async function main(): Promise<number> {
       }
     };
     const refunders = Promise.all([refunder(), refunder()]);
+    // issue 21 item 1: a probe retries every 503 as told, while a loop kills connections one by one
+    const inc = (k: string) => stats.inc(k);
+    const probing = Promise.all(
+      [0, 1].map((w) => probe.orders(pick, probeUsers, products, inc, () => !stopping && loadGoesOn(), w)),
+    );
+    const killing = (async () => {
+      await sleep(Math.max(0, t0 + 0.56 * duration * 1000 - Date.now()));
+      log(`KILL one app MySQL connection every 60 ms for 12 % of the run (${stats})`);
+      await probe.killLoop(dbName, t0 + 0.68 * duration * 1000);
+      log(`  the loop killed ${probe.kills} connections`);
+    })();
 
     // ---- the chaos schedule --------------------------------------------------------------------
     const at = async (frac: number, what: string, fn: () => Promise<void>) => {
@@ -263,7 +279,7 @@ async function main(): Promise<number> {
         await insts[1].start();
       });
     })();
-    await Promise.all([workers, refunders, chaos]);
+    await Promise.all([workers, refunders, chaos, probing, killing]);
     log(`load done: ${stats}`);
 
     // ---- settle, then the invariants -------------------------------------------------------------
@@ -282,6 +298,7 @@ async function main(): Promise<number> {
         log(`settling: ${bad.map((b) => `${b.name}: ${b.violations}`).join('; ')}`);
         await sleep(3000);
       }
+      result.push(await probe.invariant(c));
     } finally {
       await c.end();
     }
@@ -305,14 +322,6 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
-}
-
-/** An order the load paid (or asked the sandbox to pay), a candidate for a refund. */
-interface PaidOrder {
-  orderNo: string;
-  total: number;
-  token: string;
-  at: number;
 }
 
 /**
@@ -405,69 +414,6 @@ async function flow(
   );
   stats.inc(`sandbox-pay-${channel}:${paid.status}`);
   if (paid.status === 200 && !['bad_sign', 'amount_mismatch'].includes(mode)) refundLater();
-}
-
-/**
- * An admin refunds a paid order, in one of four ways that each try to refund too much or twice:
- * a full refund sent to two instances at once with one Idempotency-Key (one refund); two concurrent
- * partials of 60 % each (one wins, one 409 REFUND_EXCEEDS_PAID); a partial, then the rest with a restock;
- * the buyer's refund request, approved twice at once on two instances (one refund) or approved and
- * rejected at once (one decision). Every answer is counted; the invariants judge the outcome.
- */
-async function refundFlow(pick: () => Api, admin: string, o: PaidOrder, stats: Stats): Promise<void> {
-  const r = Math.random();
-  // a refusal is counted with its code (409/REFUND_EXCEEDS_PAID, 409/REQUEST_IN_PROGRESS, ...)
-  const answer = (x: { status: number; body: unknown }) => {
-    const code = (x.body as { code?: unknown } | null)?.code;
-    return x.status >= 400 && typeof code === 'string' ? `${x.status}/${code}` : String(x.status);
-  };
-  const refund = (body: object, key?: string) =>
-    pick().call('POST', `/v1/orders/${o.orderNo}/refunds`, body, {
-      token: admin,
-      timeoutMs: 8000,
-      headers: key ? { 'idempotency-key': key } : undefined,
-    });
-  if (r < 0.3) {
-    const key = `chaos-refund-${o.orderNo}`;
-    const body = { amount: o.total, reason: 'full, sent twice' };
-    const res = await Promise.all([refund(body, key), refund(body, key)]);
-    res.forEach((x) => stats.inc(`refund-full-x2:${answer(x)}`));
-  } else if (r < 0.55) {
-    const part = Math.max(1, Math.ceil(o.total * 0.6));
-    const res = await Promise.all([
-      refund({ amount: part, reason: 'partial a' }),
-      refund({ amount: part, reason: 'partial b' }),
-    ]);
-    res.forEach((x) => stats.inc(`refund-partial-race:${answer(x)}`));
-  } else if (r < 0.75) {
-    const part = Math.max(1, Math.floor(o.total * 0.4));
-    // a partial asking for a restock is refused (409 PARTIAL_RESTOCK): only the last refund may restock
-    const first = await refund({ amount: part, reason: 'partial 1', restock: part >= o.total });
-    stats.inc(`refund-partial-1:${answer(first)}`);
-    if (first.status !== 201 || part >= o.total) return;
-    await sleep(200);
-    const rest = await refund({ amount: o.total - part, reason: 'partial 2', restock: true });
-    stats.inc(`refund-partial-2:${answer(rest)}`);
-  } else {
-    const asked = await pick().call<{ requestNo: string }>(
-      'POST',
-      `/v1/orders/${o.orderNo}/refund-requests`,
-      { reason: 'buyer asks' },
-      { token: o.token, timeoutMs: 8000 },
-    );
-    stats.inc(`refund-request:${answer(asked)}`);
-    if (asked.status !== 201) return;
-    const decide = (what: 'approve' | 'reject') =>
-      pick().call(
-        'POST',
-        `/v1/refund-requests/${asked.body.requestNo}/${what}`,
-        what === 'reject' ? { reason: 'chaos says no' } : {},
-        { token: admin, timeoutMs: 8000 },
-      );
-    const both = Math.random() < 0.7 ? (['approve', 'approve'] as const) : (['approve', 'reject'] as const);
-    const res = await Promise.all(both.map((w) => decide(w)));
-    res.forEach((x, i) => stats.inc(`refund-${both[i]}:${answer(x)}`));
-  }
 }
 
 main().then(

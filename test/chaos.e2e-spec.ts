@@ -69,8 +69,11 @@ describe('chaos (short run)', () => {
       tail: '',
     });
     // per gateway channel: nothing lost, nothing invented; then the markers (per channel), the rest, refunds
-    expect(rows).toHaveLength(12);
+    expect(rows).toHaveLength(17); // 12 money invariants, 4 of the webhooks (issue 25), 1 of the 503 retries
     expect(rows.join('\n')).toMatch(/refunded ≤ paid for every payment/);
+    // issue 21 item 1: the connection-kill loop, and every request retried after a 503 ran at most once
+    expect(rows.join('\n')).toMatch(/no request answered 503 was executed twice/);
+    expect(err).toMatch(/the loop killed \d+ connections/);
     expect(rows.join('\n')).toMatch(/gateway refunds = local SUCCEEDED refunds/);
     // the chaos really happened, and the load really paid trades through it
     expect(err).toMatch(/kill -9 instance A/);
