@@ -3,6 +3,8 @@ import { EXACT_COLUMNS } from '../src/migrations/1733000000000-exact-identifiers
 import { REFUND_EXACT_COLUMNS } from '../src/migrations/1733260000000-refund-exact-identifiers';
 import { REFUND_REQUEST_EXACT_COLUMNS } from '../src/migrations/1733400000000-refund-requests';
 import { OPERATIONS_EXACT_COLUMNS } from '../src/migrations/1734400000000-operations';
+import { LEDGER_EXACT_COLUMNS } from '../src/migrations/1734200000000-ledger';
+import { TRANSFER_EXACT_COLUMNS } from '../src/migrations/1734200100000-transfers';
 import { countOrders, createProduct, newUserId } from './factories/order.factory';
 import { nowS, signRaw, signRawText, TEST_JWT_SECRET } from './utils/jwt';
 import { createTestApp, TestApp } from './utils/test-app';
@@ -36,6 +38,8 @@ describe('exact identities and JWT rules (real MySQL + Redis)', () => {
           cols.map((c) => `${tb}.${c}`),
         ),
         ...Object.entries(OPERATIONS_EXACT_COLUMNS).flatMap(([tb, cols]) => cols.map((c) => `${tb}.${c}`)),
+        ...Object.entries(LEDGER_EXACT_COLUMNS).flatMap(([tb, cols]) => cols.map((c) => `${tb}.${c}`)),
+        ...Object.entries(TRANSFER_EXACT_COLUMNS).flatMap(([tb, cols]) => cols.map((c) => `${tb}.${c}`)),
       ];
       for (const col of want) {
         const row = rows.find((r) => `${r.t}.${r.c}` === col);

@@ -2,6 +2,7 @@ import { TransactionService } from '../src/common/database/transaction.service';
 import { OrderService } from '../src/order/order.service';
 import { WalletService } from '../src/wallet';
 import { createProduct, newUserId, orderRow, stockOf } from './factories/order.factory';
+import { expectLedgerBalanced, seedWallet } from './ledger-helpers';
 import { createTestApp, TestApp } from './utils/test-app';
 
 /** The OrderService methods the payment and callback modules call, driven directly. */
@@ -49,7 +50,7 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
   const balance = async (user: string) => (await wallet.getAccount(user)).balance;
 
   const applyPaid = (orderNo: string, paymentNo: string, amount: number) =>
-    tx.run((m) => orders.applyPaid(m, { orderNo, paymentNo, amount }));
+    tx.run((m) => orders.applyPaid(m, { orderNo, paymentNo, amount, channel: 'alipay' }));
   const settle = (orderNo: string, opts: { othersPending: boolean; cancel: boolean }) =>
     tx.run((m) => orders.settleAfterPaymentClosed(m, orderNo, opts));
 
@@ -75,6 +76,22 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
       expect(row.version).toBe(2); // CREATED→PAYING, PAYING→PAID: nothing else
       expect(await balance(user)).toBe(12345);
       expect(await markers(orderNo)).toBe(1);
+      // one journal: clearing:alipay → the wallet, under the winning payment's number
+      const entries = await t.dataSource.query(
+        `SELECT la.owner, e.amount, e.balance_after FROM t_ledger_entry e
+           JOIN t_ledger_account la ON la.id = e.account_id WHERE e.kind = 'RECHARGE' AND e.ref_id = ? ORDER BY e.amount`,
+        [winner],
+      );
+      const asRow = (e: Record<string, unknown>) => [
+        e.owner,
+        Number(e.amount),
+        e.balance_after && Number(e.balance_after),
+      ];
+      expect(entries.map(asRow)).toEqual([
+        ['clearing:alipay', -12345, null],
+        [user, 12345, 12345],
+      ]);
+      await expectLedgerBalanced(t);
       const read = await t
         .http()
         .get(`/v1/orders/${orderNo}`)
@@ -130,9 +147,14 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
       const orderNo = await recharge(user, 700);
       await expect(
         tx.run(async (m) => {
-          expect(await orders.applyPaid(m, { orderNo, paymentNo: `${orderNo}P01`, amount: 700 })).toBe(
-            'PAID',
-          );
+          expect(
+            await orders.applyPaid(m, {
+              orderNo,
+              paymentNo: `${orderNo}P01`,
+              amount: 700,
+              channel: 'alipay',
+            }),
+          ).toBe('PAID');
           throw new Error('the payment CAS lost');
         }),
       ).rejects.toThrow('the payment CAS lost');
@@ -218,20 +240,42 @@ describe('order ↔ payment interface (real MySQL + Redis)', () => {
   describe('wallet', () => {
     it('10 concurrent debits of 300 against 1000: exactly 3 succeed, the balance never goes negative', async () => {
       const user = newUserId();
-      await tx.run((m) => wallet.credit(m, user, 1000));
+      await seedWallet(t, user, 1000);
       const results = await Promise.all(
-        Array.from({ length: 10 }, () => tx.run((m) => wallet.debit(m, user, 300))),
+        Array.from({ length: 10 }, (_, i) =>
+          tx.run((m) => wallet.payFromWallet(m, { userId: user, amount: 300, paymentNo: `P-${user}-${i}` })),
+        ),
       );
       expect(results.filter(Boolean)).toHaveLength(3);
       expect(await balance(user)).toBe(100);
+      // each debit that happened posted one wallet → revenue journal; the others posted nothing
+      const entries = await t.dataSource.query(
+        `SELECT e.amount, e.balance_after FROM t_ledger_entry e JOIN t_ledger_account la ON la.id = e.account_id
+          WHERE la.kind = 'WALLET' AND la.owner = ? AND e.kind = 'WALLET_PAYMENT' ORDER BY e.id`,
+        [user],
+      );
+      expect(
+        entries.map((e: { amount: string; balance_after: string }) => [
+          Number(e.amount),
+          Number(e.balance_after),
+        ]),
+      ).toEqual([
+        [-300, 700],
+        [-300, 400],
+        [-300, 100],
+      ]);
+      await expectLedgerBalanced(t);
     });
 
     it('debit without an account is false; non-positive or fractional amounts are refused', async () => {
       const user = newUserId();
-      expect(await tx.run((m) => wallet.debit(m, user, 1))).toBe(false);
-      await expect(tx.run((m) => wallet.credit(m, user, 0))).rejects.toThrow(/positive integer/);
-      await expect(tx.run((m) => wallet.credit(m, user, 1.5))).rejects.toThrow(/positive integer/);
-      await expect(tx.run((m) => wallet.debit(m, user, -5))).rejects.toThrow(/positive integer/);
+      const pay = (amount: number) =>
+        tx.run((m) => wallet.payFromWallet(m, { userId: user, amount, paymentNo: 'P1' }));
+      expect(await pay(1)).toBe(false);
+      const adjust = (amount: number) => tx.run((m) => wallet.adjust(m, { userId: user, amount, ref: 'r1' }));
+      await expect(adjust(0)).rejects.toThrow(/positive integer/);
+      await expect(adjust(1.5)).rejects.toThrow(/positive integer/);
+      await expect(pay(-5)).rejects.toThrow(/positive integer/);
       expect(await balance(user)).toBe(0);
     });
   });

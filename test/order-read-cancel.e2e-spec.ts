@@ -165,7 +165,9 @@ describe('order read, list and cancel (real MySQL + Redis)', () => {
       expect(
         await t.app
           .get(TransactionService)
-          .run((m) => orders.applyPaid(m, { orderNo: paid, paymentNo: `${paid}P01`, amount: 1000 })),
+          .run((m) =>
+            orders.applyPaid(m, { orderNo: paid, paymentNo: `${paid}P01`, amount: 1000, channel: 'alipay' }),
+          ),
       ).toBe('PAID');
       for (const [no, status] of [
         [paying, 'PAYING'],

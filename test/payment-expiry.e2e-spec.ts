@@ -1,9 +1,8 @@
-import { TransactionService } from '../src/common/database/transaction.service';
-import { WalletService } from '../src/wallet';
 import { PaymentSuccessService } from '../src/payment/payment-success.service';
 import { eventually } from './factories/order.factory';
 import { anomalies, newOrder, orderStatus, paymentRow, prepay, sandboxPay } from './payment-helpers';
 import { createTestApp, TestApp } from './utils/test-app';
+import { expectLedgerBalanced, seedWallet } from './ledger-helpers';
 
 /** Short payments: queries at 0.3 s, 0.6 s, 0.9 s, 1.5 s; expiry (close) at 2 s. */
 const ENV = {
@@ -95,7 +94,7 @@ describe('payment expiry, close and pay-after-close', () => {
     const { userId, orderNo, amount } = await newOrder(t);
     const p = (await prepay(t, userId, orderNo).expect(201)).body;
     await eventually(async () => (await paymentRow(t, p.paymentNo))!.status === 'CLOSED', 15000, 50);
-    await t.app.get(TransactionService).run((m) => t.app.get(WalletService).credit(m, userId, amount));
+    await seedWallet(t, userId, amount);
     await prepay(t, userId, orderNo, 'wallet').expect(201);
     expect(await orderStatus(t, orderNo)).toBe('PAID');
     const outcomes = await payAfterClose(p.paymentNo, amount, 2);
@@ -170,4 +169,6 @@ describe('payment expiry, close and pay-after-close', () => {
     await eventually(async () => (await orderStatus(t, orderNo)) === 'PAID', 10000, 50);
     expect(await anomalies(t, p.paymentNo)).toEqual([]);
   });
+
+  it('the ledger is balanced after every movement of this suite', () => expectLedgerBalanced(t));
 });

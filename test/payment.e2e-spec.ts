@@ -1,11 +1,10 @@
-import { TransactionService } from '../src/common/database/transaction.service';
-import { WalletService } from '../src/wallet';
 import { PaymentSuccessService } from '../src/payment/payment-success.service';
 import { PaymentSweeper } from '../src/payment/payment-sweeper.service';
 import { createProduct, eventually, newUserId } from './factories/order.factory';
 import { rechargeWithPayment } from './callback-support';
 import { anomalies, newOrder, orderStatus, paymentRow, prepay, sandboxPay } from './payment-helpers';
 import { createTestApp, TestApp } from './utils/test-app';
+import { expectLedgerBalanced, seedWallet } from './ledger-helpers';
 
 const ENV = {
   PAYMENT_QUERY_DELAYS_MS: '300,600,900',
@@ -298,8 +297,7 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
 
     it('the order side in one upsert: a recharge is credited once (10 concurrent applies), also with no wallet row; a GOODS order credits nothing', async () => {
       const svc = t.app.get(PaymentSuccessService);
-      const credit = (userId: string, amount: number) =>
-        t.app.get(TransactionService).run((m) => t.app.get(WalletService).credit(m, userId, amount));
+      const credit = (userId: string, amount: number) => seedWallet(t, userId, amount);
       const wallet = async (userId: string) =>
         (await t.dataSource.query('SELECT balance FROM t_user_account WHERE user_id = ?', [userId])).map(
           (r: { balance: unknown }) => Number(r.balance),
@@ -431,7 +429,7 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
 
   describe('wallet', () => {
     async function credit(userId: string, amount: number) {
-      await t.app.get(TransactionService).run((m) => t.app.get(WalletService).credit(m, userId, amount));
+      await seedWallet(t, userId, amount);
     }
     const balance = async (userId: string) => {
       const rows = await t.dataSource.query('SELECT balance FROM t_user_account WHERE user_id = ?', [userId]);
@@ -503,4 +501,6 @@ describe('payments (pre-pay, active query, success path, wallet)', () => {
       expect(Number(n)).toBe(0);
     });
   });
+
+  it('the ledger is balanced after every movement of this suite', () => expectLedgerBalanced(t));
 });

@@ -1,5 +1,3 @@
-import { TransactionService } from '../src/common/database/transaction.service';
-import { WalletService } from '../src/wallet';
 import { RefundApplyService } from '../src/payment/refund/refund-apply.service';
 import { RefundSweeper } from '../src/payment/refund/refund-sweeper.service';
 import { createProduct, eventually, newUserId, stockOf } from './factories/order.factory';
@@ -14,6 +12,7 @@ import {
   refundRows,
 } from './refund-helpers';
 import { createTestApp, TestApp } from './utils/test-app';
+import { expectLedgerBalanced, seedWallet } from './ledger-helpers';
 
 const ENV = {
   PAYMENT_QUERY_DELAYS_MS: '300,600,900',
@@ -355,7 +354,7 @@ describe('refunds', () => {
   it('a second payment of a paid order (DUPLICATE_PAYMENT) is refunded by naming it: the order stays PAID; other payments 404 / 409', async () => {
     const o = await newOrder(t, 3000);
     const p1 = (await prepay(t, o.userId, o.orderNo).expect(201)).body;
-    await t.app.get(TransactionService).run((m) => t.app.get(WalletService).credit(m, o.userId, 3000));
+    await seedWallet(t, o.userId, 3000);
     // switching to the wallet closes the alipay trade first, then the wallet pays the order
     await prepay(t, o.userId, o.orderNo, 'wallet').expect(201);
     expect(await orderStatus(t, o.orderNo)).toBe('PAID');
@@ -441,4 +440,6 @@ describe('refunds', () => {
     expect(await refundedAmount(t, o.paymentNo)).toBe(0);
     expect(await orderStatus(t, o.orderNo)).toBe('PAID');
   });
+
+  it('the ledger is balanced after every movement of this suite', () => expectLedgerBalanced(t));
 });

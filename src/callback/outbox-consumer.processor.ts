@@ -39,6 +39,7 @@ export class OutboxConsumer {
       case TOPICS.REFUND_SUCCEEDED:
       case TOPICS.REFUND_FAILED:
       case TOPICS.ORDER_CANCELLED:
+      case TOPICS.TRANSFER_SUCCEEDED:
         // applied in the change's own transaction; the event is for subscribers (src/events, webhooks)
         this.consumed.inc({ topic, outcome: 'published' });
         return 'published';

@@ -112,6 +112,19 @@ export const orderConfig = registerAs('order', () => {
   };
 });
 
+export const walletConfig = registerAs('wallet', () => {
+  const e = env();
+  return {
+    /** a CREATED transfer not executed within this becomes EXPIRED */
+    transferTtlMs: e.TRANSFER_TTL_MS as number,
+    /** fen; a transfer above it is refused (400) */
+    transferMaxAmount: e.TRANSFER_MAX_AMOUNT as number,
+    transferSweepIntervalMs: e.TRANSFER_SWEEP_INTERVAL_MS as number,
+    /** how often each instance runs the ledger check for /metrics; 0 = only on demand */
+    ledgerCheckIntervalMs: e.LEDGER_CHECK_INTERVAL_MS as number,
+  };
+});
+
 export const rateLimitConfig = registerAs('rateLimit', () => {
   const e = env();
   return {
@@ -260,6 +273,7 @@ export const allConfigs = [
   redisConfig,
   idempotencyConfig,
   orderConfig,
+  walletConfig,
   rateLimitConfig,
   paymentConfig,
   wechatConfig,

@@ -140,6 +140,10 @@ export const envSchema = Joi.object({
 
   ORDER_TTL_MS: Joi.number().integer().min(1).default(900000),
   ORDER_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
+  TRANSFER_TTL_MS: Joi.number().integer().min(1).default(900000),
+  TRANSFER_MAX_AMOUNT: Joi.number().integer().min(1).default(5000000),
+  TRANSFER_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
+  LEDGER_CHECK_INTERVAL_MS: Joi.number().integer().min(0).default(300000),
   PAYMENT_TIMEOUT_MS: Joi.number().integer().min(1).default(900000),
   PAYMENT_QUERY_DELAYS_MS: Joi.string()
     .pattern(/^\d+(,\d+)*$/)

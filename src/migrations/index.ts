@@ -14,6 +14,8 @@ import { RefundRequests1733400000000 } from './1733400000000-refund-requests';
 import { UnionpaySandbox1734300000000 } from './1734300000000-unionpay-sandbox';
 import { EventsOut1734500000000 } from './1734500000000-events-out';
 import { Operations1734400000000 } from './1734400000000-operations';
+import { Ledger1734200000000 } from './1734200000000-ledger';
+import { Transfers1734200100000 } from './1734200100000-transfers';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -36,4 +38,6 @@ export const migrations = [
   UnionpaySandbox1734300000000,
   EventsOut1734500000000,
   Operations1734400000000,
+  Ledger1734200000000,
+  Transfers1734200100000,
 ];

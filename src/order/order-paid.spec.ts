@@ -59,10 +59,10 @@ function setup(order: Partial<LockedOrder> | null, marker: 'done' | 'duplicate' 
   return { svc, m, sql, repo, wallet, catalog, dedup, metrics };
 }
 
-const paid = { orderNo: 'O1', paymentNo: 'O1P01', amount: 500 };
+const paid = { orderNo: 'O1', paymentNo: 'O1P01', amount: 500, channel: 'alipay' };
 
 describe('OrderService.applyPaid (stubbed)', () => {
-  it('PAYING or CREATED: CAS → PAID with paid_by, then the ORDER_PAID marker and the recharge credit; no read', async () => {
+  it('PAYING or CREATED: CAS → PAID with paid_by, then the ORDER_PAID marker, one read under the lock, the recharge credit', async () => {
     for (const status of ['PAYING', 'CREATED'] as const) {
       const s = setup({ status });
       expect(await s.svc.applyPaid(s.m, paid)).toBe('PAID');
@@ -70,14 +70,25 @@ describe('OrderService.applyPaid (stubbed)', () => {
       expect(s.sql[0]).toMatch(
         /^UPDATE t_order SET .*paid_by = \?.*WHERE order_no = \? AND status IN \(\?, \?\)$/,
       );
-      expect(s.repo.lockForPayment).not.toHaveBeenCalled();
+      expect(s.repo.lockForPayment).toHaveBeenCalledTimes(1);
       expect(s.dedup.runOnce).toHaveBeenCalledWith('ORDER_PAID', 'O1', expect.any(Function), {
         manager: s.m,
       });
       expect(s.wallet.creditRecharge).toHaveBeenCalledTimes(1);
-      expect(s.wallet.creditRecharge).toHaveBeenCalledWith(s.m, 'O1');
+      expect(s.wallet.creditRecharge).toHaveBeenCalledWith(s.m, {
+        userId: 'u1',
+        amount: 500,
+        paymentNo: 'O1P01',
+        channel: 'alipay',
+      });
       expect(s.metrics.inc).toHaveBeenCalledWith('paid');
     }
+  });
+
+  it('a GOODS order: PAID, no wallet credit', async () => {
+    const s = setup({ type: 'GOODS' });
+    expect(await s.svc.applyPaid(s.m, paid)).toBe('PAID');
+    expect(s.wallet.creditRecharge).not.toHaveBeenCalled();
   });
 
   it('CANCELLED: PAID_AFTER_CANCEL, nothing written but the CAS that moved nothing', async () => {

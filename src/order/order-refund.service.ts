@@ -20,6 +20,14 @@ export interface OrderRefundInput {
   walletCredit: number;
 }
 
+/** A recharge refund's wallet movement: whose, how much, which refund, through which channel. */
+export interface RechargeRefundMove {
+  userId: string;
+  amount: number;
+  refundNo: string;
+  channel: string;
+}
+
 export interface OrderRefundOutcome {
   status: OrderStatus;
   restocked: boolean;
@@ -60,15 +68,20 @@ export class OrderRefundService {
 
   /**
    * Takes a RECHARGE order's credit back from the wallet when its refund is created (before the
-   * gateway is called), in the caller's transaction. False (nothing taken) if the balance is too low.
+   * gateway is called), in the caller's transaction: wallet → `clearing:<channel>` on the ledger.
+   * False (nothing taken) if the balance is too low.
    */
-  debitRecharge(m: EntityManager, userId: string, amount: number): Promise<boolean> {
-    return this.wallet.debit(m, userId, amount);
+  debitRecharge(m: EntityManager, r: RechargeRefundMove): Promise<boolean> {
+    return this.wallet.takeBackRecharge(m, r);
   }
 
   /** Gives a recharge debit back when its refund failed (under the refund's FAILED CAS). */
-  creditBack(m: EntityManager, userId: string, amount: number): Promise<void> {
-    return this.wallet.credit(m, userId, amount);
+  creditBack(m: EntityManager, r: RechargeRefundMove): Promise<void> {
+    return this.wallet.giveBackRecharge(m, r);
+  }
+
+  private refundToWallet(m: EntityManager, userId: string, input: OrderRefundInput): Promise<void> {
+    return this.wallet.refundToWallet(m, { userId, amount: input.walletCredit, refundNo: input.refundNo });
   }
 
   /**
@@ -86,7 +99,7 @@ export class OrderRefundService {
     const order = await this.repo.findByOrderNo(m, input.orderNo, { forUpdate: true });
     if (!order) throw new Error(`order ${input.orderNo} not found`);
     if (!this.paidByPayment(order, input.paymentNo)) {
-      if (input.walletCredit > 0) await this.wallet.credit(m, order.userId, input.walletCredit);
+      if (input.walletCredit > 0) await this.refundToWallet(m, order.userId, input);
       return { status: order.status, restocked: false };
     }
     const from = order.status;
@@ -100,7 +113,7 @@ export class OrderRefundService {
       const won = await this.repo.cas(m, input.orderNo, [from], to);
       if (!won) throw new Error(`order ${input.orderNo} changed under its row lock`);
     }
-    if (input.walletCredit > 0) await this.wallet.credit(m, order.userId, input.walletCredit);
+    if (input.walletCredit > 0) await this.refundToWallet(m, order.userId, input);
     let restocked = false;
     // the whole order goes back to stock only with the refund that covers all of it
     if (input.restock && input.fully && order.type === 'GOODS') {

@@ -30,7 +30,7 @@ function setup(order: Partial<Order>) {
     findByOrderNo: jest.fn(async () => row),
     cas: jest.fn((...args: Parameters<OrderRepository['cas']>) => real.cas(...args)),
   };
-  const wallet = { credit: jest.fn(async () => undefined) };
+  const wallet = { refundToWallet: jest.fn(async () => undefined) };
   const catalog = { releaseStock: jest.fn(async () => undefined) };
   const dedup = {
     runOnce: jest.fn(async (_t: string, _id: string, work: (mm: EntityManager) => Promise<unknown>) => ({
@@ -102,7 +102,7 @@ describe('OrderRefundService (stubbed)', () => {
       await s.svc.applyRefundSucceeded(s.m, input({ paymentNo: 'O1P02', fully: true, walletCredit: 700 })),
     ).toEqual({ status: 'PAID', restocked: false });
     expect(s.sql).toEqual([]);
-    expect(s.wallet.credit).toHaveBeenCalledWith(s.m, 'u1', 700);
+    expect(s.wallet.refundToWallet).toHaveBeenCalledWith(s.m, { userId: 'u1', amount: 700, refundNo: 'R1' });
     expect(s.catalog.releaseStock).not.toHaveBeenCalled();
   });
 

@@ -209,7 +209,8 @@ export class OrderService {
    * The happy path is three statements and no read: CAS CREATED|PAYING → PAID (recording `paid_by`;
    * the UPDATE takes the order row's lock, as `SELECT … FOR UPDATE` did before it), marker
    * `t_uq_dipose('ORDER_PAID', orderNo)`, and the wallet credit of a RECHARGE order
-   * (`wallet.creditRecharge`, one statement that does nothing for a GOODS order). A PAID order never
+   * (`wallet.creditRecharge` after one read of the order, under the lock the CAS took: nothing for a
+   * GOODS order; `clearing:<channel>` → wallet, posted as a journal, for a RECHARGE). A PAID order never
    * goes back to CREATED or PAYING (ORDER_MACHINE), so a CAS that wins finds no marker; a marker that
    * exists anyway is a broken invariant and rolls the caller's transaction back.
    *
@@ -219,21 +220,16 @@ export class OrderService {
    */
   async applyPaid(
     m: EntityManager,
-    p: { orderNo: string; paymentNo: string; amount: number },
+    p: { orderNo: string; paymentNo: string; amount: number; channel: string },
   ): Promise<OrderPaidOutcome> {
     const won = await this.repo.cas(m, p.orderNo, ['CREATED', 'PAYING'], 'PAID', {
       paid_at: new Date(),
       paid_by: p.paymentNo,
     });
     if (won) {
-      const res = await this.dedup.runOnce(
-        'ORDER_PAID',
-        p.orderNo,
-        (mm) => this.wallet.creditRecharge(mm, p.orderNo),
-        {
-          manager: m,
-        },
-      );
+      const res = await this.dedup.runOnce('ORDER_PAID', p.orderNo, (mm) => this.creditRechargeOf(mm, p), {
+        manager: m,
+      });
       if (res.status === 'duplicate') {
         throw new Error(`order ${p.orderNo}: ORDER_PAID marker exists for an order that was not PAID`);
       }
@@ -251,6 +247,21 @@ export class OrderService {
     if (wasPaid(order.status)) return order.paidBy === p.paymentNo ? 'ALREADY_APPLIED' : 'DUPLICATE_PAYMENT';
     // CREATED or PAYING now, yet the CAS a moment ago found neither: nothing moves an order back
     throw new Error(`order ${p.orderNo} is ${order.status} after its CAS to PAID found nothing to move`);
+  }
+
+  /** A RECHARGE order's credit to its user's wallet, under its ORDER_PAID marker; nothing for GOODS. */
+  private async creditRechargeOf(
+    m: EntityManager,
+    p: { orderNo: string; paymentNo: string; channel: string },
+  ): Promise<void> {
+    const o = await this.repo.lockForPayment(m, p.orderNo);
+    if (o?.type !== 'RECHARGE' || o.totalAmount <= 0) return;
+    await this.wallet.creditRecharge(m, {
+      userId: o.userId,
+      amount: o.totalAmount,
+      paymentNo: p.paymentNo,
+      channel: p.channel,
+    });
   }
 
   /**

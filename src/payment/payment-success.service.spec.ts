@@ -72,7 +72,12 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
       manager: s.m,
     });
     expect(s.casFrom).toEqual([['PENDING']]);
-    expect(s.orders.applyPaid).toHaveBeenCalledWith(s.m, { orderNo: 'O1', paymentNo: 'O1P01', amount: 500 });
+    expect(s.orders.applyPaid).toHaveBeenCalledWith(s.m, {
+      orderNo: 'O1',
+      paymentNo: 'O1P01',
+      amount: 500,
+      channel: 'alipay',
+    });
     expect(s.outbox.add).toHaveBeenCalledWith(
       s.m,
       'payment.succeeded',

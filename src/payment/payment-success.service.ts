@@ -275,6 +275,7 @@ export class PaymentSuccessService {
         orderNo: payment.orderNo,
         paymentNo: payment.paymentNo,
         amount: payment.amount,
+        channel: payment.channel,
       });
       if (order === 'PAID') {
         await this.outbox.add(m, TOPICS.PAYMENT_SUCCEEDED, payment.paymentNo, {
@@ -302,6 +303,7 @@ export class PaymentSuccessService {
       orderNo: payment.orderNo,
       paymentNo: payment.paymentNo,
       amount: payment.amount,
+      channel: payment.channel,
     });
     const kind = anomalyKindFor(order, wasClosed);
     if (kind) {

@@ -291,7 +291,9 @@ export class PrepayService {
           'WALLET_PAY',
           orderNo,
           async (mm) => {
-            if (!(await this.wallet.debit(mm, userId, order.totalAmount))) {
+            if (
+              !(await this.wallet.payFromWallet(mm, { userId, amount: order.totalAmount, paymentNo: no }))
+            ) {
               throw new DomainError(ErrorCode.INSUFFICIENT_BALANCE, 'The wallet balance is too low', {
                 orderNo,
                 amount: order.totalAmount,

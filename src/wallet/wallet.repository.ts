@@ -50,24 +50,6 @@ export class WalletRepository {
     );
   }
 
-  /**
-   * Credits a RECHARGE order's total (read from t_order by the statement itself) to its user,
-   * creating the row if needed: one `INSERT … SELECT … ON DUPLICATE KEY UPDATE`, which inserts
-   * nothing for any other order type. Returns whether a row was written.
-   */
-  async creditRecharge(manager: EntityManager, orderNo: string): Promise<boolean> {
-    const now = new Date();
-    const res = await manager.query(
-      `INSERT INTO t_user_account (user_id, balance, currency, version, created_at, updated_at)
-       SELECT o.user_id, o.total_amount, 'CNY', 1, ?, ?
-         FROM t_order o WHERE o.order_no = ? AND o.type = 'RECHARGE' AND o.total_amount > 0
-       ON DUPLICATE KEY UPDATE balance = t_user_account.balance + VALUES(balance),
-         version = t_user_account.version + 1, updated_at = VALUES(updated_at)`,
-      [now, now, orderNo],
-    );
-    return Number(res?.affectedRows ?? 0) > 0;
-  }
-
   /** Takes `amount` fen if the balance covers it (`balance >= ?`): true iff the row changed. */
   async debit(manager: EntityManager, userId: string, amount: number): Promise<boolean> {
     const res = await manager.query(

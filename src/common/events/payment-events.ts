@@ -13,6 +13,8 @@ export const TOPICS = {
   REFUND_FAILED: 'refund.failed',
   /** a t_payment_anomaly row was recorded (AnomalyOpenedEvent) */
   ANOMALY_OPENED: 'anomaly.opened',
+  /** a transfer moved money between two wallets, written in the execute's transaction */
+  TRANSFER_SUCCEEDED: 'transfer.succeeded',
 } as const;
 
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -27,6 +29,16 @@ export interface PaymentSucceededEvent {
   paidAt: string;
   /** what the order side did (PAID, DUPLICATE_PAYMENT, …), decided in the same transaction */
   orderOutcome?: string;
+}
+
+/** A transfer moved money from one wallet to another (written in the execute's transaction). */
+export interface TransferSucceededEvent {
+  transferNo: string;
+  fromUserId: string;
+  toUserId: string;
+  /** fen */
+  amount: number;
+  executedAt: string;
 }
 
 /** A refund moved money back (written in the refund's success transaction). */

@@ -91,9 +91,9 @@ export const PUBLIC_EVENTS_OF_TOPIC: Record<string, Mapper> = {
     return [{ type: 'refund.failed', resource: `refund:${e.refundNo}`, data: p }];
   },
   // anomaly.opened: written with every t_payment_anomaly row (AnomalyRepository.record, issue 24);
-  // transfer.succeeded by the wallet's transfer execute as it lands (a mapper of a topic nobody writes is inert)
+  // transfer.succeeded: the wallet's transfer execute (TransferSucceededEvent), in its transaction
   [TOPICS.ANOMALY_OPENED]: (p) => [{ type: 'anomaly.opened', resource: `anomaly:${String(p.id)}`, data: p }],
-  'transfer.succeeded': (p) => [
+  [TOPICS.TRANSFER_SUCCEEDED]: (p) => [
     { type: 'transfer.succeeded', resource: `transfer:${String(p.transferNo)}`, data: p },
   ],
 };

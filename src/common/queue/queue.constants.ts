@@ -3,6 +3,7 @@ import type { JobOptions } from 'bull';
 /** Every queue and job name of oncepay, in one place. */
 export const QUEUES = {
   ORDER_EXPIRY: 'order-expiry',
+  TRANSFER_EXPIRY: 'transfer-expiry',
   PAYMENT_QUERY: 'payment-query',
   PAYMENT_EXPIRY: 'payment-expiry',
   REFUND_QUERY: 'refund-query',

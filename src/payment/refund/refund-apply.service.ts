@@ -164,7 +164,14 @@ export class RefundApplyService {
       });
       if (!ok) return false;
       await this.payments.releaseRefund(m, refund.paymentNo, refund.amount);
-      if (refund.walletDebit > 0) await this.orders.creditBack(m, refund.userId, refund.walletDebit);
+      if (refund.walletDebit > 0) {
+        await this.orders.creditBack(m, {
+          userId: refund.userId,
+          amount: refund.walletDebit,
+          refundNo,
+          channel: refund.channel,
+        });
+      }
       const event: RefundFailedEvent = {
         refundNo,
         paymentNo: refund.paymentNo,

@@ -143,7 +143,8 @@ export class RefundService {
           let walletDebit = 0;
           // a recharge credited the wallet when it paid the order; money taken after a cancel never did
           if (order.type === 'RECHARGE' && payment.channel !== 'wallet' && paidByPayment) {
-            if (!(await this.orders.debitRecharge(m, order.userId, dto.amount))) {
+            const move = { userId: order.userId, amount: dto.amount, refundNo, channel: payment.channel };
+            if (!(await this.orders.debitRecharge(m, move))) {
               throw new DomainError(
                 ErrorCode.INSUFFICIENT_BALANCE,
                 "The wallet no longer holds this recharge's credit",
