@@ -1,7 +1,5 @@
 import { ChildProcess } from 'node:child_process';
 import type { Response } from 'supertest';
-import { TransactionService } from '../src/common/database/transaction.service';
-import { WalletService } from '../src/wallet/wallet.service';
 import {
   CALLBACK_ENV,
   balance,
@@ -21,6 +19,7 @@ import {
   takeLock,
   waitQuiet,
 } from './galera-helpers';
+import { seedWallet } from './ledger-helpers';
 import { orderStatus, prepay } from './payment-helpers';
 import { paidOrder, refundReq } from './refund-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
@@ -270,7 +269,7 @@ describe('two instances on two Galera nodes', () => {
 
   it('wallet payments from both instances race for one balance: never below 0, each order paid once', async () => {
     const user = newUserId('gw');
-    await a.app.get(TransactionService).run((m) => a.app.get(WalletService).credit(m, user, 10_000));
+    await seedWallet(a, user, 10_000);
     const orders: string[] = [];
     for (let i = 0; i < 3; i++) {
       const p = await createProduct(a, { stock: 100, price: 4000 }); // distinct bodies (submit guard)
