@@ -157,3 +157,12 @@ export async function logOutcomes(t: TestApp, paymentNo: string): Promise<string
 export function yuan(fen: number): string {
   return `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
 }
+
+/** oncepay_callback_duplicates_total{channel} as /metrics shows it (0 before the first). */
+export async function duplicatesCounted(t: TestApp, channel: string): Promise<number> {
+  const res = await t.http().get('/metrics').expect(200);
+  const line = res.text
+    .split('\n')
+    .find((l) => l.startsWith(`oncepay_callback_duplicates_total{channel="${channel}"}`));
+  return line ? Number(line.split(' ').pop()) : 0;
+}

@@ -4,6 +4,7 @@ import { encryptResource } from '../src/payment/gateway/wechat-notify';
 import { rsaSign } from '../src/sandbox/sandbox-crypto';
 import {
   anomalies,
+  duplicatesCounted,
   logOutcomes,
   orderStatus,
   paymentStatus,
@@ -153,6 +154,25 @@ describe('POST /v1/callbacks/wechat', () => {
     expect(await paymentStatus(t, p.paymentNo)).toBe('PENDING');
     expect(await anomalies(t, p.paymentNo)).toEqual(['CHANNEL_MISMATCH']);
     expect(await logOutcomes(t, p.paymentNo)).toEqual(['ANOMALY']);
+  });
+
+  it('a copy for a payment already paid: 204 from one read, no log row, counted in oncepay_callback_duplicates_total', async () => {
+    const o = await wechatPayment(1100);
+    const n = await signedWechatNotify(t.dataSource, 'TRANSACTION.SUCCESS', {
+      appid: 'wxd678efh567hg6787',
+      mchid: '1900000109',
+      out_trade_no: o.paymentNo,
+      transaction_id: '4200000000000000011',
+      trade_state: 'SUCCESS',
+      amount: { total: 1100, payer_total: 1100, currency: 'CNY', payer_currency: 'CNY' },
+      success_time: new Date().toISOString(),
+    });
+    expect((await post(n.headers, n.body)).status).toBe(204);
+    const before = await duplicatesCounted(t, 'wechat');
+    expect((await post(n.headers, n.body)).status).toBe(204);
+    expect((await post(n.headers, n.body)).status).toBe(204);
+    expect(await logOutcomes(t, o.paymentNo)).toEqual(['APPLIED']);
+    expect(await duplicatesCounted(t, 'wechat')).toBe(before + 2);
   });
 
   it('an Alipay TRADE_CLOSED naming a WeChat payment closes nothing: CHANNEL_MISMATCH, and WeChat still pays it', async () => {

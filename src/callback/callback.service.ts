@@ -6,11 +6,15 @@ import { callbackConfig } from '../config/configuration';
 import { PAYMENT_GATEWAY, PaymentGateway } from '../payment/gateway/payment-gateway';
 import { NotifyParams, parseNotify } from './alipay-notify';
 import { CallbackBufferWorker } from './callback-buffer.worker';
+import { callbackDuplicates } from './callback-metrics';
 import { CallbackOutcome } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
 import { NotifyDecision, NotifyHandler } from './notify-handler.service';
 
-/** Answered from one read, with no write at all: the notify changes nothing and was seen before. */
+/**
+ * Answered from one read, with no write at all: the notify changes nothing and was seen before. Counted
+ * in oncepay_callback_duplicates_total{channel} instead of a log row.
+ */
 const NOT_LOGGED = new Set<CallbackOutcome>(['ALREADY_PAID']);
 
 export const ALIPAY = 'alipay';
@@ -21,9 +25,11 @@ export const ALIPAY = 'alipay';
  * Sync mode (default): verify the RSA2 signature (forged → `fail`, nothing changes, logged) →
  * NotifyHandler rules → one transaction applies the notify and writes its log row with the outcome
  * → answer after that commit. Refused or failed notifies get their log row on their own; an
- * already-paid one is answered from one read.
+ * already-paid one is answered from one read and writes no row (counted in
+ * oncepay_callback_duplicates_total{channel="alipay"}).
  * Buffered mode: verify → append once per (notify_id, trade_status) with INSERT IGNORE → `success`;
- * CallbackBufferWorker applies the log through the same NotifyHandler.
+ * CallbackBufferWorker applies the log through the same NotifyHandler; a copy already on record
+ * writes nothing and is counted as a duplicate.
  *
  * No Redis and no gateway call on this path: it works while Redis is down, and answers `fail`
  * whenever MySQL could not make the outcome durable.
@@ -34,6 +40,7 @@ export class CallbackService {
   private readonly answers: Counter<'mode' | 'answer'>;
   private readonly outcomes: Counter<'outcome'>;
   private readonly refusedCount: Counter<'reason' | 'truncated'>;
+  private readonly duplicates: Counter<'channel'>;
 
   constructor(
     private readonly log: CallbackLogRepository,
@@ -52,6 +59,7 @@ export class CallbackService {
       'Notifies refused before they were applied (malformed, bad signature), by whether the log cut them',
       ['reason', 'truncated'],
     );
+    this.duplicates = callbackDuplicates(metrics);
     this.outcomes = metrics.counter(
       'oncepay_callback_outcomes_total',
       'Notify outcomes decided in the request',
@@ -112,7 +120,11 @@ export class CallbackService {
       });
     }
     this.outcomes.inc({ outcome: d.outcome });
-    if (d.journaled || NOT_LOGGED.has(d.outcome)) return d.ack;
+    if (NOT_LOGGED.has(d.outcome)) {
+      this.duplicates.inc({ channel: ALIPAY });
+      return d.ack;
+    }
+    if (d.journaled) return d.ack;
     return this.logSeparately(rawBody, params, d.ack, d.outcome, {
       verified: true,
       detail: d.detail,
@@ -163,6 +175,7 @@ export class CallbackService {
     }
     try {
       if (await this.log.appendBuffered(null, ALIPAY, rawBody, params)) this.worker.nudge();
+      else this.duplicates.inc({ channel: ALIPAY }); // this (notify_id, trade_status) is on record already
       return 'success';
     } catch (err) {
       this.logger.error(`buffered append failed, answered fail: ${(err as Error).message}`);

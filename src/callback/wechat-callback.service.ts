@@ -18,6 +18,7 @@ import { RefundRepository } from '../payment/refund/refund.repository';
 import type { NotifyParams } from './alipay-notify';
 import { CallbackOutcome } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
+import { callbackDuplicates } from './callback-metrics';
 
 export const WECHAT = 'wechat' as const;
 
@@ -77,9 +78,11 @@ const OUTCOME_OF: Record<SuccessOutcome, CallbackOutcome> = {
  *    reservation released); a refund number we do not know, or of another payment or amount → anomaly
  *    UNKNOWN_REFUND.
  *
- * Every notify gets its t_callback_log row: written in the apply's own transaction when something was
- * applied (one commit), otherwise on its own before answering — refused ones cut to
- * CALLBACK_REFUSED_LOG_BYTES. A notify whose outcome could not be made durable is 500 (re-sent). No
+ * Every notify gets its t_callback_log row — written in the apply's own transaction when something was
+ * applied (one commit), otherwise on its own before answering, refused ones cut to
+ * CALLBACK_REFUSED_LOG_BYTES — except a copy for a payment already SUCCESS: answered 204 from one read
+ * with no write (a re-send storm costs the database nothing), and counted in
+ * `oncepay_callback_duplicates_total{channel="wechat"}` instead. A notify whose outcome could not be made durable is 500 (re-sent). No
  * Redis and no gateway call on this path. (CALLBACK_MODE=buffered is Alipay's: WeChat notifies are always
  * applied in the request — a buffered row would have to keep the signature headers to be re-verified.)
  */
@@ -88,6 +91,7 @@ export class WechatCallbackService {
   private readonly logger = new Logger(WechatCallbackService.name);
   private readonly reader: WechatNotifyReader;
   private readonly answers: Counter<'status' | 'outcome'>;
+  private readonly duplicates: Counter<'channel'>;
 
   constructor(
     keys: WechatKeysProvider,
@@ -100,6 +104,7 @@ export class WechatCallbackService {
     metrics: MetricsService,
   ) {
     this.reader = new WechatNotifyReader(() => keys.get());
+    this.duplicates = callbackDuplicates(metrics);
     this.answers = metrics.counter(
       'oncepay_wechat_callback_answers_total',
       'WeChat notifies by HTTP answer and outcome',
@@ -189,8 +194,11 @@ export class WechatCallbackService {
       });
       return ['IGNORED', a];
     }
-    // seen before: answered from this one read, no write (as Alipay's ALREADY_PAID)
-    if (payment.status === 'SUCCESS') return ['ALREADY_PAID', ACCEPTED];
+    // seen before: answered from this one read, no write (as Alipay's ALREADY_PAID), only counted
+    if (payment.status === 'SUCCESS') {
+      this.duplicates.inc({ channel: WECHAT });
+      return ['ALREADY_PAID', ACCEPTED];
+    }
     let journaled = false;
     const r = await this.success.apply(
       {
