@@ -56,6 +56,18 @@ describe('UnionPay payments through the service', () => {
     expect(acked).toEqual([expect.objectContaining({ outcome: 'ACKED', httpStatus: 200 })]);
   });
 
+  it('/health reports the channel’s keys (published by the sandbox here)', async () => {
+    const res = await t.http().get('/health');
+    expect(res.body.details.unionpay).toEqual({
+      status: 'up',
+      enabled: true,
+      merId: '777290058110048',
+      signKey: 'sandbox',
+      rootCert: 'sandbox',
+      middleCert: 'sandbox',
+    });
+  });
+
   it('notify dropped → the active query (origRespCode 00) pays it: SUCCESS with the queryId, one marker', async () => {
     const { userId, orderNo } = await newOrder(t);
     const p = (await prepay(t, userId, orderNo, 'unionpay').expect(201)).body;

@@ -6,6 +6,7 @@ import { GaleraHealthIndicator } from './galera.health';
 import { GatewayHealthIndicator } from './gateway.health';
 import { MysqlHealthIndicator } from './mysql.health';
 import { RedisHealthIndicator } from './redis.health';
+import { UnionpayHealthIndicator } from './unionpay.health';
 
 @ApiTags('ops')
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
@@ -16,6 +17,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
     private readonly gateway: GatewayHealthIndicator,
     private readonly galera: GaleraHealthIndicator,
+    private readonly unionpay: UnionpayHealthIndicator,
   ) {}
 
   @Public()
@@ -34,6 +36,7 @@ export class HealthController {
       () => this.galera.isHealthy(),
       () => this.redis.isHealthy(),
       () => this.gateway.isHealthy(),
+      () => this.unionpay.isHealthy(),
     ]);
   }
 }
