@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,refunds]
+ * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,refunds,galera]
  *
  * Starts its own oncepay instances (node dist/src/main.js) on a fresh database and Redis prefix,
  * measures the ceilings and the business rows with autocannon in the same run (so the ratios hold),
@@ -18,6 +18,7 @@ import { BENCH_NOTES } from './notes';
 import { callbackRows } from './rows/callbacks';
 import { ceilingRows } from './rows/ceilings';
 import { endToEndRow } from './rows/end-to-end';
+import { galeraRows } from './rows/galera';
 import { orderRows } from './rows/orders';
 import { refundRows } from './rows/refunds';
 import { wechatCallbackRows } from './rows/wechat-callbacks';
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
       ['wechat-callbacks', wechatCallbackRows],
       ['refunds', refundRows],
       ['end-to-end', endToEndRow],
+      ['galera', galeraRows],
     ];
     for (const [name, run] of groups) {
       if (only && !only.has(name)) continue;

@@ -372,6 +372,14 @@ numbers, between machines.
   includes the outbox relay's poll (\`OUTBOX_POLL_MS\`, 1 s by default).
 - **order submit, 2 instances**: the distinct-submit load split over two instances that share the
   database and the Redis prefix.
+- **galera** (\`--only galera\`): two instances on two nodes of the 3-node Galera cluster of
+  \`.ci/galera.sh\` (started when not up), against two instances on the one primary measured just before,
+  same run: the distinct-submit load split over both (one order per request), then distinct signed
+  notifies alternating over both (all paid once). The three nodes share this machine's cores with the
+  primary and the instances, so the ratio is what certification and write-set replication cost here,
+  not what three machines would give. A quick run at load average 20 (other jobs on the machine) gave
+  meaningless rates (3 and 1 req/s); the full run's row is the one to read. docs/scaling.md has the
+  multi-primary design.
 - **memory**: the highest VmRSS of each instance during the submit loads, read from
   \`/proc/<pid>/status\` every 250 ms. An idle instance right after start sits at about 160 MB.
 
@@ -380,7 +388,7 @@ A row whose route does not exist prints \`n/a (route missing)\`. A group that fa
 
 ## Chaos: \`npm run chaos\`
 
-\`npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N]\` (\`bench/chaos.ts\`; \`--min-paid\`
+\`npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N] [-- --galera]\` (\`bench/chaos.ts\`; \`--min-paid\`
 keeps the load going past the duration, up to twice it, until N trades are paid at the sandbox) starts two instances on one
 database and one Redis prefix. They use a **private** \`redis-server\` on a free port from 6391 up,
 started with \`--save "" --appendonly no\`; the shared Redis on 6379 is never touched. It then runs a
@@ -432,6 +440,12 @@ MySQL, prints them, and exits 1 if any is violated:
   and the reservation equals the refunds not FAILED
 - the sandbox's refunds (its own tables: \`sandbox_refund\`, and \`sandbox_wechat_refund\` when present) are
   exactly the SUCCEEDED refunds here, refund number by refund number, to the fen, and none is left PENDING
+
+**\`--galera\`**: the two instances write to nodes 1 and 2 of the Galera cluster (\`.ci/galera.sh\`, started
+when not up), and before step 5 it \`kill -9\`s node 2 (instance B's) and rejoins it by IST; the invariants
+are then checked on each of the three nodes. \`npm run chaos -- --galera --duration 20 --settle 60\`
+(2026-12-07, load average 3–5): every invariant held on all three nodes (36 submits, 20 trades paid,
+32 requests failed at the network level while an instance or node was down), settled in 0 s.
 
 The first (per channel), the "exactly its total" and the wallet invariants count refunded orders (\`PARTIALLY_REFUNDED\`, \`REFUNDED\`) as paid; the wallet
 invariant adds the SUCCEEDED wallet refunds and subtracts the recharge refunds' debits (taken when the refund

@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import { Api } from './api';
-import { deleteRedisPrefix, dropDatabase, mysqlConn, rand } from './infra';
+import { deleteRedisPrefix, dropDatabase, MYSQL, mysqlConn, rand } from './infra';
 import { Instance, InstanceOptions } from './instances';
 import type { LoadResult } from './load';
 import type { Row } from './table';
@@ -25,6 +25,8 @@ export class BenchContext {
     readonly connections: number,
     /** Environment every instance gets. */
     readonly baseEnv: Record<string, string>,
+    /** The server the bench database is on (the Galera rows use node 1 of .ci/galera.sh). */
+    readonly dbPort: number = MYSQL.port,
   ) {}
 
   log(msg: string): void {
@@ -56,7 +58,7 @@ export class BenchContext {
 
   /** A connection to the bench database (for counts and invariants). */
   async sql<T = any>(query: string, params: unknown[] = []): Promise<T[]> {
-    this.db ??= await mysqlConn(this.dbName);
+    this.db ??= await mysqlConn(this.dbName, this.dbPort);
     const [rows] = await this.db.query(query, params);
     return rows as T[];
   }
@@ -81,7 +83,7 @@ export class BenchContext {
     this.cleaning ??= (async () => {
       await Promise.all(this.instances.map((i) => i.stop('SIGTERM', 5000).catch(() => undefined)));
       await this.db?.end().catch(() => undefined);
-      if (!process.env.BENCH_KEEP_DB) await dropDatabase(this.dbName).catch(() => undefined);
+      if (!process.env.BENCH_KEEP_DB) await dropDatabase(this.dbName, this.dbPort).catch(() => undefined);
       await deleteRedisPrefix(this.redisPrefix);
     })();
     return this.cleaning;

@@ -31,8 +31,8 @@ export async function mysqlConn(database?: string, port = MYSQL.port): Promise<C
   return createConnection({ ...MYSQL, port, database, supportBigNumbers: true, bigNumberStrings: false });
 }
 
-export async function dropDatabase(name: string): Promise<void> {
-  const c = await mysqlConn();
+export async function dropDatabase(name: string, port = MYSQL.port): Promise<void> {
+  const c = await mysqlConn(undefined, port);
   try {
     await c.query(`DROP DATABASE IF EXISTS \`${name.replace(/`/g, '')}\``);
   } finally {

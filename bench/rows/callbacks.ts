@@ -10,7 +10,7 @@ const STRATEGIES = ['unique_key', 'check_then_act', 'mutex', 'for_update', 'opti
 const FORM = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
 
 /** Sends each body once, round-robin over the instances, `connections` in flight in total. */
-async function blast(insts: Instance[], bodies: string[], connections: number) {
+export async function blast(insts: Instance[], bodies: string[], connections: number) {
   const reqs = bodies.map((body, i) => ({
     url: `${insts[i % insts.length].url}/v1/callbacks/alipay`,
     body,
