@@ -10,7 +10,7 @@ import { EndpointRow, WebhookEndpointRepository } from './webhook-endpoint.repos
 import { sendWebhook } from './webhook-sender';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './webhook-signature';
 
-const BATCH = 20;
+const BATCH = 50;
 /** A claim outlives the longest attempt (the send's hard timeout) by this much. */
 const LEASE_MARGIN_MS = 15000;
 
