@@ -25,54 +25,11 @@ import { checkInvariants, Invariant } from './lib/invariants';
 import { PrivateRedis } from './lib/redis-server';
 import { PaidOrder, refundFlow } from './lib/refund-flow';
 import { RetryProbe } from './lib/retry-probe';
+import { arg, log, MODES, PAY_PATH, Stats } from './lib/chaos-support';
 import { ChaosReceiver, webhookInvariants } from './lib/webhook-chaos';
 import { publicTopics } from '../src/common/events/public-events';
 
-const COMMON_MODES = [
-  'normal',
-  'normal',
-  'normal',
-  'drop',
-  'duplicate',
-  'delay',
-  'out_of_order',
-  'bad_sign',
-  'amount_mismatch',
-];
-/** Each sandbox's notify fault modes (WeChat's also encrypt and time-stamp its notifies). */
-const MODES: Record<'alipay' | 'wechat', string[]> = {
-  alipay: COMMON_MODES,
-  wechat: [...COMMON_MODES, 'decrypt_fail', 'replay_old'],
-};
-/** Where the buyer pays a trade of each channel's sandbox. */
-const PAY_PATH: Record<'alipay' | 'wechat', (no: string) => string> = {
-  alipay: (no) => `/sandbox/alipay/trades/${no}/pay`,
-  wechat: (no) => `/sandbox/wechat/transactions/${no}/pay`,
-};
 const INITIAL_STOCK = 1_000_000;
-
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number of seconds`);
-  return v;
-}
-
-const log = (msg: string) =>
-  process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-
-class Stats {
-  counts = new Map<string, number>();
-  inc(k: string) {
-    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
-  }
-  toString() {
-    return [...this.counts.entries()]
-      .sort()
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ');
-  }
-}
 
 async function main(): Promise<number> {
   const duration = arg('duration', 60);
