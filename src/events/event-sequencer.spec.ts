@@ -1,0 +1,115 @@
+import { EventSequencer } from './event-sequencer.service';
+import type { NewEvent, OutboxRow } from './event.repository';
+
+/** EventSequencer with its repositories stubbed: what it decides, and in which order. */
+function setup(
+  opts: { lease?: boolean; rows?: OutboxRow[][]; openSince?: boolean | Error; dup?: boolean } = {},
+) {
+  const calls: string[] = [];
+  const inserted: NewEvent[] = [];
+  let scan = 0;
+  const repo = {
+    takeLease: jest.fn(async () => opts.lease ?? true),
+    releaseLease: jest.fn(async () => undefined),
+    watermark: jest.fn(async () => '10'),
+    noTransactionOpenSince: jest.fn(async () => {
+      calls.push('horizon');
+      if (opts.openSince instanceof Error) throw opts.openSince;
+      return opts.openSince ?? true;
+    }),
+    olderThan: jest.fn(async () => {
+      calls.push('olderThan');
+      return true;
+    }),
+    unsequenced: jest.fn(async () => {
+      calls.push('scan');
+      return opts.rows?.[scan++] ?? [];
+    }),
+    raiseWatermark: jest.fn(async (to: string) => void calls.push(`raise ${to}`)),
+    outboxMark: jest.fn(async () => {
+      calls.push('mark');
+      return { maxId: '42', at: '2026-12-07 10:00:00.000000' };
+    }),
+    lastPosition: jest.fn(async () => 5),
+    lastVersions: jest.fn(async () => new Map([['order:O1', 3]])),
+    insert: jest.fn(async (_m: unknown, events: NewEvent[]) => {
+      if (opts.dup) throw Object.assign(new Error('Duplicate entry'), { code: 'ER_DUP_ENTRY', errno: 1062 });
+      inserted.push(...events);
+    }),
+  };
+  const endpoints = { enabled: jest.fn(async () => [{ id: 'we_1', events: ['*'] }]) };
+  const deliveries = { fanOut: jest.fn(async (_m: unknown, e: unknown[]) => e.length) };
+  const tx = { run: jest.fn(async (work: (m: unknown) => Promise<unknown>) => work({})) };
+  const seq = new EventSequencer(
+    { pollMs: 1000 } as never,
+    repo as never,
+    endpoints as never,
+    deliveries as never,
+    tx as never,
+  );
+  return { seq, repo, calls, inserted, deliveries };
+}
+
+const row = (id: string, payload: Record<string, unknown>, topic = 'payment.succeeded'): OutboxRow => ({
+  id,
+  topic,
+  payload,
+  createdAt: new Date('2026-12-07T10:00:00Z'),
+});
+
+describe('EventSequencer (stubbed)', () => {
+  it('without the lease it reads nothing', async () => {
+    const s = setup({ lease: false });
+    expect(await s.seq.runOnce()).toBe(false);
+    expect(s.repo.unsequenced).not.toHaveBeenCalled();
+  });
+
+  it('positions continue from the last, versions per resource; a paid payment is two events; fanned out', async () => {
+    const s = setup({ rows: [[row('11', { paymentNo: 'P1', orderNo: 'O1', orderOutcome: 'PAID' })]] });
+    await s.seq.runOnce();
+    expect(s.inserted.map((e) => [e.position, e.type, e.resource, e.version, e.outboxId])).toEqual([
+      [6, 'payment.succeeded', 'payment:P1', 1, '11'],
+      [7, 'order.paid', 'order:O1', 4, '11'],
+    ]);
+    expect(s.inserted[0].id).toMatch(/^evt_[0-9a-f]{24}$/);
+    expect(s.deliveries.fanOut).toHaveBeenCalledTimes(1);
+  });
+
+  it('the first pass only takes a mark; the next raises the watermark to it, the horizon checked before the scan', async () => {
+    const s = setup();
+    await s.seq.runOnce();
+    expect(s.calls).toEqual(['scan', 'mark']);
+    s.calls.length = 0;
+    await s.seq.runOnce();
+    expect(s.calls).toEqual(['horizon', 'scan', 'raise 42', 'mark']);
+  });
+
+  it('a transaction open since before the mark keeps the watermark where it is', async () => {
+    const s = setup({ openSince: false });
+    await s.seq.runOnce();
+    await s.seq.runOnce();
+    expect(s.repo.raiseWatermark).not.toHaveBeenCalled();
+  });
+
+  it('a full batch goes round again at once, without moving the watermark', async () => {
+    const full = Array.from({ length: 200 }, (_, i) => row(String(11 + i), { paymentNo: `P${i}` }));
+    const s = setup({ rows: [[], full] });
+    await s.seq.runOnce(); // takes a mark
+    expect(await s.seq.runOnce()).toBe(true);
+    expect(s.repo.raiseWatermark).not.toHaveBeenCalled();
+  });
+
+  it('positions taken by another writer: nothing written, the watermark stays', async () => {
+    const s = setup({ dup: true, rows: [[], [row('11', { paymentNo: 'P1' })]] });
+    await s.seq.runOnce();
+    expect(await s.seq.runOnce()).toBe(false);
+    expect(s.repo.raiseWatermark).not.toHaveBeenCalled();
+  });
+
+  it('INNODB_TRX unreadable: falls back to the time bound', async () => {
+    const s = setup({ openSince: new Error('Access denied; you need the PROCESS privilege') });
+    await s.seq.runOnce();
+    await s.seq.runOnce();
+    expect(s.calls).toEqual(['scan', 'mark', 'horizon', 'olderThan', 'scan', 'raise 42', 'mark']);
+  });
+});
