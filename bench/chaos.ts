@@ -4,7 +4,8 @@
  * Mixed load (submits, recharges, alipay, wechat and wallet pre-pays, some switching channel, sandbox
  * pays on the Alipay and WeChat sandboxes with a random notify mode of each, and refunds of paid orders:
  * full ones sent twice with one Idempotency-Key, concurrent partials that together exceed the total,
- * partials in two steps, and buyers' refund requests approved twice at once)
+ * partials in two steps, and buyers' refund requests approved twice at once, and wallet-to-wallet
+ * transfers executed twice at once, some racing a cancel)
  * against two instances that share one database and one Redis prefix, on a private redis-server.
  * While it runs: kill -9 an instance and restart it, delete the prefix's Redis keys, stop and restart
  * that private Redis, make the sandbox drop every notify for a while, KILL the app's MySQL
@@ -170,6 +171,23 @@ async function main(): Promise<number> {
       }
     };
     const refunders = Promise.all([refunder(), refunder()]);
+    // transfers between the load's users (issue 22): create with an Idempotency-Key, then execute twice
+    // at once on whichever instances are alive, sometimes racing a cancel
+    const transferer = async (w: number) => {
+      let i = 0;
+      while (!stopping && loadGoesOn()) {
+        i++;
+        const from = (w * 7 + i) % users.length;
+        const to = (from + 1 + (i % (users.length - 1))) % users.length;
+        try {
+          await transferFlow(pick, users[from], `chaos-u${to}`, stats, `${w}-${i}`);
+        } catch (err) {
+          stats.inc(`error:${(err as Error).name === 'TimeoutError' ? 'timeout' : 'network'}`);
+          await sleep(100);
+        }
+      }
+    };
+    const transferers = Promise.all([transferer(0), transferer(1)]);
     // issue 21 item 1: a probe retries every 503 as told, while a loop kills connections one by one
     const inc = (k: string) => stats.inc(k);
     const probing = Promise.all(
@@ -236,7 +254,7 @@ async function main(): Promise<number> {
         await insts[1].start();
       });
     })();
-    await Promise.all([workers, refunders, chaos, probing, killing]);
+    await Promise.all([workers, refunders, transferers, chaos, probing, killing]);
     log(`load done: ${stats}`);
 
     // ---- settle, then the invariants -------------------------------------------------------------
@@ -286,6 +304,28 @@ async function main(): Promise<number> {
  * from the wallet; sometimes the buyer first asks for the other gateway channel and then switches. About
  * a third of the paid ones are handed to the refund workers.
  */
+/** One transfer: create (keyed), then two executes at once (a client retry), a cancel racing one in 5. */
+async function transferFlow(pick: () => Api, token: string, to: string, stats: Stats, tag: string) {
+  const created = await pick().call<{ transferNo: string }>(
+    'POST',
+    '/v1/transfers',
+    { toUserId: to, amount: 1 + Math.floor(Math.random() * 300), memo: tag },
+    { token, headers: { 'Idempotency-Key': `chaos-transfer-${tag}-${Date.now()}` }, timeoutMs: 5000 },
+  );
+  stats.inc(`transfer-create:${created.status}`);
+  if (created.status !== 201) return;
+  const no = created.body.transferNo;
+  const exec = () =>
+    pick().call('POST', `/v1/transfers/${no}/execute`, undefined, { token, timeoutMs: 5000 });
+  const calls = [exec(), exec()];
+  if (Math.random() < 0.2) {
+    calls.push(pick().call('POST', `/v1/transfers/${no}/cancel`, undefined, { token, timeoutMs: 5000 }));
+  }
+  for (const r of await Promise.allSettled(calls)) {
+    stats.inc(`transfer-call:${r.status === 'fulfilled' ? r.value.status : 'error'}`);
+  }
+}
+
 async function flow(
   pick: () => Api,
   token: string,

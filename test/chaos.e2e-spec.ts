@@ -69,7 +69,11 @@ describe('chaos (short run)', () => {
       tail: '',
     });
     // per gateway channel: nothing lost, nothing invented; then the markers (per channel), the rest, refunds
-    expect(rows).toHaveLength(17); // 12 money invariants, 4 of the webhooks (issue 25), 1 of the 503 retries
+    // 12 money invariants, 3 of the ledger (issue 22), 4 of the webhooks (issue 25), 1 of the 503 retries
+    expect(rows).toHaveLength(20);
+    expect(rows.join('\n')).toMatch(/every journal sums to 0/);
+    expect(rows.join('\n')).toMatch(/every wallet = its entries/);
+    expect(rows.join('\n')).toMatch(/no transfer moved twice/);
     expect(rows.join('\n')).toMatch(/refunded ≤ paid for every payment/);
     // issue 21 item 1: the connection-kill loop, and every request retried after a 503 ran at most once
     expect(rows.join('\n')).toMatch(/no request answered 503 was executed twice/);

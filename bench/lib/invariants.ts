@@ -160,7 +160,11 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
                        AND o.status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')), 0)
           - COALESCE((SELECT SUM(p.amount) FROM t_payment p WHERE p.user_id = a.user_id AND p.channel = 'wallet' AND p.status = 'SUCCESS'), 0)
           + COALESCE((SELECT SUM(r.amount) FROM t_refund r WHERE r.user_id = a.user_id AND r.channel = 'wallet' AND r.status = 'SUCCEEDED'), 0)
-          - COALESCE((SELECT SUM(r.wallet_debit) FROM t_refund r WHERE r.user_id = a.user_id AND r.status <> 'FAILED'), 0) AS expected
+          - COALESCE((SELECT SUM(r.wallet_debit) FROM t_refund r WHERE r.user_id = a.user_id AND r.status <> 'FAILED'), 0)
+          - COALESCE((SELECT SUM(t.amount) FROM t_transfer t WHERE t.from_user = a.user_id AND t.status = 'SUCCEEDED'), 0)
+          + COALESCE((SELECT SUM(t.amount) FROM t_transfer t WHERE t.to_user = a.user_id AND t.status = 'SUCCEEDED'), 0)
+          + COALESCE((SELECT SUM(e.amount) FROM t_ledger_entry e JOIN t_ledger_account la ON la.id = e.account_id
+                       WHERE la.kind = 'WALLET' AND la.owner = a.user_id AND e.kind IN ('OPENING', 'ADJUSTMENT')), 0) AS expected
        FROM t_user_account a
      HAVING a.balance <> expected`,
   );
@@ -169,7 +173,7 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
     "SELECT COUNT(*) FROM t_order WHERE type = 'RECHARGE' AND status = 'PAID'",
   );
   out.push({
-    name: 'wallet balances reconcile (recharges − wallet payments ± refunds)',
+    name: 'wallet balances reconcile (recharges − wallet payments ± refunds ± transfers)',
     violations: wallets.length,
     detail: wallets.length
       ? sample(wallets)
@@ -210,7 +214,55 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
       : `${await n(c, "SELECT COUNT(*) FROM t_order WHERE status = 'PAYING'")} orders PAYING, each with a PENDING payment`,
   });
   out.push(...(await refundInvariants(c)));
+  out.push(...(await ledgerInvariants(c)));
   return out;
+}
+
+/**
+ * The ledger (issue 22): every journal sums to 0; every wallet's balance = the sum of its entries; no
+ * transfer moved twice (a SUCCEEDED transfer has exactly its two TRANSFER entries and one marker, any
+ * other transfer none).
+ */
+export async function ledgerInvariants(c: Connection): Promise<Invariant[]> {
+  const unbalanced = await rows<Record<string, unknown>>(
+    c,
+    'SELECT journal_id, SUM(amount) AS s FROM t_ledger_entry GROUP BY journal_id HAVING SUM(amount) <> 0',
+  );
+  const drift = await rows<Record<string, unknown>>(
+    c,
+    `SELECT ua.user_id, ua.balance,
+            COALESCE((SELECT SUM(e.amount) FROM t_ledger_entry e JOIN t_ledger_account la ON la.id = e.account_id
+                       WHERE la.kind = 'WALLET' AND la.owner = ua.user_id), 0) AS entries
+       FROM t_user_account ua HAVING ua.balance <> entries`,
+  );
+  const twice = await rows<Record<string, unknown>>(
+    c,
+    `SELECT t.transfer_no, t.status,
+            (SELECT COUNT(*) FROM t_ledger_entry e WHERE e.kind = 'TRANSFER' AND e.ref_id = t.transfer_no) AS entries,
+            (SELECT COUNT(*) FROM t_uq_dipose d WHERE d.ref_type = 'TRANSFER' AND d.ref_id = t.transfer_no) AS markers
+       FROM t_transfer t
+     HAVING (t.status = 'SUCCEEDED' AND (entries <> 2 OR markers <> 1)) OR (t.status <> 'SUCCEEDED' AND (entries <> 0 OR markers <> 0))`,
+  );
+  const journals = await n(c, 'SELECT COUNT(DISTINCT journal_id) FROM t_ledger_entry');
+  return [
+    {
+      name: 'every journal sums to 0',
+      violations: unbalanced.length,
+      detail: unbalanced.length ? sample(unbalanced) : `${journals} journals`,
+    },
+    {
+      name: 'every wallet = its entries',
+      violations: drift.length,
+      detail: drift.length ? sample(drift) : `${await n(c, 'SELECT COUNT(*) FROM t_user_account')} wallets`,
+    },
+    {
+      name: 'no transfer moved twice',
+      violations: twice.length,
+      detail: twice.length
+        ? sample(twice)
+        : `${await n(c, "SELECT COUNT(*) FROM t_transfer WHERE status = 'SUCCEEDED'")} SUCCEEDED of ${await n(c, 'SELECT COUNT(*) FROM t_transfer')} transfers`,
+    },
+  ];
 }
 
 /**
