@@ -39,8 +39,9 @@ export class CallbackController {
   @ApiOperation({
     summary: 'Alipay async notify (called by the gateway, not by clients)',
     description:
-      'RSA2-signed form body. Logged raw first, then verified (signature, app_id, seller_id, known ' +
-      'out_trade_no, amount). Answers exactly `success` once the outcome is durable; `fail` makes the ' +
+      'RSA2-signed form body. Verified first (a forged or malformed body is logged cut to 2 KB and changes ' +
+      'nothing), then checked (app_id, seller_id, known out_trade_no, amount) and logged whole with its ' +
+      'outcome, in the transaction that applies it. Answers exactly `success` once the outcome is durable; `fail` makes the ' +
       'gateway re-send (bad signature, unknown trade, database down).',
   })
   @ApiConsumes('application/x-www-form-urlencoded')

@@ -22,8 +22,9 @@ import { WalletModule } from '../wallet';
 import { registerQueues } from '../common/queue/queue.register';
 
 /**
- * Catalog and orders. Learns of payments only through calls on its exported services
- * (OrderService, OrderRefundService) and events; it never imports the payment module. The wallet is
+ * Catalog and orders. Learns of payments only through calls on its exported services (OrderService,
+ * OrderRefundService), which the payment module makes inside its own transaction with its EntityManager;
+ * no order state depends on an event, and it never imports the payment module. The wallet is
  * the wallet module's (below this one): orders call its WalletService.
  */
 @Module({

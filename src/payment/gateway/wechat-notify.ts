@@ -101,7 +101,11 @@ export function decryptResource(resource: unknown, apiV3Key: string): string | n
   }
 }
 
-/** The inverse of decryptResource (the sandbox and the tests build notifies with it). */
+/**
+ * The inverse of decryptResource, for the tests that build notifies. The sandbox does not use it: it
+ * encrypts with its own code (src/sandbox/wechat/wechat-sandbox.views.ts), so a bug on one side of the
+ * protocol cannot hide in the other.
+ */
 export function encryptResource(
   plaintext: string,
   apiV3Key: string,

@@ -20,6 +20,7 @@ import { wechatConfig } from '../../config/configuration';
 import { rsaSign, rsaVerify } from '../sandbox-crypto';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WechatSandboxKeysService } from './wechat-sandbox-keys.service';
+import { WechatSandboxBillService } from './wechat-sandbox-bill.service';
 import { WechatSandboxService } from './wechat-sandbox.service';
 import { WxAnswer, wxError } from './wechat-sandbox.types';
 
@@ -40,6 +41,7 @@ type RawRequest = FastifyRequest & { rawBody?: Buffer };
 export class WechatSandboxApiController {
   constructor(
     private readonly wx: WechatSandboxService,
+    private readonly bills: WechatSandboxBillService,
     private readonly keys: WechatSandboxKeysService,
     @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
   ) {}
@@ -96,7 +98,7 @@ export class WechatSandboxApiController {
     @Query('bill_date') date: unknown,
     @Query('bill_type') type: unknown,
   ): Promise<void> {
-    await this.handle(req, reply, () => this.wx.tradeBill(date, type));
+    await this.handle(req, reply, () => this.bills.tradeBill(date, type));
   }
 
   /** The bill file. Signed request; unsigned answer (WeChat does not sign files: the SHA1 vouches). */
@@ -106,7 +108,7 @@ export class WechatSandboxApiController {
   async billFile(@Req() req: RawRequest, @Res() reply: FastifyReply, @Query('token') token: unknown) {
     const auth = await this.authenticate(req);
     if (typeof auth !== 'string') return this.send(reply, auth);
-    const csv = await this.wx.billFile(token);
+    const csv = await this.bills.billFile(token);
     if (csv === null) return this.send(reply, wxError(400, 'PARAM_ERROR', 'unknown token'));
     await reply.status(200).type('text/plain; charset=utf-8').send(csv);
   }

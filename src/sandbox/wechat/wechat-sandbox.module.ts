@@ -7,6 +7,7 @@ import { WechatSandboxApiController } from './wechat-sandbox-api.controller';
 import { WechatSandboxKeysService } from './wechat-sandbox-keys.service';
 import { WechatSandboxNotifyProcessor } from './wechat-sandbox-notify.processor';
 import { WechatSandboxNotifyService } from './wechat-sandbox-notify.service';
+import { WechatSandboxBillService } from './wechat-sandbox-bill.service';
 import { WechatSandboxService } from './wechat-sandbox.service';
 import { WechatSandboxTransactionsController } from './wechat-sandbox-transactions.controller';
 
@@ -27,6 +28,7 @@ export class WechatSandboxModule {
       providers: [
         WechatSandboxKeysService,
         WechatSandboxService,
+        WechatSandboxBillService,
         WechatSandboxNotifyService,
         WechatSandboxNotifyProcessor,
         SandboxEnabledGuard,

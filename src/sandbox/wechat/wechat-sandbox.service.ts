@@ -2,10 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { appConfig, wechatConfig } from '../../config/configuration';
+import { wechatConfig } from '../../config/configuration';
 import { DomainError, ErrorCode } from '../../common/errors';
-import { fenToYuan } from '../../payment/money';
-import { cstDay, toCst } from '../sandbox-time';
+import { toCst } from '../sandbox-time';
 import { WechatSandboxNotifyService } from './wechat-sandbox-notify.service';
 import { refundView, transactionView } from './wechat-sandbox.views';
 import {
@@ -33,8 +32,8 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)
 const OVERDUE_SETTLES = 5;
 
 /**
- * The simulated WeChat Pay v3 merchant: Native transactions, close, refunds, bills, the buyer's side
- * (pay) and fault switches. Every transition is a conditional UPDATE (or runs under a row lock for
+ * The simulated WeChat Pay v3 merchant: Native transactions, close, refunds, the buyer's side (pay) and
+ * fault switches (the trade bill is WechatSandboxBillService's). Every transition is a conditional UPDATE (or runs under a row lock for
  * refunds), so concurrent calls from several instances agree.
  */
 @Injectable()
@@ -45,7 +44,6 @@ export class WechatSandboxService {
     private readonly ds: DataSource,
     private readonly notify: WechatSandboxNotifyService,
     @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
-    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
   ) {}
 
   async find(outTradeNo: string): Promise<WxTransactionRow | null> {
@@ -314,129 +312,6 @@ export class WechatSandboxService {
       r = (await this.findRefund(outRefundNo)) ?? r;
     }
     return wxOk(refundView(t, r, 'answer'));
-  }
-
-  /**
-   * GET /v3/bill/tradebill: the download URL carries the cut-off instant, so the file fetched later is
-   * exactly the one whose SHA1 this answer states.
-   */
-  async tradeBill(billDate: unknown, billType: unknown): Promise<WxAnswer> {
-    if (typeof billDate !== 'string' || !cstDay(billDate)) {
-      return wxError(400, 'PARAM_ERROR', 'bill_date must be yyyy-MM-dd');
-    }
-    if (billType !== undefined && billType !== 'ALL' && billType !== 'SUCCESS' && billType !== 'REFUND') {
-      return wxError(400, 'PARAM_ERROR', 'bill_type must be ALL, SUCCESS or REFUND');
-    }
-    const cutoff = Date.now();
-    const csv = await this.billCsv(billDate, cutoff);
-    return wxOk({
-      hash_type: 'SHA1',
-      hash_value: createHash('sha1').update(csv, 'utf8').digest('hex'),
-      download_url: `${this.app.publicBaseUrl}/sandbox/wechat/v3/billdownload/file?token=${billDate}.${cutoff}`,
-    });
-  }
-
-  /** The bill file behind a download token (null when the token is not ours). */
-  async billFile(token: unknown): Promise<string | null> {
-    const m = typeof token === 'string' ? /^(\d{4}-\d{2}-\d{2})\.(\d{13})$/.exec(token) : null;
-    if (!m || !cstDay(m[1])) return null;
-    return this.billCsv(m[1], Number(m[2]));
-  }
-
-  /** WeChat's trade bill layout: BOM, header, backtick-prefixed cells, two summary lines, yuan amounts. */
-  private async billCsv(date: string, cutoff: number): Promise<string> {
-    const [start, end] = cstDay(date)!;
-    const until = new Date(Math.min(end.getTime(), cutoff));
-    const paid: WxTransactionRow[] = await this.ds.query(
-      `SELECT * FROM sandbox_wechat_transaction WHERE success_time >= ? AND success_time < ? ORDER BY success_time, id`,
-      [start, until],
-    );
-    const refunds: Array<WxRefundRow & { transaction_id: string; appid: string; t_total: string }> =
-      await this.ds.query(
-        `SELECT r.*, t.transaction_id, t.appid, t.total AS t_total FROM sandbox_wechat_refund r
-         JOIN sandbox_wechat_transaction t ON t.out_trade_no = r.out_trade_no
-       WHERE r.status = 'SUCCESS' AND r.success_time >= ? AND r.success_time < ? ORDER BY r.success_time, r.id`,
-        [start, until],
-      );
-    const head =
-      '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
-    const cells = (xs: string[]) => xs.map((x) => `\`${x}`).join(',');
-    const lines = paid.map((t) =>
-      cells([
-        toCst(t.success_time!),
-        t.appid,
-        t.mchid,
-        '0',
-        '',
-        t.transaction_id,
-        t.out_trade_no,
-        t.payer_openid ?? '',
-        'NATIVE',
-        'SUCCESS',
-        'OTHERS',
-        'CNY',
-        fenToYuan(Number(t.total)),
-        '0.00',
-        '0',
-        '0',
-        '0.00',
-        '0.00',
-        '',
-        '',
-        t.description,
-        '',
-        '0.00',
-        '0.60%',
-        fenToYuan(Number(t.total)),
-        '0.00',
-        '',
-      ]),
-    );
-    for (const r of refunds) {
-      lines.push(
-        cells([
-          toCst(r.success_time!),
-          r.appid,
-          this.cfg.mchid,
-          '0',
-          '',
-          r.transaction_id,
-          r.out_trade_no,
-          '',
-          'NATIVE',
-          'REFUND',
-          'OTHERS',
-          'CNY',
-          '0.00',
-          '0.00',
-          r.refund_id,
-          r.out_refund_no,
-          fenToYuan(Number(r.refund)),
-          '0.00',
-          'ORIGINAL',
-          'SUCCESS',
-          '',
-          '',
-          '0.00',
-          '0.60%',
-          fenToYuan(Number(r.t_total)),
-          fenToYuan(Number(r.refund)),
-          '',
-        ]),
-      );
-    }
-    const paidSum = paid.reduce((s, t) => s + Number(t.total), 0);
-    const refundSum = refunds.reduce((s, r) => s + Number(r.refund), 0);
-    const summary = cells([
-      String(paid.length + refunds.length),
-      fenToYuan(paidSum),
-      fenToYuan(refundSum),
-      '0.00',
-      '0.00',
-      fenToYuan(paidSum),
-      fenToYuan(refundSum),
-    ]);
-    return `\uFEFF${head}\n${lines.map((l) => `${l}\n`).join('')}总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n${summary}\n`;
   }
 
   async setFaults(
