@@ -26,6 +26,7 @@ function setup(over: { payment?: unknown; refund?: unknown; logFails?: boolean }
     }),
   };
   const refunds = { findByRefundNo: jest.fn(async () => over.refund ?? null) };
+  const duplicates = { inc: jest.fn() };
   const refundApply = { applySucceeded: jest.fn(async () => 'applied'), fail: jest.fn(async () => 'failed') };
   const p = new NotifyPipeline(
     log as never,
@@ -34,8 +35,9 @@ function setup(over: { payment?: unknown; refund?: unknown; logFails?: boolean }
     refunds as never,
     refundApply as never,
     { refusedLogBytes: 10 } as never,
+    { counter: () => duplicates } as never,
   );
-  return { p, log, payments, success, refundApply };
+  return { p, log, payments, success, refundApply, duplicates };
 }
 
 describe('NotifyPipeline', () => {
@@ -71,6 +73,7 @@ describe('NotifyPipeline', () => {
       accept: true,
     });
     expect(done.log.insertReceipt).not.toHaveBeenCalled();
+    expect(done.duplicates.inc).toHaveBeenCalledWith({ channel: 'unionpay' });
   });
 
   it('a refusal is logged cut and not accepted; another merchant is an anomaly, accepted; no durable row → not accepted', async () => {

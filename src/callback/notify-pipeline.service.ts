@@ -1,12 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { Counter } from 'prom-client';
+import { MetricsService } from '../common/metrics/metrics.service';
 import { callbackConfig } from '../config/configuration';
-import type { NotifyLogKeys, NotifyRead, VerifiedEvent } from '../payment/channels/notify-event';
-import { PaymentChannel } from '../payment/entities/payment.entity';
-import { PaymentSuccessService, SuccessOutcome } from '../payment/payment-success.service';
-import { PaymentRepository } from '../payment/payment.repository';
-import { RefundApplyService } from '../payment/refund/refund-apply.service';
-import { RefundRepository } from '../payment/refund/refund.repository';
+import { callbackDuplicates } from './callback-metrics';
+import {
+  type NotifyLogKeys,
+  type NotifyRead,
+  type PaymentChannel,
+  PaymentRepository,
+  PaymentSuccessService,
+  RefundApplyService,
+  RefundRepository,
+  type SuccessOutcome,
+  type VerifiedEvent,
+} from '../payment';
 import { CallbackOutcome } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
 import type { NotifyParams } from './alipay-notify';
@@ -43,13 +51,15 @@ const REFUND_OUTCOME = {
  * - `refund_succeeded` / `refund_failed`: the one refund apply function; a refund number we do not know
  *   is an anomaly (accepted); a failure for a refund that succeeded is a conflict anomaly.
  *
- * Every notify gets its log row; the answer is "accept" only if that row is durable. No Redis and no
+ * Every notify gets its log row but an already-paid copy (counted in oncepay_callback_duplicates_total
+ * instead, as for Alipay and WeChat); the answer is "accept" only if that row is durable. No Redis and no
  * gateway call on this path. Channels use it as they move onto it (UnionPay first; Alipay and WeChat
  * still run their own services, see docs/architecture.md).
  */
 @Injectable()
 export class NotifyPipeline {
   private readonly logger = new Logger(NotifyPipeline.name);
+  private readonly duplicates: Counter<'channel'>;
 
   constructor(
     private readonly log: CallbackLogRepository,
@@ -58,7 +68,10 @@ export class NotifyPipeline {
     private readonly refunds: RefundRepository,
     private readonly refundApply: RefundApplyService,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.duplicates = callbackDuplicates(metrics);
+  }
 
   /** `read` null: the body is not a notify at all (`problem` says why). */
   async handle(
@@ -110,7 +123,10 @@ export class NotifyPipeline {
         );
         return this.logged(channel, rawBody, keys, 'UNKNOWN_TRADE', false, v);
       }
-      if (payment.status === 'SUCCESS') return { outcome: 'ALREADY_PAID', accept: true };
+      if (payment.status === 'SUCCESS') {
+        this.duplicates.inc({ channel }); // one read, no row: counted instead (callback-metrics.ts)
+        return { outcome: 'ALREADY_PAID', accept: true };
+      }
       let journaled = false;
       const r = await this.success.apply(
         {

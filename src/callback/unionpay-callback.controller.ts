@@ -12,7 +12,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/auth.decorators';
 import { callbackConfig } from '../config/configuration';
-import { UnionpayNotifyReader } from '../payment/channels/unionpay/unionpay-notify';
+import { UnionpayNotifyReader } from '../payment';
 import { decodeNotifyBody } from './notify-body';
 import { NotifyPipeline, PipelineResult } from './notify-pipeline.service';
 

@@ -1,0 +1,32 @@
+/**
+ * The payment module's face: what other modules (callback, bench-support) may use. Services, types and
+ * the channel adapters; never an entity's table writes.
+ *
+ * Transitional (issue 23, not finished): the callback module's older notify services and reconciliation
+ * still read PaymentRepository, RefundRepository and AnomalyRepository directly, so the face exports them
+ * for now; NotifyPipeline and the UnionPay route import only from here. Turning those reads into
+ * purpose-named service methods, and removing the repositories from this list, is the next step.
+ */
+export { PaymentModule } from './payment.module';
+export type { Payment, PaymentChannel, PaymentStatus } from './entities/payment.entity';
+export { PaymentSuccessService } from './payment-success.service';
+export type { SuccessInput, SuccessOutcome, SuccessResult, SuccessSource } from './payment-success.service';
+export { PaymentCloseService } from './payment-close.service';
+export { RefundApplyService } from './refund/refund-apply.service';
+export type { RefundApplyOutcome, RefundFailOutcome, RefundSource } from './refund/refund-apply.service';
+export { RefundReconciliationService } from './refund/refund-reconciliation.service';
+export { PAYMENT_GATEWAY } from './gateway/payment-gateway';
+export type {
+  BillRefund,
+  BillResult,
+  BillTrade,
+  PaymentGateway,
+  QueryResult,
+} from './gateway/payment-gateway';
+export { tryYuanToFen } from './money';
+export { CHANNEL_PLUGINS, UnionpayKeysProvider, UnionpayNotifyReader } from './channels';
+export type { ChannelGateway, ChannelPlugin, PaymentRef, RefundRef } from './channels';
+export type { NotifyLogKeys, NotifyRead, VerifiedEvent } from './channels/notify-event';
+// transitional, see above
+export { PaymentRepository } from './payment.repository';
+export { RefundRepository } from './refund/refund.repository';
