@@ -20,6 +20,8 @@ const ENV = {
   ALIPAY_TIMEOUT_MS: '1000',
   SUBMIT_DEDUP_WINDOW_MS: '1',
   PAYMENT_SWEEP_INTERVAL_MS: '3600000',
+  // late money is refunded by hand here (the automatic refund: test/late-money.e2e-spec.ts)
+  AUTO_REFUND: 'false',
 };
 
 /** Refunds end to end against the sandbox (issue 12): the API, exactly once, faults, wallet, restock. */

@@ -32,7 +32,7 @@ function setup(opts: {
       casFrom.push(from);
       return from.includes(payment?.status === 'SUCCESS' ? 'none' : (payment?.status ?? 'none'));
     }),
-    recordAnomaly: jest.fn(async () => undefined),
+    recordAnomaly: jest.fn(async (..._args: unknown[]) => undefined),
   };
   const dedup = {
     runOnce: jest.fn(async (_t: string, _id: string, work: (mm: EntityManager) => Promise<unknown>) =>
@@ -42,14 +42,23 @@ function setup(opts: {
   const tx = { run: jest.fn(async (work: (mm: EntityManager) => Promise<unknown>) => work(m)) };
   const outbox = { add: jest.fn(async () => undefined) };
   const orders = { applyPaid: jest.fn(async () => opts.order ?? 'PAID') };
+  // the anomaly of a settled payment goes through LateMoneyService (late-money.service.spec.ts)
+  const lateMoney = {
+    recordIn: jest.fn(async (mm: EntityManager, p: Payment, kind: string, detail: unknown) => {
+      await repo.recordAnomaly(mm, p.paymentNo, kind, detail);
+      return kind === 'PAID_AFTER_CANCEL' ? `RA${p.paymentNo}` : null;
+    }),
+    afterCommit: jest.fn(async () => undefined),
+  };
   const svc = new PaymentSuccessService(
     tx as never,
     repo as never,
     dedup as never,
     outbox as never,
     orders as never,
+    lateMoney as never,
   );
-  return { svc, m, repo, dedup, tx, outbox, orders, casFrom };
+  return { svc, m, repo, dedup, tx, outbox, orders, casFrom, lateMoney };
 }
 
 const input = (over: Partial<SuccessInput> = {}): SuccessInput => ({
@@ -178,9 +187,34 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
     ['PAID_AFTER_CANCEL', 'PAID_AFTER_CANCEL'],
   ] as const)('order side %s: exactly one anomaly row, %s', async (order, kind) => {
     const s = setup({ order });
-    expect(await s.svc.apply(input())).toEqual({ outcome: 'applied', order });
+    expect(await s.svc.apply(input())).toMatchObject({ outcome: 'applied', order });
     expect(s.repo.recordAnomaly).toHaveBeenCalledTimes(1);
     expect(s.repo.recordAnomaly).toHaveBeenCalledWith(s.m, 'O1P01', kind, expect.anything());
+  });
+
+  it('late money: the refund started in the success transaction is attempted after the commit, once', async () => {
+    const s = setup({ order: 'PAID_AFTER_CANCEL' });
+    const order: string[] = [];
+    s.tx.run.mockImplementation(async (work: (mm: EntityManager) => Promise<unknown>) => {
+      const r = await work(s.m);
+      order.push('commit');
+      return r;
+    });
+    s.lateMoney.afterCommit.mockImplementation(async () => void order.push('attempt'));
+    expect(await s.svc.apply(input())).toEqual({
+      outcome: 'applied',
+      order: 'PAID_AFTER_CANCEL',
+      autoRefundNo: 'RAO1P01',
+    });
+    expect(s.lateMoney.recordIn).toHaveBeenCalledWith(
+      s.m,
+      expect.objectContaining({ paymentNo: 'O1P01' }),
+      'PAID_AFTER_CANCEL',
+      expect.anything(),
+    );
+    expect(order).toEqual(['commit', 'attempt']);
+    expect(s.lateMoney.afterCommit).toHaveBeenCalledTimes(1);
+    expect(s.lateMoney.afterCommit).toHaveBeenCalledWith('RAO1P01');
   });
 
   it('neither PENDING nor CLOSED at CAS time (a race): rolled back, duplicate', async () => {

@@ -9,6 +9,7 @@ import { OrderPaidOutcome, OrderService } from '../order';
 import { Payment, PaymentChannel } from './entities/payment.entity';
 import type { QueryResult } from './gateway/payment-gateway';
 import { PaymentRepository } from './payment.repository';
+import { LateMoneyService } from './anomaly/late-money.service';
 
 export type SuccessSource = 'callback' | 'query' | 'reconciliation' | 'sweeper' | 'wallet';
 
@@ -42,6 +43,8 @@ export interface SuccessResult {
   order?: OrderPaidOutcome;
   /** the anomaly kind, when `anomaly` */
   anomaly?: string;
+  /** the automatic refund of late money started in the same transaction (attempted after the commit) */
+  autoRefundNo?: string;
 }
 
 /**
@@ -131,6 +134,7 @@ export class PaymentSuccessService {
     private readonly dedup: DedupService,
     private readonly outbox: OutboxService,
     private readonly orders: OrderService,
+    private readonly lateMoney: LateMoneyService,
   ) {}
 
   /**
@@ -175,11 +179,13 @@ export class PaymentSuccessService {
     if (!payment) throw new Error(`payment ${input.paymentNo} not found`);
     if (payment.status === 'SUCCESS') return { outcome: 'duplicate' };
     try {
-      return await this.tx.run(async (m) => {
+      const r = await this.tx.run(async (m) => {
         const r = await this.applyIn(m, input, payment);
         if (opts.journal && r.outcome === 'applied') await opts.journal(m, r);
         return r;
       });
+      await this.lateMoney.afterCommit(r.autoRefundNo);
+      return r;
     } catch (err) {
       if (err instanceof NotApplied) return { outcome: 'duplicate' };
       if (isDuplicateKey(err)) {
@@ -241,8 +247,7 @@ export class PaymentSuccessService {
     if (opts.mark) {
       const marked = await opts.mark(m, input);
       if (marked === 'duplicate') return { outcome: 'duplicate' };
-      const order = await this.settleOrder(m, payment, input, marked === 'was_closed');
-      return { outcome: 'applied', order };
+      return { outcome: 'applied', ...(await this.settleOrder(m, payment, input, marked === 'was_closed')) };
     }
     const res = await this.dedup.runOnce(
       'PAYMENT_SUCCEEDED',
@@ -254,8 +259,7 @@ export class PaymentSuccessService {
           if (!(await this.repo.cas(mm, input.paymentNo, ['CLOSED'], 'SUCCESS', set))) throw new NotApplied();
           wasClosed = true;
         }
-        const order = await this.settleOrder(mm, payment, input, wasClosed);
-        return { outcome: 'applied' as const, order };
+        return { outcome: 'applied' as const, ...(await this.settleOrder(mm, payment, input, wasClosed)) };
       },
       { manager: m },
     );
@@ -270,7 +274,8 @@ export class PaymentSuccessService {
    * Steps 3–5 in a transaction of their own; the anomaly (if any) is recorded once per kind.
    */
   async settleAgain(payment: Payment, source: SuccessSource): Promise<OrderPaidOutcome> {
-    return this.tx.run(async (m) => {
+    let refundNo: string | null = null;
+    const outcome = await this.tx.run(async (m) => {
       const order = await this.orders.applyPaid(m, {
         orderNo: payment.orderNo,
         paymentNo: payment.paymentNo,
@@ -285,11 +290,13 @@ export class PaymentSuccessService {
       } else {
         const kind = anomalyKindFor(order, false);
         if (kind)
-          await this.repo.recordAnomaly(m, payment.paymentNo, kind, { source, order }, { once: true });
+          refundNo = await this.lateMoney.recordIn(m, payment, kind, { source, order }, { once: true });
       }
       this.logger.warn(`payment ${payment.paymentNo} (SUCCESS) settled again via ${source}: order ${order}`);
       return order;
     });
+    await this.lateMoney.afterCommit(refundNo);
+    return outcome;
   }
 
   /** Steps 3–5 for a payment that has just become SUCCESS in `m` (only `applyIn` calls it). */
@@ -298,7 +305,7 @@ export class PaymentSuccessService {
     payment: PaidPayment,
     input: SuccessInput,
     wasClosed: boolean,
-  ): Promise<OrderPaidOutcome> {
+  ): Promise<{ order: OrderPaidOutcome; autoRefundNo?: string }> {
     const order = await this.orders.applyPaid(m, {
       orderNo: payment.orderNo,
       paymentNo: payment.paymentNo,
@@ -306,9 +313,11 @@ export class PaymentSuccessService {
       channel: payment.channel,
     });
     const kind = anomalyKindFor(order, wasClosed);
+    let refundNo: string | null = null;
     if (kind) {
       this.logger.warn(`payment ${payment.paymentNo} succeeded: ${kind} (order ${payment.orderNo} ${order})`);
-      await this.repo.recordAnomaly(m, payment.paymentNo, kind, {
+      // the anomaly and, for late money, its automatic refund (late-money.ts: the one rule)
+      refundNo = await this.lateMoney.recordIn(m, payment, kind, {
         source: input.source,
         orderNo: payment.orderNo,
         orderOutcome: order,
@@ -321,7 +330,7 @@ export class PaymentSuccessService {
       ...eventOf(payment, input.channelTradeNo, input.paidAt),
       orderOutcome: order,
     });
-    return order;
+    return refundNo ? { order, autoRefundNo: refundNo } : { order };
   }
 }
 

@@ -40,6 +40,7 @@ import { registerQueues } from '../common/queue/queue.register';
 import { AnomalyController } from './anomaly/anomaly.controller';
 import { AnomalyRepository } from './anomaly/anomaly.repository';
 import { AnomalyService } from './anomaly/anomaly.service';
+import { LateMoneyService } from './anomaly/late-money.service';
 
 /**
  * Pre-pay, the gateway client, active query, expiry and close, the order cancel route (it closes the
@@ -92,6 +93,7 @@ import { AnomalyService } from './anomaly/anomaly.service';
     // anomalies and late money (issue 24)
     AnomalyRepository,
     AnomalyService,
+    LateMoneyService,
   ],
   exports: [
     AnomalyRepository,

@@ -152,9 +152,21 @@ export class AnomalyRepository {
     return Number(res.affectedRows) > 0;
   }
 
-  /** The automatic refund `refundNo` was refused: its anomaly stays OPEN and says why. */
-  async noteRefundFailed(manager: EntityManager, refundNo: string, reason: string): Promise<void> {
+  /** Names the automatic refund on the OPEN anomaly of that payment and kind that was recorded without it. */
+  async linkRefund(manager: EntityManager, paymentNo: string, kind: string, refundNo: string): Promise<void> {
     await manager.query(
+      `UPDATE t_payment_anomaly SET refund_no = ?, version = version + 1
+       WHERE payment_no = ? AND kind = ? AND status = 'OPEN' AND refund_no IS NULL`,
+      [refundNo, paymentNo, kind],
+    );
+  }
+
+  /**
+   * The automatic refund `refundNo` was refused (FAILED), or its last gateway call had no answer (it is
+   * retried under the same number): its anomaly stays OPEN and says why.
+   */
+  async noteRefundFailed(manager: EntityManager | null, refundNo: string, reason: string): Promise<void> {
+    await (manager ?? this.ds.manager).query(
       `UPDATE t_payment_anomaly SET failed_reason = ?, version = version + 1
        WHERE refund_no = ? AND status = 'OPEN'`,
       [reason.slice(0, 256), refundNo],

@@ -8,6 +8,8 @@ import { PaymentRepository } from '../payment.repository';
 import type { PaymentChannel } from '../entities/payment.entity';
 import type { Refund } from './refund.entity';
 import { RefundRepository } from './refund.repository';
+import { AnomalyRepository } from '../anomaly/anomaly.repository';
+import { LATE_REFUND_NO_PATTERN } from '../anomaly/late-money';
 
 export type RefundSource = 'answer' | 'query' | 'notify' | 'reconciliation' | 'wallet' | 'sweeper';
 export type RefundApplyOutcome = 'applied' | 'duplicate' | 'anomaly';
@@ -45,6 +47,7 @@ export class RefundApplyService {
     private readonly dedup: DedupService,
     private readonly outbox: OutboxService,
     private readonly orders: OrderRefundService,
+    private readonly anomalies: AnomalyRepository,
   ) {}
 
   /**
@@ -116,6 +119,8 @@ export class RefundApplyService {
               succeededAt: now.toISOString(),
             };
             await this.outbox.add(m, TOPICS.REFUND_SUCCEEDED, refundNo, ev);
+            // late money that went back by itself: its anomaly is AUTO_REFUNDED in the same commit
+            if (LATE_REFUND_NO_PATTERN.test(refundNo)) await this.anomalies.markAutoRefunded(m, refundNo);
             return ev;
           },
           { manager: outer },
@@ -183,6 +188,8 @@ export class RefundApplyService {
         failedAt: new Date().toISOString(),
       };
       await this.outbox.add(m, TOPICS.REFUND_FAILED, refundNo, event);
+      // an automatic refund refused: its anomaly stays OPEN and says why (a person decides)
+      if (LATE_REFUND_NO_PATTERN.test(refundNo)) await this.anomalies.noteRefundFailed(m, refundNo, reason);
       return true;
     });
     if (won) this.logger.warn(`refund ${refundNo} FAILED: ${reason}`);

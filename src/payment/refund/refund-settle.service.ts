@@ -10,6 +10,8 @@ import { queryOffsetMs } from '../payment-jobs';
 import { Refund } from './refund.entity';
 import { RefundApplyService, RefundSource } from './refund-apply.service';
 import { RefundRepository } from './refund.repository';
+import { AnomalyRepository } from '../anomaly/anomaly.repository';
+import { LATE_REFUND_NO_PATTERN } from '../anomaly/late-money';
 
 export interface RefundQueryJob {
   refundNo: string;
@@ -37,6 +39,7 @@ export class RefundSettleService {
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     @InjectQueue(QUEUES.REFUND_QUERY) private readonly queries: Queue<RefundQueryJob>,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    private readonly anomalies: AnomalyRepository,
   ) {}
 
   /**
@@ -140,6 +143,12 @@ export class RefundSettleService {
         this.logger.log(
           `refund ${r.refundNo}: ${res.status}${'reason' in res ? ` (${res.reason})` : ''}; querying later`,
         );
+        if (LATE_REFUND_NO_PATTERN.test(r.refundNo)) {
+          const why = `${res.status}${'reason' in res ? `: ${res.reason}` : ''} (retried under the same number)`;
+          await this.anomalies
+            .noteRefundFailed(null, r.refundNo, why)
+            .catch((err: Error) => this.logger.warn(`anomaly of ${r.refundNo} not noted: ${err.message}`));
+        }
         if (followUp) await this.scheduleQuery(r, 1);
     }
   }

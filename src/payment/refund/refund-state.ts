@@ -23,7 +23,8 @@ export function newRefundNo(now: Date = new Date()): string {
   return `R${ts}${p(randomInt(0, 1_000_000), 6)}${p(randomInt(0, 1_000_000), 6)}`;
 }
 
-export const REFUND_NO_PATTERN = /^R[0-9]{29}$/;
+/** A refund number oncepay makes: an admin's or a buyer's (`R` + 29 digits) or late money's (`RA` + payment no). */
+export const REFUND_NO_PATTERN = /^(R[0-9]{29}|RA[A-Za-z0-9_]{1,40})$/;
 
 /**
  * A user's refund request: OPEN → APPROVED (the refund was created in the same transaction) | REJECTED
