@@ -1,5 +1,6 @@
 import { eventually } from './factories/order.factory';
-import { productionGatewayEnv } from './utils/gateway-env';
+import { TEST_PLATFORM_CERT_PEM, TEST_PLATFORM_CERT_SERIAL } from './factories/wechat-platform-cert';
+import { productionGatewayEnv, wechatProductionEnv } from './utils/gateway-env';
 import { createTestApp, TestApp } from './utils/test-app';
 
 const PROD = {
@@ -39,6 +40,76 @@ describe('production refuses to start half-configured', () => {
   });
 });
 
+describe('production with the wechat channel (issue 21 item 5)', () => {
+  it.each([
+    [
+      'garbage merchant key',
+      { WECHAT_MERCHANT_PRIVATE_KEY: 'garbage' },
+      /"WECHAT_MERCHANT_PRIVATE_KEY" is not a readable RSA private key/,
+    ],
+    [
+      'garbage platform key',
+      { WECHAT_PLATFORM_PUBLIC_KEY: 'AAAA' },
+      /"WECHAT_PLATFORM_PUBLIC_KEY" is not a readable/,
+    ],
+    [
+      "a certificate that is not the id's",
+      { WECHAT_PLATFORM_PUBLIC_KEY: TEST_PLATFORM_CERT_PEM },
+      /"WECHAT_PLATFORM_PUBLIC_KEY_ID" PUB_KEY_ID_\w+ is not the serial of the certificate/,
+    ],
+  ])('%s → the start stops with one line naming it', async (_name, over, msg) => {
+    let error: Error | undefined;
+    try {
+      const t = await createTestApp({
+        env: { ...PROD, ...productionGatewayEnv(), ...wechatProductionEnv(), ...over },
+      });
+      await t.close();
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).toMatch(msg);
+    expect(error?.message.split('\n')).toHaveLength(1);
+  });
+
+  describe('good keys, two platform keys (a switch)', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({
+        env: {
+          ...PROD,
+          ...productionGatewayEnv(),
+          ...wechatProductionEnv(),
+          WECHAT_PLATFORM_PUBLIC_KEY_2: TEST_PLATFORM_CERT_PEM,
+          WECHAT_PLATFORM_PUBLIC_KEY_ID_2: TEST_PLATFORM_CERT_SERIAL,
+        },
+      });
+    });
+    afterAll(() => t.close());
+
+    it("/health reports each channel's keys ready", async () => {
+      const res = await eventually(
+        async () => {
+          const r = await t.http().get('/health');
+          return r.status === 200 ? r : null;
+        },
+        30000,
+        200,
+      );
+      expect(res.body.info.gateway).toEqual({
+        status: 'up',
+        gateway: 'alipay',
+        alipay: { privateKey: 'ready', publicKey: 'ready' },
+        wechat: {
+          merchantPrivateKey: 'ready',
+          apiV3Key: 'ready',
+          platformKey: 'ready',
+          platformKey2: 'ready',
+        },
+      });
+    });
+  });
+});
+
 describe('production, fully configured (real MySQL + Redis)', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -59,8 +130,7 @@ describe('production, fully configured (real MySQL + Redis)', () => {
     expect(res.body.info.gateway).toEqual({
       status: 'up',
       gateway: 'alipay',
-      privateKey: 'ready',
-      publicKey: 'ready',
+      alipay: { privateKey: 'ready', publicKey: 'ready' },
     });
   });
 
@@ -112,8 +182,31 @@ describe('development with the real gateway but no keys', () => {
     const res = await t.http().get('/health').expect(503);
     expect(res.body.details?.gateway ?? res.body.error?.gateway).toMatchObject({
       status: 'down',
-      privateKey: 'missing',
-      publicKey: 'missing',
+      alipay: { privateKey: 'missing', publicKey: 'missing' },
+      wechat: { merchantPrivateKey: 'missing', apiV3Key: 'missing', platformKey: 'missing' },
     });
+  });
+
+  it('a WeChat notify while the keys do not load: 503 FAIL, logged cut to 2 KB (not a 500 storing 15 KB)', async () => {
+    const body = JSON.stringify({
+      id: 'EV-nokeys',
+      event_type: 'TRANSACTION.SUCCESS',
+      pad: 'x'.repeat(15000),
+    });
+    const res = await t
+      .http()
+      .post('/v1/callbacks/wechat')
+      .set('Content-Type', 'application/json')
+      .set('Wechatpay-Timestamp', String(Math.floor(Date.now() / 1000)))
+      .set('Wechatpay-Nonce', 'n')
+      .set('Wechatpay-Signature', 'c2ln')
+      .set('Wechatpay-Serial', 'PUB_KEY_ID_X')
+      .send(body);
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ code: 'FAIL', message: 'keys unavailable' });
+    const rows: Array<{ len: string; verified: number; outcome: string }> = await t.dataSource.query(
+      "SELECT CHAR_LENGTH(raw_body) AS len, verified, outcome FROM t_callback_log WHERE channel = 'wechat'",
+    );
+    expect(rows.map((r) => [Number(r.len), Number(r.verified), r.outcome])).toEqual([[2048, 0, 'ERROR']]);
   });
 });

@@ -53,7 +53,12 @@ function body(plain: object, eventType = 'TRANSACTION.SUCCESS', key = API_V3_KEY
 }
 
 function setup(
-  opts: { payment?: object | null; refund?: object | null; apply?: () => Promise<unknown> } = {},
+  opts: {
+    payment?: object | null;
+    refund?: object | null;
+    apply?: () => Promise<unknown>;
+    keys?: () => Promise<unknown>;
+  } = {},
 ) {
   const m = { tag: 'tx' };
   const payment =
@@ -97,12 +102,14 @@ function setup(
     fail: jest.fn(async () => 'failed'),
   };
   const keys = {
-    get: async () => ({
-      mchid: '1900000109',
-      appid: 'wxd678efh567hg6787',
-      apiV3Key: API_V3_KEY,
-      platformKeys: { [KEY_ID]: platform.publicKey },
-    }),
+    get:
+      opts.keys ??
+      (async () => ({
+        mchid: '1900000109',
+        appid: 'wxd678efh567hg6787',
+        apiV3Key: API_V3_KEY,
+        platformKeys: { [KEY_ID]: platform.publicKey },
+      })),
   };
   const metrics = { counter: () => ({ inc: () => undefined }) };
   const svc = new WechatCallbackService(
@@ -120,6 +127,45 @@ function setup(
 }
 
 describe('WechatCallbackService (collaborators stubbed)', () => {
+  it('keys that do not load: 503 FAIL (re-sent), logged cut and unverified, never a 500 storing the body', async () => {
+    const s = setup({
+      keys: async () => {
+        throw new Error('WECHAT_PLATFORM_PUBLIC_KEY is not configured');
+      },
+    });
+    const b = body(transaction()) + ' '.repeat(15000);
+    expect(await s.svc.receive(signed(b), b)).toEqual({
+      status: 503,
+      body: { code: 'FAIL', message: 'keys unavailable' },
+    });
+    const [, , raw, , outcome, opts] = s.log.insertReceipt.mock.calls[0];
+    expect((raw as string).length).toBe(64);
+    expect(outcome).toBe('ERROR');
+    expect(opts).toMatchObject({ verified: false, done: false });
+    expect(s.success.apply).not.toHaveBeenCalled();
+  });
+
+  it('two platform keys (a switch): a notify signed with either verifies, chosen by Wechatpay-Serial', async () => {
+    const second = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const SERIAL_2 = '5157F09EFDC096DE15EBE81A47057A7232F1B8E1';
+    const s = setup({
+      keys: async () => ({
+        mchid: '1900000109',
+        appid: 'wxd678efh567hg6787',
+        apiV3Key: API_V3_KEY,
+        platformKeys: { [KEY_ID]: platform.publicKey, [SERIAL_2]: second.publicKey },
+      }),
+    });
+    const b = body(transaction());
+    expect(await s.svc.receive(signed(b), b)).toEqual({ status: 204 });
+    const by2 = { ...signed(b, nowSec(), second.privateKey), 'wechatpay-serial': SERIAL_2 };
+    expect(await s.svc.receive(by2, b)).toEqual({ status: 204 });
+    // the second key's signature under the first key's serial does not verify
+    const crossed = signed(b, nowSec(), second.privateKey);
+    expect((await s.svc.receive(crossed, b)).status).toBe(401);
+    expect(s.success.apply).toHaveBeenCalledTimes(2);
+  });
+
   it('a paid transaction: the one success path with channel wechat, the log row in its transaction, 204', async () => {
     const s = setup();
     const b = body(transaction());

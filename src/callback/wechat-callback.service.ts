@@ -79,11 +79,12 @@ const OUTCOME_OF: Record<SuccessOutcome, CallbackOutcome> = {
  *    UNKNOWN_REFUND.
  *
  * Every notify gets its t_callback_log row — written in the apply's own transaction when something was
- * applied (one commit), otherwise on its own before answering, refused ones cut to
- * CALLBACK_REFUSED_LOG_BYTES — except a copy for a payment already SUCCESS: answered 204 from one read
- * with no write (a re-send storm costs the database nothing), and counted in
- * `oncepay_callback_duplicates_total{channel="wechat"}` instead. A notify whose outcome could not be made durable is 500 (re-sent). No
- * Redis and no gateway call on this path. (CALLBACK_MODE=buffered is Alipay's: WeChat notifies are always
+ * applied (one commit), otherwise on its own before answering; refused ones, and those that could not be
+ * verified because the WeChat keys do not load (503, re-sent), cut to CALLBACK_REFUSED_LOG_BYTES — except
+ * a copy for a payment already SUCCESS: answered 204 from one read with no write (a re-send storm costs
+ * the database nothing), and counted in `oncepay_callback_duplicates_total{channel="wechat"}` instead. A
+ * notify whose outcome could not be made durable is 500 (re-sent). No Redis and no gateway call on this
+ * path. (CALLBACK_MODE=buffered is Alipay's: WeChat notifies are always
  * applied in the request — a buffered row would have to keep the signature headers to be re-verified.)
  */
 @Injectable()
@@ -139,7 +140,10 @@ export class WechatCallbackService {
           return null;
         });
         if (!read) {
-          answer = await this.logged(rawBody, params, outcome, fail(500, 'keys unavailable'), {
+          // nothing verified it: logged cut like any refused notify (a 15 KB body is not kept whole), and
+          // answered 503 so WeChat re-sends once the keys are fixed
+          answer = await this.logged(this.cut(rawBody), params, outcome, fail(503, 'keys unavailable'), {
+            verified: false,
             detail: 'WeChat keys unavailable',
           });
         } else if (!read.ok) {

@@ -184,6 +184,9 @@ export const wechatConfig = registerAs('wechat', () => {
     apiV3Key: (e.WECHAT_API_V3_KEY as string | undefined) || undefined,
     platformPublicKey: (e.WECHAT_PLATFORM_PUBLIC_KEY as string | undefined) || undefined,
     platformPublicKeyId: (e.WECHAT_PLATFORM_PUBLIC_KEY_ID as string | undefined) || undefined,
+    /** A second platform key during a switch (certificate ↔ WeChat Pay public key); both verify. */
+    platformPublicKey2: (e.WECHAT_PLATFORM_PUBLIC_KEY_2 as string | undefined) || undefined,
+    platformPublicKeyId2: (e.WECHAT_PLATFORM_PUBLIC_KEY_ID_2 as string | undefined) || undefined,
     baseUrl:
       (e.WECHAT_API_BASE_URL as string | undefined) ??
       (e.PAYMENT_GATEWAY === 'sandbox'

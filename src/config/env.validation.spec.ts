@@ -86,14 +86,18 @@ describe('validateEnv', () => {
       PAYMENT_CHANNELS: 'alipay,wechat,wallet',
       WECHAT_MCHID: '1900000109',
       WECHAT_APPID: 'wxd678efh567hg6787',
-      WECHAT_MERCHANT_PRIVATE_KEY: 'pem',
+      // real keys: production reads them at start (issue 21 item 5; 'pem' used to pass here)
+      WECHAT_MERCHANT_PRIVATE_KEY: alipay.ALIPAY_PRIVATE_KEY,
       WECHAT_MERCHANT_SERIAL: '5157F09EFDC096DE15EBE81A47057A72',
       WECHAT_API_V3_KEY: 'k'.repeat(32),
-      WECHAT_PLATFORM_PUBLIC_KEY: 'pem',
+      WECHAT_PLATFORM_PUBLIC_KEY: alipay.ALIPAY_PUBLIC_KEY,
       WECHAT_PLATFORM_PUBLIC_KEY_ID: 'PUB_KEY_ID_0119000001092025',
       WECHAT_API_BASE_URL: 'https://api.mch.weixin.qq.com',
     };
     expect(validateEnv(full).PAYMENT_CHANNELS).toBe('alipay,wechat,wallet');
+    expect(() => validateEnv({ ...full, WECHAT_PLATFORM_PUBLIC_KEY: 'pem' })).toThrow(
+      /"WECHAT_PLATFORM_PUBLIC_KEY" is not a readable RSA public key/,
+    );
   });
 
   it('refuses a half-configured UnionPay in production, naming what is missing or unreadable', () => {

@@ -1,6 +1,7 @@
 import * as Joi from 'joi';
 import { UNIONPAY_ENV, unionpayEnvError } from '../payment/channels/unionpay/unionpay.env';
-import { keyReadable } from './gateway-keys';
+import { checkAlipayKeys } from './channel-keys/alipay.keys';
+import { checkWechatKeys } from './channel-keys/wechat.keys';
 import { parseTrustProxy } from './trust-proxy';
 
 /**
@@ -110,6 +111,12 @@ export const envSchema = Joi.object({
   WECHAT_PLATFORM_PUBLIC_KEY: Joi.string().allow(''),
   /** The platform key's id: a "WeChat Pay public key" id (PUB_KEY_ID_…) or a platform certificate serial. */
   WECHAT_PLATFORM_PUBLIC_KEY_ID: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
+  /**
+   * A second platform key during a switch (WeChat moves merchants from the platform certificate to the
+   * "WeChat Pay public key"): both verify, each chosen by the Wechatpay-Serial it is named by.
+   */
+  WECHAT_PLATFORM_PUBLIC_KEY_2: Joi.string().allow(''),
+  WECHAT_PLATFORM_PUBLIC_KEY_ID_2: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
   WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
   WECHAT_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
   ...UNIONPAY_ENV,
@@ -227,16 +234,21 @@ export const envSchema = Joi.object({
       ]) {
         if (!env[name]) return helpers.message({ custom: `"${name}" ${need}` });
       }
-      if (!keyReadable('private', env.ALIPAY_PRIVATE_KEY as string)) {
-        return helpers.message({
-          custom: '"ALIPAY_PRIVATE_KEY" is not a readable RSA private key (PEM or base64 DER)',
-        });
-      }
-      if (!keyReadable('public', env.ALIPAY_PUBLIC_KEY as string)) {
-        return helpers.message({
-          custom: '"ALIPAY_PUBLIC_KEY" is not a readable RSA public key (PEM or base64 SPKI)',
-        });
-      }
+      const alipay = checkAlipayKeys(env).problems[0];
+      if (alipay) return helpers.message({ custom: `"${alipay.variable}" ${alipay.message}` });
+    }
+    // every enabled channel's keys are read at start: garbage keys would start, answer /health 200, and
+    // fail every pre-pay and notify of that channel
+    if (env.NODE_ENV === 'production' && String(env.PAYMENT_CHANNELS).split(',').includes('wechat')) {
+      const wechat = checkWechatKeys(env).problems[0];
+      if (wechat) return helpers.message({ custom: `"${wechat.variable}" ${wechat.message}` });
+    }
+    // a half-configured second platform key is a mistake in any environment
+    if (!env.WECHAT_PLATFORM_PUBLIC_KEY_2 !== !env.WECHAT_PLATFORM_PUBLIC_KEY_ID_2) {
+      const [set, unset] = env.WECHAT_PLATFORM_PUBLIC_KEY_2
+        ? ['WECHAT_PLATFORM_PUBLIC_KEY_2', 'WECHAT_PLATFORM_PUBLIC_KEY_ID_2']
+        : ['WECHAT_PLATFORM_PUBLIC_KEY_ID_2', 'WECHAT_PLATFORM_PUBLIC_KEY_2'];
+      return helpers.message({ custom: `"${unset}" is required when ${set} is set` });
     }
     if ((env.DEV_TOKEN_TTL_S as number) > (env.JWT_MAX_LIFETIME_S as number)) {
       return helpers.message({ custom: '"DEV_TOKEN_TTL_S" must not exceed JWT_MAX_LIFETIME_S' });

@@ -1,35 +1,56 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { paymentConfig } from '../../config/configuration';
-import { keyReadable } from '../../config/gateway-keys';
+import { checkAlipayKeys } from '../../config/channel-keys/alipay.keys';
+import type { KeyState } from '../../config/channel-keys/key-check';
+import { checkWechatKeys } from '../../config/channel-keys/wechat.keys';
+import { paymentConfig, wechatConfig } from '../../config/configuration';
 
 /**
- * Gateway key readiness: with the real gateway, both keys must be configured and readable (production
- * refuses to start otherwise; elsewhere /health says so). The sandbox publishes its own keys.
+ * Key readiness of each channel, read once at start with the functions the start check uses
+ * (config/channel-keys): Alipay's always, WeChat's when the channel is enabled. Each key is `ready`,
+ * `missing`, `invalid` or, while the sandbox publishes its own keys, `sandbox` for what is not configured.
+ * Down (503) when a key is missing or invalid (production refuses to start then; elsewhere /health says
+ * so). A configured key that is garbage is `invalid` even in sandbox mode: configured keys always win.
  */
 @Injectable()
 export class GatewayHealthIndicator {
-  private readonly ready: { privateKey: boolean; publicKey: boolean };
+  private readonly channels: Record<string, Record<string, KeyState>>;
+  private readonly ok: boolean;
 
   constructor(
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(wechatConfig.KEY) wechat: ConfigType<typeof wechatConfig>,
     private readonly health: HealthIndicatorService,
   ) {
-    this.ready = {
-      privateKey: keyReadable('private', cfg.privateKey),
-      publicKey: keyReadable('public', cfg.publicKey),
+    const sandbox = (s: KeyState): KeyState => (s === 'missing' && cfg.sandboxEnabled ? 'sandbox' : s);
+    const shown = (keys: Record<string, KeyState>) =>
+      Object.fromEntries(Object.entries(keys).map(([k, s]) => [k, sandbox(s)]));
+    this.channels = {
+      alipay: shown(
+        checkAlipayKeys({ ALIPAY_PRIVATE_KEY: cfg.privateKey, ALIPAY_PUBLIC_KEY: cfg.publicKey }).keys,
+      ),
     };
+    if (wechat.enabled) {
+      this.channels.wechat = shown(
+        checkWechatKeys({
+          WECHAT_MERCHANT_PRIVATE_KEY: wechat.merchantPrivateKey,
+          WECHAT_API_V3_KEY: wechat.apiV3Key,
+          WECHAT_PLATFORM_PUBLIC_KEY: wechat.platformPublicKey,
+          WECHAT_PLATFORM_PUBLIC_KEY_ID: wechat.platformPublicKeyId,
+          WECHAT_PLATFORM_PUBLIC_KEY_2: wechat.platformPublicKey2,
+          WECHAT_PLATFORM_PUBLIC_KEY_ID_2: wechat.platformPublicKeyId2,
+        }).keys,
+      );
+    }
+    this.ok = Object.values(this.channels).every((keys) =>
+      Object.values(keys).every((s) => s === 'ready' || s === 'sandbox'),
+    );
   }
 
   isHealthy(key = 'gateway') {
     const indicator = this.health.check(key);
-    const info = {
-      gateway: this.cfg.gateway,
-      privateKey: this.ready.privateKey ? 'ready' : this.cfg.sandboxEnabled ? 'sandbox' : 'missing',
-      publicKey: this.ready.publicKey ? 'ready' : this.cfg.sandboxEnabled ? 'sandbox' : 'missing',
-    };
-    const ok = this.cfg.sandboxEnabled || (this.ready.privateKey && this.ready.publicKey);
-    return ok ? indicator.up(info) : indicator.down(info);
+    const info = { gateway: this.cfg.gateway, ...this.channels };
+    return this.ok ? indicator.up(info) : indicator.down(info);
   }
 }

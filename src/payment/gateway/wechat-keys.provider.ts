@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
+import { readWechatPlatformKey, readWechatPrivateKey } from '../../config/channel-keys/wechat.keys';
 import { wechatConfig } from '../../config/configuration';
 import { SandboxKeysRepository, SandboxWechatKeyRow } from './sandbox-keys.repository';
 
@@ -13,7 +14,10 @@ export interface WechatKeys {
   merchantSerial: string;
   /** 32 bytes; decrypts notify resources. */
   apiV3Key: string;
-  /** Platform key id (PUB_KEY_ID_… or certificate serial) → public key: verifies answers and notifies. */
+  /**
+   * Platform key id (PUB_KEY_ID_… or certificate serial) → public key: verifies answers and notifies, the
+   * key chosen by their Wechatpay-Serial. Two during a switch (WECHAT_PLATFORM_PUBLIC_KEY_2).
+   */
   platformKeys: Record<string, KeyObject>;
 }
 
@@ -46,16 +50,22 @@ export class WechatKeysProvider {
     if (!merchant.private_pem || !merchant.serial || !platform.public_pem || !platform.serial || !apiV3Key) {
       throw new Error('WeChat keys incomplete');
     }
+    const platformKeys: Record<string, KeyObject> = {
+      [platform.serial]: readWechatPlatformKey(platform.public_pem).key,
+    };
+    if (c.platformPublicKey2 && c.platformPublicKeyId2) {
+      platformKeys[c.platformPublicKeyId2] = readWechatPlatformKey(c.platformPublicKey2).key;
+    }
     this.cached = {
       mchid: c.mchid,
       appid: c.appid,
-      merchantPrivateKey: readPrivate(merchant.private_pem).export({
+      merchantPrivateKey: readWechatPrivateKey(merchant.private_pem).export({
         type: 'pkcs8',
         format: 'pem',
       }) as string,
       merchantSerial: merchant.serial,
       apiV3Key,
-      platformKeys: { [platform.serial]: readPublic(platform.public_pem) },
+      platformKeys,
     };
     return this.cached;
   }
@@ -66,22 +76,4 @@ export class WechatKeysProvider {
     if (!row) throw new Error(`WeChat sandbox key '${name}' not generated yet`);
     return row;
   }
-}
-
-/** PKCS1 / PKCS8 PEM, or bare base64 PKCS8 DER (as the merchant tool exports apiclient_key). */
-function readPrivate(key: string): KeyObject {
-  const k = key.trim();
-  if (k.includes('BEGIN')) return createPrivateKey(k);
-  return createPrivateKey({
-    key: Buffer.from(k.replace(/\s+/g, ''), 'base64'),
-    format: 'der',
-    type: 'pkcs8',
-  });
-}
-
-/** SPKI PEM (the "WeChat Pay public key" file), a certificate PEM, or bare base64 SPKI. */
-function readPublic(key: string): KeyObject {
-  const k = key.trim();
-  if (k.includes('BEGIN')) return createPublicKey(k);
-  return createPublicKey({ key: Buffer.from(k.replace(/\s+/g, ''), 'base64'), format: 'der', type: 'spki' });
 }
