@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { fenToYuan, tryYuanToFen } from '../payment/money';
+import { TransactionService } from '../common/database/transaction.service';
 import { SandboxNotifyService } from './sandbox-notify.service';
 import { cstDay, toCst } from './sandbox-time';
 import { numeric, SandboxTradeService } from './sandbox-trade.service';
@@ -42,6 +43,7 @@ export class SandboxRefundService {
     private readonly ds: DataSource,
     private readonly trades: SandboxTradeService,
     private readonly notify: SandboxNotifyService,
+    private readonly tx: TransactionService,
   ) {}
 
   async refund(biz: Record<string, unknown>, notifyUrl: string | null): Promise<GatewayAnswer | Fault> {
@@ -68,7 +70,8 @@ export class SandboxRefundService {
     const requestNo = (biz.out_request_no as string | undefined) ?? t.out_trade_no;
     const fault = await this.trades.consumeFault(t, 'refund');
     if (fault === 'system_error' || fault === 'service_unavailable') return fault; // nothing done
-    const applied = await this.ds.transaction((m) =>
+    // retried whole on a deadlock / Galera certification conflict (two refunds of one trade on two nodes)
+    const applied = await this.tx.run((m) =>
       this.apply(
         m,
         t.id,

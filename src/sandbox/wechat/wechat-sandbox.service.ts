@@ -3,6 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { wechatConfig } from '../../config/configuration';
+import { TransactionService } from '../../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { toCst } from '../sandbox-time';
 import { WechatSandboxNotifyService } from './wechat-sandbox-notify.service';
@@ -44,6 +45,7 @@ export class WechatSandboxService {
     private readonly ds: DataSource,
     private readonly notify: WechatSandboxNotifyService,
     @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
+    private readonly tx: TransactionService,
   ) {}
 
   async find(outTradeNo: string): Promise<WxTransactionRow | null> {
@@ -223,7 +225,8 @@ export class WechatSandboxService {
     // system_error refuses before anything happens; timeout / bad_sign apply to the answer of a refund that was made
     if (fault === 'system_error') return wxError(500, 'SYSTEM_ERROR', 'system error');
     const notifyUrl = typeof body.notify_url === 'string' ? body.notify_url : null;
-    const outcome = await this.ds.transaction(async (m) => {
+    // retried whole on a deadlock / Galera certification conflict (two refunds of one trade on two nodes)
+    const outcome = await this.tx.run(async (m) => {
       const rows: WxTransactionRow[] = await m.query(
         'SELECT * FROM sandbox_wechat_transaction WHERE id = ? FOR UPDATE',
         [pre.id],
