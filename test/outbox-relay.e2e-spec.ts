@@ -4,7 +4,7 @@ import { TransactionService } from '../src/common/database/transaction.service';
 import { OutboxRelay } from '../src/common/outbox/outbox-relay.service';
 import { OutboxService } from '../src/common/outbox/outbox.service';
 import { QUEUES } from '../src/common/queue/queue.constants';
-import { sleep, waitFor } from './callback-support';
+import { waitFor } from './callback-support';
 import { deleteRedisPrefix } from './utils/services';
 import { createTestApp, TestApp } from './utils/test-app';
 
@@ -47,7 +47,10 @@ describe('outbox relay', () => {
   afterAll(() => t.close());
 
   it('publishes right after the commit (nudge), as a Bull job with jobId topic:eventKey, then marks SENT', async () => {
-    await sleep(300); // let the boot pass finish, so only a nudge can run the next one
+    // wait until the boot pass is over and the loop idles on its 600 s timer: from then on only the
+    // after-commit nudge can run a pass, so SENT within 10 s proves the nudge (it fails without it)
+    const loop = (t.app.get(OutboxRelay) as unknown as { loop: { running: unknown; timer: unknown } }).loop;
+    await waitFor(async () => loop.running === null && loop.timer !== null, 'the boot pass done');
     await addEvent(t, 'k-1');
     await waitFor(async () => (await row(t, 'k-1'))?.status === 'SENT', 'row SENT', 10000);
     const job = await t.app.get<Queue>(getQueueToken(QUEUES.OUTBOX)).getJob(`${TOPIC}:k-1`);
@@ -57,7 +60,7 @@ describe('outbox relay', () => {
 
   it('a rolled-back transaction leaves no row and publishes nothing', async () => {
     await addEvent(t, 'k-rolled', true);
-    await sleep(300);
+    // the rollback is done when addEvent returns, and nothing can publish a row that never existed
     expect(await row(t, 'k-rolled')).toBeUndefined();
     expect(await t.app.get<Queue>(getQueueToken(QUEUES.OUTBOX)).getJob(`${TOPIC}:k-rolled`)).toBeNull();
   });
@@ -131,8 +134,11 @@ describe('outbox relay with Redis unreachable', () => {
 
   it('keeps the row PENDING (nothing lost), and an instance with Redis publishes it later', async () => {
     await addEvent(down, 'k-down');
-    await sleep(1500); // many poll passes
-    expect(await row(down, 'k-down')).toMatchObject({ status: 'PENDING' });
+    // passes run here deterministically (awaited), instead of a sleep through some poll ticks: with Redis
+    // not ready a pass claims nothing, so no attempt is burnt and the row stays PENDING
+    const relay = down.app.get(OutboxRelay);
+    for (let i = 0; i < 3; i++) expect(await relay.relayOnce()).toBe(0);
+    expect(await row(down, 'k-down')).toMatchObject({ status: 'PENDING', attempts: 0 });
 
     up = await createTestApp({ dbName: down.dbName, keepDb: true, env: { OUTBOX_POLL_MS: '50' } });
     await pauseConsumers(up);
@@ -150,7 +156,7 @@ describe('outbox relay stopped (a crashed relay)', () => {
     const a = await createTestApp({ env: { OUTBOX_POLL_MS: '50' } });
     await a.app.get(OutboxRelay).stop();
     await addEvent(a, 'k-crash');
-    await sleep(300);
+    // stop() has waited for any running pass: nothing can publish here, so nothing to wait for
     expect(await row(a, 'k-crash')).toMatchObject({ status: 'PENDING', attempts: 0 });
     await a.app.close(); // "crash": the database stays
     const b = await createTestApp({
