@@ -21,6 +21,7 @@ import { endToEndRow } from './rows/end-to-end';
 import { galeraRows } from './rows/galera';
 import { orderRows } from './rows/orders';
 import { refundRows } from './rows/refunds';
+import { transferRows } from './rows/transfers';
 import { wechatCallbackRows } from './rows/wechat-callbacks';
 
 async function main(): Promise<number> {
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
       ['callbacks', callbackRows],
       ['wechat-callbacks', wechatCallbackRows],
       ['refunds', refundRows],
+      ['transfers', transferRows],
       ['end-to-end', endToEndRow],
       ['galera', galeraRows],
     ];

@@ -8,6 +8,8 @@ export interface LoadRequest {
   body?: unknown | ((i: number) => unknown);
   /** Per-request extra headers (e.g. a fresh Idempotency-Key). */
   headersFn?: (i: number) => Record<string, string>;
+  /** Per-request path (e.g. the i-th pre-made transfer's execute). */
+  pathFn?: (i: number) => string;
 }
 
 export interface LoadResult {
@@ -49,6 +51,7 @@ export async function load(
       const body = typeof r.body === 'function' ? (r.body as (i: number) => unknown)(i) : r.body;
       if (body !== undefined) ar.body = typeof body === 'string' ? body : JSON.stringify(body);
       if (r.headersFn) ar.headers = { ...ar.headers, ...r.headersFn(i) };
+      if (r.pathFn) ar.path = r.pathFn(i);
       return ar;
     },
   }));
