@@ -7,6 +7,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ormconfig.ts ./
 COPY src ./src
 COPY bench ./bench
+# the operators' console (a Vite build of console/, run by npm run build's prebuild)
+COPY console ./console
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
@@ -14,6 +16,7 @@ ENV NODE_ENV=development
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/console/dist ./console/dist
 COPY --chown=node:node package.json ./
 USER node
 EXPOSE 3000

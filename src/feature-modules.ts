@@ -1,6 +1,7 @@
 import { BenchSupportModule } from './bench-support/bench-support.module';
 import { benchRoutesEnabled } from './config/configuration';
 import { CallbackModule } from './callback/callback.module';
+import { ConsoleModule } from './console/console.module';
 import { EventsModule } from './events/events.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
@@ -22,6 +23,8 @@ export const FEATURE_MODULES = [
   CallbackModule,
   // events out: reads the outbox, nothing imports it
   EventsModule,
+  // the operators' page at /console, over the admin REST API
+  ConsoleModule,
   // inert (404, no keys) unless paymentConfig.sandboxEnabled; reached over HTTP only
   SandboxModule.register(),
   WechatSandboxModule.register(),

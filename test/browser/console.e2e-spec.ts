@@ -1,0 +1,200 @@
+/// <reference lib="dom" />
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { eventually } from '../factories/order.factory';
+import { newOrder, paymentRow, prepay, sandboxPay } from '../payment-helpers';
+import { paidOrder } from '../refund-helpers';
+import { createTestApp, TestApp } from '../utils/test-app';
+
+/**
+ * The operators' console (/console, issue 24) in a real headless Chromium, over the admin REST API:
+ * sign in with the sandbox's dev admin token, see a late payment's anomaly turn AUTO_REFUNDED, approve a
+ * buyer's refund request, resolve an anomaly, open a payment's timeline; at laptop and phone widths.
+ * Screenshots: test-output/console/ (ignored by git). Chromium as in walkthrough.e2e-spec.ts; no skip.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = join(__dirname, '..', '..');
+const SHOTS = join(ROOT, 'test-output', 'console');
+const WAIT = 30_000;
+jest.setTimeout(240_000);
+
+describe('operators’ console (headless Chromium)', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  let shot = 0;
+  const snap = async (name: string) =>
+    page.screenshot({ path: join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `No Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH. No skip.`,
+      );
+    }
+    // npm test builds the console first (pretest); a single run of this file builds it when missing
+    if (!existsSync(join(ROOT, 'console', 'dist', 'index.html'))) {
+      execFileSync('npx', ['vite', 'build', '--config', 'console/vite.config.mjs'], {
+        cwd: ROOT,
+        stdio: 'inherit',
+      });
+    }
+    mkdirSync(SHOTS, { recursive: true });
+    t = await createTestApp({
+      env: { SANDBOX_TIME_SCALE: '0.001', OUTBOX_POLL_MS: '100', PAYMENT_QUERY_DELAYS_MS: '600000' },
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-dev-shm-usage'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(WAIT);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  /** Polls the card's text (reloading the list with Refresh) until it shows `text`. */
+  async function untilCard(selector: string, text: string) {
+    const deadline = Date.now() + WAIT;
+    for (;;) {
+      const card = page.locator(selector);
+      if ((await card.count()) && (await card.innerText()).includes(text)) return card;
+      if (Date.now() > deadline) throw new Error(`waited for ${selector} to show ${text}`);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(300);
+    }
+  }
+
+  it('sign in, late money AUTO_REFUNDED, approve a refund request, resolve an anomaly, a payment’s timeline', async () => {
+    // the facts an operator will find: late money, a mismatch for a person, a buyer's refund request
+    const late = await newOrder(t, 6600);
+    const lp = (await prepay(t, late.userId, late.orderNo).expect(201)).body;
+    await t
+      .http()
+      .post(`/v1/orders/${late.orderNo}/cancel`)
+      .set('Authorization', t.bearer(late.userId))
+      .expect(200);
+    await sandboxPay(t, lp.paymentNo, { allowAfterClose: true }).expect(200);
+    const odd = await newOrder(t, 4400);
+    const op = (await prepay(t, odd.userId, odd.orderNo).expect(201)).body;
+    await sandboxPay(t, op.paymentNo, { notify: { mode: 'amount_mismatch' } }).expect(200);
+    const bought = await paidOrder(t, 3000);
+    const request = await t
+      .http()
+      .post(`/v1/orders/${bought.orderNo}/refund-requests`)
+      .set('Authorization', t.bearer(bought.userId))
+      .send({ reason: 'arrived broken' })
+      .expect(201);
+    await eventually(async () => (await paymentRow(t, lp.paymentNo))?.status === 'SUCCESS', WAIT, 50);
+
+    // sign in: the sandbox mints a dev admin token; the token is never shown
+    await page.goto(`${t.baseUrl}/console`);
+    await page.getByRole('button', { name: 'Sandbox: mint a dev admin token' }).waitFor();
+    await snap('sign-in');
+    await page.getByRole('button', { name: 'Sandbox: mint a dev admin token' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.locator('.kpi').first().waitFor();
+    await page.locator('canvas').first().waitFor();
+    expect(await page.locator('body').innerText()).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/); // no token on the page
+    await snap('overview');
+
+    // anomalies: the late payment's goes AUTO_REFUNDED by itself
+    await page.locator('nav').getByRole('link', { name: 'Anomalies' }).click();
+    await page.getByLabel('Status').selectOption('');
+    const lateCard = await untilCard(`[data-payment="${lp.paymentNo}"]`, 'AUTO_REFUNDED');
+    expect(await lateCard.innerText()).toContain(`RA${lp.paymentNo}`);
+    await snap('anomaly-auto-refunded');
+
+    // resolve the amount mismatch with a note
+    await page.getByLabel('Status').selectOption('OPEN');
+    const oddCard = await untilCard(`[data-payment="${op.paymentNo}"]`, 'AMOUNT_MISMATCH');
+    await oddCard.locator('input[name="note"]').fill('checked the merchant portal: nothing was taken');
+    await snap('anomaly-resolving');
+    await oddCard.getByRole('button', { name: 'Resolve' }).click();
+    await page.locator(`[data-payment="${op.paymentNo}"]`).waitFor({ state: 'detached' });
+    const [row] = await t.dataSource.query(
+      'SELECT status, resolution_note FROM t_payment_anomaly WHERE payment_no = ?',
+      [op.paymentNo],
+    );
+    expect(row).toEqual({
+      status: 'RESOLVED',
+      resolution_note: 'checked the merchant portal: nothing was taken',
+    });
+    await page.getByLabel('Status').selectOption('RESOLVED');
+    await untilCard(`[data-payment="${op.paymentNo}"]`, 'RESOLVED');
+    await snap('anomaly-resolved');
+
+    // refund requests: approve the buyer's
+    await page.locator('nav').getByRole('link', { name: 'Refund requests' }).click();
+    const req = await untilCard(`[data-request="${request.body.requestNo}"]`, 'arrived broken');
+    await snap('refund-request-open');
+    await req.getByRole('button', { name: 'Approve' }).click();
+    await page.getByLabel('Status').selectOption('APPROVED');
+    await untilCard(`[data-request="${request.body.requestNo}"]`, 'APPROVED');
+    const [rr] = await t.dataSource.query(
+      'SELECT status, refund_no FROM t_refund_request WHERE request_no = ?',
+      [request.body.requestNo],
+    );
+    expect(rr.status).toBe('APPROVED');
+    expect(rr.refund_no).toMatch(/^R\d+/);
+    await snap('refund-request-approved');
+
+    // reconciliation: run today's, see it listed
+    await page.locator('nav').getByRole('link', { name: 'Reconciliation' }).click();
+    await page.getByRole('button', { name: 'Reconcile now' }).click();
+    await page.locator('.card', { hasText: 'requested' }).first().waitFor();
+    await snap('reconciliation');
+
+    // a payment's timeline, found by its order number
+    await page.locator('nav').getByRole('link', { name: 'Payments' }).click();
+    await page.locator('input[name="q"]').fill(late.orderNo);
+    await page.getByRole('button', { name: 'Find' }).click();
+    const tl = page.locator(`[data-timeline="${lp.paymentNo}"]`);
+    await tl.waitFor();
+    for (const type of [
+      'payment.created',
+      'order.cancelled',
+      'notify',
+      'payment.succeeded',
+      'anomaly.opened',
+      'refund.succeeded',
+      'anomaly.auto_refunded',
+    ]) {
+      await tl
+        .locator('.type', { hasText: new RegExp(`^${type.replace('.', '\\.')}$`) })
+        .first()
+        .waitFor();
+    }
+    await snap('timeline');
+
+    // phone width: the same pages fit
+    await page.setViewportSize({ width: 390, height: 844 });
+    await snap('timeline-phone');
+    const scroll = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(scroll).toBeLessThanOrEqual(1);
+    await page.locator('nav').getByRole('link', { name: 'Overview' }).click();
+    await page.locator('canvas').first().waitFor();
+    await snap('overview-phone');
+    await page.locator('nav').getByRole('link', { name: 'Anomalies' }).click();
+    await page.getByLabel('Status').selectOption('');
+    await page.locator('.cards .card').first().waitFor();
+    await snap('anomalies-phone');
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(1);
+  });
+
+  it('serves the page with a strict CSP; unknown assets are 404; the API behind it stays admin-only', async () => {
+    const res = await t.http().get('/console').expect(200);
+    expect(res.headers['content-type']).toMatch(/text\/html/);
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    await t.http().get('/console/assets/..%2Fpackage.json').expect(404);
+    await t.http().get('/console/assets/nope.js').expect(404);
+    const user = await t.http().get('/v1/admin/stats').set('Authorization', t.bearer('u-console'));
+    expect([user.status, user.body.code]).toEqual([403, 'FORBIDDEN']);
+  });
+});
