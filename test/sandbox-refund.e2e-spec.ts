@@ -1,8 +1,8 @@
 import { createSign, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { paymentConfig } from '../src/config/configuration';
-import { AlipayGateway } from '../src/payment/gateway/alipay.gateway';
-import { PaymentKeysProvider } from '../src/payment/gateway/payment-keys.provider';
+import { AlipayGateway } from '../src/payment/channels/alipay/alipay.gateway';
+import { PaymentKeysProvider } from '../src/payment/channels/alipay/payment-keys.provider';
 import { PaymentGateway } from '../src/payment/gateway/payment-gateway';
 import { NotifyReceiver, startNotifyReceiver, waitFor } from './sandbox-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';

@@ -2,9 +2,9 @@ import { AlipaySdk } from 'alipay-sdk';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { paymentConfig } from '../src/config/configuration';
-import { AlipayGateway } from '../src/payment/gateway/alipay.gateway';
+import { AlipayGateway } from '../src/payment/channels/alipay/alipay.gateway';
 import { PAYMENT_GATEWAY, PaymentGateway } from '../src/payment/gateway/payment-gateway';
-import { PaymentKeysProvider } from '../src/payment/gateway/payment-keys.provider';
+import { PaymentKeysProvider } from '../src/payment/channels/alipay/payment-keys.provider';
 import { sandboxEnabledIn } from '../src/sandbox/sandbox.module';
 import { NotifyReceiver, startNotifyReceiver, waitFor } from './sandbox-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
@@ -35,7 +35,7 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ env: { SANDBOX_TIME_SCALE: '0.0001', ALIPAY_TIMEOUT_MS: '1000' } });
-    gw = t.app.get(PAYMENT_GATEWAY);
+    gw = t.app.get(AlipayGateway); // the Alipay client itself: PAYMENT_GATEWAY answers UNKNOWN for trades oncepay has no payment for
     // the merchant answers success only to a notify whose signature verifies
     rx = await startNotifyReceiver(async (p) => ((await gw.verifyNotify(p)) ? 'success' : 'fail'));
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { encryptResource } from '../src/payment/gateway/wechat-notify';
+import { encryptResource } from '../src/payment/channels/wechat/wechat-notify';
 import { rsaSign } from '../src/sandbox/sandbox-crypto';
 import {
   anomalies,

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { encryptResource } from '../../src/payment/gateway/wechat-notify';
+import { encryptResource } from '../../src/payment/channels/wechat/wechat-notify';
 import { fenToYuan } from '../../src/payment/money';
 import { rsaSign, signContent } from '../../src/sandbox/sandbox-crypto';
 import { toCst } from '../../src/sandbox/sandbox-time';

@@ -1,5 +1,5 @@
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { encryptResource } from '../payment/gateway/wechat-notify';
+import { encryptResource } from '../payment/channels/wechat/wechat-notify';
 import { WechatCallbackService } from './wechat-callback.service';
 
 /**

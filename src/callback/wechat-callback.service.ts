@@ -3,14 +3,14 @@ import { ConfigType } from '@nestjs/config';
 import { Counter } from 'prom-client';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { callbackConfig } from '../config/configuration';
-import { WechatKeysProvider } from '../payment/gateway/wechat-keys.provider';
+import { WechatKeysProvider } from '../payment/channels/wechat/wechat-keys.provider';
 import {
   NotifyErrorCode,
   WechatHeaders,
   WechatNotifyReader,
   WechatRefund,
   WechatTransaction,
-} from '../payment/gateway/wechat-notify';
+} from '../payment/channels/wechat/wechat-notify';
 import { PaymentSuccessService, SuccessOutcome } from '../payment/payment-success.service';
 import { PaymentRepository } from '../payment/payment.repository';
 import { RefundApplyService } from '../payment/refund/refund-apply.service';

@@ -168,7 +168,7 @@ export const paymentConfig = registerAs('payment', () => {
 
 /**
  * WeChat Pay API v3. Outside production the sandbox fills in whatever is not configured: mchid/appid get
- * fixed demo values, keys come from the sandbox's key table (payment/gateway/wechat-keys.provider.ts).
+ * fixed demo values, keys come from the sandbox's key table (payment/channels/wechat/wechat-keys.provider.ts).
  */
 export const wechatConfig = registerAs('wechat', () => {
   const e = env();

@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode } from '../common/errors';
 import { newOrderNo } from '../order/order-no';
-import { isPrecreateRefusal } from './gateway/wechat.gateway';
+import { isPrecreateRefusal } from './channels/wechat/wechat.gateway';
 import { MAX_PAYMENT_ATTEMPTS, paymentNoFor } from './payment-no';
 
 describe('paymentNoFor', () => {

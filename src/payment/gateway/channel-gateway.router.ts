@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CHANNEL_PLUGINS, ChannelGateway, ChannelPlugin, PaymentRef, RefundRef } from '../channels/channel';
 import { Payment } from '../entities/payment.entity';
-import { AlipayGateway } from './alipay.gateway';
+import { AlipayGateway } from '../channels/alipay/alipay.gateway';
 import { PaymentRepository } from '../payment.repository';
 import { RefundRepository } from '../refund/refund.repository';
 import {

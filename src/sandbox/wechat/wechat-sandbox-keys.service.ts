@@ -22,7 +22,7 @@ export interface WechatSandboxKeys {
  * first start with INSERT IGNORE then read back, so concurrent instances share one set. Configured
  * WECHAT_MERCHANT_PRIVATE_KEY/SERIAL and WECHAT_API_V3_KEY win (the sandbox derives the merchant's public
  * key); the platform pair always comes from the table. The payment side reads the same rows by SQL
- * (payment/gateway/wechat-keys.provider.ts) — as a merchant would copy them from the console.
+ * (payment/channels/wechat/wechat-keys.provider.ts) — as a merchant would copy them from the console.
  */
 @Injectable()
 export class WechatSandboxKeysService implements OnModuleInit {

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { paymentConfig } from '../../../config/configuration';
-import { AlipayGateway } from '../../gateway/alipay.gateway';
+import { AlipayGateway } from './alipay.gateway';
 import { byNumber } from '../by-number';
 import type { ChannelGateway, ChannelPlugin } from '../channel';
 
-/** Alipay as a channel plugin (its client is gateway/alipay.gateway.ts, by payment number). */
+/** Alipay as a channel plugin (its client alipay.gateway.ts names trades by payment number). */
 @Injectable()
 export class AlipayChannel implements ChannelPlugin {
   readonly channel = 'alipay' as const;

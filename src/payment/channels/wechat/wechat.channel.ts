@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { wechatConfig } from '../../../config/configuration';
-import { WechatGateway } from '../../gateway/wechat.gateway';
+import { WechatGateway } from './wechat.gateway';
 import { byNumber } from '../by-number';
 import type { ChannelGateway, ChannelPlugin } from '../channel';
 
-/** WeChat Pay v3 as a channel plugin (its client is gateway/wechat.gateway.ts, by payment number). */
+/** WeChat Pay v3 as a channel plugin (its client wechat.gateway.ts names trades by payment number). */
 @Injectable()
 export class WechatChannel implements ChannelPlugin {
   readonly channel = 'wechat' as const;

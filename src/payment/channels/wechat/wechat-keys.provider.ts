@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { KeyObject } from 'node:crypto';
-import { readWechatPlatformKey, readWechatPrivateKey } from '../../config/channel-keys/wechat.keys';
-import { wechatConfig } from '../../config/configuration';
-import { SandboxKeysRepository, SandboxWechatKeyRow } from './sandbox-keys.repository';
+import { readWechatPlatformKey, readWechatPrivateKey } from '../../../config/channel-keys/wechat.keys';
+import { wechatConfig } from '../../../config/configuration';
+import { SandboxKeysRepository, SandboxWechatKeyRow } from '../../gateway/sandbox-keys.repository';
 
 export interface WechatKeys {
   mchid: string;

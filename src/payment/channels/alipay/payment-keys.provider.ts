@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { paymentConfig } from '../../config/configuration';
+import { paymentConfig } from '../../../config/configuration';
 import {
   normalizePrivateKey as normalizePrivate,
   normalizePublicKey as normalizePublic,
-} from '../../config/gateway-keys';
-import { SandboxKeysRepository } from './sandbox-keys.repository';
+} from '../../../config/gateway-keys';
+import { SandboxKeysRepository } from '../../gateway/sandbox-keys.repository';
 
 export interface GatewayKeys {
   /** The merchant's private key, PKCS8 PEM (signs requests). */

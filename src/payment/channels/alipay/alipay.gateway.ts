@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { AlipaySdk, AlipaySdkCommonResult } from 'alipay-sdk';
-import { paymentConfig } from '../../config/configuration';
-import { fenToYuan, tryYuanToFen } from '../money';
+import { paymentConfig } from '../../../config/configuration';
+import { fenToYuan, tryYuanToFen } from '../../money';
 import {
   BillRefund,
   BillResult,
@@ -16,9 +16,9 @@ import {
   RefundQueryResult,
   RefundRequest,
   RefundResult,
-} from './payment-gateway';
+} from '../../gateway/payment-gateway';
 import { PaymentKeysProvider } from './payment-keys.provider';
-import { fromCst, toCst } from '../../common/china-time';
+import { fromCst, toCst } from '../../../common/china-time';
 
 type Call = { ok: true; res: AlipaySdkCommonResult } | { ok: false; reason: string };
 

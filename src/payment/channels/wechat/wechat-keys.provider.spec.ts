@@ -3,7 +3,7 @@ import {
   TEST_PLATFORM_CERT_KEY_PEM,
   TEST_PLATFORM_CERT_PEM,
   TEST_PLATFORM_CERT_SERIAL,
-} from '../../../test/factories/wechat-platform-cert';
+} from '../../../../test/factories/wechat-platform-cert';
 import { WechatKeysProvider } from './wechat-keys.provider';
 import { checkSignature } from './wechat-notify';
 

@@ -3,9 +3,9 @@ import { ConfigType } from '@nestjs/config';
 import type { AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
 import { Decorator, Formatter } from 'wechatpay-axios-plugin';
-import { fromCst, toCstRfc3339 } from '../../common/china-time';
-import { wechatConfig } from '../../config/configuration';
-import { tryYuanToFen } from '../money';
+import { fromCst, toCstRfc3339 } from '../../../common/china-time';
+import { wechatConfig } from '../../../config/configuration';
+import { tryYuanToFen } from '../../money';
 import {
   BillRefund,
   BillResult,
@@ -19,7 +19,7 @@ import {
   RefundQueryResult,
   RefundRequest,
   RefundResult,
-} from './payment-gateway';
+} from '../../gateway/payment-gateway';
 import { WechatKeys, WechatKeysProvider } from './wechat-keys.provider';
 import { toRefund, toTransaction } from './wechat-notify';
 
