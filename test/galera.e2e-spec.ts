@@ -147,7 +147,13 @@ describe('two instances on two Galera nodes', () => {
       }),
     );
     expect(buys.filter((r) => r.status === 201)).toHaveLength(10);
-    expect(buys.filter((r) => r.status === 409 && r.body.code === 'OUT_OF_STOCK')).toHaveLength(20);
+    // every other buyer is refused: out of stock, or (a certification storm outliving the retries on a
+    // loaded machine) 503 with Retry-After, which wrote nothing; badServerAnswers checks the 503s' headers
+    const lost = buys.filter((r) => r.status !== 201);
+    expect(
+      lost.filter((r) => !(r.status === 409 && r.body.code === 'OUT_OF_STOCK') && r.status !== 503),
+    ).toEqual([]);
+    expect(lost.filter((r) => r.body.code === 'OUT_OF_STOCK').length).toBeGreaterThan(0);
 
     // 4 users × 12 submits, one product per submit: a user's row is then the only row their submits
     // share, so only its write (lockForSubmit) makes certification order them (a read lock holds on

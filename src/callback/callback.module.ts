@@ -37,7 +37,12 @@ import { ReconciliationRunRepository } from './reconciliation-run.repository';
     OrderModule,
     PaymentModule,
   ],
-  controllers: [CallbackController, UnionpayCallbackController, ReconciliationController, AdminPaymentsController],
+  controllers: [
+    CallbackController,
+    UnionpayCallbackController,
+    ReconciliationController,
+    AdminPaymentsController,
+  ],
   providers: [
     CallbackLogRepository,
     NotifyHandler,
