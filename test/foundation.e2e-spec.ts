@@ -15,7 +15,20 @@ describe('foundation (real MySQL + Redis)', () => {
     expect(res.body.info).toEqual({
       mysql: { status: 'up', responseTime: expect.any(Number) },
       redis: { status: 'up' },
-      gateway: { status: 'up', gateway: 'sandbox', privateKey: 'sandbox', publicKey: 'sandbox' },
+      gateway: {
+        status: 'up',
+        gateway: 'sandbox',
+        alipay: { privateKey: 'sandbox', publicKey: 'sandbox' },
+        wechat: { apiV3Key: 'sandbox', merchantPrivateKey: 'sandbox', platformKey: 'sandbox' },
+      },
+      unionpay: {
+        status: 'up',
+        enabled: true,
+        merId: expect.any(String),
+        signKey: 'sandbox',
+        rootCert: 'sandbox',
+        middleCert: 'sandbox',
+      },
     });
   });
 

@@ -106,7 +106,18 @@ export async function checksums(db: string): Promise<Array<Record<string, string
 
 /** A 5xx is only ever 503 with Retry-After (a transient database state the client may retry). */
 export function badServerAnswers(responses: Array<Pick<Response, 'status' | 'headers' | 'body'>>): string[] {
-  return responses
-    .filter((r) => r.status >= 500 && !(r.status === 503 && r.headers['retry-after']))
-    .map((r) => `${r.status} ${JSON.stringify(r.body)}`);
+  return (
+    responses
+      // a 503 invites a retry with Retry-After; OUTCOME_UNKNOWN (a COMMIT sent to a node that died before
+      // answering) is the one 503 without it, by design: the guard holds and a retry gets the first result
+      .filter(
+        (r) =>
+          r.status >= 500 &&
+          !(
+            r.status === 503 &&
+            (r.headers['retry-after'] || (r.body as { code?: string })?.code === 'OUTCOME_UNKNOWN')
+          ),
+      )
+      .map((r) => `${r.status} ${JSON.stringify(r.body)}`)
+  );
 }
