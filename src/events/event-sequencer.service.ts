@@ -92,7 +92,9 @@ export class EventSequencer implements OnApplicationBootstrap, OnModuleDestroy {
     if (rows.length && !(await this.sequence(rows))) return false;
     if (rows.length === BATCH) return true;
     if (safe !== null && BigInt(safe) > BigInt(w)) await this.repo.raiseWatermark(safe);
-    this.mark = await this.repo.outboxMark();
+    // a mark is kept until it is safe: only the transactions open at its time must end, which they do; a
+    // fresh mark every pass would starve the watermark while overlapping transactions keep coming
+    if (this.mark === null || safe !== null) this.mark = await this.repo.outboxMark();
     return false;
   }
 
