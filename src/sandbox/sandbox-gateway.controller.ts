@@ -17,7 +17,7 @@ import { paymentConfig } from '../config/configuration';
 import { Public } from '../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../common/errors';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
-import { fenToYuan } from '../payment/money';
+import { fenToYuan } from './sandbox-money';
 import { rsaSign, rsaVerify, signContent } from './sandbox-crypto';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
 import { SandboxKeyService } from './sandbox-key.service';

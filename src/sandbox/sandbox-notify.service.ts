@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { paymentConfig } from '../config/configuration';
 import { QUEUES } from '../common/queue/queue.constants';
-import { fenToYuan } from '../payment/money';
+import { fenToYuan } from './sandbox-money';
 import { rsaSign, signContent } from './sandbox-crypto';
 import { SandboxKeyService } from './sandbox-key.service';
 import { toCst } from './sandbox-time';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { fenToYuan, tryYuanToFen } from '../payment/money';
+import { fenToYuan, tryYuanToFen } from './sandbox-money';
 import { TransactionService } from '../common/database/transaction.service';
 import { SandboxNotifyService } from './sandbox-notify.service';
 import { cstDay, toCst } from './sandbox-time';

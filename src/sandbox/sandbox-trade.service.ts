@@ -4,7 +4,7 @@ import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { appConfig } from '../config/configuration';
 import { DomainError, ErrorCode } from '../common/errors';
-import { fenToYuan, tryYuanToFen } from '../payment/money';
+import { fenToYuan, tryYuanToFen } from './sandbox-money';
 import { SandboxNotifyService } from './sandbox-notify.service';
 import { cstDay, fromCst, toCst } from './sandbox-time';
 import {

@@ -22,7 +22,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Public } from '../common/auth/auth.decorators';
-import { fenToYuan } from '../payment/money';
+import { fenToYuan } from './sandbox-money';
 import { FaultsDto, InjectTradeDto, PayTradeDto } from './sandbox.dto';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
 import { SandboxNotifyService } from './sandbox-notify.service';

@@ -3,7 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { appConfig, wechatConfig } from '../../config/configuration';
-import { fenToYuan } from '../../payment/money';
+import { fenToYuan } from '../sandbox-money';
 import { cstDay, toCst } from '../sandbox-time';
 import { WxAnswer, wxError, wxOk, WxRefundRow, WxTransactionRow } from './wechat-sandbox.types';
 
