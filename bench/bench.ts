@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,refunds,galera]
+ * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,refunds,galera] [-- --explain]
  *
  * Starts its own oncepay instances (node dist/src/main.js) on a fresh database and Redis prefix,
  * measures the ceilings and the business rows with autocannon in the same run (so the ratios hold),
@@ -10,7 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BenchContext } from './lib/context';
-import { machineInfo } from './lib/infra';
+import { explainRequested, startExplainDb } from './lib/explain';
+import { machineInfo, MYSQL } from './lib/infra';
 import type { Instance } from './lib/instances';
 import { ensurePeer } from './lib/peer';
 import { markdown } from './lib/table';
@@ -30,7 +31,9 @@ async function main(): Promise<number> {
   // --only a,b: just those groups (never written to the doc: the table would be partial)
   const onlyAt = args.indexOf('--only');
   const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? '').split(',')) : null;
-  const write = !quick && !only && !args.includes('--no-write');
+  const explain = explainRequested(args);
+  // an explained run is on another server with performance_schema on: never written to the doc
+  const write = !quick && !only && !explain && !args.includes('--no-write');
   const started = Date.now();
   const ctx = new BenchContext(quick, quick ? 2 : 10, 50, {
     // a window longer than any storm, so a duplicate can only be rejected, never let through late
@@ -39,6 +42,14 @@ async function main(): Promise<number> {
     // after pre-pay) would land inside later rows and be measured as theirs
     PAYMENT_QUERY_DELAYS_MS: '600000',
   });
+  if (explain) {
+    // everything (instances, the bench's own connections) on the bench's own MariaDB
+    MYSQL.port = startExplainDb((line) => ctx.log(line));
+    process.env.DB_PORT = String(MYSQL.port);
+    ctx.dbPort = MYSQL.port;
+    ctx.explain = true;
+    ctx.baseEnv.BENCH_EXPLAIN = 'true';
+  }
   const load0 = loadavg();
   const onSignal = (sig: string) => {
     ctx.log(`${sig}: cleaning up`);
@@ -98,6 +109,8 @@ async function main(): Promise<number> {
   const loadNote = `load average at start ${load0.map((x) => x.toFixed(1)).join(' ')}, at end ${loadavg()
     .map((x) => x.toFixed(1))
     .join(' ')}`;
+  if (ctx.explains.length)
+    process.stdout.write(`\n## Waterfalls (--explain)\n\n${ctx.explains.join('\n\n')}\n`);
   process.stdout.write(
     `\n${table}\n\nmachine: ${machine}; ${loadNote}\nrun: ${quick ? 'npm run bench -- --quick' : 'npm run bench'}, ${elapsed} s, ${misses} miss(es)\n`,
   );

@@ -261,6 +261,18 @@ request, one apply per trade, nothing paid twice).
 file. \`-- --no-write\` runs the full set without writing it. \`BENCH_KEEP_DB=1\` keeps the database so
 you can look at it afterwards, and \`BENCH_VERBOSE=1\` streams the instances' logs.
 
+\`npm run bench -- --explain\` (or \`BENCH_EXPLAIN=1\`) also prints a waterfall for the ceilings, the Idempotency-Key
+rows, order submit, the duplicate storm and callback apply: the run moves to a MariaDB of the bench's own with
+\`performance_schema\` on (\`.ci/bench-mariadb.sh\`, port \`BENCH_DB_PORT\` or 3321, started when not up), every
+instance traces each request (\`BENCH_EXPLAIN=true\`: \`src/bench-support/request-trace.ts\` wraps the mysql2
+pool's \`getConnection\` — the pool wait —, each statement on a connection and each ioredis command, keyed to
+the request by an \`AsyncLocalStorage\`), and each such row prints, per route, the most common sequence of
+steps with their mean client-side times beside the server's own time per kind of statement (statement
+digests), the InnoDB row-lock waits (status counters, and \`information_schema.innodb_lock_waits\` sampled every
+100 ms), and the instance's CPU per request, event-loop utilisation and delay. A row is wrapped with
+\`explained(ctx, instances, title, () => load(...))\` (bench/lib/explain.ts); an explained run never writes this
+file. \`BENCH_CPU_PROFILE=<folder>\` adds a CPU profile per instance.
+
 Two settings change the instances for the bench, and both are printed here on purpose:
 
 - \`SUBMIT_DEDUP_WINDOW_MS=600000\`: a duplicate storm lasts longer than the default 10 s window,

@@ -15,6 +15,9 @@ export class BenchContext {
   readonly instances: Instance[] = [];
   /** Peak RSS per instance (MB), filled by the rows that sample it. */
   readonly memory: Array<{ name: string; peakMb: number; during: string }> = [];
+  /** --explain: the rows wrapped in `explained` (lib/explain.ts) print a waterfall, kept here. */
+  explain = false;
+  readonly explains: string[] = [];
   private db?: Connection;
   private cleaning?: Promise<void>;
 
@@ -26,7 +29,7 @@ export class BenchContext {
     /** Environment every instance gets. */
     readonly baseEnv: Record<string, string>,
     /** The server the bench database is on (the Galera rows use node 1 of .ci/galera.sh). */
-    readonly dbPort: number = MYSQL.port,
+    public dbPort: number = MYSQL.port,
   ) {}
 
   log(msg: string): void {

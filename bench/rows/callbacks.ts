@@ -1,6 +1,7 @@
 import type { BenchContext } from '../lib/context';
 import { sleep } from '../lib/infra';
 import type { Instance } from '../lib/instances';
+import { explained } from '../lib/explain';
 import { blastOnce } from '../lib/load';
 import { fmt, pct } from '../lib/table';
 import { applyStats, gatewayKey, makeTrades, overCredit, signedNotify, Trade } from '../lib/trades';
@@ -75,7 +76,9 @@ export async function callbackRows(ctx: BenchContext, a: Instance): Promise<void
   const distinct = take(nDistinct);
   const bodies = distinct.map((t) => signedNotify(t, key));
   const payTx = await ceilingNow(ctx, a, 'payTx');
-  const d = await blast([a], bodies, ctx.connections);
+  const d = await explained(ctx, [a], 'callback apply (distinct trades)', () =>
+    blast([a], bodies, ctx.connections),
+  );
   const dStats = await applyStats(
     ctx,
     distinct.map((t) => t.paymentNo),

@@ -1,4 +1,5 @@
 import type { BenchContext } from '../lib/context';
+import { explained } from '../lib/explain';
 import type { Instance } from '../lib/instances';
 import { load, LoadResult } from '../lib/load';
 import { fmt } from '../lib/table';
@@ -9,7 +10,9 @@ export async function ceilingRows(ctx: BenchContext, a: Instance): Promise<void>
   ctx.log('ceiling: Nest (GET /bench/noop)');
   // warm-up: JIT, pools, Redis connection
   await load(a.url, { path: '/bench/noop' }, { connections, duration: 1 });
-  const noop = await load(a.url, { path: '/bench/noop' }, { connections, duration });
+  const noop = await explained(ctx, [a], 'ceiling: Nest (GET /bench/noop)', () =>
+    load(a.url, { path: '/bench/noop' }, { connections, duration }),
+  );
   ctx.ceilings.noop = noop;
   ctx.rows.push({
     row: 'ceiling: Nest',
@@ -40,10 +43,12 @@ export async function ceilingRows(ctx: BenchContext, a: Instance): Promise<void>
       { connections, duration: 1 },
     );
   }
-  const tx = await load(
-    a.url,
-    { method: 'POST', path: '/bench/tx', body: (i: number) => ({ ref: `t${run}-${i}` }) },
-    { connections, duration },
+  const tx = await explained(ctx, [a], 'ceiling: SET NX + 1 tx', () =>
+    load(
+      a.url,
+      { method: 'POST', path: '/bench/tx', body: (i: number) => ({ ref: `t${run}-${i}` }) },
+      { connections, duration },
+    ),
   );
   ctx.ceilings.tx = tx;
   const txRows = await ctx.scalar('SELECT COUNT(*) FROM t_bench_ceiling WHERE ref LIKE ?', [`t${run}-%`]);
@@ -57,14 +62,16 @@ export async function ceilingRows(ctx: BenchContext, a: Instance): Promise<void>
   });
 
   ctx.log('ceiling: SET NX + payment tx (POST /bench/payment-tx)');
-  const payTx = await load(
-    a.url,
-    {
-      method: 'POST',
-      path: '/bench/payment-tx',
-      body: (i: number) => ({ ref: `p${run}-${i}`, paymentId: (i % 20000) + 1 }),
-    },
-    { connections, duration },
+  const payTx = await explained(ctx, [a], 'ceiling: SET NX + payment tx', () =>
+    load(
+      a.url,
+      {
+        method: 'POST',
+        path: '/bench/payment-tx',
+        body: (i: number) => ({ ref: `p${run}-${i}`, paymentId: (i % 20000) + 1 }),
+      },
+      { connections, duration },
+    ),
   );
   ctx.ceilings.payTx = payTx;
   ctx.rows.push({

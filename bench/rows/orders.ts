@@ -2,6 +2,7 @@ import { Api, pool } from '../lib/api';
 import type { BenchContext } from '../lib/context';
 import { questions, mysqlConn, sleep } from '../lib/infra';
 import { Instance, sampleRss } from '../lib/instances';
+import { explained } from '../lib/explain';
 import { count, load, LoadResult } from '../lib/load';
 import { delta, deltaMs, fmt, pct } from '../lib/table';
 import { ceilingNow } from './ceilings';
@@ -88,7 +89,9 @@ export async function orderRows(ctx: BenchContext, a: Instance): Promise<void> {
   if (!ctx.quick) await load(a.url, submit('w'), { connections, duration: 1 });
   const txNow = await ceilingNow(ctx, a, 'tx');
   const stopRss = sampleRss([a]);
-  const distinct = await load(a.url, submit('d'), { connections, duration });
+  const distinct = await explained(ctx, [a], 'order submit (distinct orders)', () =>
+    load(a.url, submit('d'), { connections, duration }),
+  );
   ctx.memory.push({
     name: 'A',
     peakMb: stopRss()[0],
@@ -163,7 +166,9 @@ export async function orderRows(ctx: BenchContext, a: Instance): Promise<void> {
     const q1 = await questions(admin);
     const t0 = Date.now();
     const burst = await load(a.url, stormReq, { connections: 1000, amount: 1000 });
-    const sustained = await load(a.url, stormReq, { connections, duration });
+    const sustained = await explained(ctx, [a], 'duplicate submit storm (sustained part)', () =>
+      load(a.url, stormReq, { connections, duration }),
+    );
     const stormMs = Date.now() - t0;
     const q2 = await questions(admin);
     const idleRate = (q1 - q0 - 2) / idleMs; // minus our own two SHOW statements
@@ -263,8 +268,12 @@ async function keyCostOnBenchRoute(ctx: BenchContext, a: Instance, api: Api): Pr
   });
   ctx.log('Idempotency-Key cost on a bench route');
   if (!ctx.quick) await load(a.url, route('/bench/auth/tx', 'x', false), { connections, duration: 1 });
-  const bare = await load(a.url, route('/bench/auth/tx', 'b', false), { connections, duration });
-  const keyed = await load(a.url, route('/bench/auth/idem-tx', 'i', true), { connections, duration });
+  const bare = await explained(ctx, [a], 'bench route, bare (auth + SET NX + 1 tx)', () =>
+    load(a.url, route('/bench/auth/tx', 'b', false), { connections, duration }),
+  );
+  const keyed = await explained(ctx, [a], 'bench route, keyed (@IdempotentSubmit, a fresh key each)', () =>
+    load(a.url, route('/bench/auth/idem-tx', 'i', true), { connections, duration }),
+  );
   const guarded = await load(a.url, route('/bench/auth/idem-tx', 'g', false), { connections, duration });
   const lost = 1 - keyed.rps / bare.rps;
   const rate = Math.max(20, Math.round(bare.rps / 2));

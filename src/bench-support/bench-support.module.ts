@@ -1,13 +1,15 @@
 import { DynamicModule, Inject, Logger, Module, OnModuleInit, Provider, Type } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import Redis from 'ioredis';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { appConfig, benchConfig, benchPeerDir } from '../config/configuration';
+import { appConfig, benchConfig, benchExplainEnabled, benchPeerDir } from '../config/configuration';
 import { REDIS } from '../common/redis/redis.factory';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { BenchCeilingService } from './bench-ceiling.service';
 import { BenchAuthController, BenchController } from './bench.controller';
+import { ExplainController, ExplainInterceptor } from './explain.controller';
 import { IoredisIdempotencyStorage } from './node-idempotency.storage';
 import { NodeIdempotencyLib, nodeIdempotencyBenchController } from './node-idempotency-bench.controller';
 
@@ -33,6 +35,11 @@ export class BenchSupportModule implements OnModuleInit {
   static register(): DynamicModule {
     const controllers: Type[] = [BenchController, BenchAuthController];
     const providers: Provider[] = [BenchCeilingService];
+    // BENCH_EXPLAIN=true: the per-request waterfall (npm run bench -- --explain), never otherwise
+    if (benchExplainEnabled()) {
+      controllers.push(ExplainController);
+      providers.push({ provide: APP_INTERCEPTOR, useClass: ExplainInterceptor });
+    }
     // The comparison library lives in bench/peer (its own install, outside the product's dependency
     // tree, because it declares NestJS <= 10 as a peer); npm run bench passes its folder in
     // BENCH_PEER_DIR. Without it the comparison route is off and the bench prints "n/a".

@@ -261,6 +261,15 @@ export function benchRoutesEnabled(raw: Record<string, string | undefined> = pro
   }
 }
 
+/** BENCH_EXPLAIN (with BENCH_ROUTES): the bench's per-request tracer is registered (static too). */
+export function benchExplainEnabled(raw: Record<string, string | undefined> = process.env): boolean {
+  try {
+    return benchRoutesEnabled(raw) && validateEnv(raw).BENCH_EXPLAIN === true;
+  } catch {
+    return false;
+  }
+}
+
 /** BENCH_PEER_DIR, read when the bench-only module registers its routes (a static decision too). */
 export function benchPeerDir(raw: Record<string, string | undefined> = process.env): string | undefined {
   try {

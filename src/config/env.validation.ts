@@ -201,6 +201,8 @@ export const envSchema = Joi.object({
    * product's dependency tree); unset: the comparison route is off.
    */
   BENCH_PEER_DIR: Joi.string().allow(''),
+  /** With BENCH_ROUTES: trace every request's pool wait, statements and Redis commands (bench --explain). */
+  BENCH_EXPLAIN: Joi.boolean().default(false),
 })
   .custom((env: Record<string, unknown>, helpers) => {
     if (env.NODE_ENV === 'production' && env.PAYMENT_GATEWAY === 'sandbox') {
