@@ -19,8 +19,9 @@ import {
   takeLock,
   waitQuiet,
 } from './galera-helpers';
-import { seedWallet } from './ledger-helpers';
+import { expectLedgerBalanced, seedWallet } from './ledger-helpers';
 import { orderStatus, prepay } from './payment-helpers';
+import { WalletService } from '../src/wallet';
 import { paidOrder, refundReq } from './refund-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
 
@@ -310,6 +311,62 @@ describe('two instances on two Galera nodes', () => {
       );
       expect(Number(paid[0].n)).toBe(2);
     }
+    expect(badServerAnswers(all)).toEqual([]);
+  });
+
+  it('transfers from both instances race for one balance: exactly the affordable ones move, ledger balanced on every node', async () => {
+    const sender = newUserId('gt');
+    const receivers = Array.from({ length: 10 }, () => newUserId('gr'));
+    await seedWallet(a, sender, 2000); // affords 6 of 10 transfers of 300
+    for (const r of receivers) await a.app.get(WalletService).ensureRow(r, new Date());
+    const nos: string[] = [];
+    for (const [i, r] of receivers.entries()) {
+      const t = i % 2 ? b : a;
+      const res = await track(
+        t
+          .http()
+          .post('/v1/transfers')
+          .set('Authorization', t.bearer(sender))
+          .set('Idempotency-Key', `gt-${randomSuffix()}`)
+          .send({ toUserId: r, amount: 300 }),
+      );
+      expect([res.status, res.body.status]).toEqual([201, 'CREATED']);
+      nos.push(res.body.transferNo);
+    }
+    const execute = (t: TestApp, no: string) =>
+      track(t.http().post(`/v1/transfers/${no}/execute`).set('Authorization', t.bearer(sender)));
+    // every transfer executed twice on each instance at once
+    await Promise.all(nos.flatMap((no) => [a, b, a, b].map((t) => execute(t, no))));
+    // a 503 (a certification storm that outlived the retries) wrote nothing: ask again until decided
+    for (const no of nos) {
+      await eventually(async () => {
+        const r = await execute(a, no);
+        return r.status === 200 || (r.status === 409 && r.body.code === 'INSUFFICIENT_BALANCE');
+      });
+    }
+    for (const port of GALERA_PORTS) {
+      const [acct] = await at(port, 'SELECT balance FROM `DB`.t_user_account WHERE user_id = ?', [sender]);
+      expect(Number(acct.balance)).toBe(200);
+      const [moved] = await at(
+        port,
+        "SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS s FROM `DB`.t_transfer WHERE transfer_no IN (?) AND status = 'SUCCEEDED'",
+        [nos],
+      );
+      expect([Number(moved.n), Number(moved.s)]).toEqual([6, 1800]);
+      const [journals] = await at(
+        port,
+        "SELECT COUNT(DISTINCT ref_id) AS n FROM `DB`.t_ledger_entry WHERE kind = 'TRANSFER' AND ref_id IN (?)",
+        [nos],
+      );
+      expect(Number(journals.n)).toBe(6);
+      const [credited] = await at(
+        port,
+        'SELECT COALESCE(SUM(balance), 0) AS s FROM `DB`.t_user_account WHERE user_id IN (?)',
+        [receivers],
+      );
+      expect(Number(credited.s)).toBe(1800);
+    }
+    for (const t of both()) await expectLedgerBalanced(t);
     expect(badServerAnswers(all)).toEqual([]);
   });
 
