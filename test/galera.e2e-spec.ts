@@ -22,6 +22,10 @@ import {
 import { expectLedgerBalanced, seedWallet } from './ledger-helpers';
 import { orderStatus, prepay } from './payment-helpers';
 import { WalletService } from '../src/wallet';
+import { OutboxService } from '../src/common/outbox/outbox.service';
+import { EventSequencer } from '../src/events/event-sequencer.service';
+import { TOPICS } from '../src/common/events/payment-events';
+import { TransactionService } from '../src/common/database/transaction.service';
 import { paidOrder, refundReq } from './refund-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
 
@@ -38,6 +42,7 @@ const ENV = {
   ORDER_MAX_UNPAID: '3',
   PAYMENT_SWEEP_INTERVAL_MS: '3600000',
   ALIPAY_TIMEOUT_MS: '2000',
+  EVENTS_POLL_MS: '100',
 };
 
 describe('two instances on two Galera nodes', () => {
@@ -368,6 +373,92 @@ describe('two instances on two Galera nodes', () => {
     }
     for (const t of both()) await expectLedgerBalanced(t);
     expect(badServerAnswers(all)).toEqual([]);
+  });
+
+  it('the event feed over two nodes: a transaction held open on the node that does not sequence commits late → not skipped, every event once', async () => {
+    const admin = a.bearer('ops', 'admin');
+    const key = (k: string) => `gf-${db}-${k}`;
+    const payload = (k: string) => ({
+      paymentNo: key(k),
+      orderNo: `o-${k}`,
+      userId: 'u-gf',
+      channel: 'alipay',
+      amount: 1,
+    });
+    /** An outbox row of a public topic in a transaction held open on `t`'s node. */
+    const hold = async (t: TestApp, k: string) => {
+      const qr = t.dataSource.createQueryRunner();
+      await qr.connect();
+      await qr.startTransaction('READ COMMITTED');
+      await t.app.get(OutboxService).add(qr.manager, TOPICS.PAYMENT_SUCCEEDED, key(k), payload(k));
+      return qr;
+    };
+    const write = (t: TestApp, k: string) =>
+      t.app
+        .get(TransactionService)
+        .run((m) => t.app.get(OutboxService).add(m, TOPICS.PAYMENT_SUCCEEDED, key(k), payload(k)));
+    const ours = async (after?: string) => {
+      const items: Array<{ data: { paymentNo: string } }> = [];
+      let cursor = after;
+      for (;;) {
+        const res = await a
+          .http()
+          .get('/v1/events')
+          .query({ limit: 50, ...(cursor ? { after: cursor } : {}) })
+          .set('Authorization', admin)
+          .expect(200);
+        items.push(...res.body.items);
+        if (!res.body.items.length)
+          return {
+            keys: items.map((i) => String(i.data.paymentNo ?? '')).filter((k) => k.startsWith(key(''))),
+            cursor: res.body.nextCursor,
+          };
+        cursor = res.body.nextCursor;
+      }
+    };
+    // a (node 1) sequences; the transaction held open on node 2 is one node 1's INNODB_TRX cannot see
+    const bSeq = b.app.get(EventSequencer);
+    await bSeq.stop();
+    const start = (await ours()).cursor;
+    const heldB = await hold(b, 'held-node2');
+    // 10 writers on each node, 5 events each, committed after the held row took its id
+    await Promise.all(
+      both().flatMap((t, n) =>
+        Array.from({ length: 10 }, async (_, w) => {
+          for (let i = 0; i < 5; i++) await write(t, `n${n}-w${w}-${i}`);
+        }),
+      ),
+    );
+    const seen = await eventually(async () => {
+      const r = await ours(start);
+      return r.keys.length >= 100 ? r : null;
+    }, 60_000);
+    expect(seen.keys).toHaveLength(100);
+    // the sequencer goes on while the row is held: a few more events, each waited for in the feed
+    let cursor = seen.cursor;
+    for (let i = 0; i < 5; i++) {
+      await write(a, `tick-${i}`);
+      cursor = (
+        await eventually(async () => {
+          const r = await ours(cursor);
+          return r.keys.length ? r : null;
+        }, 30_000)
+      ).cursor;
+    }
+    await heldB.commitTransaction();
+    await heldB.release();
+    const late = await eventually(async () => {
+      const r = await ours(cursor);
+      return r.keys.length >= 1 ? r : null;
+    }, 30_000);
+    expect(late.keys).toEqual([key('held-node2')]); // after the cursor that had passed every other event
+    bSeq.start();
+    const all = (await ours(start)).keys;
+    expect(all).toHaveLength(106);
+    expect(new Set(all).size).toBe(106);
+    const positions = await at(GALERA_PORTS[2], 'SELECT position FROM `DB`.t_event ORDER BY position');
+    const p = positions.map((r) => Number(r.position));
+    expect(p).toEqual(Array.from({ length: p.length }, (_, i) => i + 1)); // gap-free on the third node too
   });
 
   it('with both instances stopped, every table is identical on the three nodes', async () => {

@@ -6,14 +6,13 @@ import { TransactionService } from '../common/database/transaction.service';
 import { isDuplicateKey } from '../common/database/db-errors';
 import { PUBLIC_EVENTS_OF_TOPIC, publicTopics } from '../common/events/public-events';
 import { PollLoop } from '../common/poll-loop';
+import { CommitHorizon } from './commit-horizon';
 import { EventRepository, NewEvent, OutboxRow } from './event.repository';
 import { WebhookDeliveryRepository } from './webhook-delivery.repository';
 import { WebhookEndpointRepository } from './webhook-endpoint.repository';
 
 const BATCH = 200;
 const LEASE_MS = 10000;
-/** Without the PROCESS privilege (INNODB_TRX unreadable): no transaction of ours stays open this long. */
-const FALLBACK_HORIZON_MS = 10 * 60 * 1000;
 
 /** A public event id: `evt_` and 24 hex digits, drawn once when the event is sequenced. */
 export function newEventId(): string {
@@ -25,13 +24,14 @@ export function newEventId(): string {
  * out to the endpoints subscribed to its type (t_webhook_delivery), in one transaction per batch.
  *
  * **Why no event is ever skipped.** An outbox id is taken at insert, not at commit: a transaction that
- * commits late has a smaller id than rows already seen. So the scan is not "ids above the last one
- * seen" but "ids above a watermark W, not yet events" (an anti-join on t_event.outbox_id), and W only
- * moves to a mark (M, t) — M the largest committed id, t the database clock read just after — once
- * every transaction open on the server started after t (information_schema.INNODB_TRX). Such a
- * transaction allocates ids after t, so above M: every id up to M is then committed or gone for good,
- * and the scan that follows sees all the committed ones. A transaction held open keeps W below its id
- * for as long as it is open, and its row is sequenced in the first pass after it commits.
+ * commits late has a smaller id than rows already seen (and on a Galera node that lags in applying, a
+ * new id can even be below one committed elsewhere). So the scan is not "ids above the last one seen"
+ * but "rows created at or after a time watermark W, not yet events" (an anti-join on t_event.outbox_id),
+ * and W only moves to a commit horizon H read *before* the scan (CommitHorizon: the start of the oldest
+ * transaction open on every server of the cluster, each on its own clock): a row created before H
+ * belongs to a transaction that is no longer open anywhere, so it is committed or gone for good, and the
+ * scan that follows (causal reads on Galera) sees every committed one. A transaction held open keeps W
+ * below its start for as long as it is open, and its row is sequenced in the first pass after it commits.
  *
  * **Why the feed has no gap.** Positions are `MAX(position) + 1 …` read in the inserting transaction,
  * and `position` is the primary key. READ COMMITTED reads the committed maximum, so position p is only
@@ -43,8 +43,6 @@ export class EventSequencer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(EventSequencer.name);
   private readonly owner = `seq-${randomBytes(6).toString('hex')}`;
   private readonly loop: PollLoop;
-  private mark: { maxId: string; at: string } | null = null;
-  private warnedNoTrxView = false;
   /** Called after a batch committed deliveries (the local delivery worker is nudged). */
   onDeliveries: () => void = () => undefined;
 
@@ -54,6 +52,7 @@ export class EventSequencer implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly endpoints: WebhookEndpointRepository,
     private readonly deliveries: WebhookDeliveryRepository,
     private readonly tx: TransactionService,
+    private readonly horizon: CommitHorizon,
   ) {
     this.loop = new PollLoop('event sequencer', cfg.pollMs, () => this.runOnce(), this.logger);
   }
@@ -81,36 +80,15 @@ export class EventSequencer implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One pass if this instance holds the lease. @returns true when there may be more right away. */
   async runOnce(): Promise<boolean> {
-    if (!(await this.repo.takeLease(this.owner, LEASE_MS))) {
-      this.mark = null; // another instance sequences; our mark says nothing about its watermark
-      return false;
-    }
+    if (!(await this.repo.takeLease(this.owner, LEASE_MS))) return false;
     const w = await this.repo.watermark();
-    // decided before the scan: the scan must see every row at or below the mark that will ever commit
-    const safe = this.mark && (await this.markIsSafe(this.mark.at)) ? this.mark.maxId : null;
-    const rows = await this.repo.unsequenced(w, publicTopics(), BATCH);
+    // read before the scan: the scan must see every row created before it that will ever commit
+    const h = await this.horizon.horizon();
+    const rows = await this.tx.run((m) => this.repo.unsequenced(m, w, publicTopics(), BATCH));
     if (rows.length && !(await this.sequence(rows))) return false;
     if (rows.length === BATCH) return true;
-    if (safe !== null && BigInt(safe) > BigInt(w)) await this.repo.raiseWatermark(safe);
-    // a mark is kept until it is safe: only the transactions open at its time must end, which they do; a
-    // fresh mark every pass would starve the watermark while overlapping transactions keep coming
-    if (this.mark === null || safe !== null) this.mark = await this.repo.outboxMark();
+    if (h !== null && h > w) await this.repo.raiseWatermark(h);
     return false;
-  }
-
-  private async markIsSafe(at: string): Promise<boolean> {
-    try {
-      return await this.repo.noTransactionOpenSince(at);
-    } catch (err) {
-      if (!this.warnedNoTrxView) {
-        this.warnedNoTrxView = true;
-        this.logger.warn(
-          `information_schema.INNODB_TRX is not readable (${(err as Error).message}); the event watermark ` +
-            `trails by ${FALLBACK_HORIZON_MS} ms instead (grant PROCESS to the database user)`,
-        );
-      }
-      return this.repo.olderThan(at, FALLBACK_HORIZON_MS);
-    }
   }
 
   /** @returns false when another writer took the positions (nothing of this batch was written). */

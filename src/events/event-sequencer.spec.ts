@@ -2,34 +2,22 @@ import { EventSequencer } from './event-sequencer.service';
 import type { NewEvent, OutboxRow } from './event.repository';
 
 /** EventSequencer with its repositories stubbed: what it decides, and in which order. */
-function setup(
-  opts: { lease?: boolean; rows?: OutboxRow[][]; openSince?: boolean | Error; dup?: boolean } = {},
-) {
+function setup(opts: { lease?: boolean; rows?: OutboxRow[][]; horizon?: string | null; dup?: boolean } = {}) {
   const calls: string[] = [];
   const inserted: NewEvent[] = [];
   let scan = 0;
   const repo = {
     takeLease: jest.fn(async () => opts.lease ?? true),
     releaseLease: jest.fn(async () => undefined),
-    watermark: jest.fn(async () => '10'),
-    noTransactionOpenSince: jest.fn(async () => {
-      calls.push('horizon');
-      if (opts.openSince instanceof Error) throw opts.openSince;
-      return opts.openSince ?? true;
-    }),
-    olderThan: jest.fn(async () => {
-      calls.push('olderThan');
-      return true;
+    watermark: jest.fn(async () => {
+      calls.push('watermark');
+      return '2026-12-07 09:00:00.000000';
     }),
     unsequenced: jest.fn(async () => {
       calls.push('scan');
       return opts.rows?.[scan++] ?? [];
     }),
     raiseWatermark: jest.fn(async (to: string) => void calls.push(`raise ${to}`)),
-    outboxMark: jest.fn(async () => {
-      calls.push('mark');
-      return { maxId: '42', at: '2026-12-07 10:00:00.000000' };
-    }),
     lastPosition: jest.fn(async () => 5),
     lastVersions: jest.fn(async () => new Map([['order:O1', 3]])),
     insert: jest.fn(async (_m: unknown, events: NewEvent[]) => {
@@ -40,12 +28,19 @@ function setup(
   const endpoints = { enabled: jest.fn(async () => [{ id: 'we_1', events: ['*'] }]) };
   const deliveries = { fanOut: jest.fn(async (_m: unknown, e: unknown[]) => e.length) };
   const tx = { run: jest.fn(async (work: (m: unknown) => Promise<unknown>) => work({})) };
+  const horizon = {
+    horizon: jest.fn(async () => {
+      calls.push('horizon');
+      return opts.horizon === undefined ? '2026-12-07 10:00:00.000000' : opts.horizon;
+    }),
+  };
   const seq = new EventSequencer(
     { pollMs: 1000 } as never,
     repo as never,
     endpoints as never,
     deliveries as never,
     tx as never,
+    horizon as never,
   );
   return { seq, repo, calls, inserted, deliveries };
 }
@@ -75,41 +70,30 @@ describe('EventSequencer (stubbed)', () => {
     expect(s.deliveries.fanOut).toHaveBeenCalledTimes(1);
   });
 
-  it('the first pass only takes a mark; the next raises the watermark to it, the horizon checked before the scan', async () => {
+  it('the horizon is read before the scan; the watermark moves up to it after a scan that was not full', async () => {
     const s = setup();
     await s.seq.runOnce();
-    expect(s.calls).toEqual(['scan', 'mark']);
-    s.calls.length = 0;
-    await s.seq.runOnce();
-    expect(s.calls).toEqual(['horizon', 'scan', 'raise 42', 'mark']);
+    expect(s.calls).toEqual(['watermark', 'horizon', 'scan', 'raise 2026-12-07 10:00:00.000000']);
   });
 
-  it('a transaction open since before the mark keeps the watermark where it is', async () => {
-    const s = setup({ openSince: false });
-    await s.seq.runOnce();
-    await s.seq.runOnce();
-    expect(s.repo.raiseWatermark).not.toHaveBeenCalled();
+  it('no horizon (a cluster member could not be asked) or one not above the watermark: the watermark stays', async () => {
+    for (const horizon of [null, '2026-12-07 09:00:00.000000', '2026-12-07 08:00:00.000000']) {
+      const s = setup({ horizon });
+      await s.seq.runOnce();
+      expect(s.repo.raiseWatermark).not.toHaveBeenCalled();
+    }
   });
 
   it('a full batch goes round again at once, without moving the watermark', async () => {
     const full = Array.from({ length: 200 }, (_, i) => row(String(11 + i), { paymentNo: `P${i}` }));
-    const s = setup({ rows: [[], full] });
-    await s.seq.runOnce(); // takes a mark
+    const s = setup({ rows: [full] });
     expect(await s.seq.runOnce()).toBe(true);
     expect(s.repo.raiseWatermark).not.toHaveBeenCalled();
   });
 
   it('positions taken by another writer: nothing written, the watermark stays', async () => {
-    const s = setup({ dup: true, rows: [[], [row('11', { paymentNo: 'P1' })]] });
-    await s.seq.runOnce();
+    const s = setup({ dup: true, rows: [[row('11', { paymentNo: 'P1' })]] });
     expect(await s.seq.runOnce()).toBe(false);
     expect(s.repo.raiseWatermark).not.toHaveBeenCalled();
-  });
-
-  it('INNODB_TRX unreadable: falls back to the time bound', async () => {
-    const s = setup({ openSince: new Error('Access denied; you need the PROCESS privilege') });
-    await s.seq.runOnce();
-    await s.seq.runOnce();
-    expect(s.calls).toEqual(['scan', 'mark', 'horizon', 'olderThan', 'scan', 'raise 42', 'mark']);
   });
 });

@@ -61,61 +61,37 @@ export class EventRepository {
     );
   }
 
+  /** The time watermark: every outbox row created before it is an event already (or never will be). */
   async watermark(): Promise<string> {
-    const rows = await this.ds.query(`SELECT outbox_watermark AS w FROM t_event_sequencer WHERE id = 1`);
-    return String(rows[0]?.w ?? 0);
+    const rows = await this.ds.query(
+      `SELECT DATE_FORMAT(COALESCE(time_watermark, '1970-01-01'), '%Y-%m-%d %H:%i:%s.%f') AS w
+         FROM t_event_sequencer WHERE id = 1`,
+    );
+    return String(rows[0]?.w ?? '1970-01-01 00:00:00.000000');
   }
 
   /** Moves the watermark up (never down). */
   async raiseWatermark(to: string): Promise<void> {
     await this.ds.query(
-      `UPDATE t_event_sequencer SET outbox_watermark = ? WHERE id = 1 AND outbox_watermark < ?`,
+      `UPDATE t_event_sequencer SET time_watermark = ?
+        WHERE id = 1 AND (time_watermark IS NULL OR time_watermark < ?)`,
       [to, to],
     );
   }
 
   /**
-   * A candidate watermark: the largest outbox id committed now, and then (a later statement) the
-   * database's clock, as text. Every id up to `maxId` was allocated before `at`.
+   * Committed outbox rows created at or after the watermark, of the given topics, that are not events
+   * yet, in id order. Run in `m` (a transaction: causal reads on a Galera node, so every write committed
+   * anywhere in the cluster before this read is seen).
    */
-  async outboxMark(): Promise<{ maxId: string; at: string }> {
-    const max = await this.ds.query(`SELECT COALESCE(MAX(id), 0) AS m FROM t_outbox`);
-    const now = await this.ds.query(`SELECT DATE_FORMAT(NOW(6), '%Y-%m-%d %H:%i:%s.%f') AS t`);
-    return { maxId: String(max[0].m), at: String(now[0].t) };
-  }
-
-  /**
-   * Whether every transaction open now (other than this statement's own) started after `at`
-   * (information_schema.INNODB_TRX; its trx_started is at most the true start, so the test is safe).
-   * Throws when the account may not read it (PROCESS privilege): the caller falls back to a time bound.
-   */
-  async noTransactionOpenSince(at: string): Promise<boolean> {
-    const rows = await this.ds.query(
-      `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX
-        WHERE trx_mysql_thread_id <> CONNECTION_ID() AND trx_started <= ?`,
-      [at],
-    );
-    return Number(rows[0].n) === 0;
-  }
-
-  /** Whether `at` is more than `ms` in the database's past. */
-  async olderThan(at: string, ms: number): Promise<boolean> {
-    const rows = await this.ds.query(`SELECT ? < NOW(6) - INTERVAL ? MICROSECOND AS old`, [at, ms * 1000]);
-    return Number(rows[0].old) === 1;
-  }
-
-  /**
-   * Committed outbox rows above the watermark, of the given topics, that are not events yet, in id order.
-   */
-  async unsequenced(after: string, topics: string[], limit: number): Promise<OutboxRow[]> {
-    const rows: Array<{ id: string; topic: string; payload: unknown; created_at: Date }> =
-      await this.ds.query(
-        `SELECT o.id, o.topic, o.payload, o.created_at FROM t_outbox o
-        WHERE o.id > ? AND o.topic IN (?)
+  async unsequenced(m: EntityManager, after: string, topics: string[], limit: number): Promise<OutboxRow[]> {
+    const rows: Array<{ id: string; topic: string; payload: unknown; created_at: Date }> = await m.query(
+      `SELECT o.id, o.topic, o.payload, o.created_at FROM t_outbox o
+        WHERE o.created_at >= ? AND o.topic IN (?)
           AND NOT EXISTS (SELECT 1 FROM t_event e WHERE e.outbox_id = o.id)
         ORDER BY o.id LIMIT ?`,
-        [after, topics, limit],
-      );
+      [after, topics, limit],
+    );
     return rows.map((r) => ({
       id: String(r.id),
       topic: r.topic,

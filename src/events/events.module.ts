@@ -1,4 +1,5 @@
 import { Module, OnModuleInit } from '@nestjs/common';
+import { CommitHorizon } from './commit-horizon';
 import { EventFeedController } from './event-feed.controller';
 import { EventFeedService } from './event-feed.service';
 import { EventRepository } from './event.repository';
@@ -18,6 +19,7 @@ import { WebhookEndpointService } from './webhook-endpoint.service';
   providers: [
     EventRepository,
     EventSequencer,
+    CommitHorizon,
     EventFeedService,
     WebhookEndpointRepository,
     WebhookEndpointService,

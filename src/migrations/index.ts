@@ -12,6 +12,7 @@ import { WechatSandbox1733300000000 } from './1733300000000-wechat-sandbox';
 import { OneSuccessPath1733100000000 } from './1733100000000-one-success-path';
 import { RefundRequests1733400000000 } from './1733400000000-refund-requests';
 import { UnionpaySandbox1734300000000 } from './1734300000000-unionpay-sandbox';
+import { EventTimeWatermark1734640000000 } from './1734640000000-event-time-watermark';
 import { EventsOut1734500000000 } from './1734500000000-events-out';
 import { Operations1734400000000 } from './1734400000000-operations';
 import { Ledger1734200000000 } from './1734200000000-ledger';
@@ -40,4 +41,5 @@ export const migrations = [
   Operations1734400000000,
   Ledger1734200000000,
   Transfers1734200100000,
+  EventTimeWatermark1734640000000,
 ];

@@ -27,6 +27,7 @@ export class OutboxEvent {
   @Column({ name: 'available_at', type: 'datetime', precision: 3 })
   availableAt: Date;
 
+  /** The server's clock at insert, never the app's: the event sequencer's commit horizon relies on it. */
   @Column({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
   createdAt: Date;
 
