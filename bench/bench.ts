@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,refunds,galera] [-- --explain]
+ * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,refunds,transfers,events,galera] [-- --explain]
  *
  * Starts its own oncepay instances (node dist/src/main.js) on a fresh database and Redis prefix,
  * measures the ceilings and the business rows with autocannon in the same run (so the ratios hold),
@@ -19,6 +19,7 @@ import { BENCH_NOTES } from './notes';
 import { callbackRows } from './rows/callbacks';
 import { ceilingRows } from './rows/ceilings';
 import { endToEndRow } from './rows/end-to-end';
+import { eventRows } from './rows/events';
 import { galeraRows } from './rows/galera';
 import { orderRows } from './rows/orders';
 import { refundRows } from './rows/refunds';
@@ -70,6 +71,7 @@ async function main(): Promise<number> {
       ['wechat-callbacks', wechatCallbackRows],
       ['refunds', refundRows],
       ['transfers', transferRows],
+      ['events', eventRows],
       ['end-to-end', endToEndRow],
       ['galera', galeraRows],
     ];

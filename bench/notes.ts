@@ -384,6 +384,15 @@ numbers, between machines.
   includes the outbox relay's poll (\`OUTBOX_POLL_MS\`, 1 s by default).
 - **order submit, 2 instances**: the distinct-submit load split over two instances that share the
   database and the Redis prefix.
+- **events: callback apply with an endpoint** (\`--only events\`, issue 25): on an instance of its own,
+  distinct signed Alipay notifies applied per second without a webhook endpoint and with one subscribed to
+  every event, interleaved (without, with, without, with; the endpoint is deleted between), each load
+  waiting for the previous one's outbox and deliveries to drain. The ratio compares the slower load of
+  each kind: what the sequencer's fan-out and the delivery worker (on the same instance) cost the apply.
+- **events delivered (fast receiver)**: the deliveries the last "with" load queued (\`payment.succeeded\`
+  and \`order.paid\` per payment), drained by that instance's delivery worker to a receiver in the
+  bench process that answers 204 at once: distinct event ids from the first arrival to the last, and
+  every delivery DELIVERED with no id sent twice.
 - **galera** (\`--only galera\`): two instances on two nodes of the 3-node Galera cluster of
   \`.ci/galera.sh\` (started when not up), against two instances on the one primary measured just before,
   same run: the distinct-submit load split over both (one order per request), then distinct signed
