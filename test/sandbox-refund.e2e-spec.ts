@@ -1,6 +1,6 @@
 import { createSign, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { createServer, Server } from 'node:http';
-import { paymentConfig } from '../src/config/configuration';
+import { alipayConfig } from '../src/payment/channels/alipay/alipay.config';
 import { AlipayGateway } from '../src/payment/channels/alipay/alipay.gateway';
 import { PaymentKeysProvider } from '../src/payment/channels/alipay/payment-keys.provider';
 import { PaymentGateway } from '../src/payment/gateway/payment-gateway';
@@ -402,7 +402,7 @@ describe('sandbox refunds (Alipay protocol) + alipay-sdk client', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       try {
         const cfg = {
-          ...t.app.get(paymentConfig.KEY),
+          ...t.app.get(alipayConfig.KEY),
           gatewayUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/gateway.do`,
         };
         const client = new AlipayGateway(t.app.get(PaymentKeysProvider), cfg as never);

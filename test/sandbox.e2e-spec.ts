@@ -1,7 +1,7 @@
 import { AlipaySdk } from 'alipay-sdk';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, Server } from 'node:http';
-import { paymentConfig } from '../src/config/configuration';
+import { alipayConfig } from '../src/payment/channels/alipay/alipay.config';
 import { AlipayGateway } from '../src/payment/channels/alipay/alipay.gateway';
 import { PAYMENT_GATEWAY, PaymentGateway } from '../src/payment/gateway/payment-gateway';
 import { PaymentKeysProvider } from '../src/payment/channels/alipay/payment-keys.provider';
@@ -216,7 +216,7 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       try {
         const cfg = {
-          ...t.app.get(paymentConfig.KEY),
+          ...t.app.get(alipayConfig.KEY),
           gatewayUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}/gateway.do`,
         };
         const client = new AlipayGateway(t.app.get(PaymentKeysProvider), cfg as never);
@@ -230,7 +230,7 @@ describe('sandbox gateway (Alipay protocol) + alipay-sdk client', () => {
     });
 
     it('a transport error (nothing listening) is UNKNOWN, and precreate fails softly', async () => {
-      const cfg = { ...t.app.get(paymentConfig.KEY), gatewayUrl: 'http://127.0.0.1:9/gateway.do' };
+      const cfg = { ...t.app.get(alipayConfig.KEY), gatewayUrl: 'http://127.0.0.1:9/gateway.do' };
       const client = new AlipayGateway(t.app.get(PaymentKeysProvider), cfg as never);
       expect(await client.query('F2')).toEqual({ status: 'UNKNOWN', reason: expect.any(String) });
       expect(

@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { randomBytes } from 'node:crypto';
 import { toCstRfc3339 } from '../src/common/china-time';
 import { WechatGateway } from '../src/payment/channels/wechat/wechat.gateway';
-import { wechatConfig } from '../src/config/configuration';
+import { wechatConfig } from '../src/payment/channels/wechat/wechat.config';
 import { WechatKeysProvider } from '../src/payment/channels/wechat/wechat-keys.provider';
 import { WechatNotify, WechatNotifyReader } from '../src/payment/channels/wechat/wechat-notify';
 import { waitFor } from './sandbox-helpers';

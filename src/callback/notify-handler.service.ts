@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { EntityManager } from 'typeorm';
 import { fromCst } from '../common/china-time';
-import { paymentConfig } from '../config/configuration';
+import { alipayConfig } from '../payment/channels/alipay/alipay.config';
 import { tryYuanToFen } from '../payment/money';
 import { PaymentCloseService } from '../payment/payment-close.service';
 import { PaymentRepository } from '../payment/payment.repository';
@@ -65,7 +65,7 @@ export class NotifyHandler {
     private readonly closer: PaymentCloseService,
     private readonly refunds: RefundNotifyHandler,
     @Inject(DEDUP_STRATEGY) private readonly strategy: DedupStrategy,
-    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
   ) {}
 
   async handle(p: NotifyParams, journal?: NotifyJournal): Promise<NotifyDecision> {

@@ -1,6 +1,6 @@
 import { registerAs } from '@nestjs/config';
-import { unionpayConfig } from '../payment/channels/unionpay/unionpay.config';
-import { validateEnv } from './env.validation';
+import { CHANNEL_CONFIGS } from '../payment/channels/config-namespaces';
+import { longestCallTimeoutMs, validateEnv } from './env.validation';
 
 /** One namespace per concern; each reads the validated environment, never process.env directly. */
 const env = () => validateEnv(process.env);
@@ -140,20 +140,13 @@ export const rateLimitConfig = registerAs('rateLimit', () => {
 
 export const paymentConfig = registerAs('payment', () => {
   const e = env();
-  const port = e.PORT as number;
   return {
     gateway: e.PAYMENT_GATEWAY as 'sandbox' | 'alipay',
-    /** PAYMENT_CHANNELS: the channels pre-pay accepts. */
-    channels: String(e.PAYMENT_CHANNELS).split(',') as Array<'alipay' | 'wechat' | 'unionpay' | 'wallet'>,
+    /** PAYMENT_CHANNELS: the channels pre-pay accepts (each channel's own settings: its namespace). */
+    channels: String(e.PAYMENT_CHANNELS).split(','),
     sandboxEnabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
-    appId: e.ALIPAY_APP_ID as string,
-    privateKey: (e.ALIPAY_PRIVATE_KEY as string | undefined) || undefined,
-    publicKey: (e.ALIPAY_PUBLIC_KEY as string | undefined) || undefined,
-    sellerId: (e.ALIPAY_SELLER_ID as string | undefined) || undefined,
-    gatewayUrl:
-      (e.ALIPAY_GATEWAY_URL as string | undefined) ?? `http://127.0.0.1:${port}/sandbox/alipay/gateway.do`,
-    gatewayTimeoutMs: e.ALIPAY_TIMEOUT_MS as number,
-    notifyUrl: `${(e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${port}`}/v1/callbacks/alipay`,
+    /** The longest call any channel's gateway may take (its *_TIMEOUT_MS): locks held across one outlive it. */
+    gatewayTimeoutMs: longestCallTimeoutMs(e),
     timeoutMs: e.PAYMENT_TIMEOUT_MS as number,
     queryDelaysMs: String(e.PAYMENT_QUERY_DELAYS_MS)
       .split(',')
@@ -163,38 +156,6 @@ export const paymentConfig = registerAs('payment', () => {
     sandboxTimeScale: e.SANDBOX_TIME_SCALE as number,
     /** AUTO_REFUND: refund late money in full by itself (false: its anomaly waits OPEN for a person) */
     autoRefund: e.AUTO_REFUND as boolean,
-  };
-});
-
-/**
- * WeChat Pay API v3. Outside production the sandbox fills in whatever is not configured: mchid/appid get
- * fixed demo values, keys come from the sandbox's key table (payment/channels/wechat/wechat-keys.provider.ts).
- */
-export const wechatConfig = registerAs('wechat', () => {
-  const e = env();
-  const port = e.PORT as number;
-  const base = (e.PUBLIC_BASE_URL as string | undefined) ?? `http://127.0.0.1:${port}`;
-  const channels = String(e.PAYMENT_CHANNELS).split(',');
-  return {
-    enabled: channels.includes('wechat'),
-    mchid: (e.WECHAT_MCHID as string | undefined) ?? '1900000109',
-    appid: (e.WECHAT_APPID as string | undefined) ?? 'wxd678efh567hg6787',
-    merchantPrivateKey: (e.WECHAT_MERCHANT_PRIVATE_KEY as string | undefined) || undefined,
-    merchantSerial: (e.WECHAT_MERCHANT_SERIAL as string | undefined) || undefined,
-    apiV3Key: (e.WECHAT_API_V3_KEY as string | undefined) || undefined,
-    platformPublicKey: (e.WECHAT_PLATFORM_PUBLIC_KEY as string | undefined) || undefined,
-    platformPublicKeyId: (e.WECHAT_PLATFORM_PUBLIC_KEY_ID as string | undefined) || undefined,
-    /** A second platform key during a switch (certificate ↔ WeChat Pay public key); both verify. */
-    platformPublicKey2: (e.WECHAT_PLATFORM_PUBLIC_KEY_2 as string | undefined) || undefined,
-    platformPublicKeyId2: (e.WECHAT_PLATFORM_PUBLIC_KEY_ID_2 as string | undefined) || undefined,
-    baseUrl:
-      (e.WECHAT_API_BASE_URL as string | undefined) ??
-      (e.PAYMENT_GATEWAY === 'sandbox'
-        ? `http://127.0.0.1:${port}/sandbox/wechat`
-        : 'https://api.mch.weixin.qq.com'),
-    timeoutMs: e.WECHAT_TIMEOUT_MS as number,
-    notifyUrl: `${base}/v1/callbacks/wechat`,
-    sandboxEnabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
   };
 });
 
@@ -288,12 +249,11 @@ export const allConfigs = [
   walletConfig,
   rateLimitConfig,
   paymentConfig,
-  wechatConfig,
   callbackConfig,
   eventsConfig,
   sandboxConfig,
-  unionpayConfig,
   benchConfig,
+  ...CHANNEL_CONFIGS,
 ];
 
 export type AppConfig = ReturnType<typeof appConfig>;
@@ -302,7 +262,6 @@ export type RedisConfig = ReturnType<typeof redisConfig>;
 export type IdempotencyConfig = ReturnType<typeof idempotencyConfig>;
 export type OrderConfig = ReturnType<typeof orderConfig>;
 export type PaymentConfig = ReturnType<typeof paymentConfig>;
-export type WechatConfig = ReturnType<typeof wechatConfig>;
 export type CallbackConfig = ReturnType<typeof callbackConfig>;
 export type EventsConfig = ReturnType<typeof eventsConfig>;
 export type BenchConfig = ReturnType<typeof benchConfig>;

@@ -1,7 +1,22 @@
 import { CFCA_TEST_OCA1, CFCA_TEST_ROOT } from '../payment/channels/unionpay/acp-test-sample';
 import { generateKeyPairSync } from 'node:crypto';
-import { validateEnv } from './env.validation';
+import { CHANNEL_ENV_FRAGMENTS } from '../payment/channels/env-fragments';
+import { longestCallTimeoutMs, validateEnv } from './env.validation';
 import { parseClusterNodes } from './configuration';
+
+/** A complete Alipay configuration: production with PAYMENT_GATEWAY=alipay refuses to start without one. */
+const ALIPAY_PROD = {
+  ALIPAY_PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string,
+  ALIPAY_PUBLIC_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
+    type: 'spki',
+    format: 'pem',
+  }) as string,
+  ALIPAY_GATEWAY_URL: 'https://openapi.alipay.example/gateway.do',
+  PUBLIC_BASE_URL: 'https://pay.example',
+};
 
 describe('validateEnv', () => {
   it('fills local defaults', () => {
@@ -39,7 +54,10 @@ describe('validateEnv', () => {
     [{ SANDBOX_TIME_SCALE: '-1' }, /"SANDBOX_TIME_SCALE"/],
     [{ NODE_ENV: 'production', PAYMENT_GATEWAY: 'alipay' }, /"JWT_SECRET" is required/],
     [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(20) }, /"PAYMENT_GATEWAY" must not be sandbox/],
-    [{ PAYMENT_CHANNELS: 'alipay,paypal' }, /"PAYMENT_CHANNELS"/],
+    [
+      { PAYMENT_CHANNELS: 'alipay,paypal' },
+      /"PAYMENT_CHANNELS" must be a comma-separated list of alipay, wechat, unionpay, wallet/,
+    ],
     [{ WECHAT_API_V3_KEY: 'short' }, /"WECHAT_API_V3_KEY"/],
     [{ WECHAT_MCHID: 'abc' }, /"WECHAT_MCHID"/],
     [
@@ -47,6 +65,7 @@ describe('validateEnv', () => {
         NODE_ENV: 'production',
         JWT_SECRET: 'x'.repeat(20),
         PAYMENT_GATEWAY: 'alipay',
+        ...ALIPAY_PROD,
         PAYMENT_CHANNELS: 'alipay,wechat',
         WECHAT_MCHID: '1900000109',
       },
@@ -138,6 +157,30 @@ describe('validateEnv', () => {
     );
     const full = { ...certs, UNIONPAY_SIGN_KEY: prod.ALIPAY_PRIVATE_KEY, UNIONPAY_SIGN_CERT: CFCA_TEST_OCA1 };
     expect(validateEnv(full).PAYMENT_CHANNELS).toBe('alipay,unionpay,wallet');
+  });
+});
+
+describe('channel fragments', () => {
+  it("composes every channel's variables and checks, its own and nobody else's", () => {
+    // each fragment's variables are in the schema: a bad value of any of them names it
+    for (const f of CHANNEL_ENV_FRAGMENTS) {
+      for (const name of Object.keys(f.schema)) {
+        expect(name.startsWith(`${f.channel.toUpperCase()}_`)).toBe(true);
+      }
+    }
+    expect(() => validateEnv({ UNIONPAY_MER_ID: 'short' })).toThrow(/"UNIONPAY_MER_ID"/);
+    expect(() => validateEnv({ ALIPAY_TIMEOUT_MS: '5' })).toThrow(/"ALIPAY_TIMEOUT_MS"/);
+    // a fragment's check runs outside production too (a half-configured second WeChat platform key)
+    expect(() => validateEnv({ WECHAT_PLATFORM_PUBLIC_KEY_2: 'x' })).toThrow(
+      /"WECHAT_PLATFORM_PUBLIC_KEY_ID_2" is required when WECHAT_PLATFORM_PUBLIC_KEY_2 is set/,
+    );
+  });
+
+  it('the lock timeout covers the slowest channel', () => {
+    expect(longestCallTimeoutMs(validateEnv({}))).toBe(5000);
+    expect(
+      longestCallTimeoutMs(validateEnv({ UNIONPAY_TIMEOUT_MS: '9000', WECHAT_TIMEOUT_MS: '7000' })),
+    ).toBe(9000);
   });
 });
 

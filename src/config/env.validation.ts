@@ -1,8 +1,12 @@
 import * as Joi from 'joi';
-import { UNIONPAY_ENV, unionpayEnvError } from '../payment/channels/unionpay/unionpay.env';
-import { checkAlipayKeys } from './channel-keys/alipay.keys';
-import { checkWechatKeys } from './channel-keys/wechat.keys';
+import { CHANNEL_ENV_FRAGMENTS } from '../payment/channels/env-fragments';
+import type { EnvFragment } from './env-fragment';
 import { parseTrustProxy } from './trust-proxy';
+
+/** The channels' fragments (each channel's variables and start checks), composed here by name only. */
+const FRAGMENTS: readonly EnvFragment[] = CHANNEL_ENV_FRAGMENTS;
+const CHANNEL_NAMES = FRAGMENTS.map((f) => f.channel);
+const CHANNEL_LIST = new RegExp(`^(${CHANNEL_NAMES.join('|')})(,(${CHANNEL_NAMES.join('|')}))*$`);
 
 /**
  * The whole environment contract of oncepay, validated once at boot. No setting is read from
@@ -10,7 +14,8 @@ import { parseTrustProxy } from './trust-proxy';
  * config/configuration.ts, and the few static decisions taken when modules load (the sandbox and bench
  * switches) run process.env through validateEnv too. The one raw read is app.module.ts asking whether
  * NODE_ENV is 'test' (tests skip the .env file). A bad value stops the start with one line that names
- * the variable.
+ * the variable. Each channel brings its part (config/env-fragment.ts: variables and start checks), so
+ * this file names no channel.
  */
 export const envSchema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
@@ -83,43 +88,26 @@ export const envSchema = Joi.object({
   /** Life of a token from POST /v1/dev/tokens (and of tokens signed in tests), seconds. */
   DEV_TOKEN_TTL_S: Joi.number().integer().min(1).default(3600),
 
+  /** sandbox: the simulators stand in for every gateway; alipay (historic name): the real gateways. */
   PAYMENT_GATEWAY: Joi.string().valid('sandbox', 'alipay').default('sandbox'),
-  ALIPAY_APP_ID: Joi.string().default('2021000000000001'),
-  ALIPAY_PRIVATE_KEY: Joi.string().allow(''),
-  ALIPAY_PUBLIC_KEY: Joi.string().allow(''),
-  ALIPAY_GATEWAY_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
-  ALIPAY_SELLER_ID: Joi.string().allow(''),
-  ALIPAY_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
   PUBLIC_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
 
-  /** Enabled channels. Outside production all four; in production WeChat and UnionPay only when asked for (they need keys). */
+  /** Enabled channels. Outside production all; in production only those that need no keys unless asked for. */
   PAYMENT_CHANNELS: Joi.string()
-    .pattern(/^(alipay|wechat|unionpay|wallet)(,(alipay|wechat|unionpay|wallet))*$/)
+    .pattern(CHANNEL_LIST)
+    .messages({
+      'string.pattern.base': `"PAYMENT_CHANNELS" must be a comma-separated list of ${CHANNEL_NAMES.join(', ')}`,
+    })
     .when('NODE_ENV', {
       is: 'production',
-      then: Joi.optional().default('alipay,wallet'),
-      otherwise: Joi.optional().default('alipay,wechat,unionpay,wallet'),
+      then: Joi.optional().default(
+        FRAGMENTS.filter((f) => f.defaultInProduction)
+          .map((f) => f.channel)
+          .join(','),
+      ),
+      otherwise: Joi.optional().default(CHANNEL_NAMES.join(',')),
     }),
-  WECHAT_MCHID: Joi.string().pattern(/^\d{6,32}$/),
-  WECHAT_APPID: Joi.string().pattern(/^[A-Za-z0-9_]{4,32}$/),
-  WECHAT_MERCHANT_PRIVATE_KEY: Joi.string().allow(''),
-  WECHAT_MERCHANT_SERIAL: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
-  /** The APIv3 key: exactly 32 bytes (decrypts notify resources). */
-  WECHAT_API_V3_KEY: Joi.string()
-    .allow('')
-    .pattern(/^[\x21-\x7e]{32}$/),
-  WECHAT_PLATFORM_PUBLIC_KEY: Joi.string().allow(''),
-  /** The platform key's id: a "WeChat Pay public key" id (PUB_KEY_ID_…) or a platform certificate serial. */
-  WECHAT_PLATFORM_PUBLIC_KEY_ID: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
-  /**
-   * A second platform key during a switch (WeChat moves merchants from the platform certificate to the
-   * "WeChat Pay public key"): both verify, each chosen by the Wechatpay-Serial it is named by.
-   */
-  WECHAT_PLATFORM_PUBLIC_KEY_2: Joi.string().allow(''),
-  WECHAT_PLATFORM_PUBLIC_KEY_ID_2: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
-  WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
-  WECHAT_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
-  ...UNIONPAY_ENV,
+  ...Object.assign({}, ...FRAGMENTS.map((f) => f.schema)),
   /** The UnionPay sandbox's notify re-send gaps (ms, before sends 2..5; UnionPay sends at most 5). */
   SANDBOX_UNIONPAY_NOTIFY_GAPS_MS: Joi.string()
     .pattern(/^\d+(,\d+)*$/)
@@ -214,43 +202,13 @@ export const envSchema = Joi.object({
           '"CALLBACK_DEDUP_STRATEGY" must be unique_key when NODE_ENV=production (the others are demonstrations)',
       });
     }
-    const wechatMissing = missingWechatSettings(env);
-    if (env.NODE_ENV === 'production' && wechatMissing.length > 0) {
-      return helpers.message({
-        custom: `"${wechatMissing[0]}" is required when PAYMENT_CHANNELS includes wechat and NODE_ENV=production`,
-      });
-    }
-    const unionpayError = unionpayEnvError(env);
-    if (unionpayError) return helpers.message({ custom: unionpayError });
     if (env.NODE_ENV === 'production' && env.BENCH_ROUTES === true) {
       return helpers.message({ custom: '"BENCH_ROUTES" must not be true when NODE_ENV=production' });
     }
-    if (env.NODE_ENV === 'production' && env.PAYMENT_GATEWAY === 'alipay') {
-      // half-configured production would start, answer /health 200, and fail every pre-pay and callback
-      const need = 'is required when NODE_ENV=production and PAYMENT_GATEWAY=alipay';
-      for (const name of [
-        'ALIPAY_PRIVATE_KEY',
-        'ALIPAY_PUBLIC_KEY',
-        'ALIPAY_GATEWAY_URL',
-        'PUBLIC_BASE_URL',
-      ]) {
-        if (!env[name]) return helpers.message({ custom: `"${name}" ${need}` });
-      }
-      const alipay = checkAlipayKeys(env).problems[0];
-      if (alipay) return helpers.message({ custom: `"${alipay.variable}" ${alipay.message}` });
-    }
-    // every enabled channel's keys are read at start: garbage keys would start, answer /health 200, and
-    // fail every pre-pay and notify of that channel
-    if (env.NODE_ENV === 'production' && String(env.PAYMENT_CHANNELS).split(',').includes('wechat')) {
-      const wechat = checkWechatKeys(env).problems[0];
-      if (wechat) return helpers.message({ custom: `"${wechat.variable}" ${wechat.message}` });
-    }
-    // a half-configured second platform key is a mistake in any environment
-    if (!env.WECHAT_PLATFORM_PUBLIC_KEY_2 !== !env.WECHAT_PLATFORM_PUBLIC_KEY_ID_2) {
-      const [set, unset] = env.WECHAT_PLATFORM_PUBLIC_KEY_2
-        ? ['WECHAT_PLATFORM_PUBLIC_KEY_2', 'WECHAT_PLATFORM_PUBLIC_KEY_ID_2']
-        : ['WECHAT_PLATFORM_PUBLIC_KEY_ID_2', 'WECHAT_PLATFORM_PUBLIC_KEY_2'];
-      return helpers.message({ custom: `"${unset}" is required when ${set} is set` });
+    // each channel's own start checks (production with it enabled needs its keys, readable)
+    for (const fragment of FRAGMENTS) {
+      const problem = fragment.check?.(env);
+      if (problem) return helpers.message({ custom: problem });
     }
     if ((env.DEV_TOKEN_TTL_S as number) > (env.JWT_MAX_LIFETIME_S as number)) {
       return helpers.message({ custom: '"DEV_TOKEN_TTL_S" must not exceed JWT_MAX_LIFETIME_S' });
@@ -259,23 +217,9 @@ export const envSchema = Joi.object({
   })
   .unknown(true);
 
-/** Every WECHAT_* setting the real gateway needs. */
-export const WECHAT_REQUIRED = [
-  'WECHAT_MCHID',
-  'WECHAT_APPID',
-  'WECHAT_MERCHANT_PRIVATE_KEY',
-  'WECHAT_MERCHANT_SERIAL',
-  'WECHAT_API_V3_KEY',
-  'WECHAT_PLATFORM_PUBLIC_KEY',
-  'WECHAT_PLATFORM_PUBLIC_KEY_ID',
-  'WECHAT_API_BASE_URL',
-] as const;
-
-/** The WECHAT_* settings missing while the wechat channel is enabled (empty when it is off). */
-export function missingWechatSettings(env: Record<string, unknown>): string[] {
-  const channels = String(env.PAYMENT_CHANNELS ?? '').split(',');
-  if (!channels.includes('wechat')) return [];
-  return WECHAT_REQUIRED.filter((k) => typeof env[k] !== 'string' || env[k] === '');
+/** The longest gateway call any channel may make, ms (locks held across a gateway call outlive it). */
+export function longestCallTimeoutMs(env: Record<string, unknown>): number {
+  return Math.max(0, ...FRAGMENTS.map((f) => f.callTimeoutMs?.(env) ?? 0));
 }
 
 /** REDIS_URL and REDIS_CLUSTER_NODES are one or the other; a cluster has only database 0. */

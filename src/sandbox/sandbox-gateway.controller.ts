@@ -13,7 +13,7 @@ import {
 import { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { paymentConfig } from '../config/configuration';
+import { alipayConfig } from '../payment/channels/alipay/alipay.config';
 import { Public } from '../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../common/errors';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
@@ -50,7 +50,7 @@ export class SandboxGatewayController {
     private readonly trades: SandboxTradeService,
     private readonly refunds: SandboxRefundService,
     private readonly keys: SandboxKeyService,
-    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
   ) {}
 
   @Post('gateway.do')
@@ -70,7 +70,7 @@ export class SandboxGatewayController {
     const answer = await this.answer(method, params);
     if (answer === 'timeout') {
       // hold the answer past the client's timeout: the client cannot know whether anything happened
-      await new Promise((r) => setTimeout(r, Math.max(this.cfg.gatewayTimeoutMs + 1500, 2500)));
+      await new Promise((r) => setTimeout(r, Math.max(this.cfg.timeoutMs + 1500, 2500)));
     }
     const inner = JSON.stringify(
       answer === 'timeout'

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
-import { paymentConfig } from '../config/configuration';
+import { alipayConfig } from '../payment/channels/alipay/alipay.config';
 import { generatePair, PemPair, publicPemOf, toPkcs8Pem } from './sandbox-crypto';
 
 /** Names of the rows in sandbox_key. The payment side reads the same rows (by SQL) in sandbox mode. */
@@ -23,7 +23,7 @@ export class SandboxKeyService implements OnModuleInit {
 
   constructor(
     private readonly ds: DataSource,
-    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
   ) {}
 
   async onModuleInit(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Queue } from 'bull';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { paymentConfig } from '../config/configuration';
+import { alipayConfig } from '../payment/channels/alipay/alipay.config';
 import { QUEUES } from '../common/queue/queue.constants';
 import { fenToYuan } from './sandbox-money';
 import { rsaSign, signContent } from './sandbox-crypto';
@@ -49,6 +50,7 @@ export class SandboxNotifyService {
     private readonly keys: SandboxKeyService,
     @InjectQueue(QUEUES.SANDBOX_NOTIFY) private readonly queue: Queue<NotifyJob>,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(alipayConfig.KEY) private readonly alipay: ConfigType<typeof alipayConfig>,
   ) {}
 
   async enqueueSuccess(
@@ -186,7 +188,7 @@ export class SandboxNotifyService {
       trade_no: t.trade_no,
       out_trade_no: t.out_trade_no,
       buyer_id: t.buyer_id,
-      seller_id: this.cfg.sellerId ?? '2088000000000001',
+      seller_id: this.alipay.sellerId ?? '2088000000000001',
       trade_status: job.status,
       total_amount: yuan,
       receipt_amount: paid ? yuan : undefined,
@@ -229,7 +231,7 @@ export class SandboxNotifyService {
       out_trade_no: t.out_trade_no,
       out_biz_no: refund.out_request_no,
       buyer_id: t.buyer_id,
-      seller_id: this.cfg.sellerId ?? '2088000000000001',
+      seller_id: this.alipay.sellerId ?? '2088000000000001',
       trade_status: job.status,
       total_amount: yuan,
       receipt_amount: yuan,

@@ -10,7 +10,7 @@ import {
   VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { paymentConfig } from '../config/configuration';
+import { alipayConfig } from '../payment/channels/alipay/alipay.config';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -47,7 +47,7 @@ export class SandboxTradesController {
     private readonly trades: SandboxTradeService,
     private readonly refunds: SandboxRefundService,
     private readonly notifies: SandboxNotifyService,
-    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
   ) {}
 
   @Post()

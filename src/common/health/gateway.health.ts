@@ -1,14 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { checkAlipayKeys } from '../../config/channel-keys/alipay.keys';
-import type { KeyState } from '../../config/channel-keys/key-check';
-import { checkWechatKeys } from '../../config/channel-keys/wechat.keys';
-import { paymentConfig, wechatConfig } from '../../config/configuration';
+import { paymentConfig } from '../../config/configuration';
+import type { KeyState } from '../../config/key-check';
+import { alipayConfig } from '../../payment/channels/alipay/alipay.config';
+import { checkAlipayKeys } from '../../payment/channels/alipay/alipay.keys';
+import { wechatConfig } from '../../payment/channels/wechat/wechat.config';
+import { checkWechatKeys } from '../../payment/channels/wechat/wechat.keys';
 
 /**
  * Key readiness of each channel, read once at start with the functions the start check uses
- * (config/channel-keys): Alipay's always, WeChat's when the channel is enabled. Each key is `ready`,
+ * (payment/channels/<name>/<name>.keys.ts): Alipay's always, WeChat's when the channel is enabled. Each key is `ready`,
  * `missing`, `invalid` or, while the sandbox publishes its own keys, `sandbox` for what is not configured.
  * Down (503) when a key is missing or invalid (production refuses to start then; elsewhere /health says
  * so). A configured key that is garbage is `invalid` even in sandbox mode: configured keys always win.
@@ -20,6 +22,7 @@ export class GatewayHealthIndicator {
 
   constructor(
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(alipayConfig.KEY) alipay: ConfigType<typeof alipayConfig>,
     @Inject(wechatConfig.KEY) wechat: ConfigType<typeof wechatConfig>,
     private readonly health: HealthIndicatorService,
   ) {
@@ -28,7 +31,7 @@ export class GatewayHealthIndicator {
       Object.fromEntries(Object.entries(keys).map(([k, s]) => [k, sandbox(s)]));
     this.channels = {
       alipay: shown(
-        checkAlipayKeys({ ALIPAY_PRIVATE_KEY: cfg.privateKey, ALIPAY_PUBLIC_KEY: cfg.publicKey }).keys,
+        checkAlipayKeys({ ALIPAY_PRIVATE_KEY: alipay.privateKey, ALIPAY_PUBLIC_KEY: alipay.publicKey }).keys,
       ),
     };
     if (wechat.enabled) {

@@ -16,7 +16,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Public } from '../../common/auth/auth.decorators';
-import { wechatConfig } from '../../config/configuration';
+import { wechatConfig } from '../../payment/channels/wechat/wechat.config';
 import { rsaSign, rsaVerify } from '../sandbox-crypto';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WechatSandboxKeysService } from './wechat-sandbox-keys.service';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { wechatConfig } from '../../config/configuration';
+import { wechatConfig } from '../../payment/channels/wechat/wechat.config';
 import { generatePair } from '../sandbox-crypto';
 
 export interface WechatSandboxKeys {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { wechatConfig } from '../../config/configuration';
+import { wechatConfig } from '../../payment/channels/wechat/wechat.config';
 import { TransactionService } from '../../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { toCst } from '../sandbox-time';

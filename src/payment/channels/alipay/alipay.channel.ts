@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { paymentConfig } from '../../../config/configuration';
+import { alipayConfig } from './alipay.config';
 import { AlipayGateway } from './alipay.gateway';
 import { byNumber } from '../by-number';
 import type { ChannelGateway, ChannelPlugin } from '../channel';
@@ -12,8 +12,8 @@ export class AlipayChannel implements ChannelPlugin {
   readonly enabled: boolean;
   readonly gateway: ChannelGateway;
 
-  constructor(client: AlipayGateway, @Inject(paymentConfig.KEY) cfg: ConfigType<typeof paymentConfig>) {
-    this.enabled = cfg.channels.includes('alipay');
+  constructor(client: AlipayGateway, @Inject(alipayConfig.KEY) cfg: ConfigType<typeof alipayConfig>) {
+    this.enabled = cfg.enabled;
     this.gateway = byNumber(client);
   }
 }

@@ -7,7 +7,7 @@ describe('AlipayGateway refunds (SDK stubbed)', () => {
   const cfg = {
     appId: 'app',
     gatewayUrl: 'http://x/gateway.do',
-    gatewayTimeoutMs: 1000,
+    timeoutMs: 1000,
     notifyUrl: 'http://n',
   };
   let exec: jest.Mock;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { AlipaySdk, AlipaySdkCommonResult } from 'alipay-sdk';
-import { paymentConfig } from '../../../config/configuration';
+import { alipayConfig } from './alipay.config';
 import { fenToYuan, tryYuanToFen } from '../../money';
 import {
   BillRefund,
@@ -34,7 +34,7 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
 
   constructor(
     private readonly keys: PaymentKeysProvider,
-    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
   ) {}
 
   /** Loads the keys once everything (the sandbox's key generation included) has initialised. */
@@ -111,7 +111,7 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
     if (call.res.code !== '10000' || typeof url !== 'string')
       return { ok: false, reason: describe(call.res) };
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.cfg.gatewayTimeoutMs) });
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.cfg.timeoutMs) });
       if (res.status !== 200) return { ok: false, reason: `bill download HTTP ${res.status}` };
       const body = (await res.json()) as {
         trades?: Array<Record<string, string | null>>;
@@ -271,7 +271,7 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
       privateKey: keys.privateKey,
       alipayPublicKey: keys.alipayPublicKey,
       gateway: this.cfg.gatewayUrl,
-      timeout: this.cfg.gatewayTimeoutMs,
+      timeout: this.cfg.timeoutMs,
       keyType: 'PKCS8',
       signType: 'RSA2',
       camelcase: true,

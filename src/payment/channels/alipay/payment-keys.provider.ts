@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { paymentConfig } from '../../../config/configuration';
+import { alipayConfig } from './alipay.config';
 import {
   normalizePrivateKey as normalizePrivate,
   normalizePublicKey as normalizePublic,
-} from '../../../config/gateway-keys';
+} from './alipay.keys';
 import { SandboxKeysRepository } from '../../gateway/sandbox-keys.repository';
 
 export interface GatewayKeys {
@@ -25,7 +25,7 @@ export class PaymentKeysProvider {
 
   constructor(
     private readonly sandboxKeys: SandboxKeysRepository,
-    @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
   ) {}
 
   async get(): Promise<GatewayKeys> {

@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { channelEnabled } from '../../../config/env-fragment';
 import { validateEnv } from '../../../config/env.validation';
 
 /** UnionPay's identity in its production signing certificates (the SDK's UNIONPAY_CNNAME). */
@@ -17,7 +18,7 @@ export const unionpayConfig = registerAs('unionpay', () => {
   const s = (k: string) => (e[k] as string | undefined) || undefined;
   const production = e.NODE_ENV === 'production';
   return {
-    enabled: String(e.PAYMENT_CHANNELS).split(',').includes('unionpay'),
+    enabled: channelEnabled(e, 'unionpay'),
     merId: s('UNIONPAY_MER_ID') ?? '777290058110048',
     signKey: s('UNIONPAY_SIGN_KEY'),
     signCert: s('UNIONPAY_SIGN_CERT'),

@@ -1,11 +1,12 @@
 import * as Joi from 'joi';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { channelEnabled, type EnvFragment } from '../../../config/env-fragment';
 
 /**
- * The UNIONPAY_* part of the environment contract (merged into config/env.validation.ts). Certificates and
- * keys are PEM text (or, for the signing key, a base64 PKCS#12 file with its password).
+ * The UNIONPAY_* variables (registered in payment/channels/env-fragments.ts). Certificates and keys are
+ * PEM text (or, for the signing key, a base64 PKCS#12 file with its password).
  */
-export const UNIONPAY_ENV = {
+const UNIONPAY_SCHEMA = {
   /** The merchant number UnionPay assigned (15 characters). */
   UNIONPAY_MER_ID: Joi.string().pattern(/^[0-9A-Za-z]{15}$/),
   /** The merchant's signing key, PEM (PKCS1 or PKCS8), with its certificate (UNIONPAY_SIGN_CERT) for certId. */
@@ -24,10 +25,18 @@ export const UNIONPAY_ENV = {
   UNIONPAY_CERT_IDENTITIES: Joi.string(),
 };
 
+/** The UNIONPAY_* part of the environment contract; production with the channel needs it complete. */
+export const UNIONPAY_ENV: EnvFragment = {
+  channel: 'unionpay',
+  defaultInProduction: false,
+  schema: UNIONPAY_SCHEMA,
+  check: unionpayEnvError,
+  callTimeoutMs: (env) => env.UNIONPAY_TIMEOUT_MS as number,
+};
+
 /** The settings the real gateway needs when PAYMENT_CHANNELS includes unionpay in production. */
-export function unionpayEnvError(env: Record<string, unknown>): string | undefined {
-  const channels = String(env.PAYMENT_CHANNELS ?? '').split(',');
-  if (!channels.includes('unionpay') || env.NODE_ENV !== 'production') return undefined;
+function unionpayEnvError(env: Record<string, unknown>): string | undefined {
+  if (!channelEnabled(env, 'unionpay') || env.NODE_ENV !== 'production') return undefined;
   const need = 'is required when PAYMENT_CHANNELS includes unionpay and NODE_ENV=production';
   const has = (k: string) => typeof env[k] === 'string' && env[k] !== '';
   for (const k of ['UNIONPAY_MER_ID', 'UNIONPAY_ROOT_CERT', 'UNIONPAY_MIDDLE_CERT', 'UNIONPAY_GATEWAY_URL']) {

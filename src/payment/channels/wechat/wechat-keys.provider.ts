@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { KeyObject } from 'node:crypto';
-import { readWechatPlatformKey, readWechatPrivateKey } from '../../../config/channel-keys/wechat.keys';
-import { wechatConfig } from '../../../config/configuration';
+import { readWechatPlatformKey, readWechatPrivateKey } from './wechat.keys';
+import { wechatConfig } from './wechat.config';
 import { SandboxKeysRepository, SandboxWechatKeyRow } from '../../gateway/sandbox-keys.repository';
 
 export interface WechatKeys {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { wechatConfig } from '../../../config/configuration';
+import { wechatConfig } from './wechat.config';
 import { WechatGateway } from './wechat.gateway';
 import { byNumber } from '../by-number';
 import type { ChannelGateway, ChannelPlugin } from '../channel';

@@ -4,7 +4,7 @@ import type { AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
 import { Decorator, Formatter } from 'wechatpay-axios-plugin';
 import { fromCst, toCstRfc3339 } from '../../../common/china-time';
-import { wechatConfig } from '../../../config/configuration';
+import { wechatConfig } from './wechat.config';
 import { tryYuanToFen } from '../../money';
 import {
   BillRefund,

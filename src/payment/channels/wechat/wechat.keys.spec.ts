@@ -3,8 +3,8 @@ import {
   TEST_PLATFORM_CERT_KEY_PEM,
   TEST_PLATFORM_CERT_PEM,
   TEST_PLATFORM_CERT_SERIAL,
-} from '../../../test/factories/wechat-platform-cert';
-import { validateEnv } from '../env.validation';
+} from '../../../../test/factories/wechat-platform-cert';
+import { validateEnv } from '../../../config/env.validation';
 import { checkWechatKeys, normalizeSerial, readWechatPlatformKey } from './wechat.keys';
 
 const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });

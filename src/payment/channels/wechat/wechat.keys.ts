@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
-import type { ChannelKeyCheck, KeyState } from './key-check';
+import type { ChannelKeyCheck, KeyState } from '../../../config/key-check';
 
 /**
  * WeChat Pay's keys, read and checked the one way the client uses them (WechatKeysProvider reads them with
