@@ -69,8 +69,9 @@ describe('chaos (short run)', () => {
       tail: '',
     });
     // per gateway channel: nothing lost, nothing invented; then the markers (per channel), the rest, refunds
-    // 12 money invariants, 3 of the ledger (issue 22), 4 of the webhooks (issue 25), 1 of the 503 retries
-    expect(rows).toHaveLength(20);
+    // 12 money invariants, 3 of the ledger (issue 22), 4 of the webhooks (issue 25), 1 of late money
+    // (issue 24), 1 of the 503 retries
+    expect(rows).toHaveLength(21);
     expect(rows.join('\n')).toMatch(/every journal sums to 0/);
     expect(rows.join('\n')).toMatch(/every wallet = its entries/);
     expect(rows.join('\n')).toMatch(/no transfer moved twice/);
@@ -92,5 +93,11 @@ describe('chaos (short run)', () => {
     // and refunded some of them, through the refunds' own races (duplicate keys, concurrent partials, requests)
     const refunded = Number(/(\d+) SUCCEEDED refunds/.exec(out)?.[1] ?? 0);
     expect(refunded).toBeGreaterThan(0);
+    // issue 24: the load made late money (paid after cancel, paid twice), and each was refunded once
+    const late = /(\d+) late payments of them paid at the sandbox/.exec(out);
+    expect(Number(late?.[1] ?? 0)).toBeGreaterThan(0);
+    expect(rows.join('\n')).toMatch(
+      /every late payment refunded once, none twice \| 0 \|.* 0 refunded twice/,
+    );
   }, 240_000);
 });
