@@ -192,9 +192,31 @@ export const eventsConfig = registerAs('events', () => {
  */
 export const sandboxConfig = registerAs('sandbox', () => {
   const e = env();
+  const str = (k: string) => (e[k] as string | undefined) || undefined;
   return {
     enabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
     timeScale: e.SANDBOX_TIME_SCALE as number,
+    /** Where the simulated gateways point their bill download URLs. */
+    baseUrl: str('PUBLIC_BASE_URL') ?? `http://127.0.0.1:${e.PORT}`,
+    /**
+     * The merchant records the simulated gateways keep, as a merchant registers them (the same variables,
+     * read apart from the service's namespaces, with the sandbox's own demo defaults). `holdMs`: how long a
+     * `timeout` fault holds its answer (past the merchant's client timeout).
+     */
+    alipay: {
+      appId: str('ALIPAY_APP_ID') ?? '2021000000000001',
+      sellerId: str('ALIPAY_SELLER_ID') ?? '2088000000000001',
+      merchantPrivateKey: str('ALIPAY_PRIVATE_KEY'),
+      holdMs: Math.max(((e.ALIPAY_TIMEOUT_MS as number | undefined) ?? 5000) + 1500, 2500),
+    },
+    wechat: {
+      mchid: str('WECHAT_MCHID') ?? '1900000109',
+      appid: str('WECHAT_APPID') ?? 'wxd678efh567hg6787',
+      merchantPrivateKey: str('WECHAT_MERCHANT_PRIVATE_KEY'),
+      merchantSerial: str('WECHAT_MERCHANT_SERIAL'),
+      apiV3Key: str('WECHAT_API_V3_KEY'),
+      holdMs: ((e.WECHAT_TIMEOUT_MS as number | undefined) ?? 5000) + 1500,
+    },
     unionpayNotifyGapsMs: String(e.SANDBOX_UNIONPAY_NOTIFY_GAPS_MS)
       .split(',')
       .map((s) => Number(s)),

@@ -17,6 +17,7 @@ import { EventsOut1734500000000 } from './1734500000000-events-out';
 import { Operations1734400000000 } from './1734400000000-operations';
 import { Ledger1734200000000 } from './1734200000000-ledger';
 import { Transfers1734200100000 } from './1734200100000-transfers';
+import { SandboxOneAttemptLog1734710000000 } from './1734710000000-sandbox-one-attempt-log';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -42,4 +43,5 @@ export const migrations = [
   Ledger1734200000000,
   Transfers1734200100000,
   EventTimeWatermark1734640000000,
+  SandboxOneAttemptLog1734710000000,
 ];

@@ -13,7 +13,7 @@ import {
 import { ConfigType } from '@nestjs/config';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { alipayConfig } from '../payment/channels/alipay/alipay.config';
+import { sandboxConfig } from '../config/configuration';
 import { Public } from '../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../common/errors';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
@@ -50,7 +50,7 @@ export class SandboxGatewayController {
     private readonly trades: SandboxTradeService,
     private readonly refunds: SandboxRefundService,
     private readonly keys: SandboxKeyService,
-    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
+    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
   ) {}
 
   @Post('gateway.do')
@@ -70,7 +70,7 @@ export class SandboxGatewayController {
     const answer = await this.answer(method, params);
     if (answer === 'timeout') {
       // hold the answer past the client's timeout: the client cannot know whether anything happened
-      await new Promise((r) => setTimeout(r, Math.max(this.cfg.timeoutMs + 1500, 2500)));
+      await new Promise((r) => setTimeout(r, this.cfg.alipay.holdMs));
     }
     const inner = JSON.stringify(
       answer === 'timeout'
@@ -137,7 +137,7 @@ export class SandboxGatewayController {
         sub_msg: '',
       };
     }
-    if (params.app_id !== this.cfg.appId) {
+    if (params.app_id !== this.cfg.alipay.appId) {
       return {
         code: '40002',
         msg: 'Invalid Arguments',

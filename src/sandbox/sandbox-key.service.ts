@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
-import { alipayConfig } from '../payment/channels/alipay/alipay.config';
+import { sandboxConfig } from '../config/configuration';
 import { generatePair, PemPair, publicPemOf, toPkcs8Pem } from './sandbox-crypto';
 
 /** Names of the rows in sandbox_key. The payment side reads the same rows (by SQL) in sandbox mode. */
@@ -23,11 +23,11 @@ export class SandboxKeyService implements OnModuleInit {
 
   constructor(
     private readonly ds: DataSource,
-    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
+    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!this.cfg.sandboxEnabled) return;
+    if (!this.cfg.enabled) return;
     await this.load();
   }
 
@@ -46,8 +46,9 @@ export class SandboxKeyService implements OnModuleInit {
     const gw = await this.ensure(SANDBOX_KEY.GATEWAY);
     if (!gw.privatePem) throw new Error('sandbox_key.gateway has no private key');
     this.gateway = { privatePem: gw.privatePem, publicPem: gw.publicPem };
-    this.merchantPublic = this.cfg.privateKey
-      ? publicPemOf(toPkcs8Pem(this.cfg.privateKey))
+    const configured = this.cfg.alipay.merchantPrivateKey;
+    this.merchantPublic = configured
+      ? publicPemOf(toPkcs8Pem(configured))
       : (await this.ensure(SANDBOX_KEY.MERCHANT)).publicPem;
   }
 

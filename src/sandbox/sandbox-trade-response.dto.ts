@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { EX } from '../common/openapi/examples';
-import { FAULTS, NOTIFY_MODES, REFUND_FAULTS, REFUND_NOTIFY_MODES } from './sandbox-trade.types';
+import { SimAttemptView } from './core/sim-attempt.dto';
+import { FAULTS, REFUND_FAULTS, REFUND_NOTIFY_MODES } from './sandbox-trade.types';
 
 /** Amounts at the gateway are yuan strings with two decimals, as Alipay sends them. */
 const YUAN = { pattern: '^[0-9]+\\.[0-9]{2}$' };
@@ -111,53 +112,13 @@ export class SandboxRefundView {
   gmtRefund: string | null;
 }
 
-/** One delivery of an async notify to oncepay, and what oncepay answered. */
-export class SandboxNotifyAttempt {
-  @ApiProperty({ example: 'ac05099524730693a8b330c5ecf72da9786' })
-  notifyId: string;
-
-  @ApiProperty({ example: 'TRADE_SUCCESS' })
+/** The core's attempt, with this face's older names of `event` / `ref`. */
+export class SandboxNotifyAttempt extends SimAttemptView {
+  @ApiProperty({ example: 'TRADE_SUCCESS', description: '= event' })
   tradeStatus: string;
 
-  @ApiProperty({ type: String, nullable: true, example: null, description: 'refund notifies: the refundNo' })
+  @ApiProperty({ type: String, nullable: true, example: null, description: '= ref' })
   outBizNo: string | null;
-
-  @ApiProperty({ enum: [...new Set([...NOTIFY_MODES, ...REFUND_NOTIFY_MODES])], example: 'normal' })
-  mode: string;
-
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'delivery number (retries count up)' })
-  seq: number;
-
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'copy number (duplicate mode)' })
-  copy: number;
-
-  @ApiProperty({
-    enum: ['SENDING', 'ACKED', 'NACKED', 'ERROR', 'DROPPED'],
-    example: 'ACKED',
-    description: 'ACKED: oncepay answered `success`; NACKED: anything else; DROPPED: never sent (drop mode)',
-  })
-  outcome: string;
-
-  @ApiProperty({ type: 'integer', nullable: true, example: 200 })
-  httpStatus: number | null;
-
-  @ApiProperty({ type: String, nullable: true, example: 'success', description: 'what oncepay answered' })
-  responseBody: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  error: string | null;
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: { type: 'string' },
-    nullable: true,
-    description: 'the form fields sent',
-    example: { out_trade_no: EX.paymentNo, trade_status: 'TRADE_SUCCESS', total_amount: '176.00' },
-  })
-  payload: Record<string, string> | null;
-
-  @ApiProperty({ format: 'date-time', example: EX.paidAt })
-  createdAt: string;
 }
 
 /** GET /sandbox/alipay/trades/{outTradeNo}: the trade, its refunds and every notify attempt. */

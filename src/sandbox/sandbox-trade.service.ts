@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { appConfig } from '../config/configuration';
+import { sandboxConfig } from '../config/configuration';
+import { SimFaults } from './core/sim-faults';
 import { DomainError, ErrorCode } from '../common/errors';
 import { fenToYuan, tryYuanToFen } from './sandbox-money';
 import { SandboxNotifyService } from './sandbox-notify.service';
@@ -34,11 +35,15 @@ const randomDigits = (n: number) => Array.from({ length: n }, () => randomInt(10
  */
 @Injectable()
 export class SandboxTradeService {
+  private readonly faults: SimFaults<FaultKind>;
+
   constructor(
     private readonly ds: DataSource,
     private readonly notify: SandboxNotifyService,
-    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
-  ) {}
+    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
+  ) {
+    this.faults = new SimFaults(ds, 'sandbox_trade');
+  }
 
   async find(outTradeNo: string): Promise<SandboxTradeRow | null> {
     const rows: SandboxTradeRow[] = await this.ds.query(
@@ -220,17 +225,8 @@ export class SandboxTradeService {
     },
   ): Promise<SandboxTradeRow> {
     const t = await this.get(outTradeNo);
-    const times = faults.times ?? 1;
-    const kinds = { query: 'query', close: 'close', refund: 'refund', refundQuery: 'refund_query' } as const;
-    for (const [field, kind] of Object.entries(kinds) as Array<[keyof typeof kinds, FaultKind]>) {
-      const f = faults[field];
-      if (!f) continue;
-      await this.ds.query(`UPDATE sandbox_trade SET ${kind}_fault = ?, ${kind}_fault_left = ? WHERE id = ?`, [
-        f === 'none' ? null : f,
-        f === 'none' ? 0 : times,
-        t.id,
-      ]);
-    }
+    const { query, close, refund, refundQuery } = faults;
+    await this.faults.arm(t.id, { query, close, refund, refund_query: refundQuery }, faults.times);
     const n = faults.refundNotify;
     if (n) {
       await this.ds.query(
@@ -259,24 +255,14 @@ export class SandboxTradeService {
     return Promise.resolve(null);
   }
 
-  /** Takes one injected fault, if any is armed (a conditional decrement, so N armed faults fire N times). */
-  async consumeFault<K extends FaultKind>(
-    t: SandboxTradeRow,
-    kind: K,
-  ): Promise<(K extends 'refund' ? RefundFault : Fault) | null> {
-    const fault = t[`${kind}_fault`] as (K extends 'refund' ? RefundFault : Fault) | null;
-    if (!fault) return null;
-    const res = await this.ds.query(
-      `UPDATE sandbox_trade SET ${kind}_fault_left = ${kind}_fault_left - 1
-       WHERE id = ? AND ${kind}_fault = ? AND ${kind}_fault_left > 0`,
-      [t.id, fault],
-    );
-    return res.affectedRows === 1 ? fault : null;
+  /** Takes one armed fault of the trade (core/sim-faults.ts). */
+  consumeFault<K extends FaultKind>(t: SandboxTradeRow, kind: K) {
+    return this.faults.take<K extends 'refund' ? RefundFault : Fault>(t, kind);
   }
 
   /** Base URL the sandbox gives out (bill downloads). */
   get baseUrl(): string {
-    return this.app.publicBaseUrl;
+    return this.cfg.baseUrl;
   }
 }
 

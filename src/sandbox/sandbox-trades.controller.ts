@@ -10,7 +10,8 @@ import {
   VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { alipayConfig } from '../payment/channels/alipay/alipay.config';
+import { sandboxConfig } from '../config/configuration';
+import { armed } from './core/sim-faults';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -47,7 +48,7 @@ export class SandboxTradesController {
     private readonly trades: SandboxTradeService,
     private readonly refunds: SandboxRefundService,
     private readonly notifies: SandboxNotifyService,
-    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
+    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
   ) {}
 
   @Post()
@@ -59,7 +60,12 @@ export class SandboxTradesController {
   @ApiConflictResponse({ description: 'the out_trade_no exists' })
   async inject(@Body() dto: InjectTradeDto) {
     return view(
-      await this.trades.injectPaid(this.cfg.appId, dto.outTradeNo, dto.amount, dto.subject ?? 'stray trade'),
+      await this.trades.injectPaid(
+        this.cfg.alipay.appId,
+        dto.outTradeNo,
+        dto.amount,
+        dto.subject ?? 'stray trade',
+      ),
     );
   }
 
@@ -85,7 +91,8 @@ export class SandboxTradesController {
         notifyId: r.notify_id,
         gmtRefund: r.gmt_refund,
       })),
-      attempts,
+      // the core's attempt shape; tradeStatus / outBizNo are this face's older names of event / ref
+      attempts: attempts.map((a) => ({ ...a, tradeStatus: a.event, outBizNo: a.ref })),
     };
   }
 
@@ -183,12 +190,11 @@ function view(t: SandboxTradeRow) {
     qrCode: t.qr_code,
     notifyUrl: t.notify_url,
     paidAfterClose: !!t.paid_after_close,
-    queryFault: t.query_fault_left > 0 ? { fault: t.query_fault, left: t.query_fault_left } : null,
-    closeFault: t.close_fault_left > 0 ? { fault: t.close_fault, left: t.close_fault_left } : null,
+    queryFault: armed(t, 'query'),
+    closeFault: armed(t, 'close'),
     refundFee: fenToYuan(t.refund_fee),
-    refundFault: t.refund_fault_left > 0 ? { fault: t.refund_fault, left: t.refund_fault_left } : null,
-    refundQueryFault:
-      t.refund_query_fault_left > 0 ? { fault: t.refund_query_fault, left: t.refund_query_fault_left } : null,
+    refundFault: armed(t, 'refund'),
+    refundQueryFault: armed(t, 'refund_query'),
     refundNotify: t.refund_notify_mode
       ? { mode: t.refund_notify_mode, times: t.refund_notify_times, delayMs: t.refund_notify_delay_ms }
       : null,

@@ -26,6 +26,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { sandboxConfig } from '../../config/configuration';
+import { SimAttemptView } from '../core/sim-attempt.dto';
 import { UnionpaySandboxService } from './unionpay-sandbox.service';
 import { UP_FAULTS, UP_NOTIFY_MODES, UpFault, UpNotifyMode } from './unionpay-sandbox.types';
 
@@ -124,16 +125,9 @@ export class UpRefundView {
   queryId: string;
 }
 
-export class UpAttemptView {
+/** The core's attempt, with this face's older name of the notified order (`ref` ?? the consume). */
+export class UpAttemptView extends SimAttemptView {
   @ApiProperty() orderId: string;
-  @ApiProperty() notifyId: string;
-  @ApiProperty({ enum: UP_NOTIFY_MODES }) mode: string;
-  @ApiProperty({ type: 'integer', minimum: 1, maximum: 5 }) seq: number;
-  @ApiProperty({ type: 'integer', minimum: 1, maximum: 20 }) copy: number;
-  @ApiProperty({ enum: ['SENDING', 'ACKED', 'FAILED', 'DROPPED'] }) outcome: string;
-  @ApiProperty({ type: 'integer', minimum: 100, maximum: 599, nullable: true }) httpStatus: number | null;
-  @ApiProperty({ type: String, nullable: true }) error: string | null;
-  @ApiProperty({ type: String, format: 'date-time' }) createdAt: string;
 }
 
 export class UpTradeView {

@@ -21,7 +21,7 @@ export class UnionpaySandboxProcessor {
   @Process({ concurrency: 16 })
   async handle(job: Job<UpSandboxJob>): Promise<void> {
     if (job.data.kind === 'settle') await this.up.settleRefund(job.data.queryId);
-    else await this.notify.deliver(job.data);
+    else await this.notify.core.deliver(job.data);
   }
 }
 

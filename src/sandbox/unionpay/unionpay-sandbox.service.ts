@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
+import { SimFaults } from '../core/sim-faults';
 import { signFields, verifyFields } from './unionpay-sandbox-crypto';
 import { UnionpaySandboxKeysService } from './unionpay-sandbox-keys.service';
 import { UnionpaySandboxNotifyService } from './unionpay-sandbox-notify.service';
@@ -30,7 +31,11 @@ export class UnionpaySandboxService {
     private readonly ds: DataSource,
     private readonly keys: UnionpaySandboxKeysService,
     private readonly notify: UnionpaySandboxNotifyService,
-  ) {}
+  ) {
+    this.faults = new SimFaults(ds, 'sandbox_unionpay_txn');
+  }
+
+  private readonly faults: SimFaults<'query' | 'refund'>;
 
   /** POST /gateway/api/{backTransReq,queryTrans,fileTransRequest}.do */
   async handle(kind: 'back' | 'query' | 'file', req: Record<string, string>): Promise<UpAnswer> {
@@ -100,9 +105,9 @@ export class UnionpaySandboxService {
     const orig = (
       await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [req.origQryId ?? ''])
     )[0] as UpTxnRow | undefined;
-    if (orig && (await this.takeFault(orig, 'refund'))) {
-      const f = orig.refund_fault;
-      if (f === 'timeout') return { timeout: true };
+    const fault = orig ? await this.takeFault(orig, 'refund') : null;
+    if (fault) {
+      if (fault === 'timeout') return { timeout: true };
       return this.answer({ ...base, respCode: '03', respMsg: 'system busy' });
     }
     const amt = Number(req.txnAmt);
@@ -166,10 +171,10 @@ export class UnionpaySandboxService {
 
   private async query(req: Record<string, string>, base: Record<string, string>): Promise<UpAnswer> {
     const t = await this.find(req.merId, req.orderId, req.txnTime);
-    if (t && (await this.takeFault(t, 'query'))) {
-      if (t.query_fault === 'timeout') return { timeout: true };
-      if (t.query_fault === 'system_error')
-        return this.answer({ ...base, respCode: '03', respMsg: 'system busy' });
+    const fault = t ? await this.takeFault(t, 'query') : null;
+    if (fault) {
+      if (fault === 'timeout') return { timeout: true };
+      if (fault === 'system_error') return this.answer({ ...base, respCode: '03', respMsg: 'system busy' });
       return this.answer({
         ...base,
         txnTime: req.txnTime,
@@ -229,12 +234,7 @@ export class UnionpaySandboxService {
 
   /** The buyer scans and pays (POST /sandbox/unionpay/trades/{orderId}/pay). */
   async pay(orderId: string, mode: UpNotifyMode, times?: number, delayMs?: number, afterTimeout = false) {
-    const t = (
-      await this.ds.query(
-        "SELECT * FROM sandbox_unionpay_txn WHERE order_id = ? AND txn_type = '01' ORDER BY id DESC LIMIT 1",
-        [orderId],
-      )
-    )[0] as UpTxnRow | undefined;
+    const t = await this.consumeOf(orderId);
     if (!t) return { status: 404 as const };
     if (t.status !== 'WAIT') return { status: 409 as const, reason: `transaction is ${t.status}` };
     if (!afterTimeout && t.pay_timeout && cst(new Date()) > t.pay_timeout)
@@ -252,44 +252,35 @@ export class UnionpaySandboxService {
     orderId: string,
     f: { query?: UpFault; refund?: UpFault; times?: number; refundOutcome?: 'SUCCESS' | 'FAIL' },
   ) {
-    const n = f.times ?? 1;
-    const res = await this.ds.query(
-      `UPDATE sandbox_unionpay_txn SET query_fault = COALESCE(?, query_fault), query_fault_left = IF(? IS NULL, query_fault_left, ?),
-         refund_fault = COALESCE(?, refund_fault), refund_fault_left = IF(? IS NULL, refund_fault_left, ?),
-         refund_outcome = COALESCE(?, refund_outcome) WHERE order_id = ? AND txn_type = '01'`,
-      [
-        f.query ?? null,
-        f.query ?? null,
-        n,
-        f.refund ?? null,
-        f.refund ?? null,
-        n,
-        f.refundOutcome ?? null,
-        orderId,
-      ],
+    const t = await this.consumeOf(orderId);
+    if (!t) return false;
+    await this.faults.arm(t.id, { query: f.query, refund: f.refund }, f.times);
+    if (f.refundOutcome) {
+      await this.ds.query('UPDATE sandbox_unionpay_txn SET refund_outcome = ? WHERE id = ?', [
+        f.refundOutcome,
+        t.id,
+      ]);
+    }
+    return true;
+  }
+
+  private async consumeOf(orderId: string): Promise<UpTxnRow | undefined> {
+    const rows: UpTxnRow[] = await this.ds.query(
+      "SELECT * FROM sandbox_unionpay_txn WHERE order_id = ? AND txn_type = '01' ORDER BY id DESC LIMIT 1",
+      [orderId],
     );
-    return res.affectedRows > 0;
+    return rows[0];
   }
 
   /** The sandbox's view of a consume, its refunds and notify attempts. */
   async view(orderId: string) {
-    const t = (
-      await this.ds.query(
-        "SELECT * FROM sandbox_unionpay_txn WHERE order_id = ? AND txn_type = '01' ORDER BY id DESC LIMIT 1",
-        [orderId],
-      )
-    )[0] as UpTxnRow | undefined;
+    const t = await this.consumeOf(orderId);
     if (!t) return null;
     const refunds: UpTxnRow[] = await this.ds.query(
       'SELECT * FROM sandbox_unionpay_txn WHERE orig_qry_id = ? ORDER BY id',
       [t.query_id],
     );
-    const ids = [orderId, ...refunds.map((r) => r.order_id)];
-    const attempts = await this.ds.query(
-      `SELECT order_id orderId, notify_id notifyId, mode, seq, copy, outcome, http_status httpStatus, error, created_at createdAt
-       FROM sandbox_unionpay_notify_attempt WHERE order_id IN (?) ORDER BY id`,
-      [ids],
-    );
+    const attempts = await this.notify.attemptsOf(t.order_id);
     return {
       orderId: t.order_id,
       txnTime: t.txn_time,
@@ -305,7 +296,8 @@ export class UnionpaySandboxService {
         status: r.status,
         queryId: r.query_id,
       })),
-      notifyAttempts: attempts,
+      // the core's attempt shape; orderId is this face's older name of the notified order (ref ?? trade)
+      notifyAttempts: attempts.map((a) => ({ ...a, orderId: a.ref ?? t.order_id })),
     };
   }
 
@@ -325,21 +317,13 @@ export class UnionpaySandboxService {
     return rows[0] && { ...rows[0], txn_amt: Number(rows[0].txn_amt) };
   }
 
-  /** Consumes one armed fault of `kind` on the consume (true when this call fails). */
-  private async takeFault(t: UpTxnRow, kind: 'query' | 'refund'): Promise<boolean> {
-    const consume =
+  /** Takes one armed fault of `kind` from the consume (a refund's faults are armed on its consume). */
+  private async takeFault(t: UpTxnRow, kind: 'query' | 'refund'): Promise<UpFault | null> {
+    const consume: UpTxnRow | undefined =
       t.txn_type === '01'
         ? t
-        : ((
-            await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [t.orig_qry_id])
-          )[0] as UpTxnRow | undefined);
-    if (!consume || !consume[`${kind}_fault`] || consume[`${kind}_fault`] === 'none') return false;
-    const res = await this.ds.query(
-      `UPDATE sandbox_unionpay_txn SET ${kind}_fault_left = ${kind}_fault_left - 1 WHERE id = ? AND ${kind}_fault_left > 0`,
-      [consume.id],
-    );
-    if (res.affectedRows === 1) t[`${kind}_fault`] = consume[`${kind}_fault`];
-    return res.affectedRows === 1;
+        : (await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [t.orig_qry_id]))[0];
+    return consume ? this.faults.take<UpFault>(consume, kind) : null;
   }
 }
 

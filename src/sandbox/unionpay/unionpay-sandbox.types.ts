@@ -1,3 +1,5 @@
+import type { SimNotifyJob } from '../core/sim-notifier';
+
 /** Notify fault modes of the UnionPay sandbox (as the Alipay and WeChat ones, plus UnionPay's own). */
 export const UP_NOTIFY_MODES = [
   'normal',
@@ -41,21 +43,9 @@ export interface UpTxnRow {
   done_at: Date | null;
 }
 
-export interface UpNotifyJob {
-  kind: 'notify';
-  /** The transaction notified (consume or refund), by its query_id. */
-  queryId: string;
-  notifyId: string;
-  mode: UpNotifyMode;
-  seq: number;
-  copies: number;
-  corruptLeft: number;
-  stale?: boolean;
-}
-
 export interface UpSettleJob {
   kind: 'settle';
   queryId: string;
 }
 
-export type UpSandboxJob = UpNotifyJob | UpSettleJob;
+export type UpSandboxJob = SimNotifyJob | UpSettleJob;

@@ -16,7 +16,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { Public } from '../../common/auth/auth.decorators';
-import { wechatConfig } from '../../payment/channels/wechat/wechat.config';
+import { sandboxConfig } from '../../config/configuration';
 import { rsaSign, rsaVerify } from '../sandbox-crypto';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WechatSandboxKeysService } from './wechat-sandbox-keys.service';
@@ -43,7 +43,7 @@ export class WechatSandboxApiController {
     private readonly wx: WechatSandboxService,
     private readonly bills: WechatSandboxBillService,
     private readonly keys: WechatSandboxKeysService,
-    @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
+    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
   ) {}
 
   @Post('pay/transactions/native')
@@ -150,7 +150,7 @@ export class WechatSandboxApiController {
       );
     }
     const keys = await this.keys.get();
-    if (mchid !== this.cfg.mchid) return wxError(401, 'SIGN_ERROR', `unknown mchid ${mchid}`);
+    if (mchid !== this.cfg.wechat.mchid) return wxError(401, 'SIGN_ERROR', `unknown mchid ${mchid}`);
     if (serial !== keys.merchantSerial)
       return wxError(401, 'SIGN_ERROR', `unknown merchant serial ${serial}`);
     if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) {
@@ -167,7 +167,7 @@ export class WechatSandboxApiController {
   private async send(reply: FastifyReply, a: WxAnswer): Promise<void> {
     if (a.fault === 'timeout') {
       // hold the answer past the client's timeout: the client cannot know whether anything happened
-      await new Promise((r) => setTimeout(r, this.cfg.timeoutMs + 1500));
+      await new Promise((r) => setTimeout(r, this.cfg.wechat.holdMs));
     }
     const answer = a.fault === 'system_error' ? wxError(500, 'SYSTEM_ERROR', 'system error') : a;
     const text = answer.body ? JSON.stringify(answer.body) : '';

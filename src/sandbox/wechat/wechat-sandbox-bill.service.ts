@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { appConfig } from '../../config/configuration';
-import { wechatConfig } from '../../payment/channels/wechat/wechat.config';
+import { sandboxConfig } from '../../config/configuration';
 import { fenToYuan } from '../sandbox-money';
 import { cstDay, toCst } from '../sandbox-time';
 import { WxAnswer, wxError, wxOk, WxRefundRow, WxTransactionRow } from './wechat-sandbox.types';
@@ -16,8 +15,7 @@ import { WxAnswer, wxError, wxOk, WxRefundRow, WxTransactionRow } from './wechat
 export class WechatSandboxBillService {
   constructor(
     private readonly ds: DataSource,
-    @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
-    @Inject(appConfig.KEY) private readonly app: ConfigType<typeof appConfig>,
+    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
   ) {}
 
   /**
@@ -36,7 +34,7 @@ export class WechatSandboxBillService {
     return wxOk({
       hash_type: 'SHA1',
       hash_value: createHash('sha1').update(csv, 'utf8').digest('hex'),
-      download_url: `${this.app.publicBaseUrl}/sandbox/wechat/v3/billdownload/file?token=${billDate}.${cutoff}`,
+      download_url: `${this.cfg.baseUrl}/sandbox/wechat/v3/billdownload/file?token=${billDate}.${cutoff}`,
     });
   }
 
@@ -101,7 +99,7 @@ export class WechatSandboxBillService {
         cells([
           toCst(r.success_time!),
           r.appid,
-          this.cfg.mchid,
+          this.cfg.wechat.mchid,
           '0',
           '',
           r.transaction_id,

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { wechatConfig } from '../../payment/channels/wechat/wechat.config';
+import { sandboxConfig } from '../../config/configuration';
 import { generatePair } from '../sandbox-crypto';
 
 export interface WechatSandboxKeys {
@@ -31,35 +31,36 @@ export class WechatSandboxKeysService implements OnModuleInit {
 
   constructor(
     private readonly ds: DataSource,
-    @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
+    @Inject(sandboxConfig.KEY) private readonly sandbox: ConfigType<typeof sandboxConfig>,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!this.cfg.sandboxEnabled) return;
+    if (!this.sandbox.enabled) return;
     await this.get();
   }
 
   async get(): Promise<WechatSandboxKeys> {
     if (this.keys) return this.keys;
+    const cfg = this.sandbox.wechat;
     const platform = await this.ensure('platform', () => ({
       ...pair(),
-      serial: `PUB_KEY_ID_01${this.cfg.mchid}${randomDigits(16)}`.slice(0, 64),
+      serial: `PUB_KEY_ID_01${cfg.mchid}${randomDigits(16)}`.slice(0, 64),
     }));
     const merchant =
-      this.cfg.merchantPrivateKey && this.cfg.merchantSerial
+      cfg.merchantPrivateKey && cfg.merchantSerial
         ? {
-            public_pem: createPublicKey(createPrivateKey(this.cfg.merchantPrivateKey.trim())).export({
+            public_pem: createPublicKey(createPrivateKey(cfg.merchantPrivateKey.trim())).export({
               type: 'spki',
               format: 'pem',
             }) as string,
-            serial: this.cfg.merchantSerial,
+            serial: cfg.merchantSerial,
           }
         : await this.ensure('merchant', () => ({
             ...pair(),
             serial: randomBytes(20).toString('hex').toUpperCase(),
           }));
     const apiV3Key =
-      this.cfg.apiV3Key ??
+      cfg.apiV3Key ??
       (
         await this.ensure('apiv3', () => ({
           secret: randomBytes(24).toString('base64').replace(/[+/=]/g, 'x'),

@@ -15,6 +15,6 @@ export class WechatSandboxNotifyProcessor {
   @Process({ concurrency: 16 })
   async handle(job: Job<WxSandboxJob>): Promise<void> {
     if (job.data.kind === 'settle') await this.wx.settleRefund(job.data.outRefundNo);
-    else await this.notify.deliver(job.data);
+    else await this.notify.core.deliver(job.data);
   }
 }

@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 import { EX } from '../../common/openapi/examples';
-import { WX_FAULTS, WX_NOTIFY_MODES, WX_REFUND_OUTCOMES } from './wechat-sandbox.types';
+import { SimAttemptView } from '../core/sim-attempt.dto';
+import { WX_FAULTS, WX_REFUND_OUTCOMES } from './wechat-sandbox.types';
 
 export class WxFaultState {
   @ApiProperty({ enum: WX_FAULTS, example: 'timeout' })
@@ -91,52 +92,10 @@ export class WxRefundView {
   successTime: string | null;
 }
 
-/** One delivery of a WeChat notify to oncepay, and what oncepay answered. */
-export class WxNotifyAttempt {
-  @ApiProperty({ example: 'EV-2026112312031045600000000001' })
-  notifyId: string;
-
-  @ApiProperty({
-    enum: ['TRANSACTION.SUCCESS', 'REFUND.SUCCESS', 'REFUND.ABNORMAL', 'REFUND.CLOSED'],
-    example: 'TRANSACTION.SUCCESS',
-  })
+/** The core's attempt, with this face's older name of `event`. */
+export class WxNotifyAttempt extends SimAttemptView {
+  @ApiProperty({ example: 'TRANSACTION.SUCCESS', description: '= event' })
   eventType: string;
-
-  @ApiProperty({ enum: WX_NOTIFY_MODES, example: 'normal' })
-  mode: string;
-
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'delivery number (retries count up)' })
-  seq: number;
-
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'copy number (duplicate mode)' })
-  copy: number;
-
-  @ApiProperty({
-    enum: ['SENDING', 'ACKED', 'NACKED', 'ERROR', 'DROPPED'],
-    example: 'ACKED',
-    description: 'ACKED: oncepay answered 2xx; NACKED: anything else; DROPPED: never sent (drop mode)',
-  })
-  outcome: string;
-
-  @ApiProperty({ type: 'integer', nullable: true, example: 204 })
-  httpStatus: number | null;
-
-  @ApiProperty({ type: String, nullable: true, example: '', description: 'what oncepay answered' })
-  responseBody: string | null;
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  error: string | null;
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    nullable: true,
-    description: 'the notify body sent (its resource encrypted, as WeChat Pay sends it)',
-  })
-  payload: Record<string, unknown> | null;
-
-  @ApiProperty({ format: 'date-time', example: EX.paidAt })
-  createdAt: string;
 }
 
 /** GET /sandbox/wechat/transactions/{outTradeNo}: the transaction, its refunds and every notify attempt. */

@@ -8,6 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Public } from '../../common/auth/auth.decorators';
+import { armed } from '../core/sim-faults';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WxFaultsDto, WxPayDto } from './wechat-sandbox.dto';
 import { WechatSandboxService } from './wechat-sandbox.service';
@@ -45,7 +46,8 @@ export class WechatSandboxTransactionsController {
     return {
       ...view(t),
       refunds: (await this.wx.refundsOf(outTradeNo)).map(refundView),
-      attempts,
+      // the core's attempt shape; eventType is this face's older name of event
+      attempts: attempts.map((a) => ({ ...a, eventType: a.event })),
     };
   }
 
@@ -88,9 +90,9 @@ function view(t: WxTransactionRow) {
     codeUrl: t.code_url,
     notifyUrl: t.notify_url,
     paidAfterClose: !!t.paid_after_close,
-    queryFault: t.query_fault_left > 0 ? { fault: t.query_fault, left: t.query_fault_left } : null,
-    closeFault: t.close_fault_left > 0 ? { fault: t.close_fault, left: t.close_fault_left } : null,
-    refundFault: t.refund_fault_left > 0 ? { fault: t.refund_fault, left: t.refund_fault_left } : null,
+    queryFault: armed(t, 'query'),
+    closeFault: armed(t, 'close'),
+    refundFault: armed(t, 'refund'),
     refundOutcome: t.refund_outcome,
     createdAt: t.created_at,
     successTime: t.success_time,

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { wechatConfig } from '../../payment/channels/wechat/wechat.config';
+import { sandboxConfig } from '../../config/configuration';
+import { SimFaults } from '../core/sim-faults';
 import { TransactionService } from '../../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { toCst } from '../sandbox-time';
@@ -40,13 +41,16 @@ const OVERDUE_SETTLES = 5;
 @Injectable()
 export class WechatSandboxService {
   private readonly logger = new Logger(WechatSandboxService.name);
+  private readonly faults: SimFaults<'query' | 'close' | 'refund'>;
 
   constructor(
     private readonly ds: DataSource,
     private readonly notify: WechatSandboxNotifyService,
-    @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
+    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
     private readonly tx: TransactionService,
-  ) {}
+  ) {
+    this.faults = new SimFaults(ds, 'sandbox_wechat_transaction');
+  }
 
   async find(outTradeNo: string): Promise<WxTransactionRow | null> {
     const rows: WxTransactionRow[] = await this.ds.query(
@@ -83,7 +87,7 @@ export class WechatSandboxService {
     const amount = body.amount as Record<string, unknown> | undefined;
     const total = amount?.total;
     if (body.mchid !== mchid) return wxError(400, 'PARAM_ERROR', 'mchid does not match the request signer');
-    if (body.appid !== this.cfg.appid)
+    if (body.appid !== this.cfg.wechat.appid)
       return wxError(400, 'APPID_MCHID_NOT_MATCH', 'appid is not bound to mchid');
     if (typeof body.out_trade_no !== 'string' || !OUT_TRADE_NO.test(body.out_trade_no)) {
       return wxError(400, 'PARAM_ERROR', 'out_trade_no must be 6–32 of [A-Za-z0-9_-|*]');
@@ -328,15 +332,7 @@ export class WechatSandboxService {
     },
   ): Promise<WxTransactionRow> {
     const t = await this.get(outTradeNo);
-    const times = f.times ?? 1;
-    for (const kind of ['query', 'close', 'refund'] as const) {
-      const v = f[kind];
-      if (!v) continue;
-      await this.ds.query(
-        `UPDATE sandbox_wechat_transaction SET ${kind}_fault = ?, ${kind}_fault_left = ? WHERE id = ?`,
-        [v === 'none' ? null : v, v === 'none' ? 0 : times, t.id],
-      );
-    }
+    await this.faults.arm(t.id, { query: f.query, close: f.close, refund: f.refund }, f.times);
     if (f.refundOutcome) {
       await this.ds.query('UPDATE sandbox_wechat_transaction SET refund_outcome = ? WHERE id = ?', [
         f.refundOutcome,
@@ -346,18 +342,8 @@ export class WechatSandboxService {
     return this.get(outTradeNo);
   }
 
-  /** Takes one armed fault, if any (a conditional decrement, so N armed faults fire N times). */
-  private async consumeFault(
-    t: WxTransactionRow,
-    kind: 'query' | 'close' | 'refund',
-  ): Promise<WxFault | null> {
-    const fault = t[`${kind}_fault`];
-    if (!fault) return null;
-    const res = await this.ds.query(
-      `UPDATE sandbox_wechat_transaction SET ${kind}_fault_left = ${kind}_fault_left - 1
-       WHERE id = ? AND ${kind}_fault = ? AND ${kind}_fault_left > 0`,
-      [t.id, fault],
-    );
-    return res.affectedRows === 1 ? fault : null;
+  /** Takes one armed fault of the transaction (core/sim-faults.ts). */
+  private consumeFault(t: WxTransactionRow, kind: 'query' | 'close' | 'refund') {
+    return this.faults.take<WxFault>(t, kind);
   }
 }
