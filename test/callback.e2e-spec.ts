@@ -147,8 +147,10 @@ describe('POST /v1/callbacks/alipay (sync mode)', () => {
 
   it('counts answers and outcomes in /metrics', async () => {
     const res = await t.http().get('/metrics').expect(200);
-    expect(res.text).toMatch(/oncepay_callback_answers_total\{mode="sync",answer="success"\} [1-9]/);
-    expect(res.text).toMatch(/oncepay_callback_outcomes_total\{outcome="APPLIED"\} [1-9]/);
+    expect(res.text).toMatch(
+      /oncepay_callback_answers_total\{channel="alipay",mode="sync",answer="accepted"\} [1-9]/,
+    );
+    expect(res.text).toMatch(/oncepay_callback_outcomes_total\{channel="alipay",outcome="APPLIED"\} [1-9]/);
     expect(res.text).toMatch(/oncepay_outbox_publish_total\{result="sent"\} [1-9]/);
   });
 
@@ -251,7 +253,9 @@ describe('POST /v1/callbacks/alipay (sync mode)', () => {
     expect(await postNotify(t, notify)).toBe('success');
     expect(await logOutcomes(t, p.paymentNo)).toEqual(['APPLIED']);
     const res = await t.http().get('/metrics').expect(200);
-    expect(res.text).toMatch(/oncepay_callback_outcomes_total\{outcome="ALREADY_PAID"\} [1-9]/);
+    expect(res.text).toMatch(
+      /oncepay_callback_outcomes_total\{channel="alipay",outcome="ALREADY_PAID"\} [1-9]/,
+    );
   });
 
   it('malformed bodies → fail and logged', async () => {

@@ -1,6 +1,6 @@
 import { CallbackBufferWorker } from './callback-buffer.worker';
 import type { BufferedRow } from './callback-log.repository';
-import type { NotifyDecision } from './notify-handler.service';
+import type { PipelineResult } from './notify-pipeline.service';
 
 /**
  * The buffered worker's pass with the log and the notify rules stubbed: what runs side by side and
@@ -10,6 +10,7 @@ function setup(rows: Array<{ id: string; trade: string }>) {
   const claimed: BufferedRow[] = rows.map((r) => ({
     id: r.id,
     attempts: 0,
+    channel: 'alipay',
     raw_body: `out_trade_no=${r.trade}&notify_id=${r.id}&trade_status=TRADE_SUCCESS`,
   })) as BufferedRow[];
   const log = {
@@ -20,20 +21,34 @@ function setup(rows: Array<{ id: string; trade: string }>) {
   /** per notify: started, and a release the test controls */
   const started: string[] = [];
   const release = new Map<string, () => void>();
-  const handler = {
-    handle: jest.fn(
-      (p: Record<string, string>) =>
-        new Promise<NotifyDecision>((resolve) => {
-          started.push(p.notify_id);
-          release.set(p.notify_id, () => resolve({ ack: 'success', outcome: 'APPLIED', journaled: true }));
+  const pipeline = {
+    onAppended: jest.fn(),
+    decide: jest.fn(
+      (_c: string, e: { notifyId: string }) =>
+        new Promise<PipelineResult>((resolve) => {
+          started.push(e.notifyId);
+          release.set(e.notifyId, () => resolve({ outcome: 'APPLIED', accept: true }));
         }),
     ),
+  };
+  /** decodes the stub rows: the notify id rides in the event */
+  const adapter = {
+    channel: 'alipay',
+    decode: (body: string) => {
+      const f = Object.fromEntries(new URLSearchParams(body));
+      return {
+        ok: true,
+        keys: { out_trade_no: f.out_trade_no },
+        event: { kind: 'closed', notifyId: f.notify_id },
+      };
+    },
   };
   const metrics = { counter: () => ({ inc: () => undefined }) };
   const worker = new CallbackBufferWorker(
     log as never,
-    handler as never,
+    pipeline as never,
     {} as never,
+    [adapter] as never,
     { mode: 'buffered', outboxPollMs: 1000 } as never,
     metrics as never,
   );

@@ -6,10 +6,9 @@ import { Counter } from 'prom-client';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { callbackConfig } from '../config/configuration';
 import { backoffMs } from '../common/leased-queue';
-import { parseNotify } from './alipay-notify';
+import { NOTIFY_ADAPTERS, type NotifyAdapter, type NotifyRead, PaymentFacts } from '../payment';
 import { BufferedRow, CallbackLogRepository } from './callback-log.repository';
-import { NotifyHandler } from './notify-handler.service';
-import { PaymentRepository } from '../payment/payment.repository';
+import { NotifyPipeline } from './notify-pipeline.service';
 
 const BATCH = 20;
 /** Trades applied side by side within one pass (each takes one pooled connection while it applies). */
@@ -21,7 +20,8 @@ const MAX_ATTEMPTS = 20;
 
 /**
  * Buffered mode's worker: applies appended notifies from t_callback_log exactly once through the
- * same NotifyHandler as sync mode. Rows are claimed with `FOR UPDATE SKIP LOCKED` plus a lease
+ * same NotifyPipeline rules as sync mode (`decide`), each row decoded again by its channel's adapter
+ * (verified when appended). Rows are claimed with `FOR UPDATE SKIP LOCKED` plus a lease
  * (the shared {@link LeasedQueue}, through CallbackLogRepository.claimBuffered), so
  * any number of instances share the work; a worker that dies mid-row leaves it to the next one after
  * the lease, and applying a row twice is harmless (the success path is the unique-key one).
@@ -36,14 +36,18 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
   private readonly loop: PollLoop;
   private readonly outcomes: Counter<'outcome'>;
   private readonly limit = pLimit(PARALLEL_TRADES);
+  private readonly adapters: Map<string, NotifyAdapter<unknown>>;
 
   constructor(
     private readonly log: CallbackLogRepository,
-    private readonly handler: NotifyHandler,
-    private readonly payments: PaymentRepository,
+    private readonly pipeline: NotifyPipeline,
+    private readonly facts: PaymentFacts,
+    @Inject(NOTIFY_ADAPTERS) adapters: NotifyAdapter<unknown>[],
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
     metrics: MetricsService,
   ) {
+    this.adapters = new Map(adapters.map((a) => [a.channel, a]));
+    pipeline.onAppended(() => this.nudge());
     this.loop = new PollLoop(
       'callback buffer',
       cfg.outboxPollMs,
@@ -86,7 +90,7 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     const rows = await this.log.claimBuffered(BATCH, LEASE_MS);
     const byTrade = new Map<string, BufferedRow[]>();
     for (const row of rows) {
-      const trade = parseNotify(row.raw_body).params.out_trade_no ?? '';
+      const trade = `${row.channel}:${this.decode(row).keys.out_trade_no ?? ''}`;
       byTrade.set(trade, [...(byTrade.get(trade) ?? []), row]);
     }
     await Promise.all(
@@ -99,44 +103,50 @@ export class CallbackBufferWorker implements OnApplicationBootstrap, OnModuleDes
     return rows.length;
   }
 
+  private decode(row: BufferedRow): NotifyRead {
+    const adapter = this.adapters.get(row.channel);
+    if (adapter?.decode) return adapter.decode(row.raw_body);
+    const reason = `no buffered decoding for channel ${row.channel}`;
+    return { ok: false, code: 'MALFORMED', verified: true, reason, keys: {} };
+  }
+
   private async applyRow(row: BufferedRow): Promise<void> {
-    const { params } = parseNotify(row.raw_body);
+    const read = this.decode(row);
+    const paymentNo = read.keys.out_trade_no;
     const attempts = row.attempts + 1;
     try {
-      // an apply writes the row's outcome in its own transaction (one commit); the rest here
-      const d = await this.handler.handle(params, (m, decision) =>
-        this.log.finish(m, row.id, decision.outcome, { verified: true, detail: decision.detail }),
-      );
-      this.outcomes.inc({ outcome: d.outcome });
-      if (d.ack === 'success') {
-        if (!d.journaled)
-          await this.log.finish(null, row.id, d.outcome, { verified: true, detail: d.detail });
+      if (!read.ok) {
+        // appended verified and decoded, so this does not happen: kept on record, never re-tried
+        await this.log.finish(null, row.id, 'MALFORMED', { verified: true, detail: read.reason });
         return;
       }
+      // the rules write the row's outcome (in the apply's own transaction: one commit) once accepted
+      const d = await this.pipeline.decide(this.channelOf(row), read.event, (m, outcome, opts) =>
+        opts.done ? this.log.finish(m, row.id, outcome, opts) : Promise.resolve(),
+      );
+      this.outcomes.inc({ outcome: d.outcome });
+      if (d.accept) return;
       if (attempts >= MAX_ATTEMPTS) {
-        this.logger.error(`buffered notify ${row.id} for ${params.out_trade_no} given up: ${d.outcome}`);
-        await this.payments.recordAnomaly(
-          null,
-          params.out_trade_no,
-          'UNKNOWN_TRADE',
-          `buffered notify ${row.id}`,
-          {
-            once: true,
-          },
-        );
+        this.logger.error(`buffered notify ${row.id} for ${paymentNo} given up: ${d.outcome}`);
+        if (paymentNo)
+          await this.facts.recordAnomalyOnce(paymentNo, 'UNKNOWN_TRADE', `buffered notify ${row.id}`);
         await this.log.finish(null, row.id, d.outcome, {
           verified: true,
           detail: `given up after ${attempts} tries`,
         });
         return;
       }
-      await this.log.retryLater(row.id, d.outcome, d.detail ?? '', this.backoff(attempts));
+      await this.log.retryLater(row.id, d.outcome, d.outcome, this.backoff(attempts));
     } catch (err) {
       this.logger.warn(`buffered notify ${row.id} not applied yet: ${(err as Error).message}`);
       await this.log
         .retryLater(row.id, 'ERROR', (err as Error).message, this.backoff(attempts))
         .catch(() => undefined); // the lease expires anyway
     }
+  }
+
+  private channelOf(row: BufferedRow) {
+    return this.adapters.get(row.channel)!.channel;
   }
 
   /** After try number `attempts` (1 for the first) failed: two poll intervals, then doubling. */

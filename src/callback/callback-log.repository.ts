@@ -2,12 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { TransactionService } from '../common/database/transaction.service';
 import { LeasedQueue, LeasedRow } from '../common/leased-queue';
-import { clip, NotifyParams } from './alipay-notify';
+import type { NotifyLogKeys } from '../payment';
 import { CallbackOutcome } from './callback-log.entity';
 
 /** A claimed buffered notify; `attempts` as before this claim. */
 export interface BufferedRow extends LeasedRow {
+  channel: string;
   raw_body: string;
+}
+
+/** Truncates untrusted text for a VARCHAR column. */
+export function clip(s: string | undefined | null, max: number): string | null {
+  if (s === undefined || s === null) return null;
+  return s.length > max ? s.slice(0, max) : s;
 }
 
 /** SQL of t_callback_log, which the callback module alone writes. */
@@ -21,7 +28,11 @@ export class CallbackLogRepository {
     tx: TransactionService,
   ) {
     this.buffered = new LeasedQueue<BufferedRow>(
-      { table: 't_callback_log', columns: ['raw_body'], pending: 'dedup = 1 AND applied_at IS NULL' },
+      {
+        table: 't_callback_log',
+        columns: ['channel', 'raw_body'],
+        pending: 'dedup = 1 AND applied_at IS NULL',
+      },
       tx,
       dataSource,
     );
@@ -36,7 +47,7 @@ export class CallbackLogRepository {
     manager: EntityManager | null,
     channel: string,
     rawBody: string,
-    params: NotifyParams,
+    params: NotifyLogKeys,
     outcome: CallbackOutcome,
     opts: { verified?: boolean; detail?: string; done?: boolean } = {},
   ): Promise<string> {
@@ -67,7 +78,7 @@ export class CallbackLogRepository {
     manager: EntityManager | null,
     channel: string,
     rawBody: string,
-    params: NotifyParams,
+    params: NotifyLogKeys,
   ): Promise<boolean> {
     const res = await (manager ?? this.dataSource.manager).query(
       `INSERT IGNORE INTO t_callback_log

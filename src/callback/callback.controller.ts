@@ -14,22 +14,35 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/auth.decorators';
 import { callbackConfig } from '../config/configuration';
-import { CallbackService } from './callback.service';
+import { AlipayNotifyAdapter, UnionpayNotifyAdapter, WechatNotifyAdapter } from '../payment';
 import { decodeNotifyBody } from './notify-body';
-import { WechatCallbackService } from './wechat-callback.service';
+import { NotifyPipeline } from './notify-pipeline.service';
+
+type RawRequest = FastifyRequest & { rawBody?: Buffer };
 
 /** The JSON content types a WeChat notify may carry. */
 const JSON_TYPE = /^application\/json\b/i;
 
-/** The gateway's async notify endpoint. Thin: everything is in CallbackService. */
+/**
+ * The gateways' async notify endpoints, one per channel. Thin: the bytes go to the one NotifyPipeline
+ * with the channel's adapter (which reads the wire format and renders the gateway's answer).
+ */
 @ApiTags('callbacks')
 @Controller({ path: 'callbacks', version: '1' })
 export class CallbackController {
   constructor(
-    private readonly callbacks: CallbackService,
-    private readonly wechatCallbacks: WechatCallbackService,
+    private readonly pipeline: NotifyPipeline,
+    private readonly alipayAdapter: AlipayNotifyAdapter,
+    private readonly wechatAdapter: WechatNotifyAdapter,
+    private readonly unionpayAdapter: UnionpayNotifyAdapter,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
   ) {}
+
+  /** A form notify's text: decoded by its charset (GBK included), within the callback body limit. */
+  private form(req: RawRequest) {
+    const bytes = req.rawBody ?? Buffer.from(typeof req.body === 'string' ? req.body : '', 'utf8');
+    return decodeNotifyBody(req.headers['content-type'], bytes, this.cfg.bodyLimitBytes);
+  }
 
   @Public()
   @Post('alipay')
@@ -70,11 +83,10 @@ export class CallbackController {
     description: '`success` (handled, stop re-sending) or `fail` (re-send later)',
     type: String,
   })
-  async alipay(@Req() req: FastifyRequest & { rawBody?: Buffer }): Promise<string> {
-    const bytes = req.rawBody ?? Buffer.from(typeof req.body === 'string' ? req.body : '', 'utf8');
-    // forms only, decoded by the declared charset (GBK included), within the callback body limit
-    const body = decodeNotifyBody(req.headers['content-type'], bytes, this.cfg.bodyLimitBytes);
-    return this.callbacks.receiveAlipay(body.raw, body.problem);
+  alipay(@Req() req: RawRequest): Promise<string> {
+    const body = this.form(req);
+    const problem = body.problem ? { message: body.problem } : undefined;
+    return this.pipeline.receive(this.alipayAdapter, { body: body.raw, headers: req.headers }, problem);
   }
 
   @Public()
@@ -130,7 +142,7 @@ export class CallbackController {
   @ApiResponse({ status: 404, description: 'unknown out_trade_no (WeChat re-sends): FAIL' })
   @ApiResponse({ status: 500, description: 'could not be made durable (WeChat re-sends): FAIL' })
   async wechat(
-    @Req() req: FastifyRequest & { rawBody?: Buffer },
+    @Req() req: RawRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ code: 'FAIL'; message: string } | undefined> {
     const bytes = req.rawBody ?? Buffer.alloc(0);
@@ -140,8 +152,64 @@ export class CallbackController {
       : bytes.length > this.cfg.bodyLimitBytes
         ? { status: 413, message: `body of ${bytes.length} bytes over ${this.cfg.bodyLimitBytes}` }
         : undefined;
-    const answer = await this.wechatCallbacks.receive(req.headers, bytes.toString('utf8'), problem);
+    const raw = { body: bytes.toString('utf8'), headers: req.headers };
+    const answer = await this.pipeline.receive(this.wechatAdapter, raw, problem);
     reply.status(answer.status);
     return 'body' in answer ? answer.body : undefined;
+  }
+
+  @Public()
+  @Post('unionpay')
+  @Header('Content-Type', 'text/plain; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({
+    summary: 'UnionPay acp 5.1.0 back notify (called by UnionPay, not by clients)',
+    description:
+      'Form body signed with signMethod=01: SHA-256 of the sorted `k=v&…` text as lowercase hex, RSA-SHA256, ' +
+      'base64; `signPubKeyCert` must chain to the configured UnionPay root and intermediate. Then merId, the ' +
+      'payment (orderId) and txnAmt (integer fen) are checked; a consume (txnType 01, respCode 00) goes ' +
+      'through the one success path, a refund (txnType 04) through the refund apply function. HTTP 200 only ' +
+      'once the outcome is durable; any other status makes UnionPay re-send.',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiProduces('text/plain')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      example: {
+        version: '5.1.0',
+        encoding: 'UTF-8',
+        signMethod: '01',
+        txnType: '01',
+        txnSubType: '07',
+        bizType: '000000',
+        accessType: '0',
+        merId: '777290058110048',
+        orderId: '20261207010000123123456789012P01',
+        txnTime: '20261207090000',
+        txnAmt: '12345',
+        currencyCode: '156',
+        queryId: '752612070900001234567',
+        respCode: '00',
+        respMsg: 'success',
+        signPubKeyCert: '-----BEGIN CERTIFICATE-----…',
+        signature: '<base64 RSA-SHA256>',
+      },
+    },
+  })
+  @ApiOkResponse({
+    description: 'durable (applied, a duplicate, a recorded anomaly, ignored): stop re-sending',
+    type: String,
+  })
+  @ApiResponse({ status: 400, description: 'forged, tampered or malformed: refused (logged)' })
+  @ApiResponse({ status: 404, description: 'unknown orderId: UnionPay re-sends' })
+  @ApiResponse({ status: 500, description: 'could not be made durable: UnionPay re-sends' })
+  async unionpay(@Req() req: RawRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const body = this.form(req);
+    const problem = body.problem ? { message: body.problem } : undefined;
+    const raw = { body: body.raw, headers: req.headers };
+    const answer = await this.pipeline.receive(this.unionpayAdapter, raw, problem);
+    reply.status(answer.status);
+    return answer.body;
   }
 }

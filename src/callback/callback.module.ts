@@ -3,23 +3,18 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
 import { IdempotencyModule } from '../idempotency';
 import { OrderModule } from '../order';
-import { PaymentModule } from '../payment/payment.module';
+import { PaymentModule } from '../payment';
 import { CallbackBufferWorker } from './callback-buffer.worker';
 import { CallbackController } from './callback.controller';
 import { CallbackLog } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
-import { CallbackService } from './callback.service';
 import { NotifyPipeline } from './notify-pipeline.service';
-import { UnionpayCallbackController } from './unionpay-callback.controller';
-import { NotifyHandler } from './notify-handler.service';
 import { OutboxConsumer } from './outbox-consumer.processor';
 import { ReconciliationController } from './reconciliation.controller';
-import { RefundNotifyHandler } from './refund-notify';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
 import { ReconciliationService } from './reconciliation.service';
 import { DEDUP_STRATEGY_PROVIDERS } from './strategies';
 import { registerQueues } from '../common/queue/queue.register';
-import { WechatCallbackService } from './wechat-callback.service';
 import { AdminPaymentsController } from './admin-payments.controller';
 import { AdminStatsService } from './admin-stats.service';
 import { PaymentLookupService } from './payment-lookup.service';
@@ -37,18 +32,9 @@ import { ReconciliationRunRepository } from './reconciliation-run.repository';
     OrderModule,
     PaymentModule,
   ],
-  controllers: [
-    CallbackController,
-    UnionpayCallbackController,
-    ReconciliationController,
-    AdminPaymentsController,
-  ],
+  controllers: [CallbackController, ReconciliationController, AdminPaymentsController],
   providers: [
     CallbackLogRepository,
-    NotifyHandler,
-    RefundNotifyHandler,
-    CallbackService,
-    WechatCallbackService,
     NotifyPipeline,
     CallbackBufferWorker,
     OutboxConsumer,
@@ -59,6 +45,6 @@ import { ReconciliationRunRepository } from './reconciliation-run.repository';
     AdminStatsService,
     ...DEDUP_STRATEGY_PROVIDERS,
   ],
-  exports: [CallbackService, ReconciliationService],
+  exports: [NotifyPipeline, ReconciliationService],
 })
 export class CallbackModule {}

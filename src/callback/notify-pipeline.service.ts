@@ -1,30 +1,45 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Counter } from 'prom-client';
+import { EntityManager } from 'typeorm';
 import { MetricsService } from '../common/metrics/metrics.service';
 import { callbackConfig } from '../config/configuration';
-import { callbackDuplicates } from './callback-metrics';
 import {
+  type NotifyAdapter,
   type NotifyLogKeys,
   type NotifyRead,
+  type NotifyVerdict,
   type PaymentChannel,
-  PaymentRepository,
-  PaymentSuccessService,
+  PaymentCloseService,
+  PaymentFacts,
+  type RawNotify,
   RefundApplyService,
-  RefundRepository,
   type SuccessOutcome,
   type VerifiedEvent,
 } from '../payment';
+import { callbackDuplicates } from './callback-metrics';
 import { CallbackOutcome } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
-import type { NotifyParams } from './alipay-notify';
+import { DEDUP_STRATEGY, type DedupStrategy } from './strategies/dedup-strategy';
 
 /** What became of a notify: its log outcome, and whether the gateway may stop re-sending (`accept`). */
-export interface PipelineResult {
+export interface PipelineResult extends NotifyVerdict {
   outcome: CallbackOutcome;
-  /** true only once the outcome is durable (applied, a duplicate, a recorded anomaly, ignored). */
+  /** true only once the outcome is durable (applied, a duplicate, a recorded anomaly, ignored, buffered). */
   accept: boolean;
 }
+
+/**
+ * Writes a decision's log: sync mode inserts the notify's t_callback_log row (inside `m`, the apply's
+ * transaction, when given: one commit), buffered mode finishes the row appended in the request.
+ */
+export type NotifyJournal = (
+  m: EntityManager | null,
+  outcome: CallbackOutcome,
+  opts: { verified: boolean; detail?: string; done: boolean },
+) => Promise<void>;
+
+type Event<K extends VerifiedEvent['kind']> = Extract<VerifiedEvent, { kind: K }>;
 
 const OUTCOME_OF: Record<SuccessOutcome, CallbackOutcome> = {
   applied: 'APPLIED',
@@ -38,140 +53,247 @@ const REFUND_OUTCOME = {
 } as const;
 
 /**
- * The one notify pipeline: a channel's adapter turns a raw notify into a NotifyRead (verified event or
- * refusal); this service holds every rule once and returns an outcome the adapter renders as its
- * gateway's answer. Rules:
+ * THE notify pipeline, for every channel. A channel's adapter (src/payment/channels/<name>/) reads the
+ * raw request into one verified event or a refusal and renders the verdict as its gateway's answer;
+ * every rule is here, once:
  *
- * - refused (forged, tampered, malformed): logged cut to CALLBACK_REFUSED_LOG_BYTES, not accepted;
- * - another merchant's (validly signed): anomaly once, logged, accepted (a re-send changes nothing);
- * - `paid`: an unknown payment is not accepted (it may race our own pre-pay commit; the gateway
- *   re-sends); a payment already SUCCESS is accepted from that one read with no write; otherwise the one
- *   success path (`PaymentSuccessService.apply`: marker, amount and channel checks, order side) with the
- *   log row written in its transaction — a wrong amount is an anomaly, never paid, accepted;
- * - `refund_succeeded` / `refund_failed`: the one refund apply function; a refund number we do not know
- *   is an anomaly (accepted); a failure for a refund that succeeded is a conflict anomaly.
+ * - not a notify (not a form / JSON, over the body cap), forged, tampered, replayed, undecryptable:
+ *   logged (cut to CALLBACK_REFUSED_LOG_BYTES unless the signature held), not accepted, nothing else;
+ * - the channel's keys do not load: logged cut, not accepted (the gateway re-sends once they are fixed);
+ * - another merchant's (validly signed): anomaly once (APP_MISMATCH / SELLER_MISMATCH), accepted;
+ * - a payment we do not know: not accepted (it may race our own pre-pay commit; the gateway re-sends);
+ * - `paid`: a payment already SUCCESS is accepted from that one read with no write (counted in
+ *   oncepay_callback_duplicates_total); otherwise the dedup strategy — `unique_key`, the one success path
+ *   `PaymentSuccessService.apply` (marker, amount and channel checks, order side) — with the log row
+ *   written in its transaction; a wrong amount is an anomaly, never paid, accepted;
+ * - `closed` (Alipay TRADE_CLOSED): a wrong amount is an anomaly; a PENDING payment is closed by
+ *   `PaymentCloseService.closePending` (which refuses another channel's payment: CHANNEL_MISMATCH); after a
+ *   success it is a full refund or a stale close, recorded as REFUND_OR_LATE_CLOSE and never un-paying;
+ * - `refund_succeeded` / `refund_failed`: the one refund apply function; a refund number we do not know,
+ *   or of another payment, is an anomaly UNKNOWN_REFUND (accepted); a failure for a refund that
+ *   succeeded is a conflict anomaly.
  *
- * Every notify gets its log row but an already-paid copy (counted in oncepay_callback_duplicates_total
- * instead, as for Alipay and WeChat); the answer is "accept" only if that row is durable. No Redis and no
- * gateway call on this path. Channels use it as they move onto it (UnionPay first; Alipay and WeChat
- * still run their own services, see docs/architecture.md).
+ * Every notify gets its log row but an already-paid copy; the answer is "accept" only once that row is
+ * durable. Buffered mode (CALLBACK_MODE=buffered, channels whose body carries its signature: Alipay,
+ * UnionPay) appends the verified notify once per (channel, notify_id, trade_status) and accepts;
+ * CallbackBufferWorker then runs `decide` on it. No Redis and no gateway call on this path.
  */
 @Injectable()
 export class NotifyPipeline {
   private readonly logger = new Logger(NotifyPipeline.name);
   private readonly duplicates: Counter<'channel'>;
+  private readonly answers: Counter<'channel' | 'mode' | 'answer'>;
+  private readonly outcomes: Counter<'channel' | 'outcome'>;
+  private readonly refusedCount: Counter<'channel' | 'reason' | 'truncated'>;
+  private readonly appended: Array<() => void> = [];
 
   constructor(
     private readonly log: CallbackLogRepository,
-    private readonly payments: PaymentRepository,
-    private readonly success: PaymentSuccessService,
-    private readonly refunds: RefundRepository,
+    private readonly facts: PaymentFacts,
+    @Inject(DEDUP_STRATEGY) private readonly strategy: DedupStrategy,
+    private readonly closer: PaymentCloseService,
     private readonly refundApply: RefundApplyService,
     @Inject(callbackConfig.KEY) private readonly cfg: ConfigType<typeof callbackConfig>,
     metrics: MetricsService,
   ) {
     this.duplicates = callbackDuplicates(metrics);
+    this.answers = metrics.counter(
+      'oncepay_callback_answers_total',
+      'Gateway notifies by channel, mode and answer (accepted, or resend)',
+      ['channel', 'mode', 'answer'],
+    );
+    this.outcomes = metrics.counter(
+      'oncepay_callback_outcomes_total',
+      'Notify outcomes decided in the request',
+      ['channel', 'outcome'],
+    );
+    this.refusedCount = metrics.counter(
+      'oncepay_callback_refused_total',
+      'Notifies refused before they were applied (malformed, bad signature, undecryptable), by whether the log cut them',
+      ['channel', 'reason', 'truncated'],
+    );
   }
 
-  /** `read` null: the body is not a notify at all (`problem` says why). */
-  async handle(
-    channel: PaymentChannel,
-    rawBody: string,
-    read: NotifyRead | { problem: string },
+  /** Called after each buffered append (the worker registers its nudge). */
+  onAppended(fn: () => void): void {
+    this.appended.push(fn);
+  }
+
+  /**
+   * One notify as received, through the adapter and the rules, to the gateway's answer.
+   * @param problem the body is not a notify at all (not a form / JSON, over the body cap).
+   */
+  async receive<A>(
+    adapter: NotifyAdapter<A>,
+    raw: RawNotify,
+    problem?: { message: string; status?: number },
+  ): Promise<A> {
+    const buffered = this.cfg.mode === 'buffered' && !!adapter.decode;
+    const r = await this.verdict(adapter, raw, problem, buffered);
+    this.answers.inc({
+      channel: adapter.channel,
+      mode: buffered ? 'buffered' : 'sync',
+      answer: r.accept ? 'accepted' : 'resend',
+    });
+    this.outcomes.inc({ channel: adapter.channel, outcome: r.outcome });
+    return adapter.answer(r);
+  }
+
+  private async verdict<A>(
+    adapter: NotifyAdapter<A>,
+    raw: RawNotify,
+    problem: { message: string; status?: number } | undefined,
+    buffered: boolean,
   ): Promise<PipelineResult> {
-    if ('problem' in read) {
-      return this.logged(channel, this.cut(rawBody), {}, 'MALFORMED', false, { detail: read.problem });
+    const channel = adapter.channel;
+    if (problem) {
+      const r = await this.refuse(channel, raw.body, {}, 'MALFORMED', false, problem.message);
+      return { ...r, problem };
     }
+    let read: NotifyRead;
     try {
-      if (!read.ok) {
-        if (read.code === 'WRONG_MERCHANT') {
-          const no = read.keys.out_trade_no;
-          if (no) await this.payments.recordAnomaly(null, no, 'APP_MISMATCH', read.reason, { once: true });
-          return this.logged(channel, rawBody, read.keys, 'APP_MISMATCH', true, {
-            verified: true,
-            detail: read.reason,
-          });
-        }
-        this.logger.warn(`${channel} notify refused: ${read.code} (${read.reason})`);
-        return this.logged(channel, this.cut(rawBody), read.keys, read.code, false, { detail: read.reason });
-      }
-      return await this.apply(channel, rawBody, read.keys, read.event);
+      read = await adapter.read(raw);
     } catch (err) {
-      this.logger.error(`${channel} notify failed: ${(err as Error).message}`);
-      const keys = 'keys' in read ? read.keys : {};
-      return this.logged(channel, rawBody, keys, 'ERROR', false, {
-        verified: true,
-        detail: (err as Error).message,
-      });
+      // nothing verified it: logged cut like any refused notify, re-sent once the keys are fixed
+      this.logger.error(`${channel} keys unavailable: ${(err as Error).message}`);
+      const journal = this.rowJournal(channel, this.cut(raw.body), {});
+      const r = await this.note(journal, 'ERROR', false, `${channel} keys unavailable`, false);
+      return { ...r, refusal: 'KEYS_UNAVAILABLE' };
+    }
+    if (!read.ok) return this.refused(channel, raw.body, read);
+    if (buffered) return this.append(channel, raw.body, read.keys);
+    try {
+      return await this.decide(channel, read.event, this.rowJournal(channel, raw.body, read.keys));
+    } catch (err) {
+      this.logger.error(`${channel} notify ${read.keys.notify_id} failed: ${(err as Error).message}`);
+      return this.note(this.rowJournal(channel, raw.body, read.keys), 'ERROR', false, (err as Error).message);
     }
   }
 
-  private async apply(
-    channel: PaymentChannel,
-    rawBody: string,
-    keys: NotifyLogKeys,
-    e: VerifiedEvent,
-  ): Promise<PipelineResult> {
-    const v = { verified: true };
-    if (e.kind === 'ignored')
-      return this.logged(channel, rawBody, keys, 'IGNORED', true, { ...v, detail: e.detail });
-    if (e.kind === 'paid') {
-      const payment = await this.payments.findByPaymentNo(null, e.paymentNo);
-      if (!payment) {
-        this.logger.warn(
-          `${channel} notify for unknown payment ${e.paymentNo}: not accepted, the gateway re-sends`,
-        );
-        return this.logged(channel, rawBody, keys, 'UNKNOWN_TRADE', false, v);
+  /**
+   * The rules for one verified event (sync mode in the request, buffered mode in the worker). Writes the
+   * outcome through `journal` (in the apply's transaction when something was applied). Database errors
+   * propagate: not accepted, the gateway (or the worker) tries again.
+   */
+  async decide(channel: PaymentChannel, e: VerifiedEvent, journal: NotifyJournal): Promise<PipelineResult> {
+    if (e.kind === 'paid') return this.paid(channel, e, journal);
+    if (e.kind === 'closed') return this.closed(channel, e, journal);
+    if (e.kind === 'ignored') {
+      if (e.paymentNo && !(await this.facts.payment(e.paymentNo))) {
+        return this.unknownTrade(channel, e.paymentNo, journal);
       }
-      if (payment.status === 'SUCCESS') {
-        this.duplicates.inc({ channel }); // one read, no row: counted instead (callback-metrics.ts)
-        return { outcome: 'ALREADY_PAID', accept: true };
-      }
-      let journaled = false;
-      const r = await this.success.apply(
-        {
-          paymentNo: payment.paymentNo,
-          channel,
-          channelTradeNo: e.tradeNo,
-          amount: e.amount ?? -1, // not an amount: the success path records AMOUNT_MISMATCH
-          paidAt: e.paidAt,
-          source: 'callback',
-        },
-        {
-          payment,
-          journal: async (m) => {
-            await this.log.insertReceipt(m, channel, rawBody, keys as NotifyParams, 'APPLIED', {
-              verified: true,
-            });
-            journaled = true;
-          },
-        },
-      );
-      const outcome = r.anomaly === 'AMOUNT_MISMATCH' ? 'AMOUNT_MISMATCH' : OUTCOME_OF[r.outcome];
-      if (journaled) return { outcome, accept: true };
-      const detail =
-        r.anomaly === 'AMOUNT_MISMATCH'
-          ? `notify amount ${e.amount} != payment amount ${payment.amount} fen`
-          : r.anomaly;
-      return this.logged(channel, rawBody, keys, outcome, true, { ...v, detail });
+      return this.note(journal, 'IGNORED', true, e.detail);
     }
-    const refund = await this.refunds.findByRefundNo(null, e.refundNo);
-    if (!refund) {
-      const detail = `${e.kind} for refund ${e.refundNo} (${e.amount} fen), which is not one of ours`;
+    return this.refund(channel, e, journal);
+  }
+
+  private async paid(channel: PaymentChannel, e: Event<'paid'>, journal: NotifyJournal) {
+    const payment = await this.facts.payment(e.paymentNo);
+    if (!payment) return this.unknownTrade(channel, e.paymentNo, journal);
+    // seen before: answered from this one read (sync mode writes no row for it, see rowJournal)
+    if (payment.status === 'SUCCESS') return this.note(journal, 'ALREADY_PAID', true);
+    let journaled = false;
+    const r = await this.strategy.markPaid(
+      {
+        paymentNo: payment.paymentNo,
+        channel,
+        channelTradeNo: e.tradeNo,
+        amount: e.amount ?? -1, // not an amount: the success path records AMOUNT_MISMATCH
+        paidAt: e.paidAt,
+        source: 'callback',
+      },
+      payment,
+      async (m) => {
+        await journal(m, 'APPLIED', { verified: true, done: true });
+        journaled = true;
+      },
+    );
+    const mismatch = r.anomaly === 'AMOUNT_MISMATCH';
+    const outcome = mismatch ? 'AMOUNT_MISMATCH' : OUTCOME_OF[r.outcome];
+    if (journaled) return { outcome, accept: true };
+    const detail = mismatch ? `notify amount ${e.amount} != payment amount ${payment.amount} fen` : r.anomaly;
+    if (mismatch)
+      this.logger.error(`validly signed ${channel} notify rejected for ${payment.paymentNo}: ${detail}`);
+    return this.note(journal, outcome, true, detail);
+  }
+
+  private async closed(channel: PaymentChannel, e: Event<'closed'>, journal: NotifyJournal) {
+    const no = e.paymentNo;
+    const payment = await this.facts.payment(no);
+    if (!payment) return this.unknownTrade(channel, no, journal);
+    if (e.amount !== payment.amount) {
+      const detail = `close notify amount ${e.amount} != payment amount ${payment.amount} fen`;
+      this.logger.error(`validly signed ${channel} notify rejected for ${no}: ${detail}`);
+      await this.facts.recordAnomalyOnce(no, 'AMOUNT_MISMATCH', detail);
+      return this.note(journal, 'AMOUNT_MISMATCH', true, detail);
+    }
+    if (payment.status === 'PENDING') {
+      let journaled = false;
+      const closed = await this.closer.closePending(no, channel, `gateway notify ${e.notifyId}: closed`, {
+        journal: async (m) => {
+          await journal(m, 'CLOSED', { verified: true, done: true });
+          journaled = true;
+        },
+      });
+      if (closed === 'closed')
+        return journaled ? { outcome: 'CLOSED' as const, accept: true } : this.note(journal, 'CLOSED', true);
+      if (closed === 'channel_mismatch') {
+        // a payment of another channel (its trade may still be payable there): nothing closed
+        return this.note(
+          journal,
+          'CHANNEL_MISMATCH',
+          true,
+          `close from ${channel} for a ${payment.channel} payment`,
+        );
+      }
+      // lost a race: re-read and decide on what won
+      if ((await this.facts.payment(no))?.status !== 'SUCCESS')
+        return this.note(journal, 'ALREADY_CLOSED', true);
+    } else if (payment.status === 'CLOSED') {
+      return this.note(journal, 'ALREADY_CLOSED', true);
+    }
+    // paid here: a close after success is a full refund or a stale close — recorded, never un-paying
+    this.logger.warn(`${channel} close notify for paid payment ${no}: recorded as REFUND_OR_LATE_CLOSE`);
+    await this.facts.recordAnomalyOnce(
+      no,
+      'REFUND_OR_LATE_CLOSE',
+      `close notify ${e.notifyId} after success`,
+    );
+    return this.note(journal, 'REFUND_OR_LATE_CLOSE', true);
+  }
+
+  private async refund(
+    channel: PaymentChannel,
+    e: Event<'refund_succeeded' | 'refund_failed'>,
+    journal: NotifyJournal,
+  ): Promise<PipelineResult> {
+    const payment = e.paymentNo ? await this.facts.payment(e.paymentNo) : null;
+    if (e.paymentNo && !payment) return this.unknownTrade(channel, e.paymentNo, journal);
+    const refund = await this.facts.refund(e.refundNo);
+    const total = e.refundedTotal;
+    if (
+      !refund ||
+      (payment && refund.paymentNo !== payment.paymentNo) ||
+      (payment && total !== undefined && (total === null || total > payment.amount))
+    ) {
+      // a refund we never asked for (made in the merchant console?) or a malformed one: a person looks
+      const of = payment ? ` of payment ${payment.paymentNo}` : '';
+      const detail = `${e.kind} for refund ${e.refundNo}${e.amount != null ? ` (${e.amount} fen)` : ''}: not a refund of ours${of}`;
       this.logger.error(detail);
-      return this.logged(channel, rawBody, keys, 'REFUND_ANOMALY', true, { ...v, detail });
+      if (payment) await this.facts.recordAnomalyOnce(payment.paymentNo, 'UNKNOWN_REFUND', detail);
+      return this.note(journal, 'REFUND_ANOMALY', true, detail);
     }
     if (e.kind === 'refund_succeeded') {
-      const r = await this.refundApply.applySucceeded(refund.refundNo, 'notify', channel, e.amount ?? -1);
-      return this.logged(channel, rawBody, keys, REFUND_OUTCOME[r], true, { ...v, detail: refund.refundNo });
+      const amount = e.amount === undefined ? undefined : (e.amount ?? -1);
+      const r = await this.refundApply.applySucceeded(refund.refundNo, 'notify', channel, amount);
+      return this.note(journal, REFUND_OUTCOME[r], true, refund.refundNo);
     }
     if (refund.status === 'SUCCEEDED') {
       const detail = `refund ${refund.refundNo} reported failed (${e.reason}) after it succeeded`;
-      await this.payments.recordAnomaly(null, refund.paymentNo, 'REFUND_STATUS_CONFLICT', detail, {
-        once: true,
-      });
-      return this.logged(channel, rawBody, keys, 'REFUND_ANOMALY', true, { ...v, detail });
+      await this.facts.recordAnomalyOnce(refund.paymentNo, 'REFUND_STATUS_CONFLICT', detail);
+      return this.note(journal, 'REFUND_ANOMALY', true, detail);
     }
+    // no money moved under this number (as the refund query's FAILED): the reservation is released
     const f = await this.refundApply.fail(
       refund.refundNo,
       `gateway notify: ${e.reason ?? 'failed'}`,
@@ -179,26 +301,88 @@ export class NotifyPipeline {
     );
     const outcome =
       f === 'failed' ? 'REFUND_FAILED' : f === 'anomaly' ? 'REFUND_ANOMALY' : 'REFUND_DUPLICATE';
-    return this.logged(channel, rawBody, keys, outcome, true, {
-      ...v,
-      detail: refund.refundNo,
-    });
+    return this.note(journal, outcome, true, refund.refundNo);
   }
 
-  /** The log row on its own; the result stands only if the row is durable (else: not accepted). */
-  private async logged(
-    channel: string,
+  private unknownTrade(channel: string, paymentNo: string, journal: NotifyJournal): Promise<PipelineResult> {
+    this.logger.warn(
+      `${channel} notify for unknown payment ${paymentNo}: not accepted, the gateway re-sends`,
+    );
+    return this.note(journal, 'UNKNOWN_TRADE', false, 'unknown payment');
+  }
+
+  private async refused(
+    channel: PaymentChannel,
+    rawBody: string,
+    read: Extract<NotifyRead, { ok: false }>,
+  ): Promise<PipelineResult> {
+    if (read.code === 'WRONG_MERCHANT') {
+      const kind = read.anomaly ?? 'APP_MISMATCH';
+      const no = read.keys.out_trade_no;
+      this.logger.error(
+        `validly signed ${channel} notify of another merchant (${no ?? 'no payment'}): ${read.reason}`,
+      );
+      if (no) await this.facts.recordAnomalyOnce(no, kind, read.reason).catch(() => undefined);
+      return this.note(this.rowJournal(channel, rawBody, read.keys), kind, true, read.reason);
+    }
+    this.logger.warn(`${channel} notify refused: ${read.code} (${read.reason})`);
+    const r = await this.refuse(channel, rawBody, read.keys, read.code, read.verified, read.reason);
+    return { ...r, refusal: read.wire ?? read.code };
+  }
+
+  /** A refused notify's row: whole if the signature held, else cut (unsigned posts cannot flood the table). */
+  private refuse(
+    channel: PaymentChannel,
     rawBody: string,
     keys: NotifyLogKeys,
-    outcome: CallbackOutcome,
-    accept: boolean,
-    opts: { verified?: boolean; detail?: string },
+    outcome: 'MALFORMED' | 'BAD_SIGNATURE' | 'UNDECRYPTABLE',
+    verified: boolean,
+    detail: string,
+  ): Promise<PipelineResult> {
+    const body = verified ? rawBody : this.cut(rawBody);
+    this.refusedCount.inc({ channel, reason: outcome.toLowerCase(), truncated: String(body !== rawBody) });
+    return this.note(this.rowJournal(channel, body, keys), outcome, false, detail, verified);
+  }
+
+  private async append(
+    channel: PaymentChannel,
+    rawBody: string,
+    keys: NotifyLogKeys,
   ): Promise<PipelineResult> {
     try {
-      await this.log.insertReceipt(null, channel, rawBody, keys as NotifyParams, outcome, {
-        ...opts,
-        done: accept,
-      });
+      if (await this.log.appendBuffered(null, channel, rawBody, keys)) for (const fn of this.appended) fn();
+      else this.duplicates.inc({ channel }); // this (notify_id, trade_status) is on record already
+      return { outcome: 'BUFFERED', accept: true };
+    } catch (err) {
+      this.logger.error(`buffered append failed, not accepted: ${(err as Error).message}`);
+      return { outcome: 'ERROR', accept: false };
+    }
+  }
+
+  /**
+   * Sync mode's journal: the notify's own row. An already-paid copy writes none (one read, no write, so
+   * a re-send storm costs the database nothing) and is counted instead.
+   */
+  private rowJournal(channel: PaymentChannel, rawBody: string, keys: NotifyLogKeys): NotifyJournal {
+    return async (m, outcome, opts) => {
+      if (outcome === 'ALREADY_PAID') {
+        this.duplicates.inc({ channel });
+        return;
+      }
+      await this.log.insertReceipt(m, channel, rawBody, keys, outcome, opts);
+    };
+  }
+
+  /** The outcome's log on its own; it stands only if durable (else: not accepted, the gateway re-sends). */
+  private async note(
+    journal: NotifyJournal,
+    outcome: CallbackOutcome,
+    accept: boolean,
+    detail?: string,
+    verified = true,
+  ): Promise<PipelineResult> {
+    try {
+      await journal(null, outcome, { verified, detail, done: accept });
       return { outcome, accept };
     } catch (err) {
       this.logger.error(`callback log write failed, not accepted: ${(err as Error).message}`);

@@ -8,7 +8,7 @@ import { BillTrade, PAYMENT_GATEWAY, PaymentGateway } from '../payment/gateway/p
 import { PaymentRepository } from '../payment/payment.repository';
 import { PaymentSuccessService } from '../payment/payment-success.service';
 import { ReconciliationMismatchDto, ReconciliationReportDto } from './dto/reconciliation.dto';
-import { isPaidStatus } from './alipay-notify';
+import { isPaidStatus } from '../payment';
 import { RefundReconciliationService } from '../payment/refund/refund-reconciliation.service';
 
 /**

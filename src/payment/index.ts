@@ -24,9 +24,32 @@ export type {
   QueryResult,
 } from './gateway/payment-gateway';
 export { tryYuanToFen } from './money';
-export { CHANNEL_PLUGINS, UnionpayKeysProvider, UnionpayNotifyReader } from './channels';
-export type { ChannelGateway, ChannelPlugin, PaymentRef, RefundRef } from './channels';
-export type { NotifyLogKeys, NotifyRead, VerifiedEvent } from './channels/notify-event';
+export { isPaidStatus } from './channels/alipay/alipay-notify';
+export { PaymentFacts } from './payment-facts.service';
+export {
+  AlipayNotifyAdapter,
+  CHANNEL_PLUGINS,
+  UnionpayKeysProvider,
+  UnionpayNotifyAdapter,
+  WechatNotifyAdapter,
+} from './channels';
+export type {
+  ChannelGateway,
+  ChannelPlugin,
+  PaymentRef,
+  RefundRef,
+  UnionpayAnswer,
+  WechatAnswer,
+} from './channels';
+export { NOTIFY_ADAPTERS } from './channels/notify-event';
+export type {
+  NotifyAdapter,
+  NotifyLogKeys,
+  NotifyRead,
+  NotifyVerdict,
+  RawNotify,
+  VerifiedEvent,
+} from './channels/notify-event';
 // transitional, see above
 export { PaymentRepository } from './payment.repository';
 export { RefundRepository } from './refund/refund.repository';

@@ -5,7 +5,15 @@ import { IdempotencyModule } from '../idempotency';
 import { OrderModule } from '../order';
 import { WalletModule } from '../wallet';
 import { PaymentAnomaly } from './entities/payment-anomaly.entity';
-import { CHANNEL_PROVIDERS, UnionpayKeysProvider, UnionpayNotifyReader } from './channels';
+import {
+  AlipayNotifyAdapter,
+  CHANNEL_PROVIDERS,
+  UnionpayKeysProvider,
+  UnionpayNotifyAdapter,
+  WechatNotifyAdapter,
+} from './channels';
+import { NOTIFY_ADAPTERS } from './channels/notify-event';
+import { PaymentFacts } from './payment-facts.service';
 import { Payment } from './entities/payment.entity';
 import { AlipayGateway } from './channels/alipay/alipay.gateway';
 import { ChannelGatewayRouter } from './gateway/channel-gateway.router';
@@ -73,6 +81,7 @@ import { LateMoneyService } from './anomaly/late-money.service';
     WechatGateway,
     ...CHANNEL_PROVIDERS,
     PaymentRepository,
+    PaymentFacts,
     PaymentJobs,
     PaymentSuccessService,
     PaymentCloseService,
@@ -99,7 +108,11 @@ import { LateMoneyService } from './anomaly/late-money.service';
     AnomalyRepository,
     PAYMENT_GATEWAY,
     UnionpayKeysProvider,
-    UnionpayNotifyReader,
+    AlipayNotifyAdapter,
+    WechatNotifyAdapter,
+    UnionpayNotifyAdapter,
+    NOTIFY_ADAPTERS,
+    PaymentFacts,
     WechatGateway,
     WechatKeysProvider,
     PaymentSuccessService,

@@ -4,18 +4,28 @@ import { CHANNEL_PLUGINS, ChannelPlugin } from './channel';
 import { UnionpayChannel } from './unionpay/unionpay.channel';
 import { UnionpayGateway } from './unionpay/unionpay.gateway';
 import { UnionpayKeysProvider } from './unionpay/unionpay-keys';
-import { UnionpayNotifyReader } from './unionpay/unionpay-notify';
+import { UnionpayNotifyAdapter } from './unionpay/unionpay-notify';
+import { AlipayNotifyAdapter } from './alipay/alipay-notify';
+import { WechatNotifyAdapter } from './wechat/wechat-notify-adapter';
+import { NOTIFY_ADAPTERS, NotifyAdapter } from './notify-event';
 import { WechatChannel } from './wechat/wechat.channel';
 
-/** Every channel plugin class. Adding a channel: its folder, and one line here. */
+/** Every channel plugin class. Adding a channel: its folder, and one line here (and its notify adapter). */
 const PLUGINS = [AlipayChannel, WechatChannel, UnionpayChannel];
+/** Every channel's notify adapter (the callback module's NotifyPipeline runs them all). */
+const ADAPTERS = [AlipayNotifyAdapter, WechatNotifyAdapter, UnionpayNotifyAdapter];
 
 /** The providers of the channels (plugins, their clients and keys) and the multi-provider token. */
 export const CHANNEL_PROVIDERS: Provider[] = [
   ...PLUGINS,
   UnionpayKeysProvider,
   UnionpayGateway,
-  UnionpayNotifyReader,
+  ...ADAPTERS,
+  {
+    provide: NOTIFY_ADAPTERS,
+    useFactory: (...adapters: NotifyAdapter<unknown>[]) => adapters,
+    inject: ADAPTERS,
+  },
   {
     provide: CHANNEL_PLUGINS,
     useFactory: (...plugins: ChannelPlugin[]) => plugins,
@@ -25,5 +35,9 @@ export const CHANNEL_PROVIDERS: Provider[] = [
 
 export { CHANNEL_PLUGINS } from './channel';
 export type { ChannelGateway, ChannelPlugin, PaymentRef, RefundRef } from './channel';
-export { UnionpayNotifyReader } from './unionpay/unionpay-notify';
+export { UnionpayNotifyAdapter } from './unionpay/unionpay-notify';
+export type { UnionpayAnswer } from './unionpay/unionpay-notify';
+export { AlipayNotifyAdapter } from './alipay/alipay-notify';
+export { WechatNotifyAdapter } from './wechat/wechat-notify-adapter';
+export type { WechatAnswer } from './wechat/wechat-notify-adapter';
 export { UnionpayKeysProvider } from './unionpay/unionpay-keys';

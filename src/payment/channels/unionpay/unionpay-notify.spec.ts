@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { ACP_SAMPLE_AT, ACP_SAMPLE_NOTIFY, CFCA_TEST_OCA1, CFCA_TEST_ROOT } from './acp-test-sample';
 import { UNIONPAY_TEST_CN } from './unionpay.config';
-import { UnionpayNotifyReader } from './unionpay-notify';
+import { UnionpayNotifyAdapter } from './unionpay-notify';
 
 /** The adapter on the published sample (its merchant configured as ours), keys stubbed. */
 function reader(merId = '700000000000001') {
@@ -14,11 +14,11 @@ function reader(merId = '700000000000001') {
       },
     }),
   };
-  return new UnionpayNotifyReader(keys as never, { merId } as never);
+  return new UnionpayNotifyAdapter(keys as never, { merId } as never);
 }
 const form = (f: Record<string, string>) => new URLSearchParams(f).toString();
 
-describe('UnionpayNotifyReader', () => {
+describe('UnionpayNotifyAdapter', () => {
   it('reads a genuine consume notify into one verified paid event (orderId, queryId, integer fen)', async () => {
     const r = await reader().read(form(ACP_SAMPLE_NOTIFY), ACP_SAMPLE_AT);
     expect(r).toEqual({

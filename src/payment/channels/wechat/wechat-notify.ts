@@ -159,7 +159,8 @@ export interface WechatRefund {
 export type WechatNotify =
   | { ok: true; id: string; eventType: 'TRANSACTION.SUCCESS'; transaction: WechatTransaction }
   | { ok: true; id: string; eventType: Exclude<WechatEventType, 'TRANSACTION.SUCCESS'>; refund: WechatRefund }
-  | { ok: false; code: NotifyErrorCode; reason: string };
+  /** `outTradeNo`: on WRONG_MERCHANT, the payment the (decrypted, verified) resource names. */
+  | { ok: false; code: NotifyErrorCode; reason: string; outTradeNo?: string };
 
 export type NotifyErrorCode =
   SignatureErrorCode | 'MALFORMED' | 'UNDECRYPTABLE' | 'UNKNOWN_EVENT' | 'WRONG_MERCHANT';
@@ -206,14 +207,15 @@ export class WechatNotifyReader {
     } catch {
       return { ok: false, code: 'MALFORMED', reason: 'resource is not JSON' };
     }
+    const outTradeNo = typeof res.out_trade_no === 'string' ? res.out_trade_no : undefined;
     if (res.mchid !== keys.mchid) {
-      return { ok: false, code: 'WRONG_MERCHANT', reason: `mchid ${String(res.mchid)}` };
+      return { ok: false, code: 'WRONG_MERCHANT', reason: `mchid ${String(res.mchid)}`, outTradeNo };
     }
     if (eventType === 'TRANSACTION.SUCCESS') {
       const transaction = toTransaction(res);
       if (!transaction) return { ok: false, code: 'MALFORMED', reason: 'transaction fields malformed' };
       if (transaction.appid !== keys.appid) {
-        return { ok: false, code: 'WRONG_MERCHANT', reason: `appid ${transaction.appid}` };
+        return { ok: false, code: 'WRONG_MERCHANT', reason: `appid ${transaction.appid}`, outTradeNo };
       }
       return { ok: true, id: body.id, eventType, transaction };
     }
