@@ -11,6 +11,7 @@ import { RedisModule } from './common/redis/redis.module';
 import { OutboxModule } from './common/outbox/outbox.module';
 import { FEATURE_MODULES } from './feature-modules';
 import { currentLogFormatInput, logTransport } from './common/logging/log-format';
+import { redactedRequest } from './common/logging/request-serializer';
 
 @Module({
   imports: [
@@ -29,7 +30,9 @@ import { currentLogFormatInput, logTransport } from './common/logging/log-format
           genReqId: (req) => req.headers['x-request-id'] as string,
           customProps: (req) => ({ requestId: req.headers['x-request-id'] }),
           autoLogging: app.logLevel === 'debug' || app.logLevel === 'trace',
-          redact: ['req.headers.authorization', 'req.headers.cookie'],
+          // Authorization and Cookie headers are redacted by the req serializer (what `redact` on those two
+          // paths wrote, without its clone of every request's binding: issue 28)
+          serializers: { req: redactedRequest },
           // readable lines on a developer's terminal, JSON everywhere else (docs/architecture.md#logs)
           transport: logTransport(currentLogFormatInput(app.nodeEnv)),
         },

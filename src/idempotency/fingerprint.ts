@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const NO_SETS: ReadonlySet<string> = new Set();
 
@@ -58,17 +58,18 @@ export function requestFingerprint(
   body: unknown,
   setPaths: ReadonlySet<string> = NO_SETS,
 ): string {
-  return createHash('sha256')
-    .update(
-      canonicalJson(
-        { user: userId, scope, body: body ?? null },
-        setPaths.size ? new Set([...setPaths].map((p) => `body.${p}`)) : NO_SETS,
-      ),
-    )
-    .digest('hex');
+  // one-shot crypto.hash: the same digest as createHash().update().digest() without a Hash object
+  return hash(
+    'sha256',
+    canonicalJson(
+      { user: userId, scope, body: body ?? null },
+      setPaths.size ? new Set([...setPaths].map((p) => `body.${p}`)) : NO_SETS,
+    ),
+    'hex',
+  );
 }
 
 /** Hash of a client-chosen key, so arbitrary (≤ 255 char) keys make short, safe Redis keys. */
 export function keyDigest(key: string): string {
-  return createHash('sha256').update(key).digest('base64url');
+  return hash('sha256', key, 'base64url');
 }

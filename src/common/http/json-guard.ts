@@ -15,6 +15,43 @@ export type JsonProblem =
  * Iterative (an explicit stack), so the check itself cannot overflow the call stack.
  */
 export function checkJsonBody(body: unknown, maxDepth: number): JsonProblem | null {
+  // almost every body is fine: find that out without building a path per value, and walk again with
+  // paths only to name the first problem (the walk below decides which one that is)
+  return jsonBodyFine(body, maxDepth) ? null : firstProblem(body, maxDepth);
+}
+
+/** True iff `firstProblem` finds nothing: the same conditions, no paths. */
+export function jsonBodyFine(body: unknown, maxDepth: number): boolean {
+  const values: unknown[] = [body];
+  const depths: number[] = [0];
+  while (values.length) {
+    const v = values.pop();
+    const depth = depths.pop()!;
+    if (typeof v === 'string') {
+      if (CONTROL_CHARS.test(v)) return false;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= maxDepth) return false;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        values.push(v[i]);
+        depths.push(depth + 1);
+      }
+    } else {
+      for (const k in v) {
+        if (!Object.hasOwn(v, k)) continue;
+        if (CONTROL_CHARS.test(k)) return false;
+        values.push((v as Record<string, unknown>)[k]);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return true;
+}
+
+/** The first problem in walk order, with its path (what checkJsonBody answers). */
+export function firstProblem(body: unknown, maxDepth: number): JsonProblem | null {
   const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: body, depth: 0, path: '' }];
   while (stack.length) {
     const { v, depth, path } = stack.pop()!;
