@@ -14,8 +14,9 @@ describe('admin operations API', () => {
   let t: TestApp;
   const admin = () => t.bearer('admin-ops', 'admin');
   beforeAll(async () => {
-    // AUTO_REFUND off: the anomalies here stay OPEN for a person
-    t = await createTestApp({ env: { AUTO_REFUND: 'false' } });
+    // AUTO_REFUND off: the anomalies here stay OPEN for a person; active queries 1.5 / 3 / 6 s after the
+    // pre-pay (a notify that is sent arrives before the first)
+    t = await createTestApp({ env: { AUTO_REFUND: 'false', PAYMENT_QUERY_DELAYS_MS: '1500,3000,6000' } });
   });
   afterAll(() => t?.close());
 
@@ -247,6 +248,47 @@ describe('admin operations API', () => {
     }
     const missing = await t.http().get('/v1/admin/payments/NOPE123/timeline').set('Authorization', admin());
     expect([missing.status, missing.body.code]).toEqual([404, 'NOT_FOUND']);
+  });
+
+  it('a dropped notify, then the active query pays: the timeline shows each query with its answer', async () => {
+    const o = await newOrder(t, 3100);
+    const p = (await prepay(t, o.userId, o.orderNo).expect(201)).body;
+    await sandboxPay(t, p.paymentNo, { notify: { mode: 'drop' } }).expect(200);
+    await eventually(async () => (await orderStatus(t, o.orderNo)) === 'PAID', 20000, 50);
+    const tl = await t
+      .http()
+      .get(`/v1/admin/payments/${p.paymentNo}/timeline`)
+      .set('Authorization', admin())
+      .expect(200);
+    type Entry = { at: string; type: string; title: string; detail: Record<string, unknown> };
+    const entries: Entry[] = tl.body.timeline;
+    expect(entries.filter((e) => e.type === 'notify')).toEqual([]); // nobody told us
+    const queries = entries.filter((e) => e.type === 'query');
+    const paid = queries.find((e) => e.detail.answer === 'PAID')!;
+    expect(paid).toMatchObject({
+      title: expect.stringMatching(/^query \d asked alipay → PAID \(applied\)$/),
+      detail: { source: 'query', answer: 'PAID', outcome: 'applied' },
+    });
+    expect(paid.detail.answerDetail).toMatch(/^trade \d+, 3100 fen, paid /);
+    // every question with its answer and when it came, as stored; the order paid after the answer
+    const stored = await t.dataSource.query(
+      'SELECT source, attempt, answer, outcome, asked_at, answered_at FROM t_payment_query_log WHERE payment_no = ? ORDER BY id',
+      [p.paymentNo],
+    );
+    expect(queries.map((q) => [q.at, q.detail.answer, q.detail.outcome, q.detail.answeredAt])).toEqual(
+      stored.map((r: { asked_at: Date; answer: string; outcome: string; answered_at: Date }) => [
+        new Date(r.asked_at).toISOString(),
+        r.answer,
+        r.outcome,
+        new Date(r.answered_at).toISOString(),
+      ]),
+    );
+    for (const q of queries) expect(String(q.detail.answeredAt) >= q.at).toBe(true);
+    expect(queries.filter((q) => q.detail.outcome === 'applied')).toHaveLength(1);
+    const at = (type: string) => entries.findIndex((e) => e.type === type);
+    expect(at('order.paid')).toBeGreaterThan(entries.indexOf(paid));
+    expect(at('payment.created')).toBe(0);
+    expect(tl.body.notes.join(' ')).toMatch(/query entry with its answer/);
   });
 
   it('stats: payments and refunds per minute by channel, success rate, notifies answered, anomalies open', async () => {

@@ -109,7 +109,12 @@ export function Payments({ onAuthLost }: { onAuthLost: () => void }) {
               <li class={`ev ${e.type.split('.')[0]}`}>
                 <time>{when(e.at)}</time>
                 <span class="type">{e.type}</span>
-                <span class="title">{e.title}</span>
+                <span class="title">
+                  {e.title}
+                  {e.type === 'query' && typeof e.detail.answeredAt === 'string' && (
+                    <span class="muted"> · answered {when(e.detail.answeredAt)}</span>
+                  )}
+                </span>
               </li>
             ))}
           </ol>

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../common/errors';
 import { OrderService } from '../order';
+import { PaymentQueryLog } from '../payment';
 import { AnomalyRepository } from '../payment/anomaly/anomaly.repository';
 import { Payment } from '../payment/entities/payment.entity';
 import { PaymentRepository } from '../payment/payment.repository';
@@ -17,8 +18,9 @@ const PAYMENT_NO = /^[A-Za-z0-9_]{1,40}$/;
 
 /**
  * Support's one view of "I paid, where is my order?": find the payments by order, payment or gateway
- * trade number, and one payment's timeline — every notify received with what became of it, the
- * payment's and the order's state changes, its refunds and anomalies. Reads only (through the payment
+ * trade number, and one payment's timeline — every notify received with what became of it, every
+ * question asked of the gateway with its answer, the payment's and the order's state changes, its
+ * refunds and anomalies. Reads only (through the payment
  * and order modules' faces, and the callback log this module owns); never a raw body, key or signature.
  */
 @Injectable()
@@ -29,6 +31,7 @@ export class PaymentLookupService {
     private readonly refunds: RefundRepository,
     private readonly anomalies: AnomalyRepository,
     private readonly log: CallbackLogRepository,
+    private readonly queries: PaymentQueryLog,
   ) {}
 
   /** @throws VALIDATION_FAILED without exactly one of the three numbers, NOT_FOUND when nothing matches. */
@@ -53,9 +56,10 @@ export class PaymentLookupService {
   async timeline(paymentNo: string): Promise<PaymentTimelineDto> {
     const p = PAYMENT_NO.test(paymentNo) ? await this.payments.findByPaymentNo(null, paymentNo) : null;
     if (!p) throw new DomainError(ErrorCode.NOT_FOUND, `Payment ${paymentNo} not found`);
-    const [order, notifies, refunds, anomalies] = await Promise.all([
+    const [order, notifies, queries, refunds, anomalies] = await Promise.all([
       this.orders.findByOrderNo(null, p.orderNo),
       this.log.findByTrade(p.paymentNo),
+      this.queries.findByPayment(p.paymentNo),
       this.refunds.findByOrder(null, p.orderNo),
       this.anomalies.list(null, { paymentNo: p.paymentNo, limit: 100 }),
     ]);
@@ -83,6 +87,18 @@ export class PaymentLookupService {
           processedAt: n.appliedAt?.toISOString() ?? null,
         },
       );
+    }
+    for (const q of queries) {
+      const who = q.source === 'query' ? `query ${q.attempt ?? ''}`.trim() : `${q.source} query`;
+      const led = q.outcome === 'ask_again' || q.outcome === 'none' ? '' : ` (${q.outcome})`;
+      add(q.askedAt, 'query', `${who} asked ${q.channel} → ${q.answer}${led}`, {
+        source: q.source,
+        attempt: q.attempt,
+        answer: q.answer,
+        answerDetail: q.detail,
+        outcome: q.outcome,
+        answeredAt: q.answeredAt.toISOString(),
+      });
     }
     if (p.status === 'SUCCESS' && p.paidAt) {
       // the gateway's payment time has whole seconds: never shown before the payment it pays
@@ -143,8 +159,9 @@ export class PaymentLookupService {
       payment: toDto(p, order?.status ?? null),
       timeline: t.map(({ seq: _seq, ...e }) => e),
       notes: [
-        'Active queries, the sweeper and reconciliation are not logged one by one: what they changed is ' +
-          '(payment.succeeded, payment.closed); reconciliation runs are listed in GET /v1/admin/reconciliations.',
+        'Every question asked of the gateway (the query job, the sweeper, a close that found the trade paid) ' +
+          'is a query entry with its answer; a reconciliation is not listed per payment: what it changed is ' +
+          '(payment.succeeded), and its runs are in GET /v1/admin/reconciliations.',
       ],
     };
   }

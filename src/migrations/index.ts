@@ -18,6 +18,7 @@ import { Operations1734400000000 } from './1734400000000-operations';
 import { Ledger1734200000000 } from './1734200000000-ledger';
 import { Transfers1734200100000 } from './1734200100000-transfers';
 import { SandboxOneAttemptLog1734710000000 } from './1734710000000-sandbox-one-attempt-log';
+import { PaymentQueryLog1734720000000 } from './1734720000000-payment-query-log';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -44,4 +45,5 @@ export const migrations = [
   Transfers1734200100000,
   EventTimeWatermark1734640000000,
   SandboxOneAttemptLog1734710000000,
+  PaymentQueryLog1734720000000,
 ];

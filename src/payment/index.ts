@@ -12,6 +12,8 @@ export type { Payment, PaymentChannel, PaymentStatus } from './entities/payment.
 export { PaymentSuccessService } from './payment-success.service';
 export type { SuccessInput, SuccessOutcome, SuccessResult, SuccessSource } from './payment-success.service';
 export { PaymentCloseService } from './payment-close.service';
+export { PaymentQueryLog } from './query-log/payment-query-log';
+export type { QueryLogEntry } from './query-log/payment-query-log';
 export { RefundApplyService } from './refund/refund-apply.service';
 export type { RefundApplyOutcome, RefundFailOutcome, RefundSource } from './refund/refund-apply.service';
 export { RefundReconciliationService } from './refund/refund-reconciliation.service';

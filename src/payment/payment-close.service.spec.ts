@@ -38,6 +38,7 @@ function setup(opts: { status?: string; close?: string; query?: string; othersPe
     gateway as never,
     locks as never,
     cfg as never,
+    { record: jest.fn(async () => undefined) } as never,
   );
   return { svc, m, repo, orders, success, gateway, locks };
 }

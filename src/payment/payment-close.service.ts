@@ -10,6 +10,7 @@ import type { PaymentChannel } from './entities/payment.entity';
 import { PAYMENT_GATEWAY, PaymentGateway } from './gateway/payment-gateway';
 import { PaymentRepository } from './payment.repository';
 import { PaymentSuccessService } from './payment-success.service';
+import { PaymentQueryLog } from './query-log/payment-query-log';
 
 /** What `closePending` came to (see there). */
 export type ClosePendingOutcome = 'closed' | 'not_pending' | 'channel_mismatch';
@@ -42,6 +43,7 @@ export class PaymentCloseService {
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     private readonly locks: LockService,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
+    private readonly queryLog: PaymentQueryLog,
   ) {}
 
   /**
@@ -118,9 +120,21 @@ export class PaymentCloseService {
         await this.closePending(paymentNo, p.channel, `gateway ${closed.status}`, { cancel: opts.cancel });
         return 'closed';
       case 'ALREADY_PAID': {
+        const askedAt = new Date();
         const q = await this.gateway.query(paymentNo);
-        if (q.status !== 'PAID') return 'retry';
-        await this.success.applyGatewayPaid(p, q, 'query');
+        const logged = {
+          paymentNo,
+          channel: p.channel,
+          source: 'close',
+          askedAt,
+          answeredAt: new Date(),
+        } as const;
+        if (q.status !== 'PAID') {
+          await this.queryLog.record({ ...logged, answer: q, outcome: 'ask_again' });
+          return 'retry';
+        }
+        const outcome = await this.success.applyGatewayPaid(p, q, 'query');
+        await this.queryLog.record({ ...logged, answer: q, outcome });
         return 'paid';
       }
       default:

@@ -7,10 +7,12 @@ import { ExpiryJob, PaymentJobs, QueryJob } from './payment-jobs';
 import { PaymentCloseService } from './payment-close.service';
 import { PaymentRepository } from './payment.repository';
 import { PaymentSuccessService } from './payment-success.service';
+import { PaymentQueryLog } from './query-log/payment-query-log';
 
 /**
  * Active query ("the merchant asks too"): a dropped or lost notify is found here. PAID goes through
- * the one success path; anything else — including UNKNOWN — only schedules the next query.
+ * the one success path; anything else — including UNKNOWN — only schedules the next query. Each
+ * question and its answer goes to the payment's query log (its timeline shows them).
  */
 @Processor(QUEUES.PAYMENT_QUERY)
 export class PaymentQueryProcessor {
@@ -21,6 +23,7 @@ export class PaymentQueryProcessor {
     private readonly jobs: PaymentJobs,
     private readonly success: PaymentSuccessService,
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
+    private readonly queryLog: PaymentQueryLog,
   ) {}
 
   @Process({ concurrency: 8 })
@@ -28,9 +31,13 @@ export class PaymentQueryProcessor {
     const { paymentNo, n, createdAtMs } = job.data;
     const p = await this.repo.findByPaymentNo(null, paymentNo);
     if (!p || p.status !== 'PENDING' || p.channel === 'wallet') return;
+    const askedAt = new Date();
     const q = await this.gateway.query(paymentNo);
+    const logged = { paymentNo, channel: p.channel, source: 'query', attempt: n, askedAt } as const;
+    const answeredAt = new Date();
     if (q.status === 'PAID') {
       const outcome = await this.success.applyGatewayPaid(p, q, 'query');
+      await this.queryLog.record({ ...logged, answeredAt, answer: q, outcome });
       this.logger.log(`query ${n} of ${paymentNo}: PAID → ${outcome}`);
       // applied / duplicate: done. anomaly (the gateway's amount differs): recorded for a human; asking
       // again cannot change it, and it must never be paid automatically
@@ -39,6 +46,7 @@ export class PaymentQueryProcessor {
       this.logger.warn(`query ${n} of ${paymentNo}: unknown (${q.reason}); asking again later`);
     }
     // WAIT_BUYER_PAY, NOT_EXIST, CLOSED, UNKNOWN: nothing is concluded here; ask again
+    await this.queryLog.record({ ...logged, answeredAt, answer: q, outcome: 'ask_again' });
     await this.jobs.scheduleQuery(paymentNo, n + 1, createdAtMs);
   }
 }

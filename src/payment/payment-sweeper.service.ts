@@ -7,6 +7,7 @@ import { Payment } from './entities/payment.entity';
 import { PaymentCloseService } from './payment-close.service';
 import { PaymentRepository } from './payment.repository';
 import { PaymentSuccessService } from './payment-success.service';
+import { PaymentQueryLog } from './query-log/payment-query-log';
 
 /**
  * The backstop behind the queues: every PAYMENT_SWEEP_INTERVAL_MS, orders stuck in PAYING (read through
@@ -33,6 +34,7 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
     @Inject(orderConfig.KEY) private readonly orderCfg: ConfigType<typeof orderConfig>,
+    private readonly queryLog: PaymentQueryLog,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -108,8 +110,15 @@ export class PaymentSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async queryAndApply(p: Payment): Promise<void> {
+    const askedAt = new Date();
     const q = await this.gateway.query(p.paymentNo);
-    if (q.status !== 'PAID') return;
-    await this.success.applyGatewayPaid(p, q, 'sweeper');
+    const logged = { paymentNo: p.paymentNo, channel: p.channel, source: 'sweeper', askedAt } as const;
+    const answeredAt = new Date();
+    if (q.status !== 'PAID') {
+      await this.queryLog.record({ ...logged, answeredAt, answer: q, outcome: 'none' });
+      return;
+    }
+    const outcome = await this.success.applyGatewayPaid(p, q, 'sweeper');
+    await this.queryLog.record({ ...logged, answeredAt, answer: q, outcome });
   }
 }

@@ -49,6 +49,7 @@ import { AnomalyController } from './anomaly/anomaly.controller';
 import { AnomalyRepository } from './anomaly/anomaly.repository';
 import { AnomalyService } from './anomaly/anomaly.service';
 import { LateMoneyService } from './anomaly/late-money.service';
+import { PaymentQueryLog } from './query-log/payment-query-log';
 
 /**
  * Pre-pay, the gateway client, active query, expiry and close, the order cancel route (it closes the
@@ -103,6 +104,7 @@ import { LateMoneyService } from './anomaly/late-money.service';
     AnomalyRepository,
     AnomalyService,
     LateMoneyService,
+    PaymentQueryLog,
   ],
   exports: [
     AnomalyRepository,
@@ -118,6 +120,7 @@ import { LateMoneyService } from './anomaly/late-money.service';
     PaymentSuccessService,
     PaymentCloseService,
     PaymentRepository,
+    PaymentQueryLog,
     PrepayService,
     RefundApplyService,
     RefundRepository,

@@ -69,7 +69,8 @@ export class TimelineEntryDto {
   @ApiProperty({
     example: 'notify',
     description:
-      'payment.created · notify (every notify received, with its outcome) · payment.succeeded · payment.closed · ' +
+      'payment.created · notify (every notify received, with its outcome) · query (every question asked of the ' +
+      'gateway: the query job, the sweeper, a close; its answer, when, and what it led to) · payment.succeeded · payment.closed · ' +
       'order.paid · order.cancelled · refund.created · refund.succeeded · refund.failed · anomaly.opened · ' +
       'anomaly.auto_refunded · anomaly.resolved',
   })
@@ -95,9 +96,7 @@ export class PaymentTimelineDto {
   timeline: TimelineEntryDto[];
 
   @ApiProperty({
-    example: [
-      'active queries and their answers are not stored; their effect is (payment.succeeded via query)',
-    ],
+    example: ['a reconciliation is not listed per payment: what it changed is (payment.succeeded)'],
     description: 'what this timeline cannot show',
   })
   notes: string[];
