@@ -4,6 +4,7 @@ import { api, ApiError, claims, token } from './api';
 import { Overview } from './overview';
 import { Anomalies, Reconciliations, RefundRequests } from './queues';
 import { Payments } from './payments';
+import { Webhooks } from './webhooks';
 import './style.css';
 
 const PAGES = {
@@ -12,6 +13,7 @@ const PAGES = {
   'refund-requests': ['Refund requests', RefundRequests],
   reconciliations: ['Reconciliation', Reconciliations],
   payments: ['Payments', Payments],
+  webhooks: ['Webhooks', Webhooks],
 } as const;
 type Page = keyof typeof PAGES;
 

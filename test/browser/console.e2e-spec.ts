@@ -7,11 +7,14 @@ import { eventually } from '../factories/order.factory';
 import { newOrder, paymentRow, prepay, sandboxPay } from '../payment-helpers';
 import { paidOrder } from '../refund-helpers';
 import { createTestApp, TestApp } from '../utils/test-app';
+import { WebhookReceiver } from '../webhook-receiver';
 
 /**
  * The operators' console (/console, issue 24) in a real headless Chromium, over the admin REST API:
  * sign in with the sandbox's dev admin token, see a late payment's anomaly turn AUTO_REFUNDED, approve a
- * buyer's refund request, resolve an anomaly, open a payment's timeline; at laptop and phone widths.
+ * buyer's refund request, resolve an anomaly, open a payment's timeline; register a webhook endpoint on
+ * a real receiver (its secret shown once), see a paid order's delivery and redeliver it, rotate, delete;
+ * at laptop and phone widths.
  * Screenshots: test-output/console/ (ignored by git). Chromium as in walkthrough.e2e-spec.ts; no skip.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -43,7 +46,12 @@ describe('operators’ console (headless Chromium)', () => {
     }
     mkdirSync(SHOTS, { recursive: true });
     t = await createTestApp({
-      env: { SANDBOX_TIME_SCALE: '0.001', OUTBOX_POLL_MS: '100', PAYMENT_QUERY_DELAYS_MS: '600000' },
+      env: {
+        SANDBOX_TIME_SCALE: '0.001',
+        OUTBOX_POLL_MS: '100',
+        PAYMENT_QUERY_DELAYS_MS: '600000',
+        EVENTS_POLL_MS: '100',
+      },
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -186,6 +194,114 @@ describe('operators’ console (headless Chromium)', () => {
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
     ).toBeLessThanOrEqual(1);
+  });
+
+  it('webhooks: register on a real receiver (secret shown once), a paid order’s delivery, redeliver, rotate, delete', async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.goto(`${t.baseUrl}/console`);
+      await page.evaluate(() => sessionStorage.clear());
+      await page.goto(`${t.baseUrl}/console#/webhooks`);
+      await page.getByRole('button', { name: 'Sandbox: mint a dev admin token' }).click();
+      await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+
+      // register: the secret is shown this once, and it is the one the endpoint signs with
+      await page.getByLabel('endpoint URL').fill(receiver.url);
+      await page.getByLabel('events').fill('order.paid');
+      await page.getByRole('button', { name: 'Register' }).click();
+      const once = page.locator('.secret-once');
+      await once.waitFor();
+      const secret = (await once.locator('code.secret').innerText()).trim();
+      expect(secret).toMatch(/^whsec_/);
+      const id = (await once.getAttribute('data-secret-for'))!;
+      const [ep] = await t.dataSource.query(
+        'SELECT url, events, secret FROM t_webhook_endpoint WHERE id = ?',
+        [id],
+      );
+      expect(ep.secret).toBe(secret);
+      expect(ep.url).toBe(receiver.url);
+      await page.locator(`[data-endpoint="${id}"]`).waitFor();
+      await snap('webhook-registered');
+      await page.getByRole('button', { name: 'I have copied it' }).click();
+      await once.waitFor({ state: 'detached' });
+      expect(await page.content()).not.toContain(secret); // never again: not listed, not kept in the page
+      expect(await page.locator('body').innerText()).not.toMatch(/whsec_/);
+
+      // a paid order is delivered to the receiver; the page shows the attempt
+      const bought = await paidOrder(t, 2500);
+      await eventually(
+        async () =>
+          receiver.of((r) => r.json.type === 'order.paid' && r.json.data.orderNo === bought.orderNo)
+            .length === 1,
+        WAIT,
+        50,
+      );
+      const [first] = receiver.of((r) => r.json.data.orderNo === bought.orderNo);
+      const card = page.locator(`[data-endpoint="${id}"]`);
+      await card.getByRole('button', { name: 'Deliveries' }).click();
+      const deliveries = page.locator(`[data-deliveries="${id}"]`);
+      const attempt = deliveries.locator(`[data-event="${first.eventId}"]`);
+      for (const deadline = Date.now() + WAIT; !(await attempt.count());) {
+        if (Date.now() > deadline) throw new Error('the delivery never showed');
+        await deliveries.getByRole('button', { name: 'Refresh deliveries' }).click();
+        await page.waitForTimeout(300);
+      }
+      expect(await attempt.first().innerText()).toMatch(/order\.paid[\s\S]*delivered[\s\S]*try 1 · 200/);
+      await snap('webhook-deliveries');
+
+      // redeliver: the same event, the same bytes, once more; listed as a second attempt
+      await attempt.first().getByRole('button', { name: 'Redeliver' }).click();
+      await deliveries
+        .locator('.ok-note', { hasText: `${first.eventId} sent again to 1 endpoint(s)` })
+        .waitFor();
+      await eventually(async () => receiver.of((r) => r.eventId === first.eventId).length === 2, WAIT, 50);
+      expect(receiver.of((r) => r.eventId === first.eventId).map((r) => r.body)).toEqual([
+        first.body,
+        first.body,
+      ]);
+      for (const deadline = Date.now() + WAIT; (await attempt.count()) < 2;) {
+        if (Date.now() > deadline) throw new Error('the redelivery never showed');
+        await deliveries.getByRole('button', { name: 'Refresh deliveries' }).click();
+        await page.waitForTimeout(300);
+      }
+      await snap('webhook-redelivered');
+
+      // phone width: it fits, and no secret anywhere
+      await page.setViewportSize({ width: 390, height: 844 });
+      await snap('webhooks-phone');
+      expect(
+        await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+      ).toBeLessThanOrEqual(1);
+      expect(await page.locator('body').innerText()).not.toMatch(/whsec_/);
+      await page.setViewportSize({ width: 1280, height: 800 });
+
+      // rotate: the new secret once; then delete (asked twice)
+      await card.getByRole('button', { name: 'Rotate secret' }).click();
+      await once.waitFor();
+      const rotated = (await once.locator('code.secret').innerText()).trim();
+      const [after] = await t.dataSource.query(
+        'SELECT secret, previous_secret FROM t_webhook_endpoint WHERE id = ?',
+        [id],
+      );
+      expect(after).toEqual({ secret: rotated, previous_secret: secret });
+      await snap('webhook-rotated');
+      await page.getByRole('button', { name: 'I have copied it' }).click();
+      await once.waitFor({ state: 'detached' });
+      expect(await page.content()).not.toContain(rotated);
+      await card.getByRole('button', { name: 'Delete' }).click();
+      await card.getByRole('button', { name: 'Confirm delete' }).click();
+      await card.waitFor({ state: 'detached' });
+      const list = await t
+        .http()
+        .get('/v1/admin/webhook-endpoints')
+        .set('Authorization', t.bearer('ops', 'admin'))
+        .expect(200);
+      expect(list.body.map((e: { id: string }) => e.id)).not.toContain(id);
+      await snap('webhooks-deleted');
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('serves the page with a strict CSP; unknown assets are 404; the API behind it stays admin-only', async () => {
