@@ -8,6 +8,7 @@ import { newOrder, paymentRow, prepay, sandboxPay } from '../payment-helpers';
 import { paidOrder } from '../refund-helpers';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { WebhookReceiver } from '../webhook-receiver';
+import { PaymentQueryProcessor } from '../../src/payment/payment-query.processor';
 
 /**
  * The operators' console (/console, issue 24) in a real headless Chromium, over the admin REST API:
@@ -302,6 +303,39 @@ describe('operators’ console (headless Chromium)', () => {
     } finally {
       await receiver.stop();
     }
+  });
+
+  it('a dropped notify found by the active query: the timeline shows each query with its answer', async () => {
+    const o = await newOrder(t, 1800);
+    const p = (await prepay(t, o.userId, o.orderNo).expect(201)).body;
+    // the query job, run now (its Bull delay is 10 min here): the buyer has not scanned yet (Alipay: NOT_EXIST), then has paid
+    const query = t.app.get(PaymentQueryProcessor);
+    const job = (n: number) => ({ data: { paymentNo: p.paymentNo, n, createdAtMs: Date.now() } }) as never;
+    await query.handle(job(1));
+    await sandboxPay(t, p.paymentNo, { notify: { mode: 'drop' } }).expect(200);
+    await query.handle(job(2));
+    expect((await paymentRow(t, p.paymentNo))?.status).toBe('SUCCESS');
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${t.baseUrl}/console#/payments`);
+    if (await page.getByRole('button', { name: 'Sandbox: mint a dev admin token' }).isVisible())
+      await page.getByRole('button', { name: 'Sandbox: mint a dev admin token' }).click();
+    await page.locator('input[name="q"]').fill(o.orderNo);
+    await page.getByRole('button', { name: 'Find' }).click();
+    const tl = page.locator(`[data-timeline="${p.paymentNo}"]`);
+    await tl.waitFor();
+    const queries = tl.locator('.ev.query');
+    await queries.nth(1).waitFor();
+    expect(await queries.count()).toBe(2);
+    expect(await queries.nth(0).innerText()).toMatch(/query 1 asked alipay → NOT_EXIST · answered /);
+    expect(await queries.nth(1).innerText()).toMatch(/query 2 asked alipay → PAID \(applied\) · answered /);
+    expect(await tl.locator('.ev.notify').count()).toBe(0);
+    await snap('timeline-queries');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await snap('timeline-queries-phone');
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(1);
   });
 
   it('serves the page with a strict CSP; unknown assets are 404; the API behind it stays admin-only', async () => {
