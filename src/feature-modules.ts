@@ -6,6 +6,7 @@ import { EventsModule } from './events/events.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
 import { PaymentModule } from './payment/payment.module';
+import { PayoutModule } from './payment/payout/payout.module';
 import { WalletModule } from './wallet/wallet.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import { UnionpaySandboxModule } from './sandbox/unionpay/unionpay-sandbox.module';
@@ -20,6 +21,8 @@ export const FEATURE_MODULES = [
   WalletModule,
   OrderModule,
   PaymentModule,
+  // money out of wallets to Alipay / WeChat accounts (issue 26)
+  PayoutModule,
   CallbackModule,
   // events out: reads the outbox, nothing imports it
   EventsModule,

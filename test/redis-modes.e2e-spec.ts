@@ -165,7 +165,7 @@ describe.each(MODES)('Redis-dependent paths on a %s', (mode, redisEnv) => {
           slots.add(slot);
           masters.add(masterOf(slot));
         }
-        expect(queues).toBe(10);
+        expect(queues).toBe(11);
         expect(slots.size).toBe(queues);
         expect(masters.size).toBeGreaterThan(1);
       } finally {

@@ -170,6 +170,27 @@ export const callbackConfig = registerAs('callback', () => {
   };
 });
 
+/** Payouts, money out of a wallet to an Alipay or WeChat account (src/payment/payout, docs/payouts.md). */
+export const payoutConfig = registerAs('payout', () => {
+  const e = env();
+  return {
+    /** fen; a payout above it is refused (400) */
+    maxAmount: e.PAYOUT_MAX_AMOUNT as number,
+    /** fen; one user's payouts of a China-time day (FAILED ones not counted) may not pass it */
+    dailyLimit: e.PAYOUT_DAILY_LIMIT as number,
+    /** fen; a payout above it waits in REVIEW for an admin (0: every payout is reviewed) */
+    reviewAbove: e.PAYOUT_REVIEW_ABOVE as number,
+    /** transfer queries after the call (ms after it), then doubling gaps (≤ 5 min) for a day */
+    queryDelaysMs: String(e.PAYOUT_QUERY_DELAYS_MS)
+      .split(',')
+      .map((s) => Number(s)),
+    sweepIntervalMs: e.PAYOUT_SWEEP_INTERVAL_MS as number,
+    stuckAfterMs: e.PAYOUT_STUCK_AFTER_MS as number,
+    /** WeChat 商家转账 transfer_scene_id (1000: 现金营销) */
+    wechatSceneId: e.WECHAT_TRANSFER_SCENE_ID as string,
+  };
+});
+
 /** Events out (src/events): the feed's sequencer and the webhook deliveries. */
 export const eventsConfig = registerAs('events', () => {
   const e = env();
@@ -269,6 +290,7 @@ export const allConfigs = [
   idempotencyConfig,
   orderConfig,
   walletConfig,
+  payoutConfig,
   rateLimitConfig,
   paymentConfig,
   callbackConfig,

@@ -139,6 +139,18 @@ export const envSchema = Joi.object({
   TRANSFER_MAX_AMOUNT: Joi.number().integer().min(1).default(5000000),
   TRANSFER_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
   LEDGER_CHECK_INTERVAL_MS: Joi.number().integer().min(0).default(300000),
+  /** Payouts (issue 26, src/payment/payout): caps in fen, the review threshold, the settle schedule. */
+  PAYOUT_MAX_AMOUNT: Joi.number().integer().min(1).default(5000000),
+  PAYOUT_DAILY_LIMIT: Joi.number().integer().min(1).default(10000000),
+  PAYOUT_REVIEW_ABOVE: Joi.number().integer().min(0).default(1000000),
+  PAYOUT_QUERY_DELAYS_MS: Joi.string()
+    .pattern(/^\d+(,\d+)*$/)
+    .default('10000,30000,60000'),
+  PAYOUT_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
+  PAYOUT_STUCK_AFTER_MS: Joi.number().integer().min(1).default(120000),
+  WECHAT_TRANSFER_SCENE_ID: Joi.string()
+    .pattern(/^\d{1,8}$/)
+    .default('1000'),
   PAYMENT_TIMEOUT_MS: Joi.number().integer().min(1).default(900000),
   PAYMENT_QUERY_DELAYS_MS: Joi.string()
     .pattern(/^\d+(,\d+)*$/)

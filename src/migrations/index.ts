@@ -19,6 +19,8 @@ import { Ledger1734200000000 } from './1734200000000-ledger';
 import { Transfers1734200100000 } from './1734200100000-transfers';
 import { SandboxOneAttemptLog1734710000000 } from './1734710000000-sandbox-one-attempt-log';
 import { PaymentQueryLog1734720000000 } from './1734720000000-payment-query-log';
+import { Payouts1734730000000 } from './1734730000000-payouts';
+import { SandboxPayouts1734730100000 } from './1734730100000-sandbox-payouts';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -46,4 +48,6 @@ export const migrations = [
   EventTimeWatermark1734640000000,
   SandboxOneAttemptLog1734710000000,
   PaymentQueryLog1734720000000,
+  Payouts1734730000000,
+  SandboxPayouts1734730100000,
 ];

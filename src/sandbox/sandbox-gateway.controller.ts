@@ -26,6 +26,7 @@ import { SandboxTradeService } from './sandbox-trade.service';
 import { toCst } from './sandbox-time';
 import { SandboxBillResponse } from './sandbox-trade-response.dto';
 import { bizError, Fault, GatewayAnswer, ok } from './sandbox-trade.types';
+import { ALIPAY_FUND_METHODS, SandboxAlipayFundService } from './payouts/sandbox-alipay-fund.service';
 
 const METHODS = [
   'alipay.trade.precreate',
@@ -34,6 +35,7 @@ const METHODS = [
   'alipay.data.dataservice.bill.downloadurl.query',
   'alipay.trade.refund',
   'alipay.trade.fastpay.refund.query',
+  ...ALIPAY_FUND_METHODS, // payouts (src/sandbox/payouts)
 ];
 
 /**
@@ -50,6 +52,7 @@ export class SandboxGatewayController {
     private readonly trades: SandboxTradeService,
     private readonly refunds: SandboxRefundService,
     private readonly keys: SandboxKeyService,
+    private readonly fund: SandboxAlipayFundService,
     @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
   ) {}
 
@@ -178,6 +181,9 @@ export class SandboxGatewayController {
         return this.refunds.refund(biz, params.notify_url || null);
       case 'alipay.trade.fastpay.refund.query':
         return this.refunds.query(biz);
+      case 'alipay.fund.trans.uni.transfer':
+      case 'alipay.fund.trans.common.query':
+        return this.fund.answer(method, biz);
       default: {
         const date = biz.bill_date;
         if (biz.bill_type !== 'trade' || typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {

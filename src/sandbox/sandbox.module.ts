@@ -10,6 +10,7 @@ import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradesController } from './sandbox-trades.controller';
 import { registerQueues } from '../common/queue/queue.register';
+import { SandboxPayoutsModule } from './payouts/sandbox-payouts.module';
 
 /**
  * Whether the sandbox is on for an environment: PAYMENT_GATEWAY=sandbox outside production. An invalid
@@ -40,7 +41,7 @@ export class SandboxModule {
     if (!sandboxEnabledIn(raw)) return { module: SandboxModule };
     return {
       module: SandboxModule,
-      imports: [registerQueues(QUEUES.SANDBOX_NOTIFY)],
+      imports: [registerQueues(QUEUES.SANDBOX_NOTIFY), SandboxPayoutsModule.register(raw)],
       controllers: [SandboxGatewayController, SandboxTradesController],
       providers: [
         SandboxKeyService,

@@ -20,10 +20,12 @@ export type JournalKind =
   | 'REFUND'
   | 'RECHARGE_REFUND'
   | 'RECHARGE_REFUND_REVERSAL'
-  | 'TRANSFER';
+  | 'TRANSFER'
+  | 'PAYOUT'
+  | 'PAYOUT_REVERSAL';
 
 /** What a journal's reference names (ref_type); ref_id is that thing's number. */
-export type JournalRefType = 'MIGRATION' | 'MANUAL' | 'PAYMENT' | 'REFUND' | 'TRANSFER';
+export type JournalRefType = 'MIGRATION' | 'MANUAL' | 'PAYMENT' | 'REFUND' | 'TRANSFER' | 'PAYOUT';
 
 export interface JournalLine {
   account: LedgerAccountRef;
@@ -43,6 +45,8 @@ export const system = (owner: string): LedgerAccountRef => ({ kind: 'SYSTEM', ow
 export const REVENUE = system('revenue');
 export const OPENING = system('opening');
 export const clearing = (channel: string): LedgerAccountRef => system(`clearing:${channel}`);
+/** Money on its way out of the wallets to a gateway account (payouts, docs/payouts.md). */
+export const payouts = (channel: string): LedgerAccountRef => system(`payouts:${channel}`);
 
 /** Throws unless the journal has ≥ 2 lines of non-zero safe-integer fen summing to 0 on distinct accounts. */
 export function assertBalanced(j: Journal): void {

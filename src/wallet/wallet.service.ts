@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError, ErrorCode } from '../common/errors';
 import { LEDGER_SYSTEM_ACCOUNTS } from '../migrations/1734200000000-ledger';
+import { PAYOUT_LEDGER_ACCOUNTS } from '../migrations/1734730000000-payouts';
 import { AccountResponse } from './dto/account.dto';
 import { LedgerEntryPageDto } from './dto/ledger.dto';
 import { decodeIdCursor, encodeIdCursor } from './cursor';
@@ -11,6 +12,7 @@ import {
   JournalRefType,
   LedgerAccountRef,
   OPENING,
+  payouts,
   REVENUE,
   system,
   wallet,
@@ -46,7 +48,7 @@ export class WalletService implements OnModuleInit {
 
   /** The system accounts, made (autocommit) and remembered at start, so postings never insert them. */
   async onModuleInit(): Promise<void> {
-    await this.ledger.ensureAccounts(LEDGER_SYSTEM_ACCOUNTS.map(system));
+    await this.ledger.ensureAccounts([...LEDGER_SYSTEM_ACCOUNTS, ...PAYOUT_LEDGER_ACCOUNTS].map(system));
   }
 
   /**
@@ -122,6 +124,22 @@ export class WalletService implements OnModuleInit {
     p: WalletMove & { refundNo: string; channel: string },
   ): Promise<void> {
     await this.creditAndPost(m, p, 'RECHARGE_REFUND_REVERSAL', 'REFUND', p.refundNo, clearing(p.channel));
+  }
+
+  /**
+   * A payout's debit, in the transaction that stores the payout: wallet → `payouts:<channel>` (kind
+   * PAYOUT, reference the payout). False (nothing taken) when the balance is too low.
+   */
+  async payOut(m: EntityManager, p: WalletMove & { payoutNo: string; channel: string }): Promise<boolean> {
+    return this.debitAndPost(m, p, 'PAYOUT', 'PAYOUT', p.payoutNo, payouts(p.channel));
+  }
+
+  /**
+   * A payout's money back (it failed, was rejected in review, or bounced after success):
+   * `payouts:<channel>` → wallet (kind PAYOUT_REVERSAL). Call it under `PAYOUT_REVERSED`.
+   */
+  async returnPayout(m: EntityManager, p: WalletMove & { payoutNo: string; channel: string }): Promise<void> {
+    await this.creditAndPost(m, p, 'PAYOUT_REVERSAL', 'PAYOUT', p.payoutNo, payouts(p.channel));
   }
 
   /**

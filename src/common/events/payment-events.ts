@@ -15,6 +15,10 @@ export const TOPICS = {
   ANOMALY_OPENED: 'anomaly.opened',
   /** a transfer moved money between two wallets, written in the execute's transaction */
   TRANSFER_SUCCEEDED: 'transfer.succeeded',
+  /** a payout reached the payee's account (the gateway said SUCCESS), written in that transaction */
+  PAYOUT_SUCCEEDED: 'payout.succeeded',
+  /** a payout failed, was rejected or bounced; its money went back to the wallet in that transaction */
+  PAYOUT_FAILED: 'payout.failed',
 } as const;
 
 export type Topic = (typeof TOPICS)[keyof typeof TOPICS];
@@ -90,4 +94,28 @@ export interface AnomalyOpenedEvent {
   refundNo: string | null;
   /** JSON text, as stored */
   detail: string;
+}
+
+/** A payout reached the payee (written in the transaction that made it SUCCEEDED). */
+export interface PayoutSucceededEvent {
+  payoutNo: string;
+  userId: string;
+  channel: 'alipay' | 'wechat';
+  /** fen */
+  amount: number;
+  channelOrderId: string | null;
+  succeededAt: string;
+}
+
+/** A payout ended without the money leaving (or it came back): the wallet was credited back once. */
+export interface PayoutFailedEvent {
+  payoutNo: string;
+  userId: string;
+  channel: 'alipay' | 'wechat';
+  /** fen, returned to the wallet */
+  amount: number;
+  reason: string;
+  /** true when it had SUCCEEDED and the bank sent it back */
+  bounced: boolean;
+  failedAt: string;
 }

@@ -23,6 +23,8 @@ export const PUBLIC_EVENT_TYPES = [
   'refund.failed',
   'anomaly.opened',
   'transfer.succeeded',
+  'payout.succeeded',
+  'payout.failed',
 ] as const;
 
 export type PublicEventType = (typeof PUBLIC_EVENT_TYPES)[number];
@@ -95,6 +97,13 @@ export const PUBLIC_EVENTS_OF_TOPIC: Record<string, Mapper> = {
   [TOPICS.ANOMALY_OPENED]: (p) => [{ type: 'anomaly.opened', resource: `anomaly:${String(p.id)}`, data: p }],
   [TOPICS.TRANSFER_SUCCEEDED]: (p) => [
     { type: 'transfer.succeeded', resource: `transfer:${String(p.transferNo)}`, data: p },
+  ],
+  // payout.succeeded / payout.failed: the payout module (src/payment/payout), in the settling transaction
+  [TOPICS.PAYOUT_SUCCEEDED]: (p) => [
+    { type: 'payout.succeeded', resource: `payout:${String(p.payoutNo)}`, data: p },
+  ],
+  [TOPICS.PAYOUT_FAILED]: (p) => [
+    { type: 'payout.failed', resource: `payout:${String(p.payoutNo)}`, data: p },
   ],
 };
 

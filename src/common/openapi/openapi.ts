@@ -26,6 +26,10 @@ export const OPENAPI_TAGS: Array<[string, string]> = [
   ['wallet', "Step 8: recharge orders (paying one credits the wallet), the caller's balance and entries."],
   ['refunds', 'Step 9: refund a paid order in full or in part (admin).'],
   ['transfers', 'Step 10: send wallet money to another user, the number first: create, then execute once.'],
+  [
+    'payouts',
+    'Step 12: pay wallet money out to an Alipay or WeChat account, the number first; large ones reviewed.',
+  ],
   ['idempotency', 'One-time Idempotency-Token values, an alternative to an Idempotency-Key for one submit.'],
   ['admin', "Operator tasks: reconcile a day against the gateway's bill; check the ledger."],
   ['events', 'Events out: signed webhooks to registered endpoints and the gap-free event feed (admin).'],

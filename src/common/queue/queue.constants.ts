@@ -7,6 +7,8 @@ export const QUEUES = {
   PAYMENT_QUERY: 'payment-query',
   PAYMENT_EXPIRY: 'payment-expiry',
   REFUND_QUERY: 'refund-query',
+  /** payout transfer calls and transfer queries (jobIds payout-send:<no>, payout-query:<no>:<n>) */
+  PAYOUT: 'payout',
   OUTBOX: 'outbox',
   CALLBACK_APPLY: 'callback-apply',
   SANDBOX_NOTIFY: 'sandbox-notify',

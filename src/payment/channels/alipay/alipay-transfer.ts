@@ -1,0 +1,171 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { AlipaySdk, AlipaySdkCommonResult } from 'alipay-sdk';
+import { fromCst } from '../../../common/china-time';
+import { fenToYuan, tryYuanToFen } from '../../money';
+import type { PayoutClient, PayoutTransfer, TransferResult } from '../../payout/payout-gateway';
+import { alipayConfig } from './alipay.config';
+import { PaymentKeysProvider } from './payment-keys.provider';
+
+type Call = { ok: true; res: AlipaySdkCommonResult } | { ok: false; reason: string };
+
+const PRODUCT_CODE = 'TRANS_ACCOUNT_NO_PWD';
+const BIZ_SCENE = 'DIRECT_TRANSFER';
+
+/**
+ * Refusals of a transfer request that are conclusive: no money moved under this number (a repeat of a
+ * number that did move money answers that first result, not a refusal). Anything else that is not a
+ * success — SYSTEM_ERROR, isp.unknow-error, PAYMENT_INFO_INCONSISTENCY (the number is known with other
+ * parameters: never ours, as every retry is built from the stored row), an unlisted code — is UNKNOWN.
+ */
+const REFUSALS = new Set([
+  'PAYEE_NOT_EXIST',
+  'PAYEE_USER_INFO_ERROR',
+  'PAYEE_ACC_OCUPIED',
+  'PAYEE_ACCOUNT_STATUS_ERROR',
+  'PAYEE_ACCOUNT_NOT_EXSIT',
+  'PAYEE_CERT_INFO_ERROR',
+  'PAYEE_NOT_RELNAME_CERTIFY',
+  'PAYER_BALANCE_NOT_ENOUGH',
+  'PAYER_STATUS_ERROR',
+  'PERMIT_CHECK_PERM_IDENTITY_THEFT',
+]);
+const isRefusal = (sub: unknown) =>
+  typeof sub === 'string' && (REFUSALS.has(sub) || sub.startsWith('EXCEED_LIMIT_'));
+
+/** `2088` + 12 digits is an Alipay user id; anything else a logon id (phone, e-mail). */
+export function alipayIdentityType(identity: string): 'ALIPAY_USER_ID' | 'ALIPAY_LOGON_ID' {
+  return /^2088\d{12}$/.test(identity) ? 'ALIPAY_USER_ID' : 'ALIPAY_LOGON_ID';
+}
+
+/**
+ * Alipay 单笔转账 on alipay-sdk (4.x): `alipay.fund.trans.uni.transfer` and
+ * `alipay.fund.trans.common.query`, every call with `validateSign: true` (an answer whose signature does
+ * not verify is UNKNOWN). Its own SDK instance on the merchant's keys (PaymentKeysProvider), as the
+ * payment client has; production fund APIs want public-key-certificate mode (not configured here).
+ */
+@Injectable()
+export class AlipayTransferClient implements PayoutClient {
+  private readonly logger = new Logger(AlipayTransferClient.name);
+  private sdk?: AlipaySdk;
+
+  constructor(
+    private readonly keys: PaymentKeysProvider,
+    @Inject(alipayConfig.KEY) private readonly cfg: ConfigType<typeof alipayConfig>,
+  ) {}
+
+  async transfer(t: PayoutTransfer): Promise<TransferResult> {
+    const call = await this.exec('alipay.fund.trans.uni.transfer', {
+      bizContent: {
+        out_biz_no: t.payoutNo,
+        trans_amount: fenToYuan(t.amount),
+        product_code: PRODUCT_CODE,
+        biz_scene: BIZ_SCENE,
+        order_title: t.title,
+        payee_info: {
+          identity: t.payeeIdentity,
+          identity_type: alipayIdentityType(t.payeeIdentity),
+          ...(t.payeeName ? { name: t.payeeName } : {}),
+        },
+      },
+    });
+    if (!call.ok) return { status: 'UNKNOWN', reason: call.reason };
+    const r = call.res;
+    if (r.code === '10000') {
+      if (r.outBizNo !== t.payoutNo) return { status: 'UNKNOWN', reason: `answer for ${r.outBizNo}` };
+      return this.byStatus(r, t);
+    }
+    if (r.code === '40004' && isRefusal(r.subCode)) {
+      return { status: 'FAILED', code: String(r.subCode), reason: describe(r) };
+    }
+    if (r.subCode === 'PAYMENT_INFO_INCONSISTENCY') {
+      this.logger.error(
+        `payout ${t.payoutNo}: Alipay holds this number with other parameters (${describe(r)})`,
+      );
+    }
+    return { status: 'UNKNOWN', reason: describe(r) };
+  }
+
+  async query(t: PayoutTransfer): Promise<TransferResult> {
+    const call = await this.exec('alipay.fund.trans.common.query', {
+      bizContent: { out_biz_no: t.payoutNo, product_code: PRODUCT_CODE, biz_scene: BIZ_SCENE },
+    });
+    if (!call.ok) return { status: 'UNKNOWN', reason: call.reason };
+    const r = call.res;
+    if (r.code !== '10000') {
+      // right after a call ORDER_NOT_EXIST means "not there yet": the caller sends again, same number
+      if (r.code === '40004' && r.subCode === 'ORDER_NOT_EXIST') return { status: 'NOT_FOUND' };
+      return { status: 'UNKNOWN', reason: describe(r) };
+    }
+    if (r.outBizNo !== undefined && r.outBizNo !== t.payoutNo) {
+      return { status: 'UNKNOWN', reason: `answer for ${r.outBizNo}` };
+    }
+    if (r.transAmount !== undefined && tryYuanToFen(r.transAmount) !== t.amount) {
+      return { status: 'UNKNOWN', reason: `answer for ${JSON.stringify(r.transAmount)} yuan` };
+    }
+    return this.byStatus(r, t);
+  }
+
+  private byStatus(r: AlipaySdkCommonResult, t: PayoutTransfer): TransferResult {
+    const orderId = typeof r.orderId === 'string' ? r.orderId : null;
+    switch (r.status) {
+      case 'SUCCESS':
+        return {
+          status: 'SUCCEEDED',
+          channelOrderId: orderId,
+          succeededAt: fromCst(r.payDate) ?? fromCst(r.transDate),
+        };
+      case 'FAIL':
+        return {
+          status: 'FAILED',
+          code: String(r.errorCode ?? 'FAIL'),
+          reason: String(r.failReason ?? 'transfer FAIL'),
+        };
+      case 'REFUND':
+        return { status: 'BOUNCED', reason: String(r.failReason ?? 'REFUND: returned by the bank') };
+      case 'INIT':
+      case 'DEALING':
+      case 'WAIT_PAY':
+        return { status: 'PENDING', channelOrderId: orderId, state: String(r.status) };
+      default:
+        return { status: 'UNKNOWN', reason: `${t.payoutNo}: status ${JSON.stringify(r.status)}` };
+    }
+  }
+
+  private async exec(method: string, params: Record<string, unknown>): Promise<Call> {
+    let sdk: AlipaySdk;
+    try {
+      sdk = await this.client();
+    } catch (err) {
+      return { ok: false, reason: `keys: ${(err as Error).message}` };
+    }
+    try {
+      return { ok: true, res: await sdk.exec(method, params, { validateSign: true }) };
+    } catch (err) {
+      // transport error, timeout, non-JSON, bad or missing answer signature
+      const reason = `${(err as Error).name}: ${(err as Error).message}`.slice(0, 300);
+      this.logger.warn(`${method} failed: ${reason}`);
+      return { ok: false, reason };
+    }
+  }
+
+  private async client(): Promise<AlipaySdk> {
+    if (this.sdk) return this.sdk;
+    const keys = await this.keys.get();
+    this.sdk = new AlipaySdk({
+      appId: this.cfg.appId,
+      privateKey: keys.privateKey,
+      alipayPublicKey: keys.alipayPublicKey,
+      gateway: this.cfg.gatewayUrl,
+      timeout: this.cfg.timeoutMs,
+      keyType: 'PKCS8',
+      signType: 'RSA2',
+      camelcase: true,
+    });
+    return this.sdk;
+  }
+}
+
+function describe(r: AlipaySdkCommonResult): string {
+  return [r.code, r.msg, r.subCode, r.subMsg].filter(Boolean).join(' ');
+}

@@ -1,0 +1,32 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { sandboxEnabledIn } from '../sandbox.module';
+import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
+import { WechatSandboxKeysService } from '../wechat/wechat-sandbox-keys.service';
+import { SandboxAlipayFundService } from './sandbox-alipay-fund.service';
+import { SandboxPayoutsController } from './sandbox-payouts.controller';
+import { SandboxTransferService } from './sandbox-transfer.service';
+import { SandboxWechatTransferController } from './sandbox-wechat-transfer.controller';
+
+/**
+ * The payout simulator: one transfer core (sandbox_payee, sandbox_transfer) with an Alipay face (the fund
+ * methods of gateway.do, which SandboxModule's dispatch hands to SandboxAlipayFundService) and a WeChat
+ * face (the transfer-bills routes). Reached over HTTP only; registered only when the sandbox is on. The
+ * WeChat keys service is its own instance over the same sandbox_wechat_key rows (INSERT IGNORE, read back).
+ */
+@Module({})
+export class SandboxPayoutsModule {
+  static register(raw: Record<string, string | undefined> = process.env): DynamicModule {
+    if (!sandboxEnabledIn(raw)) return { module: SandboxPayoutsModule };
+    return {
+      module: SandboxPayoutsModule,
+      controllers: [SandboxWechatTransferController, SandboxPayoutsController],
+      providers: [
+        SandboxTransferService,
+        SandboxAlipayFundService,
+        WechatSandboxKeysService,
+        SandboxEnabledGuard,
+      ],
+      exports: [SandboxAlipayFundService],
+    };
+  }
+}

@@ -1,0 +1,172 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomInt } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import {
+  PayoutFault,
+  PayoutProtocol,
+  QueryOutcome,
+  SandboxTransferRow,
+  TransferAsk,
+  TransferOutcome,
+} from './sandbox-payout.types';
+
+/** sha256 hex of a canonical JSON of the parameters that must not change under one number. */
+export function paramsHash(fields: Record<string, unknown>): string {
+  const canonical = JSON.stringify(
+    Object.keys(fields)
+      .sort()
+      .map((k) => [k, fields[k] ?? null]),
+  );
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+const isDup = (err: unknown) => (err as { code?: string })?.code === 'ER_DUP_ENTRY';
+
+/**
+ * The payout simulator's core, both protocols: payees (with faults armed on them), transfers made once
+ * per (protocol, number) — the unique key decides, so ten calls at once under one number make one
+ * transfer — and the same number with other parameters refused and counted, never made. Each protocol's
+ * face (Alipay's gateway.do methods, WeChat's transfer-bills routes) turns outcomes into its wire answers.
+ */
+@Injectable()
+export class SandboxTransferService {
+  constructor(private readonly ds: DataSource) {}
+
+  async putPayee(
+    protocol: PayoutProtocol,
+    identity: string,
+    p: { name?: string | null; fault?: { mode: PayoutFault; times?: number; param?: number } | null },
+  ): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO sandbox_payee (protocol, identity, name, fault, fault_n, fault_ms) VALUES (?, ?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE name = VALUES(name), fault = VALUES(fault), fault_n = VALUES(fault_n),
+         fault_ms = VALUES(fault_ms)`,
+      [
+        protocol,
+        identity,
+        p.name ?? null,
+        p.fault?.mode ?? null,
+        p.fault ? (p.fault.times ?? 1) : 0,
+        p.fault?.param ?? 0,
+      ],
+    );
+  }
+
+  async transfer(ask: TransferAsk): Promise<TransferOutcome> {
+    const existing = await this.find(ask.protocol, ask.outNo);
+    if (existing) return this.again(existing, ask);
+    const payees = await this.ds.query(
+      'SELECT name, fault, fault_ms FROM sandbox_payee WHERE protocol = ? AND identity = ?',
+      [ask.protocol, ask.identity],
+    );
+    if (!payees.length) return { kind: 'refused', code: 'PAYEE_NOT_EXIST' };
+    const payee = payees[0] as { name: string | null; fault: PayoutFault | null; fault_ms: number };
+    if (ask.name !== null && payee.name !== null && ask.name !== payee.name) {
+      return { kind: 'refused', code: 'NAME_MISMATCH' };
+    }
+    const fault = payee.fault ? await this.takeFault(ask.protocol, ask.identity) : null;
+    if (fault === 'timeout_before') return { kind: 'fault', fault: 'timeout' };
+    if (fault === 'system_error') return { kind: 'fault', fault: 'system_error' };
+    const now = new Date();
+    const status = fault === 'fail' ? 'FAIL' : fault === 'unconfirmed' ? 'WAIT_USER_CONFIRM' : 'SUCCESS';
+    try {
+      await this.ds.query(
+        `INSERT INTO sandbox_transfer (protocol, out_no, app_id, order_id, payee_identity, amount, params_hash, status,
+           fail_reason, hide_queries, close_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          ask.protocol,
+          ask.outNo,
+          ask.appId,
+          `${ask.protocol === 'alipay' ? '2026' : '1330'}${Date.now()}${randomInt(100000, 999999)}`,
+          ask.identity,
+          ask.amount,
+          ask.paramsHash,
+          status,
+          fault === 'fail' ? 'PAYEE_ACCOUNT_ABNORMAL' : null,
+          fault === 'order_not_exist' ? Number(payee.fault_ms) : 0,
+          fault === 'unconfirmed' ? new Date(now.getTime() + Number(payee.fault_ms)) : null,
+          now,
+          now,
+        ],
+      );
+    } catch (err) {
+      if (!isDup(err)) throw err;
+      return this.again((await this.find(ask.protocol, ask.outNo))!, ask);
+    }
+    const row = (await this.find(ask.protocol, ask.outNo))!;
+    return {
+      kind: 'made',
+      row,
+      fresh: true,
+      timeout: fault === 'timeout_after' || fault === 'order_not_exist',
+    };
+  }
+
+  async query(protocol: PayoutProtocol, outNo: string): Promise<QueryOutcome> {
+    const row = await this.find(protocol, outNo);
+    if (!row) return { kind: 'not_found' };
+    const hidden = await this.ds.query(
+      `UPDATE sandbox_transfer SET hide_queries = hide_queries - 1, queries = queries + 1
+       WHERE protocol = ? AND out_no = ? AND hide_queries > 0`,
+      [protocol, outNo],
+    );
+    if (Number(hidden.affectedRows ?? 0) === 1) return { kind: 'not_found' };
+    await this.ds.query(
+      'UPDATE sandbox_transfer SET queries = queries + 1 WHERE protocol = ? AND out_no = ?',
+      [protocol, outNo],
+    );
+    return { kind: 'found', row: (await this.find(protocol, outNo))! };
+  }
+
+  /** SUCCESS → REFUND (Alipay: the bank sent it back); WAIT_USER_CONFIRM → SUCCESS / CANCELLED (WeChat). */
+  async move(protocol: PayoutProtocol, outNo: string, from: string, to: string): Promise<boolean> {
+    const res = await this.ds.query(
+      `UPDATE sandbox_transfer SET status = ?, updated_at = CURRENT_TIMESTAMP(3)
+       WHERE protocol = ? AND out_no = ? AND status = ?`,
+      [to, protocol, outNo, from],
+    );
+    return Number(res.affectedRows ?? 0) === 1;
+  }
+
+  async find(protocol: PayoutProtocol, outNo: string): Promise<SandboxTransferRow | null> {
+    await this.ds.query(
+      `UPDATE sandbox_transfer SET status = 'CANCELLED', fail_reason = 'TRANSFER_TIMEOUT', updated_at = CURRENT_TIMESTAMP(3)
+       WHERE protocol = ? AND out_no = ? AND status = 'WAIT_USER_CONFIRM' AND close_at <= CURRENT_TIMESTAMP(3)`,
+      [protocol, outNo],
+    );
+    const rows = await this.ds.query('SELECT * FROM sandbox_transfer WHERE protocol = ? AND out_no = ?', [
+      protocol,
+      outNo,
+    ]);
+    if (!rows.length) return null;
+    const r = rows[0];
+    return { ...r, id: Number(r.id), amount: Number(r.amount) } as SandboxTransferRow;
+  }
+
+  private async again(row: SandboxTransferRow, ask: TransferAsk): Promise<TransferOutcome> {
+    if (row.params_hash !== ask.paramsHash) {
+      await this.ds.query(
+        'UPDATE sandbox_transfer SET inconsistent_calls = inconsistent_calls + 1 WHERE id = ?',
+        [row.id],
+      );
+      return { kind: 'inconsistent', row };
+    }
+    await this.ds.query('UPDATE sandbox_transfer SET calls = calls + 1 WHERE id = ?', [row.id]);
+    return { kind: 'made', row, fresh: false, timeout: false };
+  }
+
+  /** Uses one of the payee's armed fault calls; null when none is left. */
+  private async takeFault(protocol: PayoutProtocol, identity: string): Promise<PayoutFault | null> {
+    const res = await this.ds.query(
+      'UPDATE sandbox_payee SET fault_n = fault_n - 1 WHERE protocol = ? AND identity = ? AND fault_n > 0',
+      [protocol, identity],
+    );
+    if (Number(res.affectedRows ?? 0) !== 1) return null;
+    const rows = await this.ds.query('SELECT fault FROM sandbox_payee WHERE protocol = ? AND identity = ?', [
+      protocol,
+      identity,
+    ]);
+    return (rows[0]?.fault as PayoutFault) ?? null;
+  }
+}
