@@ -1,12 +1,11 @@
 import { BenchSupportModule } from './bench-support/bench-support.module';
 import { benchRoutesEnabled } from './config/configuration';
-import { CallbackModule } from './callback/callback.module';
+import { CallbackModule } from './callback';
 import { ConsoleModule } from './console/console.module';
 import { EventsModule } from './events/events.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
 import { OrderModule } from './order/order.module';
-import { PaymentModule } from './payment/payment.module';
-import { PayoutModule } from './payment/payout/payout.module';
+import { PaymentModule, PayoutModule } from './payment';
 import { WalletModule } from './wallet/wallet.module';
 import { SandboxModule } from './sandbox/sandbox.module';
 import { UnionpaySandboxModule } from './sandbox/unionpay/unionpay-sandbox.module';

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AnomalyRepository } from '../payment/anomaly/anomaly.repository';
-import { PaymentRepository } from '../payment/payment.repository';
-import { RefundRepository } from '../payment/refund/refund.repository';
+import { PaymentFacts } from '../payment';
 import { CallbackOutcome } from './callback-log.entity';
 import { CallbackLogRepository } from './callback-log.repository';
 import { StatsDto, StatsMinuteDto } from './dto/admin-payments.dto';
@@ -20,19 +18,17 @@ const NOT_ANSWERED: ReadonlySet<CallbackOutcome> = new Set<CallbackOutcome>([
 @Injectable()
 export class AdminStatsService {
   constructor(
-    private readonly payments: PaymentRepository,
-    private readonly refunds: RefundRepository,
-    private readonly anomalies: AnomalyRepository,
+    private readonly facts: PaymentFacts,
     private readonly log: CallbackLogRepository,
   ) {}
 
   async stats(minutes: number, now = new Date()): Promise<StatsDto> {
     const since = new Date(Math.floor(now.getTime() / 60_000) * 60_000 - (minutes - 1) * 60_000);
     const [pay, ref, notes, open] = await Promise.all([
-      this.payments.perMinuteSince(since),
-      this.refunds.succeededPerMinuteSince(since),
+      this.facts.paymentsPerMinuteSince(since),
+      this.facts.refundsPerMinuteSince(since),
       this.log.outcomesPerMinuteSince(since),
-      this.anomalies.countOpen(),
+      this.facts.openAnomalies(),
     ]);
     const rows = new Map<string, StatsMinuteDto>();
     const row = (minute: string, channel: string) => {

@@ -1,11 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../common/errors';
 import { OrderService } from '../order';
-import { PaymentQueryLog } from '../payment';
-import { AnomalyRepository } from '../payment/anomaly/anomaly.repository';
-import { Payment } from '../payment/entities/payment.entity';
-import { PaymentRepository } from '../payment/payment.repository';
-import { RefundRepository } from '../payment/refund/refund.repository';
+import { type Payment, PaymentFacts, PaymentQueryLog } from '../payment';
 import { CallbackLogRepository } from './callback-log.repository';
 import {
   AdminPaymentDto,
@@ -26,10 +22,8 @@ const PAYMENT_NO = /^[A-Za-z0-9_]{1,40}$/;
 @Injectable()
 export class PaymentLookupService {
   constructor(
-    private readonly payments: PaymentRepository,
+    private readonly facts: PaymentFacts,
     private readonly orders: OrderService,
-    private readonly refunds: RefundRepository,
-    private readonly anomalies: AnomalyRepository,
     private readonly log: CallbackLogRepository,
     private readonly queries: PaymentQueryLog,
   ) {}
@@ -45,23 +39,23 @@ export class PaymentLookupService {
       );
     }
     let found: Payment[];
-    if (q.orderNo) found = await this.payments.findByOrder(null, q.orderNo);
-    else if (q.paymentNo) found = [await this.payments.findByPaymentNo(null, q.paymentNo)].filter((p) => !!p);
-    else found = [await this.payments.findByChannelTradeNo(null, q.channelTradeNo!)].filter((p) => !!p);
+    if (q.orderNo) found = await this.facts.paymentsOfOrder(q.orderNo);
+    else if (q.paymentNo) found = [await this.facts.payment(q.paymentNo)].filter((p) => !!p);
+    else found = [await this.facts.paymentByTradeNo(q.channelTradeNo!)].filter((p) => !!p);
     if (!found.length) throw new DomainError(ErrorCode.NOT_FOUND, `No payment matches ${given[0]}`);
     const order = await this.orders.findByOrderNo(null, found[0].orderNo);
     return found.map((p) => toDto(p, order?.status ?? null));
   }
 
   async timeline(paymentNo: string): Promise<PaymentTimelineDto> {
-    const p = PAYMENT_NO.test(paymentNo) ? await this.payments.findByPaymentNo(null, paymentNo) : null;
+    const p = PAYMENT_NO.test(paymentNo) ? await this.facts.payment(paymentNo) : null;
     if (!p) throw new DomainError(ErrorCode.NOT_FOUND, `Payment ${paymentNo} not found`);
     const [order, notifies, queries, refunds, anomalies] = await Promise.all([
       this.orders.findByOrderNo(null, p.orderNo),
       this.log.findByTrade(p.paymentNo),
       this.queries.findByPayment(p.paymentNo),
-      this.refunds.findByOrder(null, p.orderNo),
-      this.anomalies.list(null, { paymentNo: p.paymentNo, limit: 100 }),
+      this.facts.refundsOfOrder(p.orderNo),
+      this.facts.anomalies({ paymentNo: p.paymentNo, limit: 100 }),
     ]);
     const t: Array<TimelineEntryDto & { seq: number }> = [];
     const add = (at: Date | null, type: string, title: string, detail: Record<string, unknown> = {}) => {

@@ -4,12 +4,16 @@ import { paymentConfig } from '../config/configuration';
 import { ReconciliationRunRepository, RunTrigger } from './reconciliation-run.repository';
 import { cstDay } from '../common/china-time';
 import { DomainError, ErrorCode } from '../common/errors';
-import { BillTrade, PAYMENT_GATEWAY, PaymentGateway } from '../payment/gateway/payment-gateway';
-import { PaymentRepository } from '../payment/payment.repository';
-import { PaymentSuccessService } from '../payment/payment-success.service';
+import {
+  type BillTrade,
+  isPaidStatus,
+  PAYMENT_GATEWAY,
+  PaymentFacts,
+  type PaymentGateway,
+  PaymentSuccessService,
+  RefundReconciliationService,
+} from '../payment';
 import { ReconciliationMismatchDto, ReconciliationReportDto } from './dto/reconciliation.dto';
-import { isPaidStatus } from '../payment';
-import { RefundReconciliationService } from '../payment/refund/refund-reconciliation.service';
 
 /**
  * Compares the gateway's bill of one day with local payments and repairs what can be repaired.
@@ -32,7 +36,7 @@ export class ReconciliationService {
 
   constructor(
     @Inject(PAYMENT_GATEWAY) private readonly gateway: PaymentGateway,
-    private readonly payments: PaymentRepository,
+    private readonly facts: PaymentFacts,
     private readonly success: PaymentSuccessService,
     private readonly refunds: RefundReconciliationService,
     private readonly runs: ReconciliationRunRepository,
@@ -77,7 +81,7 @@ export class ReconciliationService {
       const m = await this.checkTrade(trade);
       if (m) mismatches.push(m);
     }
-    for (const p of await this.payments.findPaidBetween(null, day[0], day[1])) {
+    for (const p of await this.facts.paidBetween(day[0], day[1])) {
       if (seen.has(p.paymentNo)) continue;
       seen.add(p.paymentNo);
       mismatches.push({
@@ -102,7 +106,7 @@ export class ReconciliationService {
   private async checkTrade(trade: BillTrade): Promise<ReconciliationMismatchDto | null> {
     const paymentNo = trade.paymentNo;
     const channel = trade.channel ?? 'alipay';
-    const local = await this.payments.findByPaymentNo(null, paymentNo);
+    const local = await this.facts.payment(paymentNo);
     if (!local) return { paymentNo, channel, kind: 'unknown_trade', repaired: false };
     if (local.amount !== trade.amount)
       return { paymentNo, channel, kind: 'amount_mismatch', repaired: false };

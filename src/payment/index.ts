@@ -1,16 +1,22 @@
 /**
- * The payment module's face: what other modules (callback, bench-support) may use. Services, types and
- * the channel adapters; never an entity's table writes.
- *
- * Transitional (issue 23, not finished): the callback module's older notify services and reconciliation
- * still read PaymentRepository, RefundRepository and AnomalyRepository directly, so the face exports them
- * for now; NotifyPipeline and the UnionPay route import only from here. Turning those reads into
- * purpose-named service methods, and removing the repositories from this list, is the next step.
+ * The payment module's face: all that other modules may import of src/payment (eslint.config.mjs
+ * refuses any other path into it from src/). Services, types and the channel adapters — never a
+ * repository or an entity class to query with: reads go through PaymentFacts, changes through the
+ * service that owns them. (src/config and src/common/health may also read the channels' config and key
+ * checks, which config assembles; the sandbox imports nothing of the payment module.)
  */
 export { PaymentModule } from './payment.module';
+export { PayoutModule } from './payout/payout.module';
 export type { Payment, PaymentChannel, PaymentStatus } from './entities/payment.entity';
 export { PaymentSuccessService } from './payment-success.service';
-export type { SuccessInput, SuccessOutcome, SuccessResult, SuccessSource } from './payment-success.service';
+export type {
+  SuccessInput,
+  SuccessMark,
+  SuccessOutcome,
+  SuccessResult,
+  SuccessSource,
+} from './payment-success.service';
+export { DemoSuccessMarks } from './demo-success-marks';
 export { PaymentCloseService } from './payment-close.service';
 export { PaymentQueryLog } from './query-log/payment-query-log';
 export type { QueryLogEntry } from './query-log/payment-query-log';
@@ -52,6 +58,3 @@ export type {
   RawNotify,
   VerifiedEvent,
 } from './channels/notify-event';
-// transitional, see above
-export { PaymentRepository } from './payment.repository';
-export { RefundRepository } from './refund/refund.repository';

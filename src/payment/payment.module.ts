@@ -14,6 +14,7 @@ import {
 } from './channels';
 import { NOTIFY_ADAPTERS } from './channels/notify-event';
 import { PaymentFacts } from './payment-facts.service';
+import { DemoSuccessMarks } from './demo-success-marks';
 import { Payment } from './entities/payment.entity';
 import { AlipayGateway } from './channels/alipay/alipay.gateway';
 import { ChannelGatewayRouter } from './gateway/channel-gateway.router';
@@ -83,6 +84,7 @@ import { PaymentQueryLog } from './query-log/payment-query-log';
     ...CHANNEL_PROVIDERS,
     PaymentRepository,
     PaymentFacts,
+    DemoSuccessMarks,
     PaymentJobs,
     PaymentSuccessService,
     PaymentCloseService,
@@ -106,8 +108,8 @@ import { PaymentQueryLog } from './query-log/payment-query-log';
     LateMoneyService,
     PaymentQueryLog,
   ],
+  // the module's face is src/payment/index.ts: services and adapters, never a repository
   exports: [
-    AnomalyRepository,
     PAYMENT_GATEWAY,
     UnionpayKeysProvider,
     AlipayNotifyAdapter,
@@ -119,11 +121,10 @@ import { PaymentQueryLog } from './query-log/payment-query-log';
     WechatKeysProvider,
     PaymentSuccessService,
     PaymentCloseService,
-    PaymentRepository,
     PaymentQueryLog,
+    DemoSuccessMarks,
     PrepayService,
     RefundApplyService,
-    RefundRepository,
     RefundReconciliationService,
   ],
 })

@@ -1,6 +1,5 @@
 import { EntityManager } from 'typeorm';
-import { Payment } from '../../payment/entities/payment.entity';
-import { SuccessInput, SuccessResult } from '../../payment/payment-success.service';
+import type { Payment, SuccessInput, SuccessResult } from '../../payment';
 
 /** The five classic ways to keep a duplicated "paid" notify from being applied twice. */
 export type DedupStrategyName = 'unique_key' | 'check_then_act' | 'mutex' | 'for_update' | 'optimistic';

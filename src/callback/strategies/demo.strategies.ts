@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TransactionService } from '../../common/database/transaction.service';
-import { Payment } from '../../payment/entities/payment.entity';
-import { PaymentRepository } from '../../payment/payment.repository';
 import {
+  DemoSuccessMarks,
+  type Payment,
   PaymentSuccessService,
-  SuccessInput,
-  SuccessMark,
-  SuccessResult,
-} from '../../payment/payment-success.service';
+  type SuccessInput,
+  type SuccessMark,
+  type SuccessResult,
+} from '../../payment';
 import { DedupStrategy } from './dedup-strategy';
 
 /*
@@ -19,9 +19,8 @@ import { DedupStrategy } from './dedup-strategy';
  * to t_payment (double UPDATEs, version bumps, an "APPLIED" logged twice) — in a system without those
  * backstops it would be a double credit.
  *
- * Their reads and writes of t_payment go through PaymentRepository like every other t_payment access:
- * `findByPaymentNo` (optionally FOR UPDATE), `cas` (the optimistic guard) and, for the blind write the
- * unsafe patterns are made of, `markSuccessUnguarded` (demonstration only). Each only brings its own
+ * Their reads and writes of t_payment are the payment module's DemoSuccessMarks (a plain status read, the
+ * blind write the unsafe patterns are made of, FOR UPDATE, the optimistic CAS). Each only brings its own
  * way of marking the payment SUCCESS (`mark`) to the one function that pays
  * (`PaymentSuccessService.applyIn`), so the money rules — a wrong amount or channel never pays — hold
  * under every strategy; only the dedup differs.
@@ -56,7 +55,7 @@ export class CheckThenActStrategy implements DedupStrategy {
 
   constructor(
     private readonly tx: TransactionService,
-    private readonly payments: PaymentRepository,
+    private readonly marks: DemoSuccessMarks,
     private readonly success: PaymentSuccessService,
   ) {}
 
@@ -65,22 +64,9 @@ export class CheckThenActStrategy implements DedupStrategy {
     payment: Payment,
     journal?: (m: EntityManager) => Promise<void>,
   ): Promise<SuccessResult> {
-    const now = await this.payments.findByPaymentNo(null, input.paymentNo);
-    if (now?.status === 'SUCCESS') return { outcome: 'duplicate' };
+    if (await this.marks.isPaid(input.paymentNo)) return { outcome: 'duplicate' };
     // the race window: another copy can pass the same check right now
-    return this.tx.run((m) =>
-      payWith(
-        this.success,
-        m,
-        input,
-        payment,
-        async (mm) => {
-          await this.payments.markSuccessUnguarded(mm, input.paymentNo, input.channelTradeNo, input.paidAt);
-          return 'marked';
-        },
-        journal,
-      ),
-    );
+    return this.tx.run((m) => payWith(this.success, m, input, payment, this.marks.unguarded, journal));
   }
 }
 
@@ -125,7 +111,7 @@ export class ForUpdateStrategy implements DedupStrategy {
 
   constructor(
     private readonly tx: TransactionService,
-    private readonly payments: PaymentRepository,
+    private readonly marks: DemoSuccessMarks,
     private readonly success: PaymentSuccessService,
   ) {}
 
@@ -134,21 +120,7 @@ export class ForUpdateStrategy implements DedupStrategy {
     payment: Payment,
     journal?: (m: EntityManager) => Promise<void>,
   ): Promise<SuccessResult> {
-    return this.tx.run((m) =>
-      payWith(
-        this.success,
-        m,
-        input,
-        payment,
-        async (mm) => {
-          const locked = await this.payments.findByPaymentNo(mm, input.paymentNo, true);
-          if (locked?.status === 'SUCCESS') return 'duplicate';
-          await this.payments.markSuccessUnguarded(mm, input.paymentNo, input.channelTradeNo, input.paidAt);
-          return 'marked';
-        },
-        journal,
-      ),
-    );
+    return this.tx.run((m) => payWith(this.success, m, input, payment, this.marks.forUpdate, journal));
   }
 }
 
@@ -164,7 +136,7 @@ export class OptimisticStrategy implements DedupStrategy {
 
   constructor(
     private readonly tx: TransactionService,
-    private readonly payments: PaymentRepository,
+    private readonly marks: DemoSuccessMarks,
     private readonly success: PaymentSuccessService,
   ) {}
 
@@ -173,19 +145,6 @@ export class OptimisticStrategy implements DedupStrategy {
     payment: Payment,
     journal?: (m: EntityManager) => Promise<void>,
   ): Promise<SuccessResult> {
-    return this.tx.run((m) =>
-      payWith(
-        this.success,
-        m,
-        input,
-        payment,
-        async (mm) => {
-          const set = { channel_trade_no: input.channelTradeNo, paid_at: input.paidAt };
-          const won = await this.payments.cas(mm, input.paymentNo, ['PENDING', 'CLOSED'], 'SUCCESS', set);
-          return won ? 'marked' : 'duplicate';
-        },
-        journal,
-      ),
-    );
+    return this.tx.run((m) => payWith(this.success, m, input, payment, this.marks.optimistic, journal));
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Payment } from '../../payment/entities/payment.entity';
-import { PaymentSuccessService, SuccessInput, SuccessResult } from '../../payment/payment-success.service';
+import { type Payment, PaymentSuccessService, type SuccessInput, type SuccessResult } from '../../payment';
 import { DedupStrategy } from './dedup-strategy';
 
 /**
