@@ -4,6 +4,7 @@ import { api, ApiError, claims, token } from './api';
 import { Overview } from './overview';
 import { Anomalies, Reconciliations, RefundRequests } from './queues';
 import { Payments } from './payments';
+import { Payouts } from './payouts';
 import { Webhooks } from './webhooks';
 import './style.css';
 
@@ -13,6 +14,7 @@ const PAGES = {
   'refund-requests': ['Refund requests', RefundRequests],
   reconciliations: ['Reconciliation', Reconciliations],
   payments: ['Payments', Payments],
+  payouts: ['Payouts', Payouts],
   webhooks: ['Webhooks', Webhooks],
 } as const;
 type Page = keyof typeof PAGES;

@@ -9,6 +9,8 @@ import { paidOrder } from '../refund-helpers';
 import { createTestApp, TestApp } from '../utils/test-app';
 import { WebhookReceiver } from '../webhook-receiver';
 import { PaymentQueryProcessor } from '../../src/payment/payment-query.processor';
+import { WalletService } from '../../src/wallet';
+import { seedWallet } from '../ledger-helpers';
 
 /**
  * The operators' console (/console, issue 24) in a real headless Chromium, over the admin REST API:
@@ -52,6 +54,7 @@ describe('operators’ console (headless Chromium)', () => {
         OUTBOX_POLL_MS: '100',
         PAYMENT_QUERY_DELAYS_MS: '600000',
         EVENTS_POLL_MS: '100',
+        PAYOUT_REVIEW_ABOVE: '100000',
       },
     });
     browser = await chromium.launch({
@@ -333,6 +336,57 @@ describe('operators’ console (headless Chromium)', () => {
     await snap('timeline-queries');
     await page.setViewportSize({ width: 390, height: 844 });
     await snap('timeline-queries-phone');
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(1);
+  });
+
+  it('payouts in review: approve one (it is sent), reject one with a reason (the money goes back)', async () => {
+    const u = `u-payout-${Date.now()}`;
+    await seedWallet(t, u, 600000);
+    const payee = `p${Date.now()}@example.com`;
+    await t.http().put(`/sandbox/payouts/payees/alipay/${payee}`).send({ name: '张三' }).expect(200);
+    const ask = async (key: string) =>
+      (
+        await t
+          .http()
+          .post('/v1/payouts')
+          .set('Authorization', t.bearer(u))
+          .set('Idempotency-Key', key)
+          .send({ channel: 'alipay', account: { identity: payee, name: '张三' }, amount: 200000 })
+          .expect(201)
+      ).body as { payoutNo: string; status: string };
+    const [ok, no] = [await ask(`pa-${u}`), await ask(`pb-${u}`)];
+    expect([ok.status, no.status]).toEqual(['REVIEW', 'REVIEW']);
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${t.baseUrl}/console#/payouts`);
+    if (await page.getByRole('button', { name: 'Sandbox: mint a dev admin token' }).isVisible())
+      await page.getByRole('button', { name: 'Sandbox: mint a dev admin token' }).click();
+    await page.getByRole('heading', { name: 'Payouts' }).waitFor();
+    const okCard = await untilCard(`[data-payout="${ok.payoutNo}"]`, 'REVIEW');
+    const noCard = await untilCard(`[data-payout="${no.payoutNo}"]`, 'REVIEW');
+    expect(await okCard.innerText()).toContain(`${payee} (张三)`);
+    await snap('payouts-review');
+    await okCard.getByRole('button', { name: 'Approve' }).click();
+    await okCard.waitFor({ state: 'detached' });
+    await noCard.locator('input[name="reject-reason"]').fill('payee not verified');
+    await noCard.getByRole('button', { name: 'Reject' }).click();
+    await noCard.waitFor({ state: 'detached' });
+    const status = async (n: string) =>
+      (await t.dataSource.query('SELECT status, failed_reason FROM t_payout WHERE payout_no = ?', [n]))[0];
+    await eventually(async () => (await status(ok.payoutNo)).status === 'SUCCEEDED', WAIT, 100);
+    expect(await status(no.payoutNo)).toEqual({
+      status: 'FAILED',
+      failed_reason: expect.stringMatching(/^REJECTED by console-admin: payee not verified$/),
+    });
+    expect((await t.app.get(WalletService).getAccount(u)).balance).toBe(400000); // the rejected 2,000 back
+    await page.getByLabel('Status').selectOption('');
+    await untilCard(`[data-payout="${ok.payoutNo}"]`, 'SUCCEEDED');
+    await untilCard(`[data-payout="${no.payoutNo}"]`, 'payee not verified');
+    await snap('payouts-decided');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await snap('payouts-phone');
     expect(
       await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
     ).toBeLessThanOrEqual(1);
