@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../config/configuration';
+import { SimKeyStore } from './core/sim-keys';
 import { generatePair, PemPair, publicPemOf, toPkcs8Pem } from './sandbox-crypto';
 
 /** Names of the rows in sandbox_key. The payment side reads the same rows (by SQL) in sandbox mode. */
@@ -17,14 +18,17 @@ export const SANDBOX_KEY = { GATEWAY: 'gateway', MERCHANT: 'merchant' } as const
  */
 @Injectable()
 export class SandboxKeyService implements OnModuleInit {
-  private readonly logger = new Logger(SandboxKeyService.name);
   private gateway?: { privatePem: string; publicPem: string };
   private merchantPublic?: string;
 
+  private readonly store: SimKeyStore;
+
   constructor(
-    private readonly ds: DataSource,
+    ds: DataSource,
     @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
-  ) {}
+  ) {
+    this.store = new SimKeyStore(ds, 'sandbox_key');
+  }
 
   async onModuleInit(): Promise<void> {
     if (!this.cfg.enabled) return;
@@ -53,25 +57,10 @@ export class SandboxKeyService implements OnModuleInit {
   }
 
   private async ensure(name: string): Promise<PemPair> {
-    const existing = await this.read(name);
-    if (existing) return existing;
-    const pair = generatePair();
-    await this.ds.query('INSERT IGNORE INTO sandbox_key (name, private_pem, public_pem) VALUES (?, ?, ?)', [
-      name,
-      pair.privatePem,
-      pair.publicPem,
-    ]);
-    const stored = await this.read(name);
-    if (!stored) throw new Error(`sandbox_key.${name} vanished`);
-    this.logger.log(`sandbox key pair '${name}' ready`);
-    return stored;
-  }
-
-  private async read(name: string): Promise<PemPair | null> {
-    const rows: Array<{ private_pem: string | null; public_pem: string }> = await this.ds.query(
-      'SELECT private_pem, public_pem FROM sandbox_key WHERE name = ?',
-      [name],
-    );
-    return rows[0] ? { privatePem: rows[0].private_pem, publicPem: rows[0].public_pem } : null;
+    const r = await this.store.ensure(name, () => {
+      const p = generatePair();
+      return { private_pem: p.privatePem, public_pem: p.publicPem };
+    });
+    return { privatePem: r.private_pem, publicPem: r.public_pem! };
   }
 }

@@ -1,18 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EX } from '../common/openapi/examples';
-import { SimAttemptView } from './core/sim-attempt.dto';
-import { FAULTS, REFUND_FAULTS, REFUND_NOTIFY_MODES } from './sandbox-trade.types';
+import { SimAttemptView, SimFaultState } from './core/sim.dto';
+import { REFUND_NOTIFY_MODES } from './sandbox-trade.types';
 
 /** Amounts at the gateway are yuan strings with two decimals, as Alipay sends them. */
 const YUAN = { pattern: '^[0-9]+\\.[0-9]{2}$' };
 
-export class SandboxFaultState {
-  @ApiProperty({ enum: [...new Set([...FAULTS, ...REFUND_FAULTS])], example: 'timeout' })
-  fault: string;
-
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'calls still to fail' })
-  left: number;
-}
+/** An armed fault (the core's shape). */
+export class SandboxFaultState extends SimFaultState {}
 
 export class SandboxRefundNotifyState {
   @ApiProperty({ enum: REFUND_NOTIFY_MODES, example: 'duplicate' })

@@ -1,17 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { FaultTimes, OptionalBool, OptionalIn, OptionalNested, SimNotifyTimingDto } from './core/sim.dto';
 import {
   Fault,
   FAULTS,
@@ -23,54 +12,21 @@ import {
   RefundNotifyMode,
 } from './sandbox-trade.types';
 
-export class NotifyOptionsDto {
+export class NotifyOptionsDto extends SimNotifyTimingDto {
   @ApiProperty({ enum: NOTIFY_MODES, example: 'normal' })
   @IsIn(NOTIFY_MODES)
   mode: NotifyMode;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 20,
-    description:
-      'duplicate: concurrent copies (default 2); bad_sign / amount_mismatch: deliveries corrupted (default 1)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(20)
-  times?: number;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: 3_600_000,
-    description: 'delay: milliseconds before the first delivery (not scaled)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
-  delayMs?: number;
 }
 
 export class PayTradeDto {
-  @ApiPropertyOptional({ type: NotifyOptionsDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => NotifyOptionsDto)
+  @OptionalNested(NotifyOptionsDto)
   notify?: NotifyOptionsDto;
 
-  @ApiPropertyOptional({
-    default: false,
-    description: 'Pay a trade that was already closed (simulates a payment that lands after the close)',
-  })
-  @IsOptional()
-  @IsBoolean()
+  @OptionalBool('Pay a trade that was already closed (simulates a payment that lands after the close)')
   allowAfterClose?: boolean;
 }
 
-export class RefundNotifyOptionsDto {
+export class RefundNotifyOptionsDto extends SimNotifyTimingDto {
   @ApiProperty({
     enum: REFUND_NOTIFY_MODES,
     example: 'duplicate',
@@ -81,83 +37,31 @@ export class RefundNotifyOptionsDto {
   })
   @IsIn(REFUND_NOTIFY_MODES)
   mode: RefundNotifyMode;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 20,
-    description: 'duplicate: concurrent copies (default 2)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(20)
-  times?: number;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: 3_600_000,
-    description: 'delay: milliseconds before the first delivery (not scaled)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
-  delayMs?: number;
 }
 
 export class FaultsDto {
-  @ApiPropertyOptional({ enum: FAULTS, example: 'system_error' })
-  @IsOptional()
-  @IsIn(FAULTS)
+  @OptionalIn(FAULTS, { example: 'system_error' })
   query?: Fault;
 
-  @ApiPropertyOptional({ enum: FAULTS, example: 'none' })
-  @IsOptional()
-  @IsIn(FAULTS)
+  @OptionalIn(FAULTS, { example: 'none' })
   close?: Fault;
 
-  @ApiPropertyOptional({
-    enum: REFUND_FAULTS,
+  @OptionalIn(REFUND_FAULTS, {
     example: 'timeout',
     description:
       'alipay.trade.refund: timeout (refunded, answer lost), system_error / service_unavailable (nothing ' +
       'done), fund_change_n (refunded, answers fund_change N), fail_later (answers fund_change N, then the ' +
       'query says not refunded; a retry with the same number and amount refunds)',
   })
-  @IsOptional()
-  @IsIn(REFUND_FAULTS)
   refund?: RefundFault;
 
-  @ApiPropertyOptional({
-    enum: FAULTS,
-    example: 'system_error',
-    description: 'alipay.trade.fastpay.refund.query',
-  })
-  @IsOptional()
-  @IsIn(FAULTS)
+  @OptionalIn(FAULTS, { example: 'system_error', description: 'alipay.trade.fastpay.refund.query' })
   refundQuery?: Fault;
 
-  @ApiPropertyOptional({
-    type: RefundNotifyOptionsDto,
-    description: 'taken by the next refund that moves money',
-  })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => RefundNotifyOptionsDto)
+  @OptionalNested(RefundNotifyOptionsDto, 'taken by the next refund that moves money')
   refundNotify?: RefundNotifyOptionsDto;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 1000,
-    description: 'How many calls fail (default 1), for every fault set here',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @FaultTimes()
   times?: number;
 }
 

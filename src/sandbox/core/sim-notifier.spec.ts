@@ -10,6 +10,7 @@ describe('SimNotifier', () => {
   let added: Array<{ job: SimNotifyJob; opts: { jobId: string; delay: number } }>;
   let answer: { status: number; body: string };
   let sent: number;
+  let prior: { acked: string | null; live: string | null };
   const p: SimProtocol = {
     channel: 'alipay',
     jobPrefix: 'x',
@@ -23,6 +24,7 @@ describe('SimNotifier', () => {
   };
   const ds = {
     query: async (sql: string, args: unknown[]) => {
+      if (sql.trim().startsWith('SELECT')) return [prior];
       if (sql.includes('INSERT IGNORE')) inserted.push(args);
       else updated.push(args);
       return { affectedRows: sql.includes('INSERT IGNORE') && !fresh ? 0 : 1 };
@@ -49,6 +51,7 @@ describe('SimNotifier', () => {
 
   beforeEach(() => {
     [inserted, updated, added, fresh, answer, sent] = [[], [], [], true, { status: 200, body: 'success' }, 0];
+    prior = { acked: '0', live: '0' };
     global.fetch = jest.fn(async () => {
       sent++;
       return { status: answer.status, text: async () => answer.body };
@@ -82,10 +85,16 @@ describe('SimNotifier', () => {
     expect(updated.map((u) => u[0])).toEqual(['NACKED', 'NACKED', 'NACKED']);
   });
 
-  it('an attempt already on record (a re-run job) is never sent again', async () => {
+  it('a run whose attempts are on record sends nothing; it re-sends only when none acked and none is in flight', async () => {
     fresh = false;
+    prior = { acked: '1', live: '0' };
+    await core.deliver(job({ mode: 'out_of_order' }));
+    prior = { acked: '0', live: '1' };
     await core.deliver(job());
-    expect(sent).toBe(0);
+    expect([sent, added.length]).toEqual([0, 0]); // no send, no re-send, no second stale notify
+    prior = { acked: '0', live: '0' }; // the run that held them died, or was refused
+    await core.deliver(job());
+    expect([sent, added.map((a) => a.opts.jobId)]).toEqual([0, ['x:n1:2']]);
   });
 
   it('a re-send once the corruption is spent is recorded as normal; out_of_order adds one stale notify', async () => {

@@ -123,26 +123,43 @@ export class SimNotifier {
     return job.notifyId;
   }
 
-  /** Runs one delivery (called by the face's queue processor). */
+  /**
+   * Runs one delivery (called by the face's queue processor). A run that finds every copy's attempt
+   * already on record (the same job run twice at once, or re-run after a crash) sends nothing; it
+   * schedules the re-send only when no copy was acknowledged and none is still in flight.
+   */
   async deliver(job: SimNotifyJob): Promise<void> {
     const corrupt = job.corruptLeft > 0 ? job.mode : null;
     const wire = await this.p.build(job, corrupt);
     if (!wire) return;
-    const results = await Promise.all(
+    const sent = await Promise.all(
       Array.from({ length: job.copies }, (_, i) => this.sendOnce(wire, job, i + 1)),
     );
-    if (job.mode === 'out_of_order' && job.seq === 1 && !job.stale) {
+    if (sent.every((s) => s === 'SKIPPED')) {
+      if (!(await this.needsResend(job))) return;
+    } else if (job.mode === 'out_of_order' && job.seq === 1 && !job.stale) {
       const about = await this.p.stale(job);
       if (about) {
         const notifyId = this.p.newNotifyId();
         await this.add({ ...job, ...about, notifyId, mode: 'normal', copies: 1, stale: true }, 0);
       }
     }
-    if (results.includes(true)) return;
+    if (sent.includes('ACKED')) return;
     const gap = this.p.retryGapsMs()[job.seq - 1];
     if (gap === undefined) return; // schedule exhausted: the gateway gives up too
     const next = { ...job, seq: job.seq + 1, copies: 1, corruptLeft: Math.max(0, job.corruptLeft - 1) };
-    await this.add(next, this.scaled(gap));
+    await this.add(next, this.scaled(gap)); // one job id per (notify, seq): added twice, it runs once
+  }
+
+  /** For a run that sent nothing: none of this delivery's copies acked, none still in flight. */
+  private async needsResend(job: SimNotifyJob): Promise<boolean> {
+    const [r]: Array<{ acked: string | null; live: string | null }> = await this.ds.query(
+      `SELECT SUM(outcome = 'ACKED') AS acked,
+         SUM(outcome = 'SENDING' AND created_at > NOW(3) - INTERVAL ? SECOND) AS live
+       FROM sandbox_notify_attempt WHERE channel = ? AND notify_id = ? AND seq = ?`,
+      [(2 * this.p.sendTimeoutMs) / 1000, this.p.channel, job.notifyId, job.seq],
+    );
+    return !Number(r?.acked ?? 0) && !Number(r?.live ?? 0);
   }
 
   /** Every notify attempt of a trade, oldest first (payload parsed). */
@@ -156,9 +173,13 @@ export class SimNotifier {
     return rows.map((a) => ({ ...a, payload: a.payload ? JSON.parse(a.payload) : null }));
   }
 
-  private async sendOnce(wire: SimWire, job: SimNotifyJob, copy: number): Promise<boolean> {
+  private async sendOnce(
+    wire: SimWire,
+    job: SimNotifyJob,
+    copy: number,
+  ): Promise<'ACKED' | 'REFUSED' | 'SKIPPED'> {
     const fresh = await this.record(job, copy, 'SENDING', JSON.stringify(wire.payload));
-    if (!fresh) return false; // this attempt ran before (job re-run): never send it twice
+    if (!fresh) return 'SKIPPED'; // this attempt is on record (another run of the job): never send it twice
     let status: number | null = null;
     let body = '';
     let error: string | null = null;
@@ -190,7 +211,7 @@ export class SimNotifier {
       ],
     );
     if (!acked) this.logger.debug(`notify ${job.notifyId}#${job.seq} not acked (${status ?? error})`);
-    return acked;
+    return acked ? 'ACKED' : 'REFUSED';
   }
 
   /** The attempt row, written before the send; false when it exists (this attempt ran before). */

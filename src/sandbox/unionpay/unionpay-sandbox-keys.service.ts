@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../../config/configuration';
+import { SimKeyStore } from '../core/sim-keys';
 import { decimalSerial, IssuedCert, issue, issueTestPki } from './unionpay-sandbox-crypto';
 
 /** The sandbox's merchant record: the merchant number it knows (the UnionPay demo merId). */
@@ -27,10 +28,14 @@ export class UnionpaySandboxKeysService implements OnModuleInit {
   private readonly logger = new Logger(UnionpaySandboxKeysService.name);
   private keys?: UpSandboxKeys;
 
+  private readonly store: SimKeyStore;
+
   constructor(
-    private readonly ds: DataSource,
+    ds: DataSource,
     @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
-  ) {}
+  ) {
+    this.store = new SimKeyStore(ds, 'sandbox_unionpay_key');
+  }
 
   async onModuleInit(): Promise<void> {
     if (this.cfg.enabled) await this.get();
@@ -38,23 +43,21 @@ export class UnionpaySandboxKeysService implements OnModuleInit {
 
   async get(): Promise<UpSandboxKeys> {
     if (this.keys) return this.keys;
-    let rows = await this.read();
+    let rows = await this.store.all();
     if (!rows.has('merchant')) {
       const pki = issueTestPki(SANDBOX_UNIONPAY_MER_ID);
       const expired = issue('CN=041@Zsandbox@00040000:SIGN@00000002,OU=CUPRA', pki.middle, false, 0, true);
       for (const [name, c] of [...Object.entries(pki), ['expired', expired]] as Array<[string, IssuedCert]>) {
-        await this.ds.query(
-          'INSERT IGNORE INTO sandbox_unionpay_key (name, private_pem, cert_pem, mer_id) VALUES (?, ?, ?, ?)',
-          [name, c.privatePem, c.certPem, name === 'merchant' ? SANDBOX_UNIONPAY_MER_ID : null],
-        );
+        const merId = name === 'merchant' ? SANDBOX_UNIONPAY_MER_ID : null;
+        await this.store.insert(name, { private_pem: c.privatePem, cert_pem: c.certPem, mer_id: merId });
       }
-      rows = await this.read();
+      rows = await this.store.all();
       this.logger.log('UnionPay sandbox PKI ready');
     }
     const at = (n: string): IssuedCert => {
       const r = rows.get(n);
       if (!r) throw new Error(`sandbox_unionpay_key.${n} missing`);
-      return { privatePem: r.private_pem ?? '', certPem: r.cert_pem };
+      return { privatePem: r.private_pem ?? '', certPem: r.cert_pem ?? '' };
     };
     const merchant = at('merchant');
     this.keys = {
@@ -69,11 +72,5 @@ export class UnionpaySandboxKeysService implements OnModuleInit {
       },
     };
     return this.keys;
-  }
-
-  private async read() {
-    const rows: Array<{ name: string; private_pem: string | null; cert_pem: string; mer_id: string | null }> =
-      await this.ds.query('SELECT name, private_pem, cert_pem, mer_id FROM sandbox_unionpay_key');
-    return new Map(rows.map((r) => [r.name, r]));
   }
 }

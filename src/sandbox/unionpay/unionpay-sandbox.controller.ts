@@ -12,94 +12,48 @@ import {
   VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import {
-  ApiExcludeEndpoint,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProperty,
-  ApiPropertyOptional,
-  ApiTags,
-} from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { sandboxConfig } from '../../config/configuration';
-import { SimAttemptView } from '../core/sim-attempt.dto';
+import {
+  FaultTimes,
+  OptionalBool,
+  OptionalIn,
+  OptionalNested,
+  SimAttemptView,
+  SimNotifyTimingDto,
+} from '../core/sim.dto';
 import { UnionpaySandboxService } from './unionpay-sandbox.service';
 import { UP_FAULTS, UP_NOTIFY_MODES, UpFault, UpNotifyMode } from './unionpay-sandbox.types';
 
-export class UpNotifyOptionsDto {
+export class UpNotifyOptionsDto extends SimNotifyTimingDto {
   @ApiProperty({ enum: UP_NOTIFY_MODES, example: 'normal' })
   @IsIn(UP_NOTIFY_MODES)
   mode: UpNotifyMode;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 20,
-    description:
-      'duplicate: concurrent copies (default 2); corrupting modes: deliveries corrupted (default 1)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(20)
-  times?: number;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: 3_600_000,
-    description: 'delay: ms before the first delivery (not scaled)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
-  delayMs?: number;
 }
 
 export class UpPayDto {
-  @ApiPropertyOptional({ type: UpNotifyOptionsDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => UpNotifyOptionsDto)
+  @OptionalNested(UpNotifyOptionsDto)
   notify?: UpNotifyOptionsDto;
 
-  @ApiPropertyOptional({ description: 'Pay after payTimeout (a payment that lands after oncepay closed it)' })
-  @IsOptional()
-  @IsBoolean()
+  @OptionalBool('Pay after payTimeout (a payment that lands after oncepay closed it)')
   afterTimeout?: boolean;
 }
 
 export class UpFaultsDto {
-  @ApiPropertyOptional({ enum: UP_FAULTS })
-  @IsOptional()
-  @IsIn(UP_FAULTS)
+  @OptionalIn(UP_FAULTS)
   query?: UpFault;
 
-  @ApiPropertyOptional({ enum: UP_FAULTS })
-  @IsOptional()
-  @IsIn(UP_FAULTS)
+  @OptionalIn(UP_FAULTS)
   refund?: UpFault;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 1000,
-    description: 'How many calls fail (default 1)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @FaultTimes()
   times?: number;
 
-  @ApiPropertyOptional({ enum: ['SUCCESS', 'FAIL'], description: 'How this trade’s refunds settle' })
-  @IsOptional()
-  @IsIn(['SUCCESS', 'FAIL'])
+  @OptionalIn(['SUCCESS', 'FAIL'], { description: 'How this trade’s refunds settle' })
   refundOutcome?: 'SUCCESS' | 'FAIL';
 }
 

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../../config/configuration';
+import { SimKeyRow, SimKeyStore } from '../core/sim-keys';
 import { generatePair } from '../sandbox-crypto';
 
 export interface WechatSandboxKeys {
@@ -26,13 +27,15 @@ export interface WechatSandboxKeys {
  */
 @Injectable()
 export class WechatSandboxKeysService implements OnModuleInit {
-  private readonly logger = new Logger(WechatSandboxKeysService.name);
   private keys?: WechatSandboxKeys;
+  private readonly store: SimKeyStore;
 
   constructor(
-    private readonly ds: DataSource,
+    ds: DataSource,
     @Inject(sandboxConfig.KEY) private readonly sandbox: ConfigType<typeof sandboxConfig>,
-  ) {}
+  ) {
+    this.store = new SimKeyStore(ds, 'sandbox_wechat_key');
+  }
 
   async onModuleInit(): Promise<void> {
     if (!this.sandbox.enabled) return;
@@ -77,37 +80,12 @@ export class WechatSandboxKeysService implements OnModuleInit {
     return this.keys;
   }
 
-  private async ensure(name: string, make: () => Row): Promise<Row> {
-    const existing = await this.read(name);
-    if (existing) return existing;
-    const r = make();
-    await this.ds.query(
-      'INSERT IGNORE INTO sandbox_wechat_key (name, private_pem, public_pem, serial, secret) VALUES (?, ?, ?, ?, ?)',
-      [name, r.private_pem ?? null, r.public_pem ?? null, r.serial ?? null, r.secret ?? null],
-    );
-    const stored = await this.read(name);
-    if (!stored) throw new Error(`sandbox_wechat_key.${name} vanished`);
-    this.logger.log(`WeChat sandbox key '${name}' ready`);
-    return stored;
-  }
-
-  private async read(name: string): Promise<Row | null> {
-    const rows: Row[] = await this.ds.query(
-      'SELECT private_pem, public_pem, serial, secret FROM sandbox_wechat_key WHERE name = ?',
-      [name],
-    );
-    return rows[0] ?? null;
+  private ensure(name: string, make: () => SimKeyRow) {
+    return this.store.ensure(name, make);
   }
 }
 
-interface Row {
-  private_pem?: string | null;
-  public_pem?: string | null;
-  serial?: string | null;
-  secret?: string | null;
-}
-
-function pair(): Row {
+function pair(): SimKeyRow {
   const p = generatePair();
   return { private_pem: p.privatePem, public_pem: p.publicPem };
 }

@@ -1,15 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EX } from '../../common/openapi/examples';
-import { SimAttemptView } from '../core/sim-attempt.dto';
-import { WX_FAULTS, WX_REFUND_OUTCOMES } from './wechat-sandbox.types';
+import { SimAttemptView, SimFaultState } from '../core/sim.dto';
+import { WX_REFUND_OUTCOMES } from './wechat-sandbox.types';
 
-export class WxFaultState {
-  @ApiProperty({ enum: WX_FAULTS, example: 'timeout' })
-  fault: string;
-
-  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'calls still to fail' })
-  left: number;
-}
+/** An armed fault (the core's shape). */
+export class WxFaultState extends SimFaultState {}
 
 /** A transaction as the simulated WeChat Pay holds it (what POST …/pay and …/faults answer). */
 export class WxTransactionResponse {

@@ -1,6 +1,6 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import { FaultTimes, OptionalBool, OptionalIn, OptionalNested, SimNotifyTimingDto } from '../core/sim.dto';
 import {
   WX_FAULTS,
   WX_NOTIFY_MODES,
@@ -10,87 +10,33 @@ import {
   WxRefundOutcome,
 } from './wechat-sandbox.types';
 
-export class WxNotifyOptionsDto {
+export class WxNotifyOptionsDto extends SimNotifyTimingDto {
   @ApiProperty({ enum: WX_NOTIFY_MODES, example: 'normal' })
   @IsIn(WX_NOTIFY_MODES)
   mode: WxNotifyMode;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 20,
-    description:
-      'duplicate: concurrent copies (default 2); bad_sign / amount_mismatch / decrypt_fail / replay_old: deliveries corrupted (default 1)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(20)
-  times?: number;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 0,
-    maximum: 3_600_000,
-    description: 'delay: milliseconds before the first delivery (not scaled)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(3_600_000)
-  delayMs?: number;
 }
 
 export class WxPayDto {
-  @ApiPropertyOptional({ type: WxNotifyOptionsDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => WxNotifyOptionsDto)
+  @OptionalNested(WxNotifyOptionsDto)
   notify?: WxNotifyOptionsDto;
 
-  @ApiPropertyOptional({
-    example: false,
-    description: 'Pay a closed transaction (a payment that lands after the close)',
-  })
-  @IsOptional()
-  @IsBoolean()
+  @OptionalBool('Pay a closed transaction (a payment that lands after the close)')
   allowAfterClose?: boolean;
 }
 
 export class WxFaultsDto {
-  @ApiPropertyOptional({ enum: WX_FAULTS, example: 'system_error' })
-  @IsOptional()
-  @IsIn(WX_FAULTS)
+  @OptionalIn(WX_FAULTS, { example: 'system_error' })
   query?: WxFault;
 
-  @ApiPropertyOptional({ enum: WX_FAULTS, example: 'none' })
-  @IsOptional()
-  @IsIn(WX_FAULTS)
+  @OptionalIn(WX_FAULTS, { example: 'none' })
   close?: WxFault;
 
-  @ApiPropertyOptional({ enum: WX_FAULTS, example: 'none' })
-  @IsOptional()
-  @IsIn(WX_FAULTS)
+  @OptionalIn(WX_FAULTS, { example: 'none' })
   refund?: WxFault;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: 1000,
-    description: 'How many calls fail (default 1)',
-  })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @FaultTimes()
   times?: number;
 
-  @ApiPropertyOptional({
-    enum: WX_REFUND_OUTCOMES,
-    example: 'SUCCESS',
-    description: 'How this trade’s refunds settle',
-  })
-  @IsOptional()
-  @IsIn(WX_REFUND_OUTCOMES)
+  @OptionalIn(WX_REFUND_OUTCOMES, { example: 'SUCCESS', description: 'How this trade’s refunds settle' })
   refundOutcome?: WxRefundOutcome;
 }

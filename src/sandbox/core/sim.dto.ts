@@ -1,4 +1,59 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
+
+/** The DTO pieces every face's buyer and fault routes share: validation and Swagger on one decorator. */
+export const OptionalIn = (
+  values: readonly string[],
+  extra: { example?: string; description?: string } = {},
+) => applyDecorators(ApiPropertyOptional({ enum: values, ...extra }), IsOptional(), IsIn([...values]));
+
+export const OptionalInt = (minimum: number, maximum: number, description: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ type: 'integer', minimum, maximum, description }),
+    IsOptional(),
+    IsInt(),
+    Min(minimum),
+    Max(maximum),
+  );
+
+export const OptionalBool = (description: string) =>
+  applyDecorators(ApiPropertyOptional({ default: false, description }), IsOptional(), IsBoolean());
+
+export const OptionalNested = (type: new () => object, description?: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ type, description }),
+    IsOptional(),
+    ValidateNested(),
+    Type(() => type),
+  );
+
+/** `times` of a fault-arming body: how many calls fail. */
+export const FaultTimes = () =>
+  OptionalInt(1, 1000, 'How many calls fail (default 1), for every fault set here');
+
+/** How a notify is delivered: a face's subclass adds `mode` with its own modes. */
+export class SimNotifyTimingDto {
+  @OptionalInt(
+    1,
+    20,
+    'duplicate: concurrent copies (default 2); corrupting modes: deliveries corrupted (default 1)',
+  )
+  times?: number;
+
+  @OptionalInt(0, 3_600_000, 'delay: milliseconds before the first delivery (not scaled)')
+  delayMs?: number;
+}
+
+/** An armed fault as a trade view shows it. */
+export class SimFaultState {
+  @ApiProperty({ example: 'timeout' })
+  fault: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, example: 1, description: 'calls still to fail' })
+  left: number;
+}
 
 /** One delivery of a notify to oncepay and what oncepay answered: the same shape for every protocol. */
 export class SimAttemptView {
