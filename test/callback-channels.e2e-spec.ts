@@ -1,24 +1,43 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { balance, dedupRows, logOutcomes, orderStatus, paymentStatus, waitFor } from './callback-support';
+import {
+  anomalies,
+  balance,
+  dedupRows,
+  logOutcomes,
+  orderStatus,
+  paymentStatus,
+  signedNotify,
+  signedWechatNotify,
+  waitFor,
+  yuan,
+} from './callback-support';
+import { consumeNotify, upKeys, upSign } from './unionpay-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
 
 /**
- * The gateway callbacks of both channels from one table of cases (issue 15): each case drives the
- * channel's sandbox over HTTP with one of its fault modes, the notifies reach two instances of the
- * service on one database through a round-robin balancer, and the assertions read the database rows.
+ * The gateway callbacks of the three channels from one table of cases (issue 15, issue 23): each case
+ * drives the channel's sandbox over HTTP with one of its fault modes (or, where no sandbox mode makes the
+ * notify, posts one the test signed with the sandbox's published keys), the notifies reach two instances
+ * of the service on one database through a round-robin balancer, and the assertions read the database rows.
  *
- * | case              | Alipay (`/v1/callbacks/alipay`)                 | WeChat (`/v1/callbacks/wechat`)                   |
- * |-------------------|-------------------------------------------------|---------------------------------------------------|
- * | duplicate ×10     | `duplicate` mode, 10 concurrent copies          | `duplicate` mode, 10 concurrent copies            |
- * | forged signature  | `bad_sign`: `fail`, the re-send applies         | `bad_sign`: 401 FAIL, the re-send applies         |
- * | tampered amount   | `amount_mismatch`: acked, anomaly, never paid   | `amount_mismatch`: 204, anomaly, never paid       |
- * | replayed          | the captured notify posted again: no change     | `replay_old` (timestamp 10 min old): 401, re-send |
- * | undecryptable     | — (Alipay notifies are not encrypted)           | `decrypt_fail`: 400 FAIL, the re-send applies     |
- * | out of order      | `out_of_order`: stale TRADE_CLOSED after, no-op | `out_of_order`: older second notify after, no-op  |
- * | dropped → query   | `drop`: the active query pays it                | `drop`: the active query pays it                  |
+ * | case              | Alipay (`/v1/callbacks/alipay`)          | WeChat (`/v1/callbacks/wechat`)                | UnionPay (`/v1/callbacks/unionpay`)          |
+ * |-------------------|------------------------------------------|------------------------------------------------|----------------------------------------------|
+ * | duplicate ×10     | `duplicate` mode, 10 concurrent copies   | `duplicate` mode, 10 concurrent copies         | `duplicate` mode, 10 concurrent copies       |
+ * | forged signature  | `bad_sign`: `fail`, the re-send applies  | `bad_sign`: 401 FAIL, the re-send applies      | `bad_sign` (tampered after signing): 400     |
+ * | tampered amount   | `amount_mismatch`: acked, anomaly        | `amount_mismatch`: 204, anomaly, never paid    | `amount_mismatch`: 200, anomaly, never paid  |
+ * | stale / replayed  | the captured notify posted again         | `replay_old` (timestamp 10 min old): 401       | `expired_cert`: 400, the re-send applies     |
+ * |                   |                                          | then the captured one posted again: no change  | then the captured one posted again           |
+ * | undecryptable     | — (Alipay notifies are not encrypted)    | `decrypt_fail`: 400 FAIL, the re-send applies  | — (UnionPay notifies are not encrypted)      |
+ * | out of order      | `out_of_order`: stale TRADE_CLOSED, no-op| `out_of_order`: older second notify, no-op     | `out_of_order`: stale copy after, no-op      |
+ * | wrong merchant    | test-signed, app_id not ours: `success`  | test-signed, mchid not ours: 204               | `wrong_merchant` (merId not ours): 200       |
+ * | unknown trade     | test-signed: `fail` (re-sent)            | test-signed: 404 FAIL (re-sent)                | test-signed: 404 (re-sent)                   |
+ * | database down     | test-signed, log table away: `fail`; back: applied once (every channel: not accepted, then paid once) |
+ * | dropped → query   | `drop`: the active query pays it         | `drop`: the active query pays it               | `drop`: the active query pays it             |
+ *
+ * (The Alipay and WeChat sandboxes have no `wrong_merchant` mode: those two rows are test-signed.)
  */
 
-type Channel = 'alipay' | 'wechat';
+type Channel = 'alipay' | 'wechat' | 'unionpay';
 
 interface Attempt {
   notifyId: string;
@@ -71,7 +90,18 @@ async function startBalancer() {
   };
 }
 
-/** What differs between the channels: the sandbox routes and the shape of an acknowledgement. */
+/** An answer of oncepay to a notify the test posted. */
+interface Answer {
+  status: number;
+  text: string;
+}
+
+/** A validly signed notify the test built; `send` posts it to an instance. */
+interface Signed {
+  send: (t: TestApp) => Promise<Answer>;
+}
+
+/** What differs between the channels: the sandbox routes, the shape of an acknowledgement, a signed notify. */
 const CHANNELS: Record<
   Channel,
   {
@@ -79,6 +109,12 @@ const CHANNELS: Record<
     attempts: (t: TestApp, no: string) => Promise<Attempt[]>;
     acked: (a: Attempt) => boolean;
     refused: (a: Attempt) => boolean;
+    /** the captured payload of an attempt, posted again to an instance */
+    replay: (t: TestApp, a: Attempt) => Promise<Answer>;
+    /** a paid notify of payment `no` signed with the sandbox's keys; `foreign`: another merchant's */
+    signed: (t: TestApp, no: string, amount: number, foreign?: boolean) => Promise<Signed>;
+    /** the answer means "accepted, stop re-sending" */
+    accepted: (r: Answer) => boolean;
   }
 > = {
   alipay: {
@@ -86,6 +122,16 @@ const CHANNELS: Record<
     attempts: async (t, no) => (await t.http().get(`/sandbox/alipay/trades/${no}`).expect(200)).body.attempts,
     acked: (a) => a.httpStatus === 200 && a.responseBody === 'success',
     refused: (a) => a.httpStatus === 200 && a.responseBody === 'fail',
+    replay: (t, a) => postForm(t, 'alipay', a.payload as Record<string, string>),
+    signed: async (t, no, amount, foreign) => {
+      const n = await signedNotify(t.dataSource, {
+        outTradeNo: no,
+        totalAmount: yuan(amount),
+        appId: foreign ? '2021999999999999' : undefined,
+      });
+      return { send: (app) => postForm(app, 'alipay', n) };
+    },
+    accepted: (r) => r.status === 200 && r.text === 'success',
   },
   wechat: {
     pay: (t, no, notify) =>
@@ -95,8 +141,46 @@ const CHANNELS: Record<
     acked: (a) => a.httpStatus === 204 && !a.responseBody,
     refused: (a) =>
       a.httpStatus !== null && a.httpStatus >= 400 && JSON.parse(a.responseBody ?? '{}').code === 'FAIL',
+    replay: async (t, a) => {
+      const { headers, body } = a.payload as { headers: Record<string, string>; body: unknown };
+      return t.http().post('/v1/callbacks/wechat').set(headers).send(JSON.stringify(body));
+    },
+    signed: async (t, no, amount, foreign) => {
+      const n = await signedWechatNotify(t.dataSource, 'TRANSACTION.SUCCESS', {
+        appid: 'wxd678efh567hg6787',
+        mchid: foreign ? '1900000999' : '1900000109',
+        out_trade_no: no,
+        transaction_id: `42000${Date.now()}${Math.floor(Math.random() * 1e6)}`,
+        trade_state: 'SUCCESS',
+        amount: { total: amount, payer_total: amount, currency: 'CNY' },
+        success_time: new Date().toISOString(),
+      });
+      return { send: (app) => app.http().post('/v1/callbacks/wechat').set(n.headers).send(n.body) };
+    },
+    accepted: (r) => r.status === 204,
+  },
+  unionpay: {
+    pay: (t, no, notify) => t.http().post(`/sandbox/unionpay/trades/${no}/pay`).send({ notify }).expect(200),
+    attempts: async (t, no) =>
+      (await t.http().get(`/sandbox/unionpay/trades/${no}`).expect(200)).body.notifyAttempts,
+    acked: (a) => a.httpStatus === 200 && a.responseBody === 'ok',
+    refused: (a) => a.httpStatus !== null && a.httpStatus >= 400 && a.responseBody === 'fail',
+    replay: (t, a) => postForm(t, 'unionpay', a.payload as Record<string, string>),
+    signed: async (t, no, amount, foreign) => {
+      const over: Record<string, string> = foreign ? { merId: '777290058199999' } : {};
+      const fields = upSign(consumeNotify(no, amount, over), (await upKeys(t)).gateway);
+      return { send: (app) => postForm(app, 'unionpay', fields) };
+    },
+    accepted: (r) => r.status === 200 && r.text === 'ok',
   },
 };
+
+const postForm = (t: TestApp, channel: 'alipay' | 'unionpay', fields: Record<string, string>) =>
+  t
+    .http()
+    .post(`/v1/callbacks/${channel}`)
+    .set('Content-Type', 'application/x-www-form-urlencoded')
+    .send(new URLSearchParams(fields).toString());
 
 /** A RECHARGE order (credits the wallet once paid: a double apply shows as a double credit). */
 async function recharge(t: TestApp, channel: Channel, amount: number) {
@@ -161,7 +245,7 @@ interface Case {
 const CASES: Case[] = [
   {
     name: 'duplicate ×10 across two instances: applied once',
-    mode: { alipay: 'duplicate', wechat: 'duplicate' },
+    mode: { alipay: 'duplicate', wechat: 'duplicate', unionpay: 'duplicate' },
     times: 10,
     check: async (c) => {
       const { t, channel, p } = c;
@@ -182,14 +266,14 @@ const CASES: Case[] = [
   },
   {
     name: 'forged signature: refused and changes nothing; the gateway re-send is applied',
-    mode: { alipay: 'bad_sign', wechat: 'bad_sign' },
+    mode: { alipay: 'bad_sign', wechat: 'bad_sign', unionpay: 'bad_sign' },
     check: async (c) => {
       const { t, channel, p } = c;
       const h = CHANNELS[channel];
       await waitFor(async () => (await logOutcomes(t, p.paymentNo)).includes('APPLIED'), 're-send APPLIED');
       const attempts = await h.attempts(t, p.paymentNo);
       expect(h.refused(attempts[0])).toBe(true);
-      if (channel === 'wechat') expect(attempts[0].httpStatus).toBe(401);
+      if (channel !== 'alipay') expect(attempts[0].httpStatus).toBe(channel === 'wechat' ? 401 : 400);
       const rows = await logRows(c);
       expect(rows.map((r) => r.outcome)).toEqual(['BAD_SIGNATURE', 'APPLIED']);
       expect(Number(rows[0].verified)).toBe(0);
@@ -198,7 +282,7 @@ const CASES: Case[] = [
   },
   {
     name: 'tampered amount (validly signed): acknowledged, anomaly recorded, never paid',
-    mode: { alipay: 'amount_mismatch', wechat: 'amount_mismatch' },
+    mode: { alipay: 'amount_mismatch', wechat: 'amount_mismatch', unionpay: 'amount_mismatch' },
     check: async ({ t, channel, p }) => {
       const h = CHANNELS[channel];
       await waitFor(
@@ -226,8 +310,8 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'replayed notify: never applied twice (WeChat: a stale timestamp is refused, the re-send applies)',
-    mode: { alipay: 'normal', wechat: 'replay_old' },
+    name: 'stale / replayed notify: never applied twice (WeChat: a stale timestamp, UnionPay: an expired certificate is refused, the re-send applies)',
+    mode: { alipay: 'normal', wechat: 'replay_old', unionpay: 'expired_cert' },
     check: async (c) => {
       const { t, other, channel, p } = c;
       const h = CHANNELS[channel];
@@ -241,28 +325,22 @@ const CASES: Case[] = [
       if (channel === 'wechat') {
         expect(attempts[0].httpStatus).toBe(401);
         expect(JSON.parse(attempts[0].responseBody!).message).toBe('STALE_TIMESTAMP');
-        expect((await logRows(c)).map((r) => r.outcome)).toEqual(['BAD_SIGNATURE', 'APPLIED']);
+      }
+      if (channel === 'unionpay') expect(attempts[0].httpStatus).toBe(400);
+      if (channel !== 'alipay') {
+        const rows = await logRows(c);
+        expect(rows.map((r) => r.outcome)).toEqual(['BAD_SIGNATURE', 'APPLIED']);
+        expect(Number(rows[0].verified)).toBe(0);
       }
       // the captured good notify, replayed later to the other instance: accepted, nothing changes
       const good = attempts.find((a) => h.acked(a))!;
-      if (channel === 'alipay') {
-        const res = await other
-          .http()
-          .post('/v1/callbacks/alipay')
-          .set('Content-Type', 'application/x-www-form-urlencoded')
-          .send(new URLSearchParams(good.payload as Record<string, string>).toString());
-        expect(res.text).toBe('success');
-      } else {
-        const { headers, body } = good.payload as { headers: Record<string, string>; body: unknown };
-        const res = await other.http().post('/v1/callbacks/wechat').set(headers).send(JSON.stringify(body));
-        expect(res.status).toBe(204);
-      }
+      expect(h.accepted(await h.replay(other, good))).toBe(true);
       await assertPaidOnce(c);
     },
   },
   {
     name: 'undecryptable resource: 400 FAIL, nothing changes; the re-send is applied',
-    mode: { alipay: null, wechat: 'decrypt_fail' },
+    mode: { alipay: null, wechat: 'decrypt_fail', unionpay: null },
     check: async (c) => {
       const { t, channel, p } = c;
       const h = CHANNELS[channel];
@@ -278,7 +356,7 @@ const CASES: Case[] = [
   },
   {
     name: 'out of order: the late, older notify after the success changes nothing',
-    mode: { alipay: 'out_of_order', wechat: 'out_of_order' },
+    mode: { alipay: 'out_of_order', wechat: 'out_of_order', unionpay: 'out_of_order' },
     check: async (c) => {
       const { t, channel, p } = c;
       const h = CHANNELS[channel];
@@ -291,13 +369,72 @@ const CASES: Case[] = [
       await assertPaidOnce(c);
       const outcomes = await logOutcomes(t, p.paymentNo);
       expect(outcomes[0]).toBe('APPLIED');
-      // Alipay's stale TRADE_CLOSED is recorded, never un-paying; WeChat's older copy is ALREADY_PAID (no write)
+      // Alipay's stale TRADE_CLOSED is recorded, never un-paying; WeChat's and UnionPay's older copy is
+      // ALREADY_PAID (no write)
       expect(outcomes.slice(1)).toEqual(channel === 'alipay' ? ['REFUND_OR_LATE_CLOSE'] : []);
+    },
+  },
+  {
+    name: 'wrong merchant (validly signed): accepted, anomaly APP_MISMATCH once, never paid',
+    mode: { alipay: 'signed', wechat: 'signed', unionpay: 'wrong_merchant' },
+    check: async (c) => {
+      const { t, other, channel, p } = c;
+      const h = CHANNELS[channel];
+      if (channel === 'unionpay') {
+        await waitFor(async () => (await h.attempts(t, p.paymentNo)).some((a) => h.acked(a)), 'acked');
+      } else {
+        const n = await h.signed(t, p.paymentNo, p.amount, true);
+        // twice, on both instances: one anomaly, two log rows, nothing paid
+        expect(h.accepted(await n.send(t))).toBe(true);
+        expect(h.accepted(await n.send(other))).toBe(true);
+      }
+      const outcomes = await logOutcomes(t, p.paymentNo);
+      expect(new Set(outcomes)).toEqual(new Set(['APP_MISMATCH']));
+      expect(await anomalies(t, p.paymentNo)).toEqual(['APP_MISMATCH']);
+      expect(await paymentStatus(t, p.paymentNo)).toBe('PENDING');
+      expect(await orderStatus(t, p.orderNo)).toBe('PAYING');
+      expect(await balance(t, p.userId)).toBe(0);
+    },
+  },
+  {
+    name: 'unknown trade (validly signed): not accepted (the gateway re-sends), nothing written but the log',
+    mode: { alipay: 'signed', wechat: 'signed', unionpay: 'signed' },
+    check: async ({ t, other, channel }) => {
+      const h = CHANNELS[channel];
+      const ghost = `P${Date.now()}GHOST${randomSuffix()}`.slice(0, 32);
+      const n = await h.signed(t, ghost, 1234);
+      const answers = [await n.send(t), await n.send(other)];
+      expect(answers.map((r) => h.accepted(r))).toEqual([false, false]);
+      if (channel !== 'alipay') expect(answers.map((r) => r.status)).toEqual([404, 404]);
+      expect(await logOutcomes(t, ghost)).toEqual(['UNKNOWN_TRADE', 'UNKNOWN_TRADE']);
+      expect(await dedupRows(t, 'PAYMENT_SUCCEEDED', ghost)).toBe(0);
+    },
+  },
+  {
+    name: 'database down (the log cannot be written): not accepted, nothing half-done; the re-send is applied once',
+    mode: { alipay: 'signed', wechat: 'signed', unionpay: 'signed' },
+    check: async (c) => {
+      const { t, other, channel, p } = c;
+      const h = CHANNELS[channel];
+      const n = await h.signed(t, p.paymentNo, p.amount);
+      await t.dataSource.query('RENAME TABLE t_callback_log TO t_callback_log_away');
+      let down: Answer[];
+      try {
+        down = [await n.send(t), await n.send(other)];
+      } finally {
+        await t.dataSource.query('RENAME TABLE t_callback_log_away TO t_callback_log');
+      }
+      expect(down.map((r) => h.accepted(r))).toEqual([false, false]);
+      expect(await paymentStatus(t, p.paymentNo)).toBe('PENDING');
+      expect(await dedupRows(t, 'PAYMENT_SUCCEEDED', p.paymentNo)).toBe(0);
+      expect(h.accepted(await n.send(other))).toBe(true);
+      await assertPaidOnce(c);
+      expect(await logOutcomes(t, p.paymentNo)).toEqual(['APPLIED']);
     },
   },
 ];
 
-describe.each<Channel>(['alipay', 'wechat'])('gateway callbacks, one table: %s', (channel) => {
+describe.each<Channel>(['alipay', 'wechat', 'unionpay'])('gateway callbacks, one table: %s', (channel) => {
   let lb: Awaited<ReturnType<typeof startBalancer>>;
   let a: TestApp;
   let b: TestApp;
@@ -322,7 +459,10 @@ describe.each<Channel>(['alipay', 'wechat'])('gateway callbacks, one table: %s',
   const cases = CASES.filter((c) => c.mode[channel] !== null);
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const p = await recharge(a, channel, 1000 + Math.floor(Math.random() * 9000));
-    await CHANNELS[channel].pay(a, p.paymentNo, { mode: c.mode[channel], times: c.times });
+    // 'signed': no sandbox delivery, the case posts notifies the test signed
+    if (c.mode[channel] !== 'signed') {
+      await CHANNELS[channel].pay(a, p.paymentNo, { mode: c.mode[channel], times: c.times });
+    }
     await c.check({ t: a, other: b, channel, p });
   });
 

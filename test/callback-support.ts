@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { encryptResource } from '../src/payment/channels/wechat/wechat-notify';
 import { rsaSign, signContent } from '../src/sandbox/sandbox-crypto';
 import type { TestApp } from './utils/test-app';
 
@@ -165,4 +166,38 @@ export async function duplicatesCounted(t: TestApp, channel: string): Promise<nu
     .split('\n')
     .find((l) => l.startsWith(`oncepay_callback_duplicates_total{channel="${channel}"}`));
   return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** A notify signed and encrypted with the WeChat sandbox's own keys, exactly as the sandbox builds one. */
+export async function signedWechatNotify(
+  ds: DataSource,
+  eventType: string,
+  resource: Record<string, unknown>,
+): Promise<{ headers: Record<string, string>; body: string }> {
+  const rows: Array<{ name: string; private_pem: string; serial: string; secret: string }> = await ds.query(
+    "SELECT name, private_pem, serial, secret FROM sandbox_wechat_key WHERE name IN ('platform', 'apiv3')",
+  );
+  const platform = rows.find((r) => r.name === 'platform')!;
+  const apiV3Key = rows.find((r) => r.name === 'apiv3')!.secret;
+  const nonce = randomBytes(6).toString('hex');
+  const body = JSON.stringify({
+    id: `EV-${randomBytes(8).toString('hex')}`,
+    create_time: new Date().toISOString(),
+    resource_type: 'encrypt-resource',
+    event_type: eventType,
+    summary: 'test',
+    resource: encryptResource(JSON.stringify(resource), apiV3Key, nonce, 'transaction', 'transaction'),
+  });
+  const ts = String(Math.floor(Date.now() / 1000));
+  const hnonce = randomBytes(16).toString('hex');
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'wechatpay-timestamp': ts,
+      'wechatpay-nonce': hnonce,
+      'wechatpay-signature': rsaSign(`${ts}\n${hnonce}\n${body}\n`, platform.private_pem),
+      'wechatpay-serial': platform.serial,
+    },
+  };
 }

@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { encryptResource } from '../src/payment/channels/wechat/wechat-notify';
-import { rsaSign } from '../src/sandbox/sandbox-crypto';
 import {
   anomalies,
   duplicatesCounted,
@@ -10,6 +6,7 @@ import {
   paymentStatus,
   postNotify,
   signedNotify,
+  signedWechatNotify,
   waitFor,
 } from './callback-support';
 import { newOrder, prepay, wxPay, wxTrade } from './payment-helpers';
@@ -20,40 +17,6 @@ import { createTestApp, TestApp } from './utils/test-app';
  * POST /v1/callbacks/wechat beyond the table of test/callback-channels.e2e-spec.ts: what is not a notify,
  * an unknown out_trade_no, the refund events, and the contract (204 without a body, FAIL bodies, Swagger).
  */
-
-/** A notify signed and encrypted with the WeChat sandbox's own keys, exactly as the sandbox builds one. */
-async function signedWechatNotify(
-  ds: DataSource,
-  eventType: string,
-  resource: Record<string, unknown>,
-): Promise<{ headers: Record<string, string>; body: string }> {
-  const rows: Array<{ name: string; private_pem: string; serial: string; secret: string }> = await ds.query(
-    "SELECT name, private_pem, serial, secret FROM sandbox_wechat_key WHERE name IN ('platform', 'apiv3')",
-  );
-  const platform = rows.find((r) => r.name === 'platform')!;
-  const apiV3Key = rows.find((r) => r.name === 'apiv3')!.secret;
-  const nonce = randomBytes(6).toString('hex');
-  const body = JSON.stringify({
-    id: `EV-${randomBytes(8).toString('hex')}`,
-    create_time: new Date().toISOString(),
-    resource_type: 'encrypt-resource',
-    event_type: eventType,
-    summary: 'test',
-    resource: encryptResource(JSON.stringify(resource), apiV3Key, nonce, 'transaction', 'transaction'),
-  });
-  const ts = String(Math.floor(Date.now() / 1000));
-  const hnonce = randomBytes(16).toString('hex');
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'wechatpay-timestamp': ts,
-      'wechatpay-nonce': hnonce,
-      'wechatpay-signature': rsaSign(`${ts}\n${hnonce}\n${body}\n`, platform.private_pem),
-      'wechatpay-serial': platform.serial,
-    },
-  };
-}
 
 describe('POST /v1/callbacks/wechat', () => {
   let t: TestApp;
@@ -248,6 +211,8 @@ describe('POST /v1/callbacks/wechat', () => {
       .expect(200);
     await refundReq(t, o.orderNo, { amount: 800, reason: 'closed refund' }).expect(201);
     await waitFor(async () => (await refundRows(t, o.orderNo))[0]?.status === 'FAILED', 'refund FAILED');
+    // the notify's log row is written after the refund is failed: wait for it, not only for the refund
+    await waitFor(async () => (await logOutcomes(t, o.paymentNo)).length === 2, 'the notify logged');
     expect(await logOutcomes(t, o.paymentNo)).toEqual(['APPLIED', 'REFUND_FAILED']);
     expect(await refundedAmount(t, o.paymentNo)).toBe(0);
     expect(await orderStatus(t, o.orderNo)).toBe('PAID');
