@@ -63,6 +63,7 @@ describe('payouts (real MySQL + Redis, two instances, sandbox gateways)', () => 
     protocol: 'alipay' | 'wechat',
     name: string | null,
     fault?: { mode: string; times?: number; param?: number },
+    notify?: { mode: string; delayMs?: number },
   ): Promise<string> {
     // Alipay: a logon id (needs the name) or, without a name, a user id (2088 + 12 digits)
     const digits = () => String(Math.floor(Math.random() * 1e12)).padStart(12, '0');
@@ -75,7 +76,7 @@ describe('payouts (real MySQL + Redis, two instances, sandbox gateways)', () => 
     await a
       .http()
       .put(`/sandbox/payouts/payees/${protocol}/${identity}`)
-      .send({ ...(name ? { name } : {}), ...(fault ? { fault } : {}) })
+      .send({ ...(name ? { name } : {}), ...(fault ? { fault } : {}), ...(notify ? { notify } : {}) })
       .expect(200);
     return identity;
   }
@@ -446,6 +447,54 @@ describe('payouts (real MySQL + Redis, two instances, sandbox gateways)', () => 
     expect(await count('SELECT total AS n FROM t_payout_daily WHERE user_id = ?', [u])).toBe(570000);
     await create(a, u, body(30000)).expect(201);
     await create(a, u, body(1)).expect(409);
+  });
+
+  it('WeChat notifies: a FAIL notified twice at once while queries and sweeps on both instances report it → the money back once', async () => {
+    const u = await user(100000);
+    const id = await payee('wechat', null, { mode: 'fail' }, { mode: 'duplicate' });
+    const no = await payout(u, { channel: 'wechat', account: { identity: id }, amount: 2500 });
+    await Promise.all([
+      a.app.get(PayoutSettleService).query(no, null, 'query'),
+      b.app.get(PayoutSettleService).query(no, null, 'query'),
+      a.app.get(PayoutSweeper).sweep(100, 0),
+      b.app.get(PayoutSweeper).sweep(100, 0),
+    ]);
+    await eventually(async () => (await simRow('wechat', no)).notifies >= 2);
+    const p = await settled(no, 'FAILED');
+    expect(p.failedReason).toMatch(/FAIL/);
+    expect([
+      await entries('PAYOUT_REVERSAL', no),
+      await markers(no),
+      await outbox('payout.failed', no),
+    ]).toEqual([2, 1, 1]);
+    expect([await balance(u), await transfers('wechat', no)]).toEqual([100000, 1]);
+  });
+
+  it('WeChat notifies: a SUCCESS notified late, after the query settled it, and a dropped one → SUCCEEDED once; a forged notify changes nothing', async () => {
+    const u = await user(100000);
+    const late = await payee('wechat', null, undefined, { mode: 'late', delayMs: 2500 });
+    const dropped = await payee('wechat', null, undefined, { mode: 'drop' });
+    const no1 = await payout(u, { channel: 'wechat', account: { identity: late }, amount: 100 });
+    const no2 = await payout(u, { channel: 'wechat', account: { identity: dropped }, amount: 200 });
+    await settled(no1);
+    await settled(no2);
+    await eventually(async () => (await simRow('wechat', no1)).notifies >= 1, 10000);
+    expect([
+      (await read(no1)).status,
+      await outbox('payout.succeeded', no1),
+      await outbox('payout.succeeded', no2),
+    ]).toEqual(['SUCCEEDED', 1, 1]);
+    expect((await simRow('wechat', no2)).notifies).toBe(0);
+    const forged = await a
+      .http()
+      .post('/v1/callbacks/wechat/transfers')
+      .set('Wechatpay-Timestamp', String(Math.floor(Date.now() / 1000)))
+      .set('Wechatpay-Nonce', 'n')
+      .set('Wechatpay-Signature', 'AAAA')
+      .set('Wechatpay-Serial', 'PUB_KEY_ID_0')
+      .send({ id: 'x', event_type: 'MCHTRANSFER.BILL.FINISHED', resource: {} });
+    expect([forged.status, forged.body.code]).toEqual([401, 'FAIL']);
+    expect(await balance(u)).toBe(100000 - 300);
   });
 
   it('the ledger is balanced after all of it (payouts:<channel> included)', async () => {

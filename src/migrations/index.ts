@@ -21,6 +21,7 @@ import { SandboxOneAttemptLog1734710000000 } from './1734710000000-sandbox-one-a
 import { PaymentQueryLog1734720000000 } from './1734720000000-payment-query-log';
 import { Payouts1734730000000 } from './1734730000000-payouts';
 import { SandboxPayouts1734730100000 } from './1734730100000-sandbox-payouts';
+import { SandboxPayoutNotify1734730200000 } from './1734730200000-sandbox-payout-notify';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -50,4 +51,5 @@ export const migrations = [
   PaymentQueryLog1734720000000,
   Payouts1734730000000,
   SandboxPayouts1734730100000,
+  SandboxPayoutNotify1734730200000,
 ];

@@ -9,6 +9,7 @@ import { WechatKeysProvider } from '../channels/wechat/wechat-keys.provider';
 import { WechatTransferClient } from '../channels/wechat/wechat-transfer';
 import { SandboxKeysRepository } from '../gateway/sandbox-keys.repository';
 import { AdminPayoutController, PayoutController } from './payout.controller';
+import { PayoutNotifyController } from './payout-notify.controller';
 import { PayoutRepository } from './payout.repository';
 import { PayoutService } from './payout.service';
 import { PayoutClients } from './payout-clients';
@@ -25,7 +26,7 @@ import { PayoutSettleService } from './payout-settle.service';
  */
 @Module({
   imports: [IdempotencyModule, WalletModule, registerQueues(QUEUES.PAYOUT)],
-  controllers: [PayoutController, AdminPayoutController],
+  controllers: [PayoutController, AdminPayoutController, PayoutNotifyController],
   providers: [
     SandboxKeysRepository,
     PaymentKeysProvider,

@@ -42,6 +42,8 @@ export class SandboxAlipayFundService {
       protocol: 'alipay',
       outNo,
       appId: null,
+      mchId: null,
+      notifyUrl: null,
       identity: payee.identity,
       name,
       amount,

@@ -21,6 +21,13 @@ export const PAYOUT_FAULTS = [
 ] as const;
 export type PayoutFault = (typeof PAYOUT_FAULTS)[number];
 
+/**
+ * How a WeChat bill's MCHTRANSFER.BILL.FINISHED notify is delivered (armed on the payee): `normal` (once,
+ * re-sent on a non-2xx answer), `drop` (never), `duplicate` (twice at once), `late` (after `delayMs`).
+ */
+export const PAYOUT_NOTIFY_MODES = ['normal', 'drop', 'duplicate', 'late'] as const;
+export type PayoutNotifyMode = (typeof PAYOUT_NOTIFY_MODES)[number];
+
 /** A row of sandbox_transfer. */
 export interface SandboxTransferRow {
   id: number;
@@ -35,6 +42,11 @@ export interface SandboxTransferRow {
   /** SUCCESS | FAIL | REFUND (Alipay bounce) | WAIT_USER_CONFIRM | CANCELLED */
   status: string;
   fail_reason: string | null;
+  mch_id: string | null;
+  notify_url: string | null;
+  notify_mode: PayoutNotifyMode | null;
+  notify_delay_ms: number;
+  notifies: number;
   calls: number;
   inconsistent_calls: number;
   queries: number;
@@ -48,6 +60,8 @@ export interface TransferAsk {
   protocol: PayoutProtocol;
   outNo: string;
   appId: string | null;
+  mchId: string | null;
+  notifyUrl: string | null;
   identity: string;
   name: string | null;
   /** fen */

@@ -15,7 +15,14 @@ import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } fro
 import { Public } from '../../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
-import { PAYOUT_FAULTS, PAYOUT_PROTOCOLS, PayoutFault, PayoutProtocol } from './sandbox-payout.types';
+import {
+  PAYOUT_FAULTS,
+  PAYOUT_NOTIFY_MODES,
+  PAYOUT_PROTOCOLS,
+  PayoutFault,
+  PayoutNotifyMode,
+  PayoutProtocol,
+} from './sandbox-payout.types';
 import { SandboxTransferService } from './sandbox-transfer.service';
 
 export class PayoutFaultDto {
@@ -45,6 +52,21 @@ export class PayoutFaultDto {
   param?: number;
 }
 
+export class PayoutNotifyDto {
+  @ApiProperty({
+    enum: PAYOUT_NOTIFY_MODES,
+    description: 'WeChat bills: how their MCHTRANSFER.BILL.FINISHED notify goes',
+  })
+  @IsIn(PAYOUT_NOTIFY_MODES as unknown as string[])
+  mode: PayoutNotifyMode;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: 'late: ms before it is sent' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  delayMs?: number;
+}
+
 export class PutPayeeDto {
   @ApiPropertyOptional({ example: '张三', description: "the account holder's real name (checked when sent)" })
   @IsOptional()
@@ -57,6 +79,12 @@ export class PutPayeeDto {
   @ValidateNested()
   @Type(() => PayoutFaultDto)
   fault?: PayoutFaultDto;
+
+  @ApiPropertyOptional({ type: PayoutNotifyDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PayoutNotifyDto)
+  notify?: PayoutNotifyDto;
 }
 
 export class SandboxOkResponse {
@@ -126,6 +154,7 @@ export class SandboxPayoutsController {
     await this.core.putPayee(protocolOf(protocol), identity, {
       name: dto.name ?? null,
       fault: dto.fault ?? null,
+      notify: dto.notify ?? null,
     });
     return { ok: true };
   }

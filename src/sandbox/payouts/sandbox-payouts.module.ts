@@ -5,6 +5,7 @@ import { WechatSandboxKeysService } from '../wechat/wechat-sandbox-keys.service'
 import { SandboxAlipayFundService } from './sandbox-alipay-fund.service';
 import { SandboxPayoutsController } from './sandbox-payouts.controller';
 import { SandboxTransferService } from './sandbox-transfer.service';
+import { SandboxTransferNotifyService } from './sandbox-transfer-notify.service';
 import { SandboxWechatTransferController } from './sandbox-wechat-transfer.controller';
 
 /**
@@ -22,6 +23,7 @@ export class SandboxPayoutsModule {
       controllers: [SandboxWechatTransferController, SandboxPayoutsController],
       providers: [
         SandboxTransferService,
+        SandboxTransferNotifyService,
         SandboxAlipayFundService,
         WechatSandboxKeysService,
         SandboxEnabledGuard,

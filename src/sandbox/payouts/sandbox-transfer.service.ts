@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createHash, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import {
   PayoutFault,
+  PayoutNotifyMode,
   PayoutProtocol,
   QueryOutcome,
   SandboxTransferRow,
@@ -22,6 +23,12 @@ export function paramsHash(fields: Record<string, unknown>): string {
 
 const isDup = (err: unknown) => (err as { code?: string })?.code === 'ER_DUP_ENTRY';
 
+/** States a transfer does not leave by itself (a bounce is a move made by hand). */
+export const FINAL_STATES = new Set(['SUCCESS', 'FAIL', 'CANCELLED']);
+
+/** Told whenever a transfer reaches a final state (the WeChat face sends its notify). */
+export type FinishedListener = (row: SandboxTransferRow) => void;
+
 /**
  * The payout simulator's core, both protocols: payees (with faults armed on them), transfers made once
  * per (protocol, number) — the unique key decides, so ten calls at once under one number make one
@@ -30,17 +37,36 @@ const isDup = (err: unknown) => (err as { code?: string })?.code === 'ER_DUP_ENT
  */
 @Injectable()
 export class SandboxTransferService {
+  private readonly logger = new Logger(SandboxTransferService.name);
+  private readonly listeners: FinishedListener[] = [];
+
   constructor(private readonly ds: DataSource) {}
+
+  onFinished(l: FinishedListener): void {
+    this.listeners.push(l);
+  }
+
+  private finished(protocol: PayoutProtocol, outNo: string): void {
+    void this.find(protocol, outNo, false).then(
+      (row) => row && this.listeners.forEach((l) => l(row)),
+      (err: Error) => this.logger.warn(`finished ${outNo}: ${err.message}`),
+    );
+  }
 
   async putPayee(
     protocol: PayoutProtocol,
     identity: string,
-    p: { name?: string | null; fault?: { mode: PayoutFault; times?: number; param?: number } | null },
+    p: {
+      name?: string | null;
+      fault?: { mode: PayoutFault; times?: number; param?: number } | null;
+      notify?: { mode: PayoutNotifyMode; delayMs?: number } | null;
+    },
   ): Promise<void> {
     await this.ds.query(
-      `INSERT INTO sandbox_payee (protocol, identity, name, fault, fault_n, fault_ms) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO sandbox_payee (protocol, identity, name, fault, fault_n, fault_ms, notify_mode, notify_delay_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON DUPLICATE KEY UPDATE name = VALUES(name), fault = VALUES(fault), fault_n = VALUES(fault_n),
-         fault_ms = VALUES(fault_ms)`,
+         fault_ms = VALUES(fault_ms), notify_mode = VALUES(notify_mode), notify_delay_ms = VALUES(notify_delay_ms)`,
       [
         protocol,
         identity,
@@ -48,6 +74,8 @@ export class SandboxTransferService {
         p.fault?.mode ?? null,
         p.fault ? (p.fault.times ?? 1) : 0,
         p.fault?.param ?? 0,
+        p.notify?.mode ?? null,
+        p.notify?.delayMs ?? 0,
       ],
     );
   }
@@ -56,11 +84,17 @@ export class SandboxTransferService {
     const existing = await this.find(ask.protocol, ask.outNo);
     if (existing) return this.again(existing, ask);
     const payees = await this.ds.query(
-      'SELECT name, fault, fault_ms FROM sandbox_payee WHERE protocol = ? AND identity = ?',
+      'SELECT name, fault, fault_ms, notify_mode, notify_delay_ms FROM sandbox_payee WHERE protocol = ? AND identity = ?',
       [ask.protocol, ask.identity],
     );
     if (!payees.length) return { kind: 'refused', code: 'PAYEE_NOT_EXIST' };
-    const payee = payees[0] as { name: string | null; fault: PayoutFault | null; fault_ms: number };
+    const payee = payees[0] as {
+      name: string | null;
+      fault: PayoutFault | null;
+      fault_ms: number;
+      notify_mode: PayoutNotifyMode | null;
+      notify_delay_ms: number;
+    };
     if (ask.name !== null && payee.name !== null && ask.name !== payee.name) {
       return { kind: 'refused', code: 'NAME_MISMATCH' };
     }
@@ -71,13 +105,18 @@ export class SandboxTransferService {
     const status = fault === 'fail' ? 'FAIL' : fault === 'unconfirmed' ? 'WAIT_USER_CONFIRM' : 'SUCCESS';
     try {
       await this.ds.query(
-        `INSERT INTO sandbox_transfer (protocol, out_no, app_id, order_id, payee_identity, amount, params_hash, status,
-           fail_reason, hide_queries, close_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sandbox_transfer (protocol, out_no, app_id, mch_id, notify_url, notify_mode, notify_delay_ms,
+           order_id, payee_identity, amount, params_hash, status, fail_reason, hide_queries, close_at, created_at,
+           updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           ask.protocol,
           ask.outNo,
           ask.appId,
+          ask.mchId,
+          ask.notifyUrl,
+          payee.notify_mode ?? 'normal',
+          Number(payee.notify_delay_ms),
           `${ask.protocol === 'alipay' ? '2026' : '1330'}${Date.now()}${randomInt(100000, 999999)}`,
           ask.identity,
           ask.amount,
@@ -95,6 +134,7 @@ export class SandboxTransferService {
       return this.again((await this.find(ask.protocol, ask.outNo))!, ask);
     }
     const row = (await this.find(ask.protocol, ask.outNo))!;
+    if (FINAL_STATES.has(row.status)) this.finished(ask.protocol, ask.outNo);
     return {
       kind: 'made',
       row,
@@ -126,22 +166,33 @@ export class SandboxTransferService {
        WHERE protocol = ? AND out_no = ? AND status = ?`,
       [to, protocol, outNo, from],
     );
-    return Number(res.affectedRows ?? 0) === 1;
+    const moved = Number(res.affectedRows ?? 0) === 1;
+    if (moved && FINAL_STATES.has(to)) this.finished(protocol, outNo);
+    return moved;
   }
 
-  async find(protocol: PayoutProtocol, outNo: string): Promise<SandboxTransferRow | null> {
-    await this.ds.query(
-      `UPDATE sandbox_transfer SET status = 'CANCELLED', fail_reason = 'TRANSFER_TIMEOUT', updated_at = CURRENT_TIMESTAMP(3)
-       WHERE protocol = ? AND out_no = ? AND status = 'WAIT_USER_CONFIRM' AND close_at <= CURRENT_TIMESTAMP(3)`,
-      [protocol, outNo],
-    );
+  /** The transfer; a bill left unconfirmed past its close time is closed (CANCELLED) first. */
+  async find(protocol: PayoutProtocol, outNo: string, close = true): Promise<SandboxTransferRow | null> {
+    if (close) {
+      const closed = await this.ds.query(
+        `UPDATE sandbox_transfer SET status = 'CANCELLED', fail_reason = 'TRANSFER_TIMEOUT', updated_at = CURRENT_TIMESTAMP(3)
+         WHERE protocol = ? AND out_no = ? AND status = 'WAIT_USER_CONFIRM' AND close_at <= CURRENT_TIMESTAMP(3)`,
+        [protocol, outNo],
+      );
+      if (Number(closed.affectedRows ?? 0) === 1) this.finished(protocol, outNo);
+    }
     const rows = await this.ds.query('SELECT * FROM sandbox_transfer WHERE protocol = ? AND out_no = ?', [
       protocol,
       outNo,
     ]);
     if (!rows.length) return null;
     const r = rows[0];
-    return { ...r, id: Number(r.id), amount: Number(r.amount) } as SandboxTransferRow;
+    return {
+      ...r,
+      id: Number(r.id),
+      amount: Number(r.amount),
+      notify_delay_ms: Number(r.notify_delay_ms),
+    } as SandboxTransferRow;
   }
 
   private async again(row: SandboxTransferRow, ask: TransferAsk): Promise<TransferOutcome> {
@@ -154,6 +205,10 @@ export class SandboxTransferService {
     }
     await this.ds.query('UPDATE sandbox_transfer SET calls = calls + 1 WHERE id = ?', [row.id]);
     return { kind: 'made', row, fresh: false, timeout: false };
+  }
+
+  async countNotify(id: number): Promise<void> {
+    await this.ds.query('UPDATE sandbox_transfer SET notifies = notifies + 1 WHERE id = ?', [id]);
   }
 
   /** Uses one of the payee's armed fault calls; null when none is left. */

@@ -51,7 +51,7 @@ export class SandboxWechatTransferController {
     } catch {
       return this.send(reply, err(400, 'PARAM_ERROR', 'body is not JSON'));
     }
-    return this.send(reply, await this.bill(b, req.headers['wechatpay-serial']));
+    return this.send(reply, await this.bill(b, req.headers['wechatpay-serial'], auth.mchid));
   }
 
   @Get('out-bill-no/:outBillNo')
@@ -65,7 +65,7 @@ export class SandboxWechatTransferController {
     return this.send(reply, { status: 200, body: view(q.row, auth.mchid) });
   }
 
-  private async bill(b: Record<string, unknown>, serial: unknown): Promise<Answer> {
+  private async bill(b: Record<string, unknown>, serial: unknown, mchid: string): Promise<Answer> {
     const outNo = b.out_bill_no;
     const amount = b.transfer_amount;
     if (typeof outNo !== 'string' || !/^[A-Za-z0-9]{5,32}$/.test(outNo)) {
@@ -103,6 +103,8 @@ export class SandboxWechatTransferController {
       protocol: 'wechat',
       outNo,
       appId: b.appid as string,
+      mchId: mchid,
+      notifyUrl: typeof b.notify_url === 'string' ? b.notify_url : null,
       identity: b.openid,
       name,
       amount: amount as number,

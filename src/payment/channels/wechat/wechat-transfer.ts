@@ -55,6 +55,7 @@ export class WechatTransferClient implements PayoutClient {
       openid: t.payeeIdentity,
       transfer_amount: t.amount,
       transfer_remark: t.title.slice(0, 32),
+      notify_url: `${this.cfg.notifyUrl}/transfers`,
       transfer_scene_report_infos: [
         { info_type: '活动名称', info_content: '钱包提现' },
         { info_type: '奖励说明', info_content: '余额提现到微信零钱' },
@@ -147,7 +148,8 @@ export class WechatTransferClient implements PayoutClient {
   }
 }
 
-function byState(d: Record<string, unknown>, t: PayoutTransfer): TransferResult {
+/** A bill's state (answer, query or notify resource) as a result. */
+export function byState(d: Record<string, unknown>, t: PayoutTransfer): TransferResult {
   const billNo = typeof d.transfer_bill_no === 'string' ? d.transfer_bill_no : null;
   switch (d.state) {
     case 'SUCCESS':
