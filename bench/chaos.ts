@@ -1,8 +1,9 @@
 /**
  * npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N] [-- --galera] [-- --no-auto-refund]
  *
- * Mixed load (submits, recharges, alipay, wechat and wallet pre-pays, some switching channel, sandbox
- * pays on the Alipay and WeChat sandboxes with a random notify mode of each, and refunds of paid orders:
+ * Mixed load (submits, recharges, alipay, wechat, unionpay and wallet pre-pays, some switching channel,
+ * sandbox pays on the Alipay, WeChat and UnionPay sandboxes with a random notify mode of each — and, on a
+ * third of the UnionPay trades, query and refund faults armed first — and refunds of paid orders:
  * full ones sent twice with one Idempotency-Key, concurrent partials that together exceed the total,
  * partials in two steps, and buyers' refund requests approved twice at once, and wallet-to-wallet
  * transfers executed twice at once, some racing a cancel, and late money: orders paid after their cancel
@@ -14,7 +15,9 @@
  * told: same body, same Idempotency-Key, same token), kill -9 the other instance. Then it lets the system settle and checks the money
  * invariants directly in MySQL (refunds included: refunded ≤ paid for every payment, and the
  * sandbox's refunds = the SUCCEEDED refunds here, to the fen; no request answered 503 was executed
- * twice). Exit code 1 on any violated invariant (or a failed run).
+ * twice), and per channel (each channel's SUCCESS payments = what its sandbox took, trade by trade, to
+ * the fen; no payment paid twice; UnionPay answered 200 only once the outcome was durable, its callback
+ * log rows all decided). Exit code 1 on any violated invariant (or a failed run).
  * --no-auto-refund: AUTO_REFUND=false, late money must wait OPEN with no refund (default: refunded once).
  * --galera: the instances write to nodes 1 and 2 of the Galera cluster (.ci/galera.sh), a step before the
  * MySQL one kill -9s node 2 and rejoins it (IST), and the invariants are checked on every node.
@@ -28,7 +31,8 @@ import { checkInvariants, Invariant } from './lib/invariants';
 import { PrivateRedis } from './lib/redis-server';
 import { PaidOrder, refundFlow } from './lib/refund-flow';
 import { RetryProbe } from './lib/retry-probe';
-import { arg, log, MODES, PAY_PATH, Stats } from './lib/chaos-support';
+import { armUnionpayFaults, channelMoneyInvariants } from './lib/chaos-channels';
+import { arg, GATEWAY_CHANNELS, log, MODES, PAY_PATH, Stats, UNTRUSTED_MODES } from './lib/chaos-support';
 import { ChaosReceiver, webhookInvariants } from './lib/webhook-chaos';
 import {
   billDateToday,
@@ -139,8 +143,10 @@ async function main(): Promise<number> {
     const loadGoesOn = () => {
       const elapsed = Date.now() - t0;
       if (elapsed < duration * 1000) return true;
-      const paid =
-        (stats.counts.get('sandbox-pay-alipay:200') ?? 0) + (stats.counts.get('sandbox-pay-wechat:200') ?? 0);
+      const paid = GATEWAY_CHANNELS.reduce(
+        (s, ch) => s + (stats.counts.get(`sandbox-pay-${ch}:200`) ?? 0),
+        0,
+      );
       return paid < minPaid && elapsed < 2 * duration * 1000;
     };
     const worker = async (w: number) => {
@@ -287,6 +293,7 @@ async function main(): Promise<number> {
       for (;;) {
         result = [
           ...(await checkInvariants(c, INITIAL_STOCK)),
+          ...(await channelMoneyInvariants(c)),
           ...(await webhookInvariants(c, receiver, publicTopics())),
           await lateMoneyInvariant(c, lateOrders, autoRefund),
         ];
@@ -297,7 +304,14 @@ async function main(): Promise<number> {
         // never to hide a payment the notifies, queries and sweeps should have found
         const unfound = await unfoundLatePayments(c, lateOrders);
         const lost = bad.filter((b) => /paid at the gateway ⇒ SUCCESS/.test(b.name));
-        const onlyLate = bad.every((b) => lost.includes(b) || b.name.startsWith('every late payment'));
+        // the per-channel money invariant counts the same unfound payments (a reconciliation that found
+        // them cannot hide a wrong amount there: that stays a violation)
+        const onlyLate = bad.every(
+          (b) =>
+            lost.includes(b) ||
+            b.name.startsWith('every late payment') ||
+            /Σ SUCCESS payments = Σ paid at its sandbox/.test(b.name),
+        );
         if (
           !reconciled &&
           unfound.length > 0 &&
@@ -349,11 +363,6 @@ async function main(): Promise<number> {
   }
 }
 
-/**
- * One storefront session: a goods order or a recharge, paid on Alipay or WeChat (their sandboxes) or
- * from the wallet; sometimes the buyer first asks for the other gateway channel and then switches. About
- * a third of the paid ones are handed to the refund workers.
- */
 /** One transfer: create (keyed), then two executes at once (a client retry), a cancel racing one in 5. */
 async function transferFlow(pick: () => Api, token: string, to: string, stats: Stats, tag: string) {
   const created = await pick().call<{ transferNo: string }>(
@@ -376,6 +385,11 @@ async function transferFlow(pick: () => Api, token: string, to: string, stats: S
   }
 }
 
+/**
+ * One storefront session: a goods order or a recharge, paid on Alipay, WeChat or UnionPay (their
+ * sandboxes) or from the wallet; sometimes the buyer first asks for another gateway channel and then
+ * switches. About a third of the paid ones are handed to the refund workers.
+ */
 async function flow(
   pick: () => Api,
   token: string,
@@ -420,11 +434,12 @@ async function flow(
     stats.inc(`cancel:${c.status}`);
     return;
   }
-  const gateway = Math.random() < 0.5 ? 'alipay' : 'wechat';
+  const gateway = GATEWAY_CHANNELS[Math.floor(Math.random() * GATEWAY_CHANNELS.length)];
   const channel = r >= 0.25 && Math.random() < 0.2 ? 'wallet' : gateway;
   if (channel !== 'wallet' && Math.random() < 0.1) {
-    // the buyer asks for the other channel first, then switches (the first trade is closed first)
-    const other = channel === 'alipay' ? 'wechat' : 'alipay';
+    // the buyer asks for another channel first, then switches (the first trade is closed first)
+    const others = GATEWAY_CHANNELS.filter((ch) => ch !== channel);
+    const other = others[Math.floor(Math.random() * others.length)];
     const first = await pick().call(
       'POST',
       `/v1/orders/${orderNo}/payments`,
@@ -451,6 +466,10 @@ async function flow(
   const ok = pays.find((p) => p.status === 200 || p.status === 201);
   if (ok && channel === 'wallet') refundLater();
   if (!ok || channel === 'wallet' || Math.random() < 0.1) return; // some trades are never paid
+  if (channel === 'unionpay') {
+    const armed = await armUnionpayFaults(pick(), ok.body.paymentNo);
+    if (armed !== undefined) stats.inc(`sandbox-faults-unionpay:${armed}`);
+  }
   const modes = MODES[channel];
   const mode = dropAll() ? 'drop' : modes[Math.floor(Math.random() * modes.length)];
   const paid = await pick().call(
@@ -460,7 +479,7 @@ async function flow(
     { timeoutMs: 5000 },
   );
   stats.inc(`sandbox-pay-${channel}:${paid.status}`);
-  if (paid.status === 200 && !['bad_sign', 'amount_mismatch'].includes(mode)) refundLater();
+  if (paid.status === 200 && !UNTRUSTED_MODES.includes(mode)) refundLater();
 }
 
 main().then(

@@ -416,13 +416,17 @@ started with \`--save "" --appendonly no\`; the shared Redis on 6379 is never to
 mixed load with 8 workers:
 
 - goods submits (1–3 units of one of 8 products) and recharges
-- alipay and wechat pre-pays, half each (sometimes sent twice at once to both instances; one in ten
-  first asks for the other gateway channel, then switches — the first trade is closed at its gateway
+- alipay, wechat and unionpay pre-pays, a third each (sometimes sent twice at once to both instances; one
+  in ten first asks for another gateway channel, then switches — the first trade is closed at its gateway
   first), and wallet pre-pays
 - some cancels
 - sandbox pays on the channel's own sandbox with a random \`notify.mode\` (normal, drop, duplicate, delay,
-  out_of_order, bad_sign, amount_mismatch; WeChat also decrypt_fail, replay_old); about 10 % of the
-  trades are never paid
+  out_of_order, bad_sign, amount_mismatch; WeChat also decrypt_fail, replay_old; UnionPay also
+  wrong_merchant, expired_cert, and its own re-send schedule, \`SANDBOX_UNIONPAY_NOTIFY_GAPS_MS\`, at 1/100);
+  about 10 % of the trades are never paid. On a third of the UnionPay trades, before the pay, call faults
+  are armed (\`POST /sandbox/unionpay/trades/{no}/faults\`): the first 1–3 active queries answer \`05\`
+  (in process), \`03\` (system busy) or time out, refunds \`03\` or time out, and one trade in twenty has its
+  refunds settle FAIL
 - refunds (issue 12), by two more workers, of about a third of the paid orders (alipay, wechat and wallet,
   goods and recharges), 1.5 s after the pay, each trying to refund twice or too much: a full refund sent to
   both instances at once with one \`Idempotency-Key\`; two concurrent partials of 60 % each (one must get
@@ -445,21 +449,35 @@ outbox relay's poll at 200 ms, and the sandbox's re-send schedule at 1/100.
 After the load, it waits until the invariants hold or the settle time runs out. It checks them in
 MySQL, prints them, and exits 1 if any is violated:
 
-- per gateway channel (Alipay, WeChat): every trade its sandbox says is paid is SUCCESS locally on that
-  channel, and its order is PAID (or the paid-after-cancel anomaly is recorded); and every SUCCESS payment
-  of the channel was paid at its sandbox (nothing invented; a fully refunded Alipay trade is \`TRADE_CLOSED\`
-  again, so "was paid" is \`gmt_payment\` set, for WeChat \`success_time\` set)
-- no order has two SUCCESS payments
+- per gateway channel (Alipay, WeChat, UnionPay): every trade its sandbox says is paid is SUCCESS locally on
+  that channel, and its order is PAID (or the paid-after-cancel anomaly is recorded); and every SUCCESS
+  payment of the channel was paid at its sandbox (nothing invented; a fully refunded Alipay trade is
+  \`TRADE_CLOSED\` again, so "was paid" is \`gmt_payment\` set, for WeChat \`success_time\` set, for UnionPay a
+  \`01\` consume \`SUCCESS\` in \`sandbox_unionpay_txn\`)
+- per gateway channel, the money (issue 23, \`bench/lib/chaos-channels.ts\`): the channel's SUCCESS payments
+  are exactly the trades its sandbox took, trade by trade and to the fen (count and Σ fen printed)
+- no payment paid twice: at most one \`PAYMENT_SUCCEEDED\` marker and at most one \`APPLIED\` callback-log row
+  per payment, and an \`APPLIED\` row only with its marker, on every gateway channel
+- per gateway channel, the notifies (the simulators' one attempt log, \`sandbox_notify_attempt\`, against
+  \`t_callback_log\`): every payment notify the sandbox saw acknowledged (Alipay \`success\`, WeChat 2xx, UnionPay
+  200: the gateway stops re-sending) had its outcome durable first — a decided log row of the trade, or its
+  success marker, on record before the answer (within 1 s: row times are written just before their commits)
+- UnionPay's log rows: every one decided (none left \`RECEIVED\`/\`BUFFERED\`), refusals (\`BAD_SIGNATURE\`,
+  \`MALFORMED\`) never verified, an \`APPLIED\` row only for a SUCCESS UnionPay payment
+- no order has two SUCCESS payments, late money aside (a payment an anomaly of a late-money kind names —
+  \`PAID_AFTER_CANCEL\`, \`PAID_AFTER_CLOSE_UNFULFILLABLE\`, \`DUPLICATE_PAYMENT\` — is followed by the late-money
+  invariant below)
 - the \`PAYMENT_SUCCEEDED\` markers in \`t_uq_dipose\` match the SUCCESS payments one for one, counted per
-  channel (alipay, wechat, wallet)
-- every PAID order was paid exactly its total
+  channel (alipay, wechat, unionpay, wallet)
+- every PAID order was paid exactly its total (late money aside)
 - every wallet balance equals its PAID recharges minus its wallet payments, to the fen
 - stock + sold = initial stock for every product (sold: items of orders neither cancelled nor restocked
   by a refund, i.e. without an \`ORDER_RESTOCKED\` marker)
 - no order is PAYING without a PENDING payment
 - refunded ≤ paid for every payment: \`t_payment.refunded_amount ≤ amount\`, the SUCCEEDED refunds ≤ amount,
   and the reservation equals the refunds not FAILED
-- the sandbox's refunds (its own tables: \`sandbox_refund\`, and \`sandbox_wechat_refund\` when present) are
+- the sandbox's refunds (its own tables: \`sandbox_refund\`, \`sandbox_wechat_refund\` and UnionPay's \`04\`
+  rows of \`sandbox_unionpay_txn\`, when present) are
   exactly the SUCCEEDED refunds here, refund number by refund number, to the fen, and none is left PENDING
 
 **\`--galera\`**: the two instances write to nodes 1 and 2 of the Galera cluster (\`.ci/galera.sh\`, started
@@ -517,4 +535,20 @@ with a live PENDING payment, 88 SUCCEEDED refunds of which the 65 gateway ones (
 the sandboxes' 65 (47,069 fen); 34 channel switches (\`prepay-alipay-first\` 15, \`prepay-wechat-first\` 19:
 the first trade closed at its gateway, then the other channel). The 500s in the counts (\`prepay-alipay\`, \`sandbox-pay-alipay\`, \`refund-full-x2\`,
 \`refund-request\`, one each) fell when the MySQL connections were killed and changed nothing.
+
+Three channels (issue 23), 2026-12-07 12:34Z, \`npm run chaos -- --duration 30 --settle 90\` on the shared
+2-core machine (load average 8.4–9.4), with the late-money load of issue 24 on: every invariant held, settled
+31 s after the load. Alipay 28 SUCCESS payments = 28 paid at its sandbox (28,438 fen), WeChat 30 = 30
+(25,117 fen), UnionPay 13 = 13 (12,667 fen), trade by trade; markers 28/28, 30/30, 13/13, 9/9 (wallet); no
+payment paid twice; UnionPay faults armed on 4 of its 13 paid trades; payment notifies acknowledged 24
+(Alipay), 28 (WeChat), 8 (UnionPay), each with its outcome on record first; UnionPay's log rows APPLIED 7,
+BAD_SIGNATURE 4, APP_MISMATCH 1, REFUND_APPLIED 1, DUPLICATE 1, every one decided; 25 gateway refunds = the
+25 SUCCEEDED here (4,848 fen); 2 late payments whose notifies went with the Redis wipe were found by the
+reconciliation the settle asks for (the per-channel money invariant counts them too, so it may be the
+only other violation when the settle asks). The new invariants were checked to fail (on a kept chaos
+database, one change at a time in a rolled-back transaction): a UnionPay consume's \`txn_amt\` +1 at the
+sandbox → the money invariant 1 violation; a second \`APPLIED\` row → "paid twice" 1; an acknowledged attempt
+dated before any log row or marker → "acknowledged ⇒ durable" 1; a \`RECEIVED\` row left → the UnionPay log
+invariant 1. \`test/chaos.e2e-spec.ts\` asserts the 31 rows and that each of the three channels carried
+payments.
 `;

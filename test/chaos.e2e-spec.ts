@@ -68,10 +68,11 @@ describe('chaos (short run)', () => {
       violated: [],
       tail: '',
     });
-    // per gateway channel: nothing lost, nothing invented; then the markers (per channel), the rest, refunds
-    // 12 money invariants, 3 of the ledger (issue 22), 4 of the webhooks (issue 25), 1 of late money
-    // (issue 24), 1 of the 503 retries
-    expect(rows).toHaveLength(21);
+    // per gateway channel (3): nothing lost, nothing invented; then the markers (per channel), the rest,
+    // refunds: 14 money invariants, 3 of the ledger (issue 22), 8 per channel (issue 23: 3 × the money to
+    // the fen, no payment paid twice, 3 × notifies acknowledged only once durable, UnionPay's callback
+    // log), 4 of the webhooks (issue 25), 1 of late money (issue 24), 1 of the 503 retries
+    expect(rows).toHaveLength(31);
     expect(rows.join('\n')).toMatch(/every journal sums to 0/);
     expect(rows.join('\n')).toMatch(/every wallet = its entries/);
     expect(rows.join('\n')).toMatch(/no transfer moved twice/);
@@ -80,15 +81,34 @@ describe('chaos (short run)', () => {
     expect(rows.join('\n')).toMatch(/no request answered 503 was executed twice/);
     expect(err).toMatch(/the loop killed \d+ connections/);
     expect(rows.join('\n')).toMatch(/gateway refunds = local SUCCEEDED refunds/);
+    // issue 23: per channel, the money paid = the sandbox's, to the fen; UnionPay's callback log
+    for (const ch of ['alipay', 'wechat', 'unionpay']) {
+      expect(rows.join('\n')).toMatch(new RegExp(`${ch}: Σ SUCCESS payments = Σ paid at its sandbox`));
+    }
+    expect(rows.join('\n')).toMatch(/no payment paid twice/);
+    for (const ch of ['alipay', 'wechat', 'unionpay']) {
+      expect(rows.join('\n')).toMatch(
+        new RegExp(`${ch}: notify acknowledged ⇒ its outcome was durable first`),
+      );
+    }
+    expect(rows.join('\n')).toMatch(/unionpay callback log: every row decided/);
     // the chaos really happened, and the load really paid trades through it
     expect(err).toMatch(/kill -9 instance A/);
     expect(err).toMatch(/deleted \d+ keys/);
     expect(err).toMatch(/killed \d+ connections/);
     expect(err).toMatch(/kill -9 instance B/);
-    const paid = Number(/(\d+) trades paid at the sandbox/.exec(out)?.[1] ?? 0);
-    const wechat = Number(/(\d+) transactions paid at the WeChat sandbox/.exec(out)?.[1] ?? 0);
-    expect(paid + wechat).toBeGreaterThan(10);
-    expect(wechat).toBeGreaterThan(0); // both channels carried real payments through the chaos
+    // trades ever paid at each sandbox (the money rows: a fully refunded Alipay trade is TRADE_CLOSED
+    // again, so the "paid at the gateway" rows count fewer than --min-paid asked for)
+    const everPaid = (ch: string) =>
+      Number(
+        new RegExp(
+          `${ch}: Σ SUCCESS payments = Σ paid at its sandbox[^|]*\\| 0 \\| (\\d+) paid at the sandbox`,
+        ).exec(out)?.[1] ?? 0,
+      );
+    const [paid, wechat, unionpay] = ['alipay', 'wechat', 'unionpay'].map(everPaid);
+    expect(paid + wechat + unionpay).toBeGreaterThan(10);
+    expect(wechat).toBeGreaterThan(0); // the three channels carried real payments through the chaos
+    expect(unionpay).toBeGreaterThan(0);
     expect(paid).toBeGreaterThan(0);
     // and refunded some of them, through the refunds' own races (duplicate keys, concurrent partials, requests)
     const refunded = Number(/(\d+) SUCCEEDED refunds/.exec(out)?.[1] ?? 0);

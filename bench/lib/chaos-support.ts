@@ -11,15 +11,25 @@ const COMMON_MODES = [
   'bad_sign',
   'amount_mismatch',
 ];
-/** Each sandbox's notify fault modes (WeChat's also encrypt and time-stamp its notifies). */
-export const MODES: Record<'alipay' | 'wechat', string[]> = {
+/** The gateway channels the load pays on (each through its own sandbox face). */
+export const GATEWAY_CHANNELS = ['alipay', 'wechat', 'unionpay'] as const;
+export type GatewayChannel = (typeof GATEWAY_CHANNELS)[number];
+/**
+ * Each sandbox's notify fault modes (WeChat's also encrypt and time-stamp its notifies; UnionPay's also
+ * sign for another merchant and with an expired certificate).
+ */
+export const MODES: Record<GatewayChannel, string[]> = {
   alipay: COMMON_MODES,
   wechat: [...COMMON_MODES, 'decrypt_fail', 'replay_old'],
+  unionpay: [...COMMON_MODES, 'wrong_merchant', 'expired_cert'],
 };
+/** Modes whose notify is refused or an anomaly: such a trade is not handed to the refund workers. */
+export const UNTRUSTED_MODES = ['bad_sign', 'amount_mismatch', 'wrong_merchant', 'expired_cert'];
 /** Where the buyer pays a trade of each channel's sandbox. */
-export const PAY_PATH: Record<'alipay' | 'wechat', (no: string) => string> = {
+export const PAY_PATH: Record<GatewayChannel, (no: string) => string> = {
   alipay: (no) => `/sandbox/alipay/trades/${no}/pay`,
   wechat: (no) => `/sandbox/wechat/transactions/${no}/pay`,
+  unionpay: (no) => `/sandbox/unionpay/trades/${no}/pay`,
 };
 
 export function arg(name: string, def: number): number {

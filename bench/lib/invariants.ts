@@ -24,13 +24,14 @@ const sample = (xs: Array<Record<string, unknown>>) =>
     .join('; ');
 
 /**
- * The two gateway sandboxes: their trade tables, "paid now" (a fully refunded Alipay trade is
- * TRADE_CLOSED again) and "was ever paid".
+ * The three gateway sandboxes: their trade tables, the payment number's column, "paid now" (a fully
+ * refunded Alipay trade is TRADE_CLOSED again) and "was ever paid".
  */
 const GATEWAYS = [
   {
     channel: 'alipay',
     table: 'sandbox_trade',
+    no: 'out_trade_no',
     paid: "status = 'TRADE_SUCCESS'",
     paidEver: 'gmt_payment IS NOT NULL',
     noun: 'trades paid at the sandbox',
@@ -38,9 +39,18 @@ const GATEWAYS = [
   {
     channel: 'wechat',
     table: 'sandbox_wechat_transaction',
+    no: 'out_trade_no',
     paid: "trade_state IN ('SUCCESS', 'REFUND')",
     paidEver: 'success_time IS NOT NULL',
     noun: 'transactions paid at the WeChat sandbox',
+  },
+  {
+    channel: 'unionpay',
+    table: 'sandbox_unionpay_txn',
+    no: 'order_id',
+    paid: "txn_type = '01' AND st.status = 'SUCCESS'", // prefixed with st.: every column named
+    paidEver: "txn_type = '01' AND st.status = 'SUCCESS'",
+    noun: 'consumes paid at the UnionPay sandbox',
   },
 ] as const;
 
@@ -58,9 +68,9 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
   for (const g of GATEWAYS) {
     const lost = await rows<Record<string, unknown>>(
       c,
-      `SELECT st.out_trade_no, p.status AS payment_status, p.channel, o.order_no, o.status AS order_status
+      `SELECT st.${g.no} AS out_trade_no, p.status AS payment_status, p.channel, o.order_no, o.status AS order_status
          FROM ${g.table} st
-         LEFT JOIN t_payment p ON p.payment_no = st.out_trade_no
+         LEFT JOIN t_payment p ON p.payment_no = st.${g.no}
          LEFT JOIN t_order o ON o.order_no = p.order_no
         WHERE st.${g.paid}
           AND (p.status IS NULL OR p.status <> 'SUCCESS' OR p.channel <> ? OR o.status IS NULL
@@ -84,7 +94,7 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
       c,
       `SELECT p.payment_no, p.amount FROM t_payment p
         WHERE p.channel = ? AND p.status = 'SUCCESS'
-          AND NOT EXISTS (SELECT 1 FROM ${g.table} st WHERE st.out_trade_no = p.payment_no AND st.${g.paidEver})`,
+          AND NOT EXISTS (SELECT 1 FROM ${g.table} st WHERE st.${g.no} = p.payment_no AND st.${g.paidEver})`,
       [g.channel],
     );
     out.push({
@@ -117,7 +127,7 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
   );
   let markerViolations = orphanMarkers;
   const perChannel: string[] = [];
-  for (const ch of ['alipay', 'wechat', 'wallet']) {
+  for (const ch of ['alipay', 'wechat', 'unionpay', 'wallet']) {
     const success = await n(c, "SELECT COUNT(*) FROM t_payment WHERE channel = ? AND status = 'SUCCESS'", [
       ch,
     ]);
@@ -271,7 +281,8 @@ export async function ledgerInvariants(c: Connection): Promise<Invariant[]> {
 /**
  * Refunds (issue 12): money never goes back beyond what was paid, and what the gateway refunded is
  * exactly what is SUCCEEDED here (the sandbox keeps its own tables: sandbox_refund for Alipay,
- * sandbox_wechat_refund for WeChat when present), refund by refund, to the fen; no refund left PENDING.
+ * sandbox_wechat_refund for WeChat and sandbox_unionpay_txn's `04` rows for UnionPay when present),
+ * refund by refund, to the fen; no refund left PENDING.
  */
 export async function refundInvariants(c: Connection): Promise<Invariant[]> {
   const out: Invariant[] = [];
@@ -303,11 +314,23 @@ export async function refundInvariants(c: Connection): Promise<Invariant[]> {
       c,
       "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'sandbox_wechat_refund'",
     )) > 0;
+  const unionpay =
+    (await n(
+      c,
+      "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'sandbox_unionpay_txn'",
+    )) > 0;
   const gatewaySql = [
     `SELECT out_request_no AS refund_no, out_trade_no AS payment_no, refund_amount AS amount
        FROM sandbox_refund WHERE status = 'SUCCESS'`,
     ...(wechat
       ? [`SELECT out_refund_no, out_trade_no, refund FROM sandbox_wechat_refund WHERE status = 'SUCCESS'`]
+      : []),
+    ...(unionpay
+      ? [
+          `SELECT r.order_id, t.order_id, r.txn_amt FROM sandbox_unionpay_txn r
+             JOIN sandbox_unionpay_txn t ON t.query_id = r.orig_qry_id AND t.txn_type = '01'
+            WHERE r.txn_type = '04' AND r.status = 'SUCCESS'`,
+        ]
       : []),
   ].join(' UNION ALL ');
   const gateway = await rows<{ refund_no: string; payment_no: string; amount: number }>(c, gatewaySql);
