@@ -7,9 +7,12 @@ import {
   postNotify,
   rechargeWithPayment,
   signedNotify,
+  signedWechatNotify,
   waitFor,
   yuan,
 } from './callback-support';
+import { newOrder, prepay } from './payment-helpers';
+import { consumeNotify, postUp, upKeys, upSign } from './unionpay-helpers';
 import { createTestApp, randomSuffix, TestApp } from './utils/test-app';
 
 const BUFFERED = { ...CALLBACK_ENV, CALLBACK_MODE: 'buffered' };
@@ -113,6 +116,40 @@ describe('CALLBACK_MODE=buffered, two instances on one database', () => {
       30000,
     );
     await waitFor(async () => (await orderStatus(a, p.orderNo)) === 'PAID', 'order PAID');
+  });
+
+  it('UnionPay (its body carries its signature): 20 copies over both instances → one buffered row, applied once', async () => {
+    const o = await newOrder(a, 2600);
+    const p = (await prepay(a, o.userId, o.orderNo, 'unionpay').expect(201)).body;
+    const fields = upSign(consumeNotify(p.paymentNo, 2600), (await upKeys(a)).gateway);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => postUp(i % 2 ? a : b, fields)));
+    expect(answers.map((r) => r.status)).toEqual(Array(20).fill(200));
+    await waitFor(async () => (await bufferRows(a, p.paymentNo))[0]?.applied_at, 'applied by the worker');
+    expect(await bufferRows(a, p.paymentNo)).toEqual([
+      expect.objectContaining({ outcome: 'APPLIED', verified: 1, dedup: 1 }),
+    ]);
+    expect(await dedupRows(a, 'PAYMENT_SUCCEEDED', p.paymentNo)).toBe(1);
+    expect(await orderStatus(a, o.orderNo)).toBe('PAID');
+  });
+
+  it('WeChat (its signature is in headers) is applied in the request even in buffered mode', async () => {
+    const o = await newOrder(a, 1700);
+    const p = (await prepay(a, o.userId, o.orderNo, 'wechat').expect(201)).body;
+    const n = await signedWechatNotify(a.dataSource, 'TRANSACTION.SUCCESS', {
+      appid: 'wxd678efh567hg6787',
+      mchid: '1900000109',
+      out_trade_no: p.paymentNo,
+      transaction_id: `4200${Date.now()}`,
+      trade_state: 'SUCCESS',
+      amount: { total: 1700 },
+      success_time: new Date().toISOString(),
+    });
+    await b.http().post('/v1/callbacks/wechat').set(n.headers).send(n.body).expect(204);
+    // answered after the commit: paid already, and its row is a plain receipt (not a buffered one)
+    expect(await paymentStatus(a, p.paymentNo)).toBe('SUCCESS');
+    expect(await bufferRows(a, p.paymentNo)).toEqual([
+      expect.objectContaining({ outcome: 'APPLIED', verified: 1, dedup: null }),
+    ]);
   });
 });
 

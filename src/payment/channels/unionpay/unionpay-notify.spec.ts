@@ -50,4 +50,19 @@ describe('UnionpayNotifyAdapter', () => {
     const garbage = await reader().read('not=a&notify', ACP_SAMPLE_AT);
     expect(garbage).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
   });
+
+  it('answers 200 ok only when accepted; 400 refused, 404 unknown orderId, 500 otherwise (UnionPay re-sends)', () => {
+    const a = reader();
+    expect(a.answer({ outcome: 'DUPLICATE', accept: true })).toEqual({ status: 200, body: 'ok' });
+    expect(a.answer({ outcome: 'BAD_SIGNATURE', accept: false })).toEqual({ status: 400, body: 'fail' });
+    expect(a.answer({ outcome: 'UNKNOWN_TRADE', accept: false })).toEqual({ status: 404, body: 'fail' });
+    expect(a.answer({ outcome: 'ERROR', accept: false })).toEqual({ status: 500, body: 'fail' });
+  });
+
+  it('decodes a buffered row again without verifying (it was verified when appended)', () => {
+    expect(reader().decode(form(ACP_SAMPLE_NOTIFY))).toMatchObject({
+      ok: true,
+      event: { kind: 'paid', paymentNo: '201807251037450000267624', amount: 136 },
+    });
+  });
 });
