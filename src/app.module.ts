@@ -12,6 +12,7 @@ import { OutboxModule } from './common/outbox/outbox.module';
 import { FEATURE_MODULES } from './feature-modules';
 import { currentLogFormatInput, logTransport } from './common/logging/log-format';
 import { redactedRequest } from './common/logging/request-serializer';
+import { lazyRequestLogs, requestLogFields } from './common/logging/request-logger';
 
 @Module({
   imports: [
@@ -25,11 +26,14 @@ import { redactedRequest } from './common/logging/request-serializer';
     LoggerModule.forRootAsync({
       inject: [appConfig.KEY],
       useFactory: (app: ConfigType<typeof appConfig>) => ({
+        // below debug, each request's logger is made only when it writes (lazyRequestLogger, set by an
+        // onRequest hook in createApp): nestjs-pino then only keeps it for the request (issue 28)
+        useExisting: lazyRequestLogs(app.logLevel) ? true : undefined,
         pinoHttp: {
           level: app.logLevel,
           genReqId: (req) => req.headers['x-request-id'] as string,
-          customProps: (req) => ({ requestId: req.headers['x-request-id'] }),
-          autoLogging: app.logLevel === 'debug' || app.logLevel === 'trace',
+          customProps: requestLogFields,
+          autoLogging: !lazyRequestLogs(app.logLevel),
           // Authorization and Cookie headers are redacted by the req serializer (what `redact` on those two
           // paths wrote, without its clone of every request's binding: issue 28)
           serializers: { req: redactedRequest },

@@ -5,7 +5,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { ConfigType } from '@nestjs/config';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { validateEnv } from './config/env.validation';
 import { fastifyTrustProxy, parseTrustProxy } from './config/trust-proxy';
@@ -13,6 +13,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { clientErrorHandler } from './common/http/client-error';
 import { checkJsonBody } from './common/http/json-guard';
 import { genRequestId } from './common/http/request-id';
+import { lazyRequestLogs, useLazyRequestLogger } from './common/logging/request-logger';
 import { DomainError, ErrorCode } from './common/errors';
 import { sendError } from './common/errors/all-exceptions.filter';
 import { Logger as NestLogger } from '@nestjs/common';
@@ -63,6 +64,10 @@ export async function createApp(
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
+  const { logLevel } = app.get<ConfigType<typeof appConfig>>(appConfig.KEY);
+  // each request's logger is made only if the request writes a record (src/common/logging/request-logger.ts);
+  // below debug, genRequestId puts it on the raw request, where nestjs-pino's middleware finds it
+  useLazyRequestLogger(lazyRequestLogs(logLevel) ? (await app.resolve(PinoLogger)).logger : null);
   // JSON bodies: Fastify's own parser (raw bytes kept as req.rawBody), except on the WeChat notify route,
   // whose handler reads the raw bytes itself — the signature is over them, and a body that is not JSON
   // must still get WeChat's `{"code":"FAIL"}` answer (and a log row), not the error envelope.
