@@ -368,6 +368,31 @@ numbers, between machines.
   copies of one notify over two instances → 1 apply, 600 answers/s, p99 858 ms, 1,000 × 204. The Alipay rows
   of the same run: 46 applies/s (p99 1,645 ms), storms 140/141 answers/s — the machine's load moved during
   the run, so the two channels' figures are not a fair comparison of their cost, only of their correctness.
+- **unionpay callback apply (distinct trades)** and **unionpay callback duplicate storm, 2 instances**
+  (issue 23, \`bench/rows/unionpay-callbacks.ts\`): the same two measurements for \`POST /v1/callbacks/unionpay\`:
+  recharge orders with a pending unionpay payment (pre-pay precreates the consume at the UnionPay sandbox;
+  its \`merId\`, \`txnTime\`, \`queryId\` are read from \`sandbox_unionpay_txn\`), consume-success notifies signed by
+  the bench's own signMethod=01 code (sorted \`k=v&…\`, lowercase hex SHA-256, RSA-SHA256) with the sandbox's
+  gateway key and certificate (\`sandbox_unionpay_key\`), so each notify's \`signPubKeyCert\` is chain-checked
+  against the configured root and intermediate; answered 200. Not yet in the full table above (rewritten by
+  the next full run). Measured 2026-12-07 12:56–13:06Z with
+  \`npm run bench -- --quick --only callbacks,wechat-callbacks,unionpay-callbacks\`, the three channels in one
+  run, on the shared 2-core machine at load average 16–23 (other agents' suites running), so the rates are
+  a fraction of an idle machine's and drifted during the run (each group's load average: Alipay 15.7,
+  WeChat 21.5, UnionPay 23.4); read them for correctness, and as a rough side-by-side:
+
+  | row | result |
+  |---|---|
+  | callback apply (distinct trades), Alipay | 200 notifies: 27 applies/s, p99 2,774 ms; paid 200/200, double applies 0 |
+  | callback duplicate storm, 2 instances, Alipay | 1,000 copies: 1 apply, 57 answers/s, p99 14,028 ms, 1,000 × \`success\` |
+  | wechat callback apply (distinct trades) | 200 notifies: 17 applies/s, p99 5,541 ms; 200 × 204; paid 200/200, double applies 0 |
+  | wechat callback duplicate storm, 2 instances | 1,000 copies: 1 apply, 46 answers/s, p99 10,827 ms, 1,000 × 204 |
+  | unionpay callback apply (distinct trades) | 200 notifies: 24 applies/s, p99 2,809 ms; 200 × 200; paid 200/200, double applies 0 |
+  | unionpay callback duplicate storm, 2 instances | 1,000 copies: 1 apply, 52 answers/s, p99 12,128 ms, 1,000 × 200 |
+
+  Every row passed (all paid once; one apply per storm). UnionPay's distinct applies (two RSA verifies per
+  notify: the certificate chain and the signature) came out between Alipay's and WeChat's at a higher load
+  than either.
 - **refund notify apply (duplicates, 2 instances)** (issue 12): 1,000 paid recharges (100 with
   \`--quick\`) on two fresh instances of its own, each refunded in full through \`POST /v1/orders/{no}/refunds\`
   with faults armed at the sandbox (\`refund: fund_change_n\`, \`refundNotify: drop\`): the gateway refunds but

@@ -6,7 +6,7 @@ import { toCst } from '../../src/sandbox/sandbox-time';
 import { Api, pool } from './api';
 import type { BenchContext } from './context';
 
-/** A pending alipay (or wechat) payment of a recharge order, ready to be "paid" by a signed notify. */
+/** A pending alipay (wechat, unionpay) payment of a recharge order, ready to be "paid" by a signed notify. */
 export interface Trade {
   userId: string;
   orderNo: string;
@@ -29,7 +29,7 @@ export async function makeTrades(
   n: number,
   tag: string,
   users = 50,
-  channel: 'alipay' | 'wechat' = 'alipay',
+  channel: 'alipay' | 'wechat' | 'unionpay' = 'alipay',
 ): Promise<Trade[]> {
   const made = await pool(
     Array.from({ length: n }, (_, i) => i),
@@ -57,6 +57,9 @@ export async function makeTrades(
     },
   );
   if (channel === 'wechat') return wechatTrades(ctx, made);
+  // UnionPay names its consume by merId + orderId + txnTime: the caller reads them (rows/unionpay-callbacks.ts)
+  if (channel === 'unionpay')
+    return made.map((m) => ({ ...m, tradeNo: '', appId: '', subject: '', gmtCreate: new Date() }));
   const rows = await ctx.sql<{
     out_trade_no: string;
     trade_no: string;
