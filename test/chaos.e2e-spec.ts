@@ -119,5 +119,5 @@ describe('chaos (short run)', () => {
     expect(rows.join('\n')).toMatch(
       /every late payment refunded once, none twice \| 0 \|.* 0 refunded twice/,
     );
-  }, 240_000);
+  }, 300_000);
 });

@@ -266,3 +266,33 @@ export async function unfoundLatePayments(c: Connection, made: LateOrder[]): Pro
 
 /** Today's bill date in the gateways' time zone (China, UTC+8). */
 export const billDateToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+
+/** What the sandbox's notifier did for these trades (sandbox_notify_attempt), one line, for the log. */
+export async function notifyAttempts(c: Connection, paymentNos: string[]): Promise<string> {
+  if (!paymentNos.length) return 'none';
+  const r = await rows<{
+    out_trade_no: string;
+    outcome: string;
+    http_status: number | null;
+    error: string | null;
+    created_at: Date;
+  }>(
+    c,
+    `SELECT out_trade_no, outcome, http_status, error, created_at FROM sandbox_notify_attempt
+      WHERE out_trade_no IN (?) ORDER BY id`,
+    [paymentNos],
+  ).catch(() => []);
+  return paymentNos
+    .map((no) => {
+      const list = r
+        .filter((x) => x.out_trade_no === no)
+        .map(
+          (x) =>
+            `${new Date(x.created_at).toISOString().slice(11, 19)} ${x.outcome}` +
+            `${x.http_status ? ` ${x.http_status}` : ''}${x.error ? ` (${x.error.slice(0, 60)})` : ''}`,
+        )
+        .join(', ');
+      return `${no}: ${list || 'no attempt recorded'}`;
+    })
+    .join('; ');
+}
