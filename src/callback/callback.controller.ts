@@ -1,4 +1,4 @@
-import { Controller, Header, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Header, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import {
   ApiBody,
@@ -19,6 +19,16 @@ import { decodeNotifyBody } from './notify-body';
 import { NotifyPipeline } from './notify-pipeline.service';
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };
+
+/** A form notify route: answered as text, never cached, documented with an example form. */
+const FormNotify = (example: Record<string, string>) =>
+  applyDecorators(
+    Header('Content-Type', 'text/plain; charset=utf-8'),
+    Header('Cache-Control', 'no-store'),
+    ApiConsumes('application/x-www-form-urlencoded'),
+    ApiProduces('text/plain'),
+    ApiBody({ schema: { type: 'object', example } }),
+  );
 
 /** The JSON content types a WeChat notify may carry. */
 const JSON_TYPE = /^application\/json\b/i;
@@ -47,8 +57,6 @@ export class CallbackController {
   @Public()
   @Post('alipay')
   @HttpCode(200)
-  @Header('Content-Type', 'text/plain; charset=utf-8')
-  @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Alipay async notify (called by the gateway, not by clients)',
     description:
@@ -57,27 +65,20 @@ export class CallbackController {
       'outcome, in the transaction that applies it. Answers exactly `success` once the outcome is durable; `fail` makes the ' +
       'gateway re-send (bad signature, unknown trade, database down).',
   })
-  @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiProduces('text/plain')
-  @ApiBody({
-    schema: {
-      type: 'object',
-      example: {
-        notify_time: '2026-11-23 12:00:00',
-        notify_type: 'trade_status_sync',
-        notify_id: 'ac05099524730693a8b330c5ecf72da9786',
-        app_id: '2021000000000001',
-        charset: 'utf-8',
-        version: '1.0',
-        sign_type: 'RSA2',
-        sign: '<base64 SHA256withRSA>',
-        trade_no: '2026112322001400000000000001',
-        out_trade_no: 'P20261123120000ABCDEF',
-        trade_status: 'TRADE_SUCCESS',
-        total_amount: '12.34',
-        gmt_payment: '2026-11-23 20:00:00',
-      },
-    },
+  @FormNotify({
+    notify_time: '2026-11-23 12:00:00',
+    notify_type: 'trade_status_sync',
+    notify_id: 'ac05099524730693a8b330c5ecf72da9786',
+    app_id: '2021000000000001',
+    charset: 'utf-8',
+    version: '1.0',
+    sign_type: 'RSA2',
+    sign: '<base64 SHA256withRSA>',
+    trade_no: '2026112322001400000000000001',
+    out_trade_no: 'P20261123120000ABCDEF',
+    trade_status: 'TRADE_SUCCESS',
+    total_amount: '12.34',
+    gmt_payment: '2026-11-23 20:00:00',
   })
   @ApiOkResponse({
     description: '`success` (handled, stop re-sending) or `fail` (re-send later)',
@@ -138,7 +139,7 @@ export class CallbackController {
     description:
       'signature headers missing, stale (replayed) or not verifying: `{"code":"FAIL","message":"BAD_SIGNATURE"}`',
   })
-  @ApiResponse({ status: 400, description: 'undecryptable or malformed resource, another merchant: FAIL' })
+  @ApiResponse({ status: 400, description: 'undecryptable or malformed resource: FAIL' })
   @ApiResponse({ status: 404, description: 'unknown out_trade_no (WeChat re-sends): FAIL' })
   @ApiResponse({ status: 500, description: 'could not be made durable (WeChat re-sends): FAIL' })
   async wechat(
@@ -160,8 +161,6 @@ export class CallbackController {
 
   @Public()
   @Post('unionpay')
-  @Header('Content-Type', 'text/plain; charset=utf-8')
-  @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'UnionPay acp 5.1.0 back notify (called by UnionPay, not by clients)',
     description:
@@ -171,31 +170,24 @@ export class CallbackController {
       'through the one success path, a refund (txnType 04) through the refund apply function. HTTP 200 only ' +
       'once the outcome is durable; any other status makes UnionPay re-send.',
   })
-  @ApiConsumes('application/x-www-form-urlencoded')
-  @ApiProduces('text/plain')
-  @ApiBody({
-    schema: {
-      type: 'object',
-      example: {
-        version: '5.1.0',
-        encoding: 'UTF-8',
-        signMethod: '01',
-        txnType: '01',
-        txnSubType: '07',
-        bizType: '000000',
-        accessType: '0',
-        merId: '777290058110048',
-        orderId: '20261207010000123123456789012P01',
-        txnTime: '20261207090000',
-        txnAmt: '12345',
-        currencyCode: '156',
-        queryId: '752612070900001234567',
-        respCode: '00',
-        respMsg: 'success',
-        signPubKeyCert: '-----BEGIN CERTIFICATE-----…',
-        signature: '<base64 RSA-SHA256>',
-      },
-    },
+  @FormNotify({
+    version: '5.1.0',
+    encoding: 'UTF-8',
+    signMethod: '01',
+    txnType: '01',
+    txnSubType: '07',
+    bizType: '000000',
+    accessType: '0',
+    merId: '777290058110048',
+    orderId: '20261207010000123123456789012P01',
+    txnTime: '20261207090000',
+    txnAmt: '12345',
+    currencyCode: '156',
+    queryId: '752612070900001234567',
+    respCode: '00',
+    respMsg: 'success',
+    signPubKeyCert: '-----BEGIN CERTIFICATE-----…',
+    signature: '<base64 RSA-SHA256>',
   })
   @ApiOkResponse({
     description: 'durable (applied, a duplicate, a recorded anomaly, ignored): stop re-sending',

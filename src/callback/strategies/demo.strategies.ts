@@ -27,46 +27,47 @@ import { DedupStrategy } from './dedup-strategy';
  */
 
 /**
- * The rest is the real path's: `PaymentSuccessService.applyIn` with the strategy's own `mark` — the
- * checks (channel, amount: a mismatch is an anomaly and never pays, whatever the strategy), the
- * order paid, the anomaly, the outbox event — then the journal, in the same transaction.
+ * The demonstrations' common part. The rest is the real path's: `PaymentSuccessService.applyIn` with the
+ * strategy's own `mark` — the checks (channel, amount: a mismatch is an anomaly and never pays, whatever
+ * the strategy), the order paid, the anomaly, the outbox event — then the journal, in one transaction.
  */
-async function payWith(
-  success: PaymentSuccessService,
-  m: EntityManager,
-  input: SuccessInput,
-  payment: Payment,
-  mark: SuccessMark,
-  journal?: (m: EntityManager) => Promise<void>,
-): Promise<SuccessResult> {
-  const r = await success.applyIn(m, input, payment, { mark });
-  if (journal && r.outcome === 'applied') await journal(m);
-  return r;
+@Injectable()
+abstract class MarkingStrategy implements DedupStrategy {
+  abstract readonly name: DedupStrategy['name'];
+  abstract readonly safe: boolean;
+
+  constructor(
+    protected readonly tx: TransactionService,
+    protected readonly marks: DemoSuccessMarks,
+    private readonly success: PaymentSuccessService,
+  ) {}
+
+  abstract markPaid(input: SuccessInput, payment: Payment, journal?: Journal): Promise<SuccessResult>;
+
+  protected payWith(input: SuccessInput, payment: Payment, mark: SuccessMark, journal?: Journal) {
+    return this.tx.run(async (m): Promise<SuccessResult> => {
+      const r = await this.success.applyIn(m, input, payment, { mark });
+      if (journal && r.outcome === 'applied') await journal(m);
+      return r;
+    });
+  }
 }
+
+type Journal = (m: EntityManager) => Promise<void>;
 
 /**
  * UNSAFE: plain check-then-act. Two concurrent copies both read PENDING, both update, both
  * "apply". Nothing serialises them.
  */
 @Injectable()
-export class CheckThenActStrategy implements DedupStrategy {
+export class CheckThenActStrategy extends MarkingStrategy {
   readonly name = 'check_then_act' as const;
   readonly safe = false;
 
-  constructor(
-    private readonly tx: TransactionService,
-    private readonly marks: DemoSuccessMarks,
-    private readonly success: PaymentSuccessService,
-  ) {}
-
-  async markPaid(
-    input: SuccessInput,
-    payment: Payment,
-    journal?: (m: EntityManager) => Promise<void>,
-  ): Promise<SuccessResult> {
+  async markPaid(input: SuccessInput, payment: Payment, journal?: Journal): Promise<SuccessResult> {
     if (await this.marks.isPaid(input.paymentNo)) return { outcome: 'duplicate' };
     // the race window: another copy can pass the same check right now
-    return this.tx.run((m) => payWith(this.success, m, input, payment, this.marks.unguarded, journal));
+    return this.payWith(input, payment, this.marks.unguarded, journal);
   }
 }
 
@@ -82,11 +83,7 @@ export class MutexStrategy implements DedupStrategy {
 
   constructor(private readonly inner: CheckThenActStrategy) {}
 
-  async markPaid(
-    input: SuccessInput,
-    payment: Payment,
-    journal?: (m: EntityManager) => Promise<void>,
-  ): Promise<SuccessResult> {
+  async markPaid(input: SuccessInput, payment: Payment, journal?: Journal): Promise<SuccessResult> {
     const key = input.paymentNo;
     const prev = this.tails.get(key) ?? Promise.resolve();
     const run = prev.catch(() => undefined).then(() => this.inner.markPaid(input, payment, journal));
@@ -105,22 +102,12 @@ export class MutexStrategy implements DedupStrategy {
  * existing (it cannot dedup an event that has no row to lock).
  */
 @Injectable()
-export class ForUpdateStrategy implements DedupStrategy {
+export class ForUpdateStrategy extends MarkingStrategy {
   readonly name = 'for_update' as const;
   readonly safe = true;
 
-  constructor(
-    private readonly tx: TransactionService,
-    private readonly marks: DemoSuccessMarks,
-    private readonly success: PaymentSuccessService,
-  ) {}
-
-  markPaid(
-    input: SuccessInput,
-    payment: Payment,
-    journal?: (m: EntityManager) => Promise<void>,
-  ): Promise<SuccessResult> {
-    return this.tx.run((m) => payWith(this.success, m, input, payment, this.marks.forUpdate, journal));
+  markPaid(input: SuccessInput, payment: Payment, journal?: Journal): Promise<SuccessResult> {
+    return this.payWith(input, payment, this.marks.forUpdate, journal);
   }
 }
 
@@ -130,21 +117,11 @@ export class ForUpdateStrategy implements DedupStrategy {
  * status change (a second event, a retry after a refund) has nothing to guard it.
  */
 @Injectable()
-export class OptimisticStrategy implements DedupStrategy {
+export class OptimisticStrategy extends MarkingStrategy {
   readonly name = 'optimistic' as const;
   readonly safe = true;
 
-  constructor(
-    private readonly tx: TransactionService,
-    private readonly marks: DemoSuccessMarks,
-    private readonly success: PaymentSuccessService,
-  ) {}
-
-  markPaid(
-    input: SuccessInput,
-    payment: Payment,
-    journal?: (m: EntityManager) => Promise<void>,
-  ): Promise<SuccessResult> {
-    return this.tx.run((m) => payWith(this.success, m, input, payment, this.marks.optimistic, journal));
+  markPaid(input: SuccessInput, payment: Payment, journal?: Journal): Promise<SuccessResult> {
+    return this.payWith(input, payment, this.marks.optimistic, journal);
   }
 }
