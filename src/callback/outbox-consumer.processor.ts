@@ -40,6 +40,8 @@ export class OutboxConsumer {
       case TOPICS.REFUND_FAILED:
       case TOPICS.ORDER_CANCELLED:
       case TOPICS.TRANSFER_SUCCEEDED:
+      case TOPICS.PAYOUT_SUCCEEDED:
+      case TOPICS.PAYOUT_FAILED:
         // applied in the change's own transaction; the event is for subscribers (src/events, webhooks)
         this.consumed.inc({ topic, outcome: 'published' });
         return 'published';

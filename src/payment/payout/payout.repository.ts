@@ -161,15 +161,21 @@ export class PayoutRepository {
   }
 
   /**
-   * Adds `amount` to the user's total of `day` if it stays within `limit` (the row made first, in an
-   * autocommit-safe upsert inside the caller's transaction). False: the limit would be passed.
+   * Makes the user's row of `day` if missing, in an autocommit statement of its own: call it BEFORE the
+   * create's transaction (an upsert inside many concurrent transactions on one row deadlocks in InnoDB).
    */
-  async takeDaily(m: EntityManager, userId: string, day: string, amount: number, limit: number) {
-    await m.query(
-      `INSERT INTO t_payout_daily (user_id, china_day, total) VALUES (?, ?, 0)
-       ON DUPLICATE KEY UPDATE total = total`,
+  async ensureDaily(userId: string, day: string): Promise<void> {
+    await this.dataSource.query(
+      'INSERT IGNORE INTO t_payout_daily (user_id, china_day, total) VALUES (?, ?, 0)',
       [userId, day],
     );
+  }
+
+  /**
+   * Adds `amount` to the user's total of `day` if it stays within `limit` (the row made by `ensureDaily`).
+   * False: the limit would be passed (or the row is missing: the caller made it first).
+   */
+  async takeDaily(m: EntityManager, userId: string, day: string, amount: number, limit: number) {
     const res = await m.query(
       `UPDATE t_payout_daily SET total = total + ? WHERE user_id = ? AND china_day = ? AND total + ? <= ?`,
       [amount, userId, day, amount, limit],

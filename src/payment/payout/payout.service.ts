@@ -62,22 +62,12 @@ export class PayoutService {
       chinaDay: toCst(now).slice(0, 10),
       createdAt: now,
     };
+    await this.repo.ensureDaily(userId, p.chinaDay);
     try {
       await this.tx.run(
         async (m) => {
           await this.repo.insert(m, p);
-          if (!(await this.repo.takeDaily(m, userId, p.chinaDay, p.amount, this.cfg.dailyLimit))) {
-            const used = await this.repo.dailyTotal(m, userId, p.chinaDay);
-            throw new DomainError(
-              ErrorCode.PAYOUT_LIMIT_EXCEEDED,
-              "This payout would pass today's payout limit",
-              {
-                limit: this.cfg.dailyLimit,
-                used,
-                available: Math.max(0, this.cfg.dailyLimit - used),
-              },
-            );
-          }
+          // the wallet row first, then the day's row: the order the failing path takes them in
           const debited = await this.wallet.payOut(m, {
             userId,
             amount: p.amount,
@@ -90,6 +80,18 @@ export class PayoutService {
               'The wallet balance is too low for this payout',
               {
                 amount: p.amount,
+              },
+            );
+          }
+          if (!(await this.repo.takeDaily(m, userId, p.chinaDay, p.amount, this.cfg.dailyLimit))) {
+            const used = await this.repo.dailyTotal(m, userId, p.chinaDay);
+            throw new DomainError(
+              ErrorCode.PAYOUT_LIMIT_EXCEEDED,
+              "This payout would pass today's payout limit",
+              {
+                limit: this.cfg.dailyLimit,
+                used,
+                available: Math.max(0, this.cfg.dailyLimit - used),
               },
             );
           }
