@@ -186,8 +186,6 @@ export const payoutConfig = registerAs('payout', () => {
       .map((s) => Number(s)),
     sweepIntervalMs: e.PAYOUT_SWEEP_INTERVAL_MS as number,
     stuckAfterMs: e.PAYOUT_STUCK_AFTER_MS as number,
-    /** WeChat 商家转账 transfer_scene_id (1000: 现金营销) */
-    wechatSceneId: e.WECHAT_TRANSFER_SCENE_ID as string,
   };
 });
 

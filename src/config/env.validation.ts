@@ -148,9 +148,6 @@ export const envSchema = Joi.object({
     .default('10000,30000,60000'),
   PAYOUT_SWEEP_INTERVAL_MS: Joi.number().integer().min(100).default(60000),
   PAYOUT_STUCK_AFTER_MS: Joi.number().integer().min(1).default(120000),
-  WECHAT_TRANSFER_SCENE_ID: Joi.string()
-    .pattern(/^\d{1,8}$/)
-    .default('1000'),
   PAYMENT_TIMEOUT_MS: Joi.number().integer().min(1).default(900000),
   PAYMENT_QUERY_DELAYS_MS: Joi.string()
     .pattern(/^\d+(,\d+)*$/)

@@ -67,7 +67,6 @@ function setup(
     queryDelaysMs: [1000, 2000],
     sweepIntervalMs: 1000,
     stuckAfterMs: 1000,
-    wechatSceneId: '1000',
   };
   const svc = new PayoutSettleService(
     tx as never,

@@ -3,7 +3,6 @@ import { ConfigType } from '@nestjs/config';
 import type { AxiosInstance } from 'axios';
 import { constants, publicEncrypt } from 'node:crypto';
 import { Decorator } from 'wechatpay-axios-plugin';
-import { payoutConfig } from '../../../config/configuration';
 import { wechatConfig } from './wechat.config';
 import type { PayoutClient, PayoutTransfer, TransferResult } from '../../payout/payout-gateway';
 import { WechatKeys, WechatKeysProvider } from './wechat-keys.provider';
@@ -36,7 +35,6 @@ export class WechatTransferClient implements PayoutClient {
   constructor(
     private readonly keyProvider: WechatKeysProvider,
     @Inject(wechatConfig.KEY) private readonly cfg: ConfigType<typeof wechatConfig>,
-    @Inject(payoutConfig.KEY) private readonly payout: ConfigType<typeof payoutConfig>,
   ) {}
 
   async transfer(t: PayoutTransfer): Promise<TransferResult> {
@@ -51,7 +49,7 @@ export class WechatTransferClient implements PayoutClient {
     const data: Record<string, unknown> = {
       appid: keys.appid,
       out_bill_no: t.payoutNo,
-      transfer_scene_id: this.payout.wechatSceneId,
+      transfer_scene_id: this.cfg.transferSceneId,
       openid: t.payeeIdentity,
       transfer_amount: t.amount,
       transfer_remark: t.title.slice(0, 32),

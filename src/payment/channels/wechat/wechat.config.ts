@@ -28,6 +28,8 @@ export const wechatConfig = registerAs('wechat', () => {
         ? `http://127.0.0.1:${port}/sandbox/wechat`
         : 'https://api.mch.weixin.qq.com'),
     timeoutMs: e.WECHAT_TIMEOUT_MS as number,
+    /** 商家转账 transfer_scene_id (payouts) */
+    transferSceneId: e.WECHAT_TRANSFER_SCENE_ID as string,
     notifyUrl: `${base}/v1/callbacks/wechat`,
     sandboxEnabled: e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production',
   };

@@ -42,6 +42,10 @@ export const WECHAT_ENV: EnvFragment = {
     WECHAT_PLATFORM_PUBLIC_KEY_ID_2: Joi.string().pattern(/^[A-Za-z0-9_]{1,64}$/),
     WECHAT_API_BASE_URL: Joi.string().uri({ scheme: ['http', 'https'] }),
     WECHAT_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
+    /** 商家转账 (payouts, issue 26): the transfer_scene_id the merchant registered (1000: 现金营销). */
+    WECHAT_TRANSFER_SCENE_ID: Joi.string()
+      .pattern(/^\d{1,8}$/)
+      .default('1000'),
   },
   check(env) {
     if (env.NODE_ENV === 'production' && channelEnabled(env, 'wechat')) {
