@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,unionpay-callbacks,refunds,transfers,events,galera] [-- --explain]
+ * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,unionpay-callbacks,refunds,transfers,payouts,events,galera] [-- --explain]
  *
  * Starts its own oncepay instances (node dist/src/main.js) on a fresh database and Redis prefix,
  * measures the ceilings and the business rows with autocannon in the same run (so the ratios hold),
@@ -24,6 +24,7 @@ import { galeraRows } from './rows/galera';
 import { orderRows } from './rows/orders';
 import { refundRows } from './rows/refunds';
 import { transferRows } from './rows/transfers';
+import { payoutRows } from './rows/payouts';
 import { unionpayCallbackRows } from './rows/unionpay-callbacks';
 import { wechatCallbackRows } from './rows/wechat-callbacks';
 
@@ -73,6 +74,7 @@ async function main(): Promise<number> {
       ['unionpay-callbacks', unionpayCallbackRows],
       ['refunds', refundRows],
       ['transfers', transferRows],
+      ['payouts', payoutRows],
       ['events', eventRows],
       ['end-to-end', endToEndRow],
       ['galera', galeraRows],
