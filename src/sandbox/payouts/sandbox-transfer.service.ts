@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash, randomInt } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import {
   PayoutFault,
   PayoutNotifyMode,
@@ -83,14 +83,36 @@ export class SandboxTransferService {
   async transfer(ask: TransferAsk): Promise<TransferOutcome> {
     const existing = await this.find(ask.protocol, ask.outNo);
     if (existing) return this.again(existing, ask);
-    const payees = await this.ds.query(
-      'SELECT name, fault, fault_ms, notify_mode, notify_delay_ms FROM sandbox_payee WHERE protocol = ? AND identity = ?',
+    // One call decides per payee at a time: the payee row is locked while its armed fault is taken and the
+    // transfer is made, so a concurrent call under the same number (a sweeper racing the send job) waits and
+    // then finds the transfer, instead of making it without the fault the first call took.
+    const made = await this.ds.transaction((m) => this.make(m, ask));
+    if (made.kind === 'exists') return this.again((await this.find(ask.protocol, ask.outNo))!, ask);
+    if (made.kind !== 'inserted') return made;
+    const row = (await this.find(ask.protocol, ask.outNo))!;
+    if (FINAL_STATES.has(row.status)) this.finished(ask.protocol, ask.outNo);
+    return {
+      kind: 'made',
+      row,
+      fresh: true,
+      timeout: made.fault === 'timeout_after' || made.fault === 'order_not_exist',
+    };
+  }
+
+  private async make(
+    m: EntityManager,
+    ask: TransferAsk,
+  ): Promise<TransferOutcome | { kind: 'exists' } | { kind: 'inserted'; fault: PayoutFault | null }> {
+    const payees = await m.query(
+      `SELECT name, fault, fault_n, fault_ms, notify_mode, notify_delay_ms FROM sandbox_payee
+        WHERE protocol = ? AND identity = ? FOR UPDATE`,
       [ask.protocol, ask.identity],
     );
     if (!payees.length) return { kind: 'refused', code: 'PAYEE_NOT_EXIST' };
     const payee = payees[0] as {
       name: string | null;
       fault: PayoutFault | null;
+      fault_n: number;
       fault_ms: number;
       notify_mode: PayoutNotifyMode | null;
       notify_delay_ms: number;
@@ -98,13 +120,26 @@ export class SandboxTransferService {
     if (ask.name !== null && payee.name !== null && ask.name !== payee.name) {
       return { kind: 'refused', code: 'NAME_MISMATCH' };
     }
-    const fault = payee.fault ? await this.takeFault(ask.protocol, ask.identity) : null;
+    const made = await m.query(
+      'SELECT id FROM sandbox_transfer WHERE protocol = ? AND out_no = ? FOR UPDATE',
+      [ask.protocol, ask.outNo],
+    );
+    if (made.length) return { kind: 'exists' };
+    let fault: PayoutFault | null = null;
+    if (payee.fault && Number(payee.fault_n) > 0) {
+      // one of the payee's armed fault calls is used by this call
+      await m.query('UPDATE sandbox_payee SET fault_n = fault_n - 1 WHERE protocol = ? AND identity = ?', [
+        ask.protocol,
+        ask.identity,
+      ]);
+      fault = payee.fault;
+    }
     if (fault === 'timeout_before') return { kind: 'fault', fault: 'timeout' };
     if (fault === 'system_error') return { kind: 'fault', fault: 'system_error' };
     const now = new Date();
     const status = fault === 'fail' ? 'FAIL' : fault === 'unconfirmed' ? 'WAIT_USER_CONFIRM' : 'SUCCESS';
     try {
-      await this.ds.query(
+      await m.query(
         `INSERT INTO sandbox_transfer (protocol, out_no, app_id, mch_id, notify_url, notify_mode, notify_delay_ms,
            order_id, payee_identity, amount, params_hash, status, fail_reason, hide_queries, close_at, created_at,
            updated_at)
@@ -130,17 +165,11 @@ export class SandboxTransferService {
         ],
       );
     } catch (err) {
+      // the same number to another payee identity, made at once: that call won
       if (!isDup(err)) throw err;
-      return this.again((await this.find(ask.protocol, ask.outNo))!, ask);
+      return { kind: 'exists' };
     }
-    const row = (await this.find(ask.protocol, ask.outNo))!;
-    if (FINAL_STATES.has(row.status)) this.finished(ask.protocol, ask.outNo);
-    return {
-      kind: 'made',
-      row,
-      fresh: true,
-      timeout: fault === 'timeout_after' || fault === 'order_not_exist',
-    };
+    return { kind: 'inserted', fault };
   }
 
   async query(protocol: PayoutProtocol, outNo: string): Promise<QueryOutcome> {
@@ -209,19 +238,5 @@ export class SandboxTransferService {
 
   async countNotify(id: number): Promise<void> {
     await this.ds.query('UPDATE sandbox_transfer SET notifies = notifies + 1 WHERE id = ?', [id]);
-  }
-
-  /** Uses one of the payee's armed fault calls; null when none is left. */
-  private async takeFault(protocol: PayoutProtocol, identity: string): Promise<PayoutFault | null> {
-    const res = await this.ds.query(
-      'UPDATE sandbox_payee SET fault_n = fault_n - 1 WHERE protocol = ? AND identity = ? AND fault_n > 0',
-      [protocol, identity],
-    );
-    if (Number(res.affectedRows ?? 0) !== 1) return null;
-    const rows = await this.ds.query('SELECT fault FROM sandbox_payee WHERE protocol = ? AND identity = ?', [
-      protocol,
-      identity,
-    ]);
-    return (rows[0]?.fault as PayoutFault) ?? null;
   }
 }
