@@ -106,13 +106,24 @@ describe('README walk-through in Swagger UI (headless Chromium)', () => {
     await op.waitFor(); // exactly one (Playwright locators are strict)
     // collapse the operations of earlier steps, as a person scrolling on would: Swagger UI re-renders every
     // open operation on each change, so a page full of open ones gets slow
-    const id = await op.getAttribute('id');
+    // The toggles are DOM clicks on Swagger UI's own toggle button, each followed by a wait for the block's new
+    // state: a Playwright click first waits for the target to be visible and "stable", and an open block left
+    // behind by an earlier step (hidden, or moving while the page re-renders) once held that wait past its 20 s
+    // on a loaded CI machine, although nothing about the page was wrong.
+    const id = (await op.getAttribute('id')) as string;
+    const toggle = (block: Locator) =>
+      block.evaluate((el) => (el.querySelector('.opblock-summary-control') as HTMLElement).click());
     for (const other of await page.locator('.opblock.is-open').all()) {
-      if ((await other.getAttribute('id')) !== id) await other.locator('.opblock-summary').first().click();
+      const otherId = await other.getAttribute('id');
+      if (otherId === id) continue;
+      await toggle(other);
+      await page.locator(`[id="${otherId}"].is-open`).waitFor({ state: 'detached' });
     }
     if (!(await op.evaluate((el) => el.classList.contains('is-open')))) {
-      await op.locator('.opblock-summary').first().click();
+      await toggle(op);
+      await page.locator(`[id="${id}"].is-open`).waitFor();
     }
+    await op.scrollIntoViewIfNeeded();
     // once pressed, "Try it out" turns into Cancel (and Reset): pressed again only when it is there
     const tryOut = op.locator('button.try-out__btn', { hasText: 'Try it out' });
     if (await tryOut.count()) await tryOut.click();
