@@ -267,7 +267,8 @@ interface Run {
   mismatchCount: number;
   repairedCount: number;
   mismatches: Array<{
-    paymentNo: string;
+    paymentNo?: string;
+    payoutNo?: string;
     channel?: string;
     kind: string;
     repaired: boolean;
@@ -334,7 +335,12 @@ export function Reconciliations({ onAuthLost }: Props) {
                 <ul class="plain">
                   {r.mismatches.map((m) => (
                     <li>
-                      {m.kind} · <a href={`#/payments?paymentNo=${m.paymentNo}`}>{m.paymentNo}</a>{' '}
+                      {m.kind} ·{' '}
+                      {m.paymentNo ? (
+                        <a href={`#/payments?paymentNo=${m.paymentNo}`}>{m.paymentNo}</a>
+                      ) : (
+                        m.payoutNo
+                      )}{' '}
                       {m.channel ?? ''} {m.refundNo ?? ''} {m.repaired ? '✓ repaired' : '✗ for a person'}
                     </li>
                   ))}

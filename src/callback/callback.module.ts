@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queue/queue.constants';
 import { IdempotencyModule } from '../idempotency';
 import { OrderModule } from '../order';
-import { PaymentModule } from '../payment';
+import { PaymentModule, PayoutModule } from '../payment';
 import { CallbackBufferWorker } from './callback-buffer.worker';
 import { CallbackController } from './callback.controller';
 import { CallbackLog } from './callback-log.entity';
@@ -31,6 +31,7 @@ import { ReconciliationRunRepository } from './reconciliation-run.repository';
     IdempotencyModule,
     OrderModule,
     PaymentModule,
+    PayoutModule,
   ],
   controllers: [CallbackController, ReconciliationController, AdminPaymentsController],
   providers: [

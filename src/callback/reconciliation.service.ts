@@ -11,6 +11,7 @@ import {
   PaymentFacts,
   type PaymentGateway,
   PaymentSuccessService,
+  PayoutReconciliationService,
   RefundReconciliationService,
 } from '../payment';
 import { ReconciliationMismatchDto, ReconciliationReportDto } from './dto/reconciliation.dto';
@@ -25,6 +26,9 @@ import { ReconciliationMismatchDto, ReconciliationReportDto } from './dto/reconc
  * - paid here that day, absent from the bill → `missing_in_bill` (reported).
  * - refund lines: RefundReconciliationService (`refund_not_recorded` repaired, `unknown_refund`,
  *   `refund_amount_mismatch`, `refund_missing_in_bill` reported).
+ * - payouts: PayoutReconciliationService, the payout channels' fund bills (`payout_status` repaired through
+ *   the transfer query; `payout_missing_local`, `payout_missing_remote`, `payout_amount` and an unsettled
+ *   `payout_status` reported, as anomalies when a person must act).
  *
  * Re-running a day is harmless: a repaired trade is SUCCESS the second time. Every run, scheduled or
  * asked for, is stored in t_reconciliation_run (RUNNING first, then its counts and each mismatch with
@@ -39,6 +43,7 @@ export class ReconciliationService {
     private readonly facts: PaymentFacts,
     private readonly success: PaymentSuccessService,
     private readonly refunds: RefundReconciliationService,
+    private readonly payouts: PayoutReconciliationService,
     private readonly runs: ReconciliationRunRepository,
     @Inject(paymentConfig.KEY) private readonly cfg: ConfigType<typeof paymentConfig>,
   ) {}
@@ -94,7 +99,14 @@ export class ReconciliationService {
     // refund lines (issue 12): compared with t_refund, repaired through the one refund apply function
     const refunds = await this.refunds.reconcile(date);
     mismatches.push(...refunds.mismatches);
-    const report: ReconciliationReportDto = { date, checked: seen.size + refunds.checked, mismatches };
+    // payouts (issue 26): each payout channel's fund bill against t_payout, settled through the transfer query
+    const payouts = await this.payouts.reconcile(date);
+    mismatches.push(...payouts.mismatches);
+    const report: ReconciliationReportDto = {
+      date,
+      checked: seen.size + refunds.checked + payouts.checked,
+      mismatches,
+    };
     const level = mismatches.some((m) => !m.repaired) ? 'error' : 'log';
     this.logger[level](
       `reconciliation ${date}: ${seen.size} checked, ${mismatches.length} mismatches ` +

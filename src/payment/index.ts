@@ -7,6 +7,8 @@
  */
 export { PaymentModule } from './payment.module';
 export { PayoutModule } from './payout/payout.module';
+export { PayoutReconciliationService } from './payout/payout-reconciliation.service';
+export type { PayoutMismatch } from './payout/payout-reconciliation.service';
 export type { Payment, PaymentChannel, PaymentStatus } from './entities/payment.entity';
 export { PaymentSuccessService } from './payment-success.service';
 export type {

@@ -27,6 +27,7 @@ import { toCst } from './sandbox-time';
 import { SandboxBillResponse } from './sandbox-trade-response.dto';
 import { bizError, Fault, GatewayAnswer, ok } from './sandbox-trade.types';
 import { ALIPAY_FUND_METHODS, SandboxAlipayFundService } from './payouts/sandbox-alipay-fund.service';
+import { SandboxFundBillService } from './payouts/sandbox-fund-bill.service';
 
 const METHODS = [
   'alipay.trade.precreate',
@@ -53,6 +54,7 @@ export class SandboxGatewayController {
     private readonly refunds: SandboxRefundService,
     private readonly keys: SandboxKeyService,
     private readonly fund: SandboxAlipayFundService,
+    private readonly fundBills: SandboxFundBillService,
     @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
   ) {}
 
@@ -186,9 +188,19 @@ export class SandboxGatewayController {
         return this.fund.answer(method, biz);
       default: {
         const date = biz.bill_date;
-        if (biz.bill_type !== 'trade' || typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
-          return bizError('isv.invalid-arguments', 'bill_type must be trade and bill_date yyyy-MM-dd');
+        const type = biz.bill_type;
+        if (
+          (type !== 'trade' && type !== 'signcustomer') ||
+          typeof date !== 'string' ||
+          !/^\d{4}-\d{2}-\d{2}$/.test(date)
+        ) {
+          return bizError(
+            'isv.invalid-arguments',
+            'bill_type must be trade or signcustomer, bill_date yyyy-MM-dd',
+          );
         }
+        // signcustomer: the fund account bill (payouts, src/sandbox/payouts)
+        if (type === 'signcustomer') return ok({ bill_download_url: this.fundBills.alipayUrl(date) });
         return ok({ bill_download_url: `${this.trades.baseUrl}/sandbox/alipay/bills/${date}` });
       }
     }

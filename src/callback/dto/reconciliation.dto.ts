@@ -33,8 +33,14 @@ export class ReconcileDto {
 }
 
 export class ReconciliationMismatchDto {
-  @ApiProperty({ example: '20261122093000123456789012345P01' })
-  paymentNo: string;
+  @ApiPropertyOptional({
+    example: '20261122093000123456789012345P01',
+    description: 'payment and refund lines (absent on payout lines)',
+  })
+  paymentNo?: string;
+
+  @ApiPropertyOptional({ example: 'P20261122013000123123456789012', description: 'payout lines only' })
+  payoutNo?: string;
 
   @ApiProperty({
     example: 'paid_not_recorded',
@@ -42,11 +48,12 @@ export class ReconciliationMismatchDto {
       'paid_not_recorded (paid at the gateway, not here) · unknown_trade (not ours) · amount_mismatch · ' +
       'trade_no_mismatch · missing_in_bill (paid here, absent from the bill) · refunds: refund_not_recorded ' +
       '(refunded at the gateway, PENDING here; repaired) · unknown_refund · refund_amount_mismatch · ' +
-      'refund_missing_in_bill',
+      'refund_missing_in_bill · payouts (fund bills): payout_status (paid / bounced at the gateway, not so here; ' +
+      'repaired when the transfer query settles it) · payout_missing_local · payout_missing_remote · payout_amount',
   })
   kind: string;
 
-  @ApiPropertyOptional({ example: 'alipay', description: "the bill's channel (payment lines)" })
+  @ApiPropertyOptional({ example: 'alipay', description: "the bill's channel (payment and payout lines)" })
   channel?: string;
 
   @ApiPropertyOptional({ example: 'R20261122093000123123456789012', description: 'refund lines only' })
@@ -64,7 +71,7 @@ export class ReconciliationReportDto {
     type: 'integer',
     minimum: 0,
     example: 42,
-    description: 'payments compared (bill ∪ local paid that day)',
+    description: 'payments, refunds and payouts compared (bill ∪ local that day)',
   })
   checked: number;
 

@@ -29,10 +29,33 @@ export type TransferResult =
   | { status: 'BOUNCED'; reason: string }
   | { status: 'UNKNOWN'; reason: string };
 
-/** One channel's transfer client (src/payment/channels/<name>/<name>-transfer.ts). */
-export interface PayoutClient {
+/** One channel's transfer client (src/payment/channels/<name>/<name>-transfer.ts), its fund bill included. */
+export interface PayoutClient extends FundBillSource {
   /** The transfer call. Every retry passes the same PayoutTransfer (built from the stored row). */
   transfer(t: PayoutTransfer): Promise<TransferResult>;
   /** The transfer query by our number; it checks the answer is about this number and amount. */
   query(t: PayoutTransfer): Promise<TransferResult>;
+}
+
+/**
+ * One transfer movement of the merchant's fund account on a gateway's fund bill (Alipay's `signcustomer`
+ * account bill, WeChat's fund-flow bill): OUT is a transfer that moved money, IN its bank bounce back.
+ */
+export interface FundBillLine {
+  /** our payout number (Alipay 商户订单号 / WeChat 业务凭证号) */
+  payoutNo: string;
+  /** the gateway's order id (Alipay order_id / WeChat transfer_bill_no) */
+  orderId: string;
+  /** fen, positive */
+  amount: number;
+  direction: 'OUT' | 'IN';
+  at: Date | null;
+}
+
+export type FundBillResult = { ok: true; lines: FundBillLine[] } | { ok: false; reason: string };
+
+/** A channel whose fund bill can be read (both payout channels). */
+export interface FundBillSource {
+  /** The day's (China time, yyyy-MM-dd) transfer movements of the fund account. */
+  fundBill(date: string): Promise<FundBillResult>;
 }

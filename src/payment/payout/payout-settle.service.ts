@@ -19,7 +19,7 @@ import { PayoutTransfer, TransferResult } from './payout-gateway';
 import { PayoutStatus } from './payout-state';
 
 export type PayoutJob = { kind: 'send'; payoutNo: string } | { kind: 'query'; payoutNo: string; n: number };
-export type PayoutSource = 'answer' | 'query' | 'notify' | 'sweeper' | 'admin' | 'review';
+export type PayoutSource = 'answer' | 'query' | 'notify' | 'sweeper' | 'admin' | 'review' | 'reconciliation';
 
 /** Transfer queries follow PAYOUT_QUERY_DELAYS_MS, then doubling gaps (≤ 5 min) for a day; the sweeper after. */
 const QUERY_HORIZON_MS = 24 * 3600_000;

@@ -120,6 +120,15 @@ export class PayoutRepository {
     return (rows as Record<string, unknown>[]).map(toPayout);
   }
 
+  /** A channel's payouts whose money left on [from, to) by our record (reconciliation's other side). */
+  async findSucceededBetween(channel: PayoutChannel, from: Date, to: Date): Promise<Payout[]> {
+    const rows = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM t_payout WHERE channel = ? AND succeeded_at >= ? AND succeeded_at < ? ORDER BY id`,
+      [channel, from, to],
+    );
+    return (rows as Record<string, unknown>[]).map(toPayout);
+  }
+
   /**
    * The CAS of one transition (PAYOUT_MACHINE refuses one it does not declare). True iff this call made
    * it; false: another actor got there first — read the row to learn the outcome.

@@ -9,11 +9,19 @@ import {
   UseGuards,
   VERSION_NEUTRAL,
 } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Public } from '../../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../../common/errors';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import {
   PAYOUT_FAULTS,
@@ -23,6 +31,7 @@ import {
   PayoutNotifyMode,
   PayoutProtocol,
 } from './sandbox-payout.types';
+import { SandboxFundBillService } from './sandbox-fund-bill.service';
 import { SandboxTransferService } from './sandbox-transfer.service';
 
 export class PayoutFaultDto {
@@ -124,6 +133,40 @@ export class SandboxTransferResponse {
   queries: number;
 }
 
+export class SandboxFundBillLineResponse {
+  @ApiProperty({ example: '2026120700000001' })
+  account_log_id: string;
+
+  @ApiProperty({ description: 'order_id of the transfer' })
+  alipay_order_no: string;
+
+  @ApiProperty({ description: 'out_biz_no: the payout number' })
+  merchant_order_no: string;
+
+  @ApiProperty({ example: '2026-12-07 10:00:00', description: 'China time' })
+  trans_dt: string;
+
+  @ApiProperty({ description: 'the payee account' })
+  other_account: string;
+
+  @ApiProperty({ enum: ['支出', '收入'], description: 'out (a transfer) or in (a bank bounce)' })
+  direction: string;
+
+  @ApiProperty({ example: '12.34', description: 'yuan' })
+  trans_amount: string;
+
+  @ApiProperty({ enum: ['转账', '退票'] })
+  type: string;
+}
+
+export class SandboxFundBillResponse {
+  @ApiProperty({ example: '2026-12-07' })
+  bill_date: string;
+
+  @ApiProperty({ type: [SandboxFundBillLineResponse] })
+  lines: SandboxFundBillLineResponse[];
+}
+
 const MOVES: Record<string, { protocol: PayoutProtocol; from: string; to: string }> = {
   bounce: { protocol: 'alipay', from: 'SUCCESS', to: 'REFUND' },
   confirm: { protocol: 'wechat', from: 'WAIT_USER_CONFIRM', to: 'SUCCESS' },
@@ -140,7 +183,29 @@ const MOVES: Record<string, { protocol: PayoutProtocol; from: string; to: string
 @UseGuards(SandboxEnabledGuard)
 @Controller({ path: 'sandbox/payouts', version: VERSION_NEUTRAL })
 export class SandboxPayoutsController {
-  constructor(private readonly core: SandboxTransferService) {}
+  constructor(
+    private readonly core: SandboxTransferService,
+    private readonly bills: SandboxFundBillService,
+  ) {}
+
+  @Get('alipay/bills/:date')
+  @ApiOperation({
+    summary:
+      "Alipay's fund account bill of a day (China time), as JSON — where the signcustomer bill URL points",
+  })
+  @ApiParam({
+    name: 'date',
+    description: 'the bill date, China time',
+    schema: { type: 'string', format: 'date' },
+  })
+  @ApiOkResponse({ type: SandboxFundBillResponse, description: "the day's transfer lines, amounts in yuan" })
+  @ApiErrors([ErrorCode.VALIDATION_FAILED, 'date: yyyy-MM-dd'])
+  async alipayBill(@Param('date') date: string): Promise<SandboxFundBillResponse> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'date: yyyy-MM-dd');
+    }
+    return this.bills.alipayBill(date);
+  }
 
   @Put('payees/:protocol/:identity')
   @HttpCode(200)

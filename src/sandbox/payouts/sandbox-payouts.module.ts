@@ -3,6 +3,7 @@ import { sandboxEnabledIn } from '../sandbox.module';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WechatSandboxKeysService } from '../wechat/wechat-sandbox-keys.service';
 import { SandboxAlipayFundService } from './sandbox-alipay-fund.service';
+import { SandboxFundBillService } from './sandbox-fund-bill.service';
 import { SandboxPayoutsController } from './sandbox-payouts.controller';
 import { SandboxTransferService } from './sandbox-transfer.service';
 import { SandboxTransferNotifyService } from './sandbox-transfer-notify.service';
@@ -25,10 +26,11 @@ export class SandboxPayoutsModule {
         SandboxTransferService,
         SandboxTransferNotifyService,
         SandboxAlipayFundService,
+        SandboxFundBillService,
         WechatSandboxKeysService,
         SandboxEnabledGuard,
       ],
-      exports: [SandboxAlipayFundService],
+      exports: [SandboxAlipayFundService, SandboxFundBillService],
     };
   }
 }

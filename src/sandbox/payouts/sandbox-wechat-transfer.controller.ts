@@ -1,4 +1,15 @@
-import { Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards, VERSION_NEUTRAL } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+  VERSION_NEUTRAL,
+} from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { constants, createPrivateKey, privateDecrypt, randomBytes } from 'node:crypto';
@@ -8,6 +19,7 @@ import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WechatSandboxKeysService } from '../wechat/wechat-sandbox-keys.service';
 import { toCstRfc3339 } from '../sandbox-time';
 import { SandboxTransferRow } from './sandbox-payout.types';
+import { SandboxFundBillService } from './sandbox-fund-bill.service';
 import { paramsHash, SandboxTransferService } from './sandbox-transfer.service';
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };
@@ -16,6 +28,7 @@ interface Answer {
   body: Record<string, unknown>;
   timeout?: boolean;
 }
+const BILLS = 'fund-app/mch-transfer/transfer-bills';
 const err = (status: number, code: string, message: string): Answer => ({ status, body: { code, message } });
 
 /**
@@ -29,14 +42,15 @@ const err = (status: number, code: string, message: string): Answer => ({ status
 @ApiTags('sandbox-wechat')
 @Public()
 @UseGuards(SandboxEnabledGuard)
-@Controller({ path: 'sandbox/wechat/v3/fund-app/mch-transfer/transfer-bills', version: VERSION_NEUTRAL })
+@Controller({ path: 'sandbox/wechat/v3', version: VERSION_NEUTRAL })
 export class SandboxWechatTransferController {
   constructor(
     private readonly core: SandboxTransferService,
     private readonly keys: WechatSandboxKeysService,
+    private readonly bills: SandboxFundBillService,
   ) {}
 
-  @Post()
+  @Post(BILLS)
   @HttpCode(200)
   @ApiOperation({ summary: 'WeChat Pay 商家转账: start a transfer bill (signed request; use a v3 client)' })
   @ApiOkResponse({
@@ -54,7 +68,7 @@ export class SandboxWechatTransferController {
     return this.send(reply, await this.bill(b, req.headers['wechatpay-serial'], auth.mchid));
   }
 
-  @Get('out-bill-no/:outBillNo')
+  @Get(`${BILLS}/out-bill-no/:outBillNo`)
   @ApiOperation({ summary: 'WeChat Pay 商家转账: the bill by out_bill_no' })
   @ApiOkResponse({ description: 'the bill (state, transfer_amount, …), signed; 404 NOT_FOUND' })
   async query(@Req() req: RawRequest, @Res() reply: FastifyReply, @Param('outBillNo') no: string) {
@@ -63,6 +77,30 @@ export class SandboxWechatTransferController {
     const q = await this.core.query('wechat', no);
     if (q.kind === 'not_found') return this.send(reply, err(404, 'NOT_FOUND', '记录不存在'));
     return this.send(reply, { status: 200, body: view(q.row, auth.mchid) });
+  }
+
+  @Get('bill/fundflowbill')
+  @ApiOperation({ summary: 'WeChat Pay v3 fund-flow bill (transfers out, bounces in): download URL + SHA1' })
+  @ApiOkResponse({ description: '`{download_url, hash_type, hash_value}`, signed' })
+  async fundFlowBill(@Req() req: RawRequest, @Res() reply: FastifyReply, @Query('bill_date') date: unknown) {
+    const auth = await this.authenticate(req);
+    if ('status' in auth) return this.send(reply, auth);
+    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+      return this.send(reply, err(400, 'PARAM_ERROR', 'bill_date must be yyyy-MM-dd'));
+    }
+    return this.send(reply, { status: 200, body: await this.bills.wechatAnswer(date) });
+  }
+
+  /** The fund-flow file. Signed request; unsigned answer (WeChat does not sign files: the SHA1 vouches). */
+  @Get('billdownload/fundflow')
+  @ApiOperation({ summary: 'WeChat Pay v3 fund-flow bill file (CSV)' })
+  @ApiOkResponse({ description: 'the bill as CSV text (unsigned, as WeChat Pay sends files)' })
+  async fundFlowFile(@Req() req: RawRequest, @Res() reply: FastifyReply, @Query('token') token: unknown) {
+    const auth = await this.authenticate(req);
+    if ('status' in auth) return this.send(reply, auth);
+    const csv = await this.bills.wechatFile(token);
+    if (csv === null) return this.send(reply, err(400, 'PARAM_ERROR', 'unknown token'));
+    await reply.status(200).type('text/plain; charset=utf-8').send(csv);
   }
 
   private async bill(b: Record<string, unknown>, serial: unknown, mchid: string): Promise<Answer> {

@@ -3,7 +3,13 @@ import { ConfigType } from '@nestjs/config';
 import { AlipaySdk, AlipaySdkCommonResult } from 'alipay-sdk';
 import { fromCst } from '../../../common/china-time';
 import { fenToYuan, tryYuanToFen } from '../../money';
-import type { PayoutClient, PayoutTransfer, TransferResult } from '../../payout/payout-gateway';
+import type {
+  FundBillLine,
+  FundBillResult,
+  PayoutClient,
+  PayoutTransfer,
+  TransferResult,
+} from '../../payout/payout-gateway';
 import { alipayConfig } from './alipay.config';
 import { PaymentKeysProvider } from './payment-keys.provider';
 
@@ -104,6 +110,55 @@ export class AlipayTransferClient implements PayoutClient {
       return { status: 'UNKNOWN', reason: `answer for ${JSON.stringify(r.transAmount)} yuan` };
     }
     return this.byStatus(r, t);
+  }
+
+  /**
+   * The fund account bill of a (China time) day: `alipay.data.dataservice.bill.downloadurl.query` with
+   * `bill_type=signcustomer`, then the file. Transfer lines (type 转账, 支出) are OUT, bank bounces (退票,
+   * 收入) IN; other movements of the account are not payouts and are skipped.
+   */
+  async fundBill(date: string): Promise<FundBillResult> {
+    const call = await this.exec('alipay.data.dataservice.bill.downloadurl.query', {
+      bizContent: { bill_type: 'signcustomer', bill_date: date },
+    });
+    if (!call.ok) return call;
+    const url = call.res.billDownloadUrl;
+    if (call.res.code !== '10000' || typeof url !== 'string')
+      return { ok: false, reason: describe(call.res) };
+    let body: { lines?: Array<Record<string, unknown>> };
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.cfg.timeoutMs) });
+      if (res.status !== 200) return { ok: false, reason: `fund bill download HTTP ${res.status}` };
+      body = (await res.json()) as typeof body;
+    } catch (err) {
+      return { ok: false, reason: `fund bill download failed: ${(err as Error).message}` };
+    }
+    const lines: FundBillLine[] = [];
+    for (const l of body.lines ?? []) {
+      const kind =
+        l.type === '转账' && l.direction === '支出'
+          ? 'OUT'
+          : l.type === '退票' && l.direction === '收入'
+            ? 'IN'
+            : null;
+      if (!kind) continue;
+      const amount = tryYuanToFen(l.trans_amount);
+      if (
+        amount === null ||
+        typeof l.merchant_order_no !== 'string' ||
+        typeof l.alipay_order_no !== 'string'
+      ) {
+        return { ok: false, reason: 'malformed fund bill line' };
+      }
+      lines.push({
+        payoutNo: l.merchant_order_no,
+        orderId: l.alipay_order_no,
+        amount,
+        direction: kind,
+        at: fromCst(l.trans_dt),
+      });
+    }
+    return { ok: true, lines };
   }
 
   private byStatus(r: AlipaySdkCommonResult, t: PayoutTransfer): TransferResult {
