@@ -1,3 +1,4 @@
+import { CallbackLogRepository } from '../src/callback/callback-log.repository';
 import { TransactionService } from '../src/common/database/transaction.service';
 import { claimSql, LeasedQueue, LeasedRow, LeasedTable } from '../src/common/leased-queue';
 import { OutboxRelay } from '../src/common/outbox/outbox-relay.service';
@@ -100,5 +101,52 @@ describe('LeasedQueue (real MySQL)', () => {
     const [p1] = await t.dataSource.query(`SELECT payload FROM t_outbox WHERE event_key = 'retry-1'`);
     const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
     expect([json(p0.payload), json(p1.payload)]).toEqual([{ again: true }, {}]);
+  });
+
+  it("the buffered-notify queue hands out one trade's rows in arrival order, also beside another instance's claim", async () => {
+    // t's CALLBACK_MODE is sync: no worker drains t_callback_log, the test claims by hand
+    const log = t.app.get(CallbackLogRepository);
+    const trade = `LQ${Date.now()}`;
+    const insertRow = async (outTradeNo: string, status: string): Promise<string> => {
+      const r = await t.dataSource.query(
+        `INSERT INTO t_callback_log (channel, notify_id, trade_status, out_trade_no, raw_body, verified, outcome, dedup)
+         VALUES ('alipay', ?, ?, ?, 'raw', 1, 'BUFFERED', 1)`,
+        [`${outTradeNo}-${status}`, status, outTradeNo],
+      );
+      return String(r.insertId);
+    };
+    const paid = await insertRow(trade, 'TRADE_SUCCESS');
+    const closed = await insertRow(trade, 'TRADE_CLOSED');
+    const other = await insertRow(`${trade}B`, 'TRADE_SUCCESS');
+    const ids = (rs: Array<{ id: string }>) =>
+      rs.map((r) => String(r.id)).filter((id) => [paid, closed, other].includes(id));
+
+    // another instance is claiming right now (its claim transaction still open, the first row locked):
+    // the later row of that trade is not handed out beside it — before, SKIP LOCKED passed over the
+    // locked row and this claim took the later one, which could then be applied first
+    const held = t.dataSource.createQueryRunner();
+    await held.connect();
+    try {
+      await held.startTransaction('READ COMMITTED');
+      const theirs = ids(
+        await held.query(
+          claimSql({ table: 't_callback_log', columns: [], pending: 'dedup = 1 AND applied_at IS NULL' })
+            .select,
+          [100],
+        ),
+      );
+      expect(theirs).toContain(paid);
+      expect(ids(await log.claimBuffered(100, 20000))).toEqual([]);
+    } finally {
+      await held.rollbackTransaction().catch(() => undefined);
+      await held.release();
+    }
+
+    // a claim takes the first row of each trade, never a later one while an earlier one is still to apply
+    expect(ids(await log.claimBuffered(100, 20000))).toEqual([paid, other]);
+    await log.retryLater(paid, 'UNKNOWN_TRADE', 'not yet', 0); // due again at once, still unapplied
+    expect(ids(await log.claimBuffered(100, 20000))).toEqual([paid]);
+    await t.dataSource.query('UPDATE t_callback_log SET applied_at = NOW(3) WHERE id = ?', [paid]);
+    expect(ids(await log.claimBuffered(100, 20000))).toEqual([closed]);
   });
 });

@@ -32,6 +32,13 @@ export class CallbackLogRepository {
         table: 't_callback_log',
         columns: ['channel', 'raw_body'],
         pending: 'dedup = 1 AND applied_at IS NULL',
+        // one trade's rows in arrival order, across instances too: a row waits while an earlier row of its
+        // trade is still to be applied (claimed by another instance, or retrying). The subquery is a plain
+        // consistent read (a locking clause outside does not reach it), so a row another worker is claiming
+        // right now still counts as earlier. idx_callback_trade (out_trade_no, and the primary key) serves it.
+        claimable:
+          'NOT EXISTS (SELECT 1 FROM t_callback_log e WHERE e.out_trade_no = q.out_trade_no AND e.id < q.id' +
+          ' AND e.dedup = 1 AND e.applied_at IS NULL)',
       },
       tx,
       dataSource,

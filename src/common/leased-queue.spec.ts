@@ -44,6 +44,16 @@ describe('claimSql', () => {
     );
   });
 
+  it('a claimable condition joins the SELECT only, over the table aliased q', () => {
+    const t = { ...BUFFER, claimable: 'NOT EXISTS (SELECT 1 FROM t_callback_log e WHERE e.id < q.id)' };
+    expect(claimSql(t).select).toBe(
+      `SELECT id, ${BUFFER.columns.join(', ')}, attempts FROM t_callback_log q WHERE ${BUFFER.pending}` +
+        ' AND available_at <= NOW(3) AND NOT EXISTS (SELECT 1 FROM t_callback_log e WHERE e.id < q.id)' +
+        ' ORDER BY available_at, id LIMIT ? FOR UPDATE SKIP LOCKED',
+    );
+    expect(retrySql(t)).toBe(retrySql(BUFFER));
+  });
+
   it('leases the claimed rows and counts the try', () => {
     expect(claimSql(BUFFER).lease).toBe(
       'UPDATE t_callback_log SET attempts = attempts + 1, available_at = NOW(3) + INTERVAL ? MICROSECOND' +

@@ -13,6 +13,11 @@ export interface LeasedTable {
   columns: readonly string[];
   /** SQL condition of a row that still has work to do, e.g. `status = 'PENDING'` */
   pending: string;
+  /**
+   * SQL condition a pending row must also meet to be claimed (the claim's SELECT only, never the retry's
+   * UPDATE: MySQL refuses a subquery on the table an UPDATE writes). The claimed table is aliased `q` then.
+   */
+  claimable?: string;
 }
 
 /** A claimed row: `attempts` as it was before this claim (this claim is try number attempts + 1). */
@@ -32,8 +37,9 @@ export interface LeasedRow {
 export function claimSql(t: LeasedTable): { select: string; lease: string } {
   return {
     select:
-      `SELECT id, ${[...t.columns, 'attempts'].join(', ')} FROM ${t.table}` +
-      ` WHERE ${t.pending} AND available_at <= NOW(3) ORDER BY available_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
+      `SELECT id, ${[...t.columns, 'attempts'].join(', ')} FROM ${t.table}${t.claimable ? ' q' : ''}` +
+      ` WHERE ${t.pending} AND available_at <= NOW(3)${t.claimable ? ` AND ${t.claimable}` : ''}` +
+      ` ORDER BY available_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
     lease:
       `UPDATE ${t.table} SET attempts = attempts + 1, available_at = NOW(3) + INTERVAL ? MICROSECOND` +
       ` WHERE id IN (?)`,
