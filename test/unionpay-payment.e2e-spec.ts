@@ -33,6 +33,15 @@ describe('UnionPay payments through the service', () => {
     const { userId, orderNo, amount } = await newOrder(t);
     const first = await prepay(t, userId, orderNo, 'unionpay').expect(201);
     expect(first.body).toMatchObject({ channel: 'unionpay', status: 'PENDING', amount, orderNo });
+    // the active query (300/600/900 ms) is held ("in process, ask again") so the notify is the one path that
+    // can pay; the notify comes after every query (delay 1.2 s) so the hold is what this relies on. Unheld, a
+    // query landing between the pay and the notify paid first and the notify was DUPLICATE (the flake). The
+    // query path has its own tests below.
+    await t
+      .http()
+      .post(`/sandbox/unionpay/trades/${first.body.paymentNo}/faults`)
+      .send({ query: 'in_process', times: 1000 })
+      .expect(200);
     expect(first.body.qrCode).toMatch(/^https:\/\/qr\.95516\.com\//);
     const again = await Promise.all(Array.from({ length: 4 }, () => prepay(t, userId, orderNo, 'unionpay')));
     for (const r of again) {
@@ -42,7 +51,9 @@ describe('UnionPay payments through the service', () => {
     const trade = await upTrade(t, first.body.paymentNo);
     expect(trade).toMatchObject({ status: 'WAIT', txnAmt: amount, qrCode: first.body.qrCode });
     expect(trade.backUrl).toMatch(/\/v1\/callbacks\/unionpay$/);
-    const paid = (await upPay(t, first.body.paymentNo).expect(200)).body;
+    const paid = (
+      await upPay(t, first.body.paymentNo, { notify: { mode: 'delay', delayMs: 1200 } }).expect(200)
+    ).body;
     await eventually(async () => (await orderStatus(t, orderNo)) === 'PAID', 15000, 50);
     const row = (await paymentRow(t, first.body.paymentNo))!;
     expect(row.status).toBe('SUCCESS');
