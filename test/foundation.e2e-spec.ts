@@ -20,6 +20,16 @@ describe('foundation (real MySQL + Redis)', () => {
         gateway: 'sandbox',
         alipay: { privateKey: 'sandbox', publicKey: 'sandbox' },
         wechat: { apiV3Key: 'sandbox', merchantPrivateKey: 'sandbox', platformKey: 'sandbox' },
+        unionpay: { signKey: 'sandbox', rootCert: 'sandbox', middleCert: 'sandbox' },
+      },
+      // one indicator per enabled channel, each from the check its env fragment declares
+      alipay: { status: 'up', enabled: true, privateKey: 'sandbox', publicKey: 'sandbox' },
+      wechat: {
+        status: 'up',
+        enabled: true,
+        apiV3Key: 'sandbox',
+        merchantPrivateKey: 'sandbox',
+        platformKey: 'sandbox',
       },
       unionpay: {
         status: 'up',

@@ -1,4 +1,5 @@
 import type * as Joi from 'joi';
+import type { KeyState } from './key-check';
 
 /**
  * One part of the environment contract that its owner brings (a payment channel: its variables, and the
@@ -20,6 +21,19 @@ export interface EnvFragment {
   check?: (env: Record<string, unknown>) => string | undefined;
   /** How long one call to this channel's gateway may take, ms (the pre-pay and close locks outlive it). */
   callTimeoutMs?: (env: Record<string, unknown>) => number;
+  /**
+   * The channel's key check for `/health`, on the validated environment: each key's state (unset:
+   * `missing`; the health module shows `sandbox` while the sandbox publishes its own) and facts worth
+   * showing beside them. /health builds one indicator per enabled channel that declares one.
+   */
+  keyReport?: (env: Record<string, unknown>) => ChannelKeyReport;
+}
+
+/** A channel's keys as `/health` reports them. */
+export interface ChannelKeyReport {
+  keys: Record<string, KeyState>;
+  /** Shown in the channel's own indicator beside the keys (UnionPay's `merId`); never a secret. */
+  facts?: Record<string, string | number | boolean>;
 }
 
 /** Whether PAYMENT_CHANNELS (validated) enables the channel. */

@@ -3,10 +3,9 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { GaleraHealthIndicator } from './galera.health';
-import { GatewayHealthIndicator } from './gateway.health';
+import { ChannelKeysHealthIndicator } from './channel-keys.health';
 import { MysqlHealthIndicator } from './mysql.health';
 import { RedisHealthIndicator } from './redis.health';
-import { UnionpayHealthIndicator } from './unionpay.health';
 
 @ApiTags('ops')
 @Controller({ path: 'health', version: VERSION_NEUTRAL })
@@ -15,9 +14,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: MysqlHealthIndicator,
     private readonly redis: RedisHealthIndicator,
-    private readonly gateway: GatewayHealthIndicator,
+    private readonly channelKeys: ChannelKeysHealthIndicator,
     private readonly galera: GaleraHealthIndicator,
-    private readonly unionpay: UnionpayHealthIndicator,
   ) {}
 
   @Public()
@@ -35,8 +33,8 @@ export class HealthController {
       // a Galera node only: Primary, Synced and ready (nothing on another server)
       () => this.galera.isHealthy(),
       () => this.redis.isHealthy(),
-      () => this.gateway.isHealthy(),
-      () => this.unionpay.isHealthy(),
+      // the gateway mode and every enabled channel's keys, then one indicator per enabled channel
+      ...this.channelKeys.checks(),
     ]);
   }
 }

@@ -28,4 +28,5 @@ export const ALIPAY_ENV: EnvFragment = {
     return problem && `"${problem.variable}" ${problem.message}`;
   },
   callTimeoutMs: (env) => env.ALIPAY_TIMEOUT_MS as number,
+  keyReport: (env) => ({ keys: checkAlipayKeys(env).keys }),
 };

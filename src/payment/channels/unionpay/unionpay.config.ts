@@ -1,6 +1,7 @@
 import { registerAs } from '@nestjs/config';
 import { channelEnabled } from '../../../config/env-fragment';
 import { validateEnv } from '../../../config/env.validation';
+import { UNIONPAY_DEMO_MER_ID } from './unionpay.env';
 
 /** UnionPay's identity in its production signing certificates (the SDK's UNIONPAY_CNNAME). */
 export const UNIONPAY_CN = '中国银联股份有限公司';
@@ -19,7 +20,7 @@ export const unionpayConfig = registerAs('unionpay', () => {
   const production = e.NODE_ENV === 'production';
   return {
     enabled: channelEnabled(e, 'unionpay'),
-    merId: s('UNIONPAY_MER_ID') ?? '777290058110048',
+    merId: s('UNIONPAY_MER_ID') ?? UNIONPAY_DEMO_MER_ID,
     signKey: s('UNIONPAY_SIGN_KEY'),
     signCert: s('UNIONPAY_SIGN_CERT'),
     signPfx: s('UNIONPAY_SIGN_PFX'),

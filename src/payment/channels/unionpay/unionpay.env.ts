@@ -1,6 +1,10 @@
 import * as Joi from 'joi';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { channelEnabled, type EnvFragment } from '../../../config/env-fragment';
+import { channelEnabled, type ChannelKeyReport, type EnvFragment } from '../../../config/env-fragment';
+import type { KeyState } from '../../../config/key-check';
+
+/** The demo merchant number (UnionPay's SDK demos; the sandbox's) used while UNIONPAY_MER_ID is unset. */
+export const UNIONPAY_DEMO_MER_ID = '777290058110048';
 
 /**
  * The UNIONPAY_* variables (registered in payment/channels/env-fragments.ts). Certificates and keys are
@@ -32,7 +36,30 @@ export const UNIONPAY_ENV: EnvFragment = {
   schema: UNIONPAY_SCHEMA,
   check: unionpayEnvError,
   callTimeoutMs: (env) => env.UNIONPAY_TIMEOUT_MS as number,
+  keyReport: unionpayKeyReport,
 };
+
+/**
+ * /health's view of the keys: the signing key (PKCS#12, or PEM key + certificate), the root and the
+ * intermediate certificate, each `ready`, `missing` or — a PEM that does not read — `invalid`.
+ */
+function unionpayKeyReport(env: Record<string, unknown>): ChannelKeyReport {
+  const text = (k: string) => (typeof env[k] === 'string' && env[k] !== '' ? String(env[k]) : undefined);
+  const cert = (k: string): KeyState => {
+    const pem = text(k);
+    return !pem ? 'missing' : readable(() => new X509Certificate(pem)) ? 'ready' : 'invalid';
+  };
+  let signKey: KeyState = 'missing';
+  if (text('UNIONPAY_SIGN_PFX')) signKey = 'ready';
+  else if (text('UNIONPAY_SIGN_KEY') && text('UNIONPAY_SIGN_CERT')) {
+    const key = readable(() => createPrivateKey(text('UNIONPAY_SIGN_KEY')!));
+    signKey = key && cert('UNIONPAY_SIGN_CERT') === 'ready' ? 'ready' : 'invalid';
+  }
+  return {
+    facts: { merId: text('UNIONPAY_MER_ID') ?? UNIONPAY_DEMO_MER_ID },
+    keys: { signKey, rootCert: cert('UNIONPAY_ROOT_CERT'), middleCert: cert('UNIONPAY_MIDDLE_CERT') },
+  };
+}
 
 /** The settings the real gateway needs when PAYMENT_CHANNELS includes unionpay in production. */
 function unionpayEnvError(env: Record<string, unknown>): string | undefined {

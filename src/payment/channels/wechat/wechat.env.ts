@@ -66,4 +66,5 @@ export const WECHAT_ENV: EnvFragment = {
     return undefined;
   },
   callTimeoutMs: (env) => env.WECHAT_TIMEOUT_MS as number,
+  keyReport: (env) => ({ keys: checkWechatKeys(env).keys }),
 };
