@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,unionpay-callbacks,refunds,transfers,payouts,events,galera] [-- --explain]
+ * npm run bench [-- --quick] [-- --no-write] [-- --only callbacks,wechat-callbacks,unionpay-callbacks,refunds,transfers,payouts,events,galera] [-- --explain] [-- --repeat N]
  *
  * Starts its own oncepay instances (node dist/src/main.js) on a fresh database and Redis prefix,
  * measures the ceilings and the business rows with autocannon in the same run (so the ratios hold),
@@ -17,6 +17,7 @@ import { ensurePeer } from './lib/peer';
 import { markdown } from './lib/table';
 import { BENCH_NOTES } from './notes';
 import { callbackRows } from './rows/callbacks';
+import { strategyRaceRow } from './rows/strategies';
 import { ceilingRows } from './rows/ceilings';
 import { endToEndRow } from './rows/end-to-end';
 import { eventRows } from './rows/events';
@@ -61,6 +62,8 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
 
+  const repeatAt = args.indexOf('--repeat');
+  if (repeatAt >= 0) ctx.repeat = Math.max(1, Number(args[repeatAt + 1]) || 3);
   let failed = false;
   try {
     ctx.log(`database ${ctx.dbName}, Redis prefix ${ctx.redisPrefix}, ${quick ? 'quick' : 'full'} run`);
@@ -70,6 +73,7 @@ async function main(): Promise<number> {
       ['ceilings', ceilingRows],
       ['orders', orderRows],
       ['callbacks', callbackRows],
+      ['strategies', strategyRaceRow],
       ['wechat-callbacks', wechatCallbackRows],
       ['unionpay-callbacks', unionpayCallbackRows],
       ['refunds', refundRows],

@@ -17,6 +17,8 @@ export class BenchContext {
   readonly memory: Array<{ name: string; peakMb: number; during: string }> = [];
   /** --explain: the rows wrapped in `explained` (lib/explain.ts) print a waterfall, kept here. */
   explain = false;
+  /** --repeat N: rounds of the rows that repeat (the strategies race; default 3). */
+  repeat?: number;
   readonly explains: string[] = [];
   private db?: Connection;
   private cleaning?: Promise<void>;

@@ -206,13 +206,12 @@ export async function callbackRows(ctx: BenchContext, a: Instance): Promise<void
   const speed = fastest
     ? `unique_key×1 ${fmt(unique)}/s vs the fastest alternative, ${fastest}×1, ${fmt(oneInstance.get(fastest)!)}/s (${pct(unique, oneInstance.get(fastest)!)})`
     : 'speed comparison: n/a (quick run: no alternative measured)';
-  const fastEnough = !fastest || unique >= oneInstance.get(fastest)!;
   ctx.rows.push({
     row: 'strategies',
     work: `CALLBACK_DEDUP_STRATEGY × {1, 2 instances} × {${kPerVariant} distinct, 1 trade × ${copies / 2} copies}`,
     result: `${cells.join('; ')}. ${speed}. Double applies seen under an unsafe demo: ${unsafeCaught ? 'yes' : 'none this run'}; wallet over-credit (all callback rows): ${over} fen`,
     target:
-      'unique_key: 0 doubles; wallets never over-credited; unique_key×1 distinct ≥ the fastest of for_update, optimistic, mutex ×1',
-    pass: !anyDouble && over === 0 && fastEnough,
+      'unique_key: 0 doubles; wallets never over-credited (the speed verdict is the strategies race row)',
+    pass: !anyDouble && over === 0,
   });
 }
