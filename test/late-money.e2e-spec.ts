@@ -3,7 +3,7 @@ import { PaymentRepository } from '../src/payment/payment.repository';
 import { PaymentSuccessService } from '../src/payment/payment-success.service';
 import { RefundApplyService } from '../src/payment/refund/refund-apply.service';
 import { ReconciliationService } from '../src/callback/reconciliation.service';
-import { postNotify, signedNotify, yuan } from './callback-support';
+import { dedupRows, postNotify, signedNotify, yuan } from './callback-support';
 import { eventually } from './factories/order.factory';
 import { newOrder, orderStatus, paymentRow, prepay, sandboxPay, wxPay } from './payment-helpers';
 import { count, faults, gatewayRefunds } from './refund-helpers';
@@ -105,6 +105,9 @@ describe('late money goes back, once', () => {
     ]);
     expect((await gatewayRefunds(a, o.paymentNo)).map((r) => Number(r.refund_amount))).toEqual([5300]);
     expect(await orderStatus(a, o.orderNo)).toBe('CANCELLED');
+    // the success path's one two-marker insert: the order's marker was taken back with the CAS that lost
+    expect(await dedupRows(a, 'PAYMENT_SUCCEEDED', o.paymentNo)).toBe(1);
+    expect(await dedupRows(a, 'ORDER_PAID', o.orderNo)).toBe(0);
     expect(Number((await paymentRow(a, o.paymentNo))!.refunded_amount)).toBe(5300);
     // the outbox told subscribers: the anomaly, the refund
     expect(
@@ -166,6 +169,9 @@ describe('late money goes back, once', () => {
     expect(await orderStatus(a, o.orderNo)).toBe('PAID');
     const [order] = await a.dataSource.query('SELECT paid_by FROM t_order WHERE order_no = ?', [o.orderNo]);
     expect(order.paid_by).toBe(wx.paymentNo);
+    // the second payment met the order's marker: marker by marker, its own marker in, the order's one kept
+    expect(await dedupRows(a, 'PAYMENT_SUCCEEDED', ali.paymentNo)).toBe(1);
+    expect(await dedupRows(a, 'ORDER_PAID', o.orderNo)).toBe(1);
   });
 
   it('an amount mismatch is never paid and never refunded by itself', async () => {

@@ -49,6 +49,45 @@ export class DedupService {
     return result;
   }
 
+  /**
+   * Inserts several markers with ONE statement inside `m`'s transaction (a round trip less than one
+   * `runOnce` each): true when every one was new. False when any of them exists: MySQL rolls the
+   * failed statement back as a whole, so none of them is written and `m` stays usable — the caller
+   * then goes marker by marker (`runOnce`) to learn which. A concurrent caller inserting one of the
+   * same markers waits for this transaction, as with `runOnce`. The caller must do, in `m`, the work
+   * each marker stands for, or take the marker back (`unmark`) before its commit.
+   */
+  async markAll(m: EntityManager, marks: ReadonlyArray<readonly [string, string]>): Promise<boolean> {
+    for (const [refType, refId] of marks) {
+      if (!refType || refType.length > 32 || !refId || refId.length > 64) {
+        throw new Error(`markAll: ref_type (1-32) / ref_id (1-64) out of range: ${refType}/${refId}`);
+      }
+    }
+    if (!m.queryRunner?.isTransactionActive)
+      throw new Error('markAll: the manager is not inside a transaction');
+    try {
+      await m.query(
+        `INSERT INTO t_uq_dipose (ref_type, ref_id) VALUES ${marks.map(() => '(?, ?)').join(', ')}`,
+        marks.flatMap(([t, id]) => [t, id]),
+      );
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    for (let i = 0; i < marks.length; i++) this.metrics.event('run_once', 'applied');
+    return true;
+  }
+
+  /**
+   * Takes back a marker this transaction inserted with `markAll` whose work turned out not to be
+   * done (never a committed one: it is the caller's own uncommitted row, invisible to everyone else).
+   */
+  async unmark(m: EntityManager, refType: string, refId: string): Promise<void> {
+    const res = await m.query('DELETE FROM t_uq_dipose WHERE ref_type = ? AND ref_id = ?', [refType, refId]);
+    if (Number(res?.affectedRows ?? 0) !== 1) throw new Error(`unmark: no marker ${refType}/${refId}`);
+    this.metrics.event('run_once', 'unmarked');
+  }
+
   /** Whether a marker exists (a plain read; for fast "already done" answers before any write). */
   async isDone(refType: string, refId: string, manager?: EntityManager): Promise<boolean> {
     const rows = await (manager ?? this.dataSource.manager).query(

@@ -41,6 +41,7 @@ function setup(order: Partial<LockedOrder> | null, marker: 'done' | 'duplicate' 
   const wallet = { creditRecharge: jest.fn(async () => true) };
   const catalog = { releaseStock: jest.fn(async () => undefined) };
   const dedup = {
+    unmark: jest.fn(async () => undefined),
     runOnce: jest.fn(async (_t: string, _id: string, work: (mm: EntityManager) => Promise<unknown>) =>
       marker === 'duplicate' ? { status: 'duplicate' } : { status: 'done', result: await work(m) },
     ),
@@ -83,6 +84,33 @@ describe('OrderService.applyPaid (stubbed)', () => {
       });
       expect(s.metrics.inc).toHaveBeenCalledWith('paid');
     }
+  });
+
+  it('marked by the caller (the one two-marker insert): a CAS that wins credits with no marker insert of its own', async () => {
+    const s = setup({});
+    expect(await s.svc.applyPaid(s.m, paid, { marked: true })).toBe('PAID');
+    expect(s.dedup.runOnce).not.toHaveBeenCalled();
+    expect(s.dedup.unmark).not.toHaveBeenCalled();
+    expect(s.sql).toHaveLength(1);
+    expect(s.wallet.creditRecharge).toHaveBeenCalledTimes(1);
+    expect(s.metrics.inc).toHaveBeenCalledWith('paid');
+  });
+
+  it('marked by the caller, CAS moves nothing (CANCELLED, PAID by another): the marker is taken back, nothing credited', async () => {
+    for (const [order, outcome] of [
+      [{ status: 'CANCELLED' }, 'PAID_AFTER_CANCEL'],
+      [{ status: 'PAID', paidBy: 'O1P02' }, 'DUPLICATE_PAYMENT'],
+    ] as const) {
+      const s = setup(order);
+      expect(await s.svc.applyPaid(s.m, paid, { marked: true })).toBe(outcome);
+      expect(s.dedup.unmark).toHaveBeenCalledWith(s.m, 'ORDER_PAID', 'O1');
+      expect(s.dedup.runOnce).not.toHaveBeenCalled();
+      expect(s.wallet.creditRecharge).not.toHaveBeenCalled();
+    }
+    // not marked by the caller: nothing to take back
+    const s = setup({ status: 'CANCELLED' });
+    await s.svc.applyPaid(s.m, paid);
+    expect(s.dedup.unmark).not.toHaveBeenCalled();
   });
 
   it('a GOODS order: PAID, no wallet credit', async () => {

@@ -216,26 +216,36 @@ export class OrderService {
    *
    * Only when the CAS finds nothing to move is the row read, under its lock, to say why: CANCELLED,
    * already PAID by this payment or by another one, or missing. Nothing is written for those.
+   * @param opts.marked the caller has already inserted `t_uq_dipose('ORDER_PAID', orderNo)` in `m`
+   *   (the payment's one multi-row marker insert, `DedupService.markAll`): a CAS that wins credits
+   *   under it, one that does not takes it back (`unmark`), so the marker exists iff the order is PAID.
    * @throws NOT_FOUND when the order does not exist (the caller's transaction rolls back).
    */
   async applyPaid(
     m: EntityManager,
     p: { orderNo: string; paymentNo: string; amount: number; channel: string },
+    opts: { marked?: boolean } = {},
   ): Promise<OrderPaidOutcome> {
     const won = await this.repo.cas(m, p.orderNo, ['CREATED', 'PAYING'], 'PAID', {
       paid_at: new Date(),
       paid_by: p.paymentNo,
     });
     if (won) {
-      const res = await this.dedup.runOnce('ORDER_PAID', p.orderNo, (mm) => this.creditRechargeOf(mm, p), {
-        manager: m,
-      });
-      if (res.status === 'duplicate') {
-        throw new Error(`order ${p.orderNo}: ORDER_PAID marker exists for an order that was not PAID`);
+      if (opts.marked) {
+        await this.creditRechargeOf(m, p);
+      } else {
+        const res = await this.dedup.runOnce('ORDER_PAID', p.orderNo, (mm) => this.creditRechargeOf(mm, p), {
+          manager: m,
+        });
+        if (res.status === 'duplicate') {
+          throw new Error(`order ${p.orderNo}: ORDER_PAID marker exists for an order that was not PAID`);
+        }
       }
       this.metrics.inc('paid');
       return 'PAID';
     }
+    // the caller's marker stands for a PAID transition that did not happen here: taken back
+    if (opts.marked) await this.dedup.unmark(m, 'ORDER_PAID', p.orderNo);
     const order = await this.repo.lockForPayment(m, p.orderNo);
     if (!order) {
       throw new DomainError(ErrorCode.NOT_FOUND, `Order ${p.orderNo} not found`, { orderNo: p.orderNo });

@@ -11,6 +11,8 @@ function setup(opts: {
   payment?: Partial<Payment> | null;
   order?: OrderPaidOutcome;
   marker?: 'done' | 'duplicate';
+  /** what the one-statement insert of both markers finds (default: neither there unless `marker` is) */
+  markAll?: boolean;
 }) {
   const m = { tag: 'tx-manager' } as unknown as EntityManager;
   const payment =
@@ -35,6 +37,7 @@ function setup(opts: {
     recordAnomaly: jest.fn(async (..._args: unknown[]) => undefined),
   };
   const dedup = {
+    markAll: jest.fn(async () => opts.markAll ?? opts.marker !== 'duplicate'),
     runOnce: jest.fn(async (_t: string, _id: string, work: (mm: EntityManager) => Promise<unknown>) =>
       opts.marker === 'duplicate' ? { status: 'duplicate' } : { status: 'done', result: await work(m) },
     ),
@@ -72,21 +75,22 @@ const input = (over: Partial<SuccessInput> = {}): SuccessInput => ({
 });
 
 describe('PaymentSuccessService (collaborators stubbed)', () => {
-  it('pays: marker, payment CAS PENDING → SUCCESS, the order side with the same manager, the event, the journal', async () => {
+  it('pays: both markers in one statement, payment CAS PENDING → SUCCESS, the order side with the same manager (told its marker is in), the event, the journal', async () => {
     const s = setup({});
     const journal = jest.fn(async () => undefined);
     const r = await s.svc.apply(input(), { journal });
     expect(r).toEqual({ outcome: 'applied', order: 'PAID' });
-    expect(s.dedup.runOnce).toHaveBeenCalledWith('PAYMENT_SUCCEEDED', 'O1P01', expect.any(Function), {
-      manager: s.m,
-    });
+    expect(s.dedup.markAll).toHaveBeenCalledWith(s.m, [
+      ['PAYMENT_SUCCEEDED', 'O1P01'],
+      ['ORDER_PAID', 'O1'],
+    ]);
+    expect(s.dedup.runOnce).not.toHaveBeenCalled();
     expect(s.casFrom).toEqual([['PENDING']]);
-    expect(s.orders.applyPaid).toHaveBeenCalledWith(s.m, {
-      orderNo: 'O1',
-      paymentNo: 'O1P01',
-      amount: 500,
-      channel: 'alipay',
-    });
+    expect(s.orders.applyPaid).toHaveBeenCalledWith(
+      s.m,
+      { orderNo: 'O1', paymentNo: 'O1P01', amount: 500, channel: 'alipay' },
+      { marked: true },
+    );
     expect(s.outbox.add).toHaveBeenCalledWith(
       s.m,
       'payment.succeeded',
@@ -114,6 +118,7 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
       once: true,
     });
     expect(a.dedup.runOnce).not.toHaveBeenCalled();
+    expect(a.dedup.markAll).not.toHaveBeenCalled();
     expect(a.repo.cas).not.toHaveBeenCalled();
     expect(a.orders.applyPaid).not.toHaveBeenCalled();
     const w = setup({ payment: { channel: 'wallet' } });
@@ -151,6 +156,7 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
     });
     expect(mark).toHaveBeenCalledTimes(1);
     expect(s.dedup.runOnce).not.toHaveBeenCalled();
+    expect(s.dedup.markAll).not.toHaveBeenCalled();
     expect(s.outbox.add).toHaveBeenCalledTimes(1);
     // news for another payment is a programming error, never applied
     await expect(s.svc.applyIn(s.m, input({ paymentNo: 'O2P01' }), payment)).rejects.toThrow(/applied to/);
@@ -165,13 +171,30 @@ describe('PaymentSuccessService (collaborators stubbed)', () => {
     expect(s.repo.recordAnomaly).not.toHaveBeenCalled();
   });
 
-  it('marker already there: duplicate, nothing else written, no journal', async () => {
+  it('marker already there: the two-marker insert wrote nothing, the payment marker alone says duplicate, nothing else written, no journal', async () => {
     const s = setup({ marker: 'duplicate' });
     const journal = jest.fn(async () => undefined);
     expect(await s.svc.apply(input(), { journal })).toEqual({ outcome: 'duplicate' });
+    expect(s.dedup.markAll).toHaveBeenCalledTimes(1);
+    expect(s.dedup.runOnce).toHaveBeenCalledWith('PAYMENT_SUCCEEDED', 'O1P01', expect.any(Function), {
+      manager: s.m,
+    });
     expect(s.repo.cas).not.toHaveBeenCalled();
     expect(s.orders.applyPaid).not.toHaveBeenCalled();
     expect(journal).not.toHaveBeenCalled();
+  });
+
+  it('only the order marker there (another payment paid the order): marker by marker, the order side inserts its own', async () => {
+    const s = setup({ markAll: false, order: 'DUPLICATE_PAYMENT' });
+    expect(await s.svc.apply(input())).toMatchObject({ outcome: 'applied', order: 'DUPLICATE_PAYMENT' });
+    expect(s.dedup.runOnce).toHaveBeenCalledWith('PAYMENT_SUCCEEDED', 'O1P01', expect.any(Function), {
+      manager: s.m,
+    });
+    expect(s.casFrom).toEqual([['PENDING']]);
+    expect(s.orders.applyPaid).toHaveBeenCalledWith(s.m, expect.objectContaining({ orderNo: 'O1' }), {
+      marked: false,
+    });
+    expect(s.repo.recordAnomaly).toHaveBeenCalledWith(s.m, 'O1P01', 'DUPLICATE_PAYMENT', expect.anything());
   });
 
   it('paid after our close: CAS CLOSED → SUCCESS, anomaly PAID_AFTER_CLOSE in the same transaction', async () => {

@@ -110,11 +110,14 @@ export function anomalyKindFor(order: OrderPaidOutcome, wasClosed: boolean): str
  * reconciliation's repair and the wallet. One transaction:
  *
  * 0. the news must be the payment's: its channel and its amount (`mismatchOf`), else an anomaly;
- * 1. marker `t_uq_dipose('PAYMENT_SUCCEEDED', paymentNo)` first (a duplicate key means done);
+ * 1. marker `t_uq_dipose('PAYMENT_SUCCEEDED', paymentNo)` first (a duplicate key means done), in one
+ *    statement with the order's `('ORDER_PAID', orderNo)` (`DedupService.markAll`); when that statement
+ *    meets an existing marker it wrote nothing, and the PAYMENT_SUCCEEDED marker is inserted alone
+ *    (`runOnce`), the order side then inserting its own as before;
  * 2. payment CAS PENDING → SUCCESS (or CLOSED → SUCCESS: paid after our close);
- * 3. the order side, `OrderService.applyPaid(m, …)` (ORDER_PAID marker, order CAS under its row lock,
- *    wallet credit for a recharge), which answers PAID / ALREADY_APPLIED / DUPLICATE_PAYMENT /
- *    PAID_AFTER_CANCEL;
+ * 3. the order side, `OrderService.applyPaid(m, …)` (order CAS under its row lock, the ORDER_PAID
+ *    marker kept only if the CAS won, wallet credit for a recharge), which answers PAID /
+ *    ALREADY_APPLIED / DUPLICATE_PAYMENT / PAID_AFTER_CANCEL;
  * 4. the anomaly for that outcome, once (the marker makes the whole transaction once per payment);
  * 5. the `payment.succeeded` outbox event, for asynchronous subscribers only (no state depends on it);
  * 6. the caller's journal (e.g. the notify log row), then commit.
@@ -249,20 +252,27 @@ export class PaymentSuccessService {
       if (marked === 'duplicate') return { outcome: 'duplicate' };
       return { outcome: 'applied', ...(await this.settleOrder(m, payment, input, marked === 'was_closed')) };
     }
-    const res = await this.dedup.runOnce(
-      'PAYMENT_SUCCEEDED',
-      input.paymentNo,
-      async (mm) => {
-        const set = { channel_trade_no: input.channelTradeNo, paid_at: input.paidAt };
-        let wasClosed = false;
-        if (!(await this.repo.cas(mm, input.paymentNo, ['PENDING'], 'SUCCESS', set))) {
-          if (!(await this.repo.cas(mm, input.paymentNo, ['CLOSED'], 'SUCCESS', set))) throw new NotApplied();
-          wasClosed = true;
-        }
-        return { outcome: 'applied' as const, ...(await this.settleOrder(mm, payment, input, wasClosed)) };
-      },
-      { manager: m },
-    );
+    const pay = async (mm: EntityManager, orderMarked: boolean) => {
+      const set = { channel_trade_no: input.channelTradeNo, paid_at: input.paidAt };
+      let wasClosed = false;
+      if (!(await this.repo.cas(mm, input.paymentNo, ['PENDING'], 'SUCCESS', set))) {
+        if (!(await this.repo.cas(mm, input.paymentNo, ['CLOSED'], 'SUCCESS', set))) throw new NotApplied();
+        wasClosed = true;
+      }
+      const settled = await this.settleOrder(mm, payment, input, wasClosed, orderMarked);
+      return { outcome: 'applied' as const, ...settled };
+    };
+    // both markers in one statement (the usual case: neither exists); if either does, the statement
+    // wrote nothing and the marker-by-marker path below decides exactly as it always did
+    const marks = [
+      ['PAYMENT_SUCCEEDED', input.paymentNo],
+      ['ORDER_PAID', payment.orderNo],
+    ] as const;
+    const res = (await this.dedup.markAll(m, marks))
+      ? { status: 'done' as const, result: await pay(m, true) }
+      : await this.dedup.runOnce('PAYMENT_SUCCEEDED', input.paymentNo, (mm) => pay(mm, false), {
+          manager: m,
+        });
     if (res.status === 'duplicate') return { outcome: 'duplicate' };
     // debug, not info: one record per apply was a measurable share of its CPU (issue 28); the notify's
     // t_callback_log row, the outbox event and oncepay_order_events_total carry the same fact
@@ -307,13 +317,18 @@ export class PaymentSuccessService {
     payment: PaidPayment,
     input: SuccessInput,
     wasClosed: boolean,
+    orderMarked = false,
   ): Promise<{ order: OrderPaidOutcome; autoRefundNo?: string }> {
-    const order = await this.orders.applyPaid(m, {
-      orderNo: payment.orderNo,
-      paymentNo: payment.paymentNo,
-      amount: payment.amount,
-      channel: payment.channel,
-    });
+    const order = await this.orders.applyPaid(
+      m,
+      {
+        orderNo: payment.orderNo,
+        paymentNo: payment.paymentNo,
+        amount: payment.amount,
+        channel: payment.channel,
+      },
+      { marked: orderMarked },
+    );
     const kind = anomalyKindFor(order, wasClosed);
     let refundNo: string | null = null;
     if (kind) {
