@@ -16,6 +16,9 @@ import { NotifyMode, RefundNotifyMode, SandboxRefundRow, SandboxTradeRow } from 
 /** Alipay's re-send schedule after a notify that was not answered exactly `success` (ms). */
 export const NOTIFY_RETRY_SCHEDULE_MS = [4, 10, 10, 60, 120, 360, 900].map((m) => m * 60_000);
 
+/** wrong_merchant: another merchant's app and seller (a notify of theirs, signed by the gateway). */
+const OTHER_MERCHANT = { app_id: '2021999999999999', seller_id: '2088999999999999' };
+
 const newNotifyId = () => randomUUID().replace(/-/g, '');
 
 /**
@@ -28,7 +31,7 @@ export class SandboxNotifyService implements SimProtocol {
   readonly channel = 'alipay' as const;
   readonly jobPrefix = 'notify';
   readonly sendTimeoutMs = 5000;
-  readonly corrupting = ['bad_sign', 'amount_mismatch'];
+  readonly corrupting = ['bad_sign', 'amount_mismatch', 'wrong_merchant'];
   readonly newNotifyId = newNotifyId;
   readonly core: SimNotifier;
 
@@ -97,6 +100,7 @@ export class SandboxNotifyService implements SimProtocol {
     if (!rows[0] || !url) return null;
     const t = { ...rows[0], total_amount: Number(rows[0].total_amount) };
     const params = refund ? this.refundFields(t, refund, job) : this.fields(t, job, corrupt);
+    if (corrupt === 'wrong_merchant') Object.assign(params, OTHER_MERCHANT); // validly signed below
     const content = signContent(params, true);
     params.sign = rsaSign(
       corrupt === 'bad_sign' ? `${content}&tampered=1` : content,

@@ -44,6 +44,7 @@ export const NOTIFY_MODES = [
   'out_of_order',
   'bad_sign',
   'amount_mismatch',
+  'wrong_merchant',
 ] as const;
 export type NotifyMode = (typeof NOTIFY_MODES)[number];
 

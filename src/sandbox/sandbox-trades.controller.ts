@@ -139,6 +139,10 @@ export class SandboxTradesController {
         summary: 'pay; the first delivery names another amount',
         value: { notify: { mode: 'amount_mismatch' } },
       },
+      wrong_merchant: {
+        summary: "pay; the first delivery is validly signed but another merchant's (app_id, seller_id)",
+        value: { notify: { mode: 'wrong_merchant' } },
+      },
       delay: {
         summary: 'pay; the notify comes 3 s later',
         value: { notify: { mode: 'delay', delayMs: 3000 } },

@@ -17,6 +17,9 @@ export const WECHAT_NOTIFY_RETRY_SCHEDULE_MS = [
   15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600,
 ].map((s) => s * 1000);
 
+/** wrong_merchant: another merchant's mchid and appid. */
+const OTHER_MERCHANT = { mchid: '1900000999', appid: 'wx0000000000000000' };
+
 export interface WxSettleJob {
   kind: 'settle';
   outRefundNo: string;
@@ -35,7 +38,7 @@ export class WechatSandboxNotifyService implements SimProtocol {
   readonly channel = 'wechat' as const;
   readonly jobPrefix = 'wx';
   readonly sendTimeoutMs = 5000;
-  readonly corrupting = ['bad_sign', 'amount_mismatch', 'decrypt_fail', 'replay_old'];
+  readonly corrupting = ['bad_sign', 'amount_mismatch', 'decrypt_fail', 'replay_old', 'wrong_merchant'];
   readonly newNotifyId = () => randomUUID();
   readonly core: SimNotifier;
 
@@ -97,6 +100,11 @@ export class WechatSandboxNotifyService implements SimProtocol {
       plain.amount = r
         ? { ...amount, refund: amount.refund + 1 }
         : { ...amount, total: amount.total + 1, payer_total: amount.total + 1 };
+    }
+    if (corrupt === 'wrong_merchant') {
+      // another merchant's notify, validly encrypted and signed: mchid (and a transaction's appid) not ours
+      plain.mchid = OTHER_MERCHANT.mchid;
+      if (!r) plain.appid = OTHER_MERCHANT.appid;
     }
     const created = job.stale ? new Date((t.success_time ?? new Date()).getTime() - 1000) : new Date();
     const nonce = randomBytes(6).toString('hex');

@@ -56,7 +56,7 @@ export class WechatSandboxTransactionsController {
   @ApiOperation({
     summary:
       'The buyer pays; notify.mode chooses how TRANSACTION.SUCCESS is delivered (normal, drop, duplicate, delay, ' +
-      'out_of_order, bad_sign, amount_mismatch, decrypt_fail, replay_old)',
+      'out_of_order, bad_sign, amount_mismatch, decrypt_fail, replay_old, wrong_merchant)',
   })
   @ApiParam(OUT_TRADE_NO)
   @ApiOkResponse({ type: WxTransactionResponse, description: 'the paid transaction' })

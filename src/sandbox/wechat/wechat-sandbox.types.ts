@@ -51,6 +51,7 @@ export const WX_NOTIFY_MODES = [
   'amount_mismatch',
   'decrypt_fail',
   'replay_old',
+  'wrong_merchant',
 ] as const;
 export type WxNotifyMode = (typeof WX_NOTIFY_MODES)[number];
 
