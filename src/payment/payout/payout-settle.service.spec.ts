@@ -99,6 +99,21 @@ describe('PayoutSettleService', () => {
     expect(s.queue.add).not.toHaveBeenCalled();
   });
 
+  it("a gateway time truncated to the second never reads before the payout's createdAt", async () => {
+    const s = setup('PENDING');
+    const created = new Date('2026-12-07T01:30:00.750Z');
+    const p = { ...(await s.repo.findByNo()), createdAt: created };
+    await s.svc.succeed(p, 'o1', new Date('2026-12-07T01:30:00.000Z'), 'query');
+    expect(s.repo.cas).toHaveBeenCalledWith(expect.anything(), NO, 'PENDING', 'SUCCEEDED', {
+      succeeded_at: created,
+      channel_order_id: 'o1',
+    });
+    const later = new Date('2026-12-07T01:30:05.000Z');
+    const q = setup('PENDING');
+    await q.svc.succeed({ ...p }, 'o1', later, 'query');
+    expect(q.repo.cas.mock.calls[0][4]).toEqual({ succeeded_at: later, channel_order_id: 'o1' });
+  });
+
   it.each([
     [{ status: 'UNKNOWN', reason: 'timeout' }],
     [{ status: 'PENDING', channelOrderId: null, state: 'DEALING' }],

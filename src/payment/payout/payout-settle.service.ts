@@ -152,7 +152,8 @@ export class PayoutSettleService {
 
   /** PENDING → SUCCEEDED once (the CAS decides), with `payout.succeeded` in the same transaction. */
   async succeed(p: Payout, channelOrderId: string | null, at: Date | null, source: PayoutSource) {
-    const when = at ?? new Date();
+    // the gateways give whole seconds (Alipay pay_date, WeChat update_time): never before our own createdAt
+    const when = at === null ? new Date() : new Date(Math.max(at.getTime(), p.createdAt.getTime()));
     const won = await this.tx.run(async (m) => {
       const ok = await this.repo.cas(m, p.payoutNo, 'PENDING', 'SUCCEEDED', {
         succeeded_at: when,
