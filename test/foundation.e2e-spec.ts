@@ -23,7 +23,7 @@ describe('foundation (real MySQL + Redis)', () => {
         unionpay: { signKey: 'sandbox', rootCert: 'sandbox', middleCert: 'sandbox' },
       },
       // one indicator per enabled channel, each from the check its env fragment declares
-      alipay: { status: 'up', enabled: true, privateKey: 'sandbox', publicKey: 'sandbox' },
+      alipay: { status: 'up', enabled: true, mode: 'publicKey', privateKey: 'sandbox', publicKey: 'sandbox' },
       wechat: {
         status: 'up',
         enabled: true,

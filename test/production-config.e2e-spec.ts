@@ -1,5 +1,6 @@
 import { eventually } from './factories/order.factory';
 import { TEST_PLATFORM_CERT_PEM, TEST_PLATFORM_CERT_SERIAL } from './factories/wechat-platform-cert';
+import { alipayCertEnv } from './factories/alipay-certs';
 import { productionGatewayEnv, wechatProductionEnv } from './utils/gateway-env';
 import { createTestApp, TestApp } from './utils/test-app';
 
@@ -26,6 +27,11 @@ describe('production refuses to start half-configured', () => {
       'unparsable public key',
       { ...full, ALIPAY_PUBLIC_KEY: 'AAAA' },
       /"ALIPAY_PUBLIC_KEY" is not a readable/,
+    ],
+    [
+      'certificate mode half-configured (no root chain)',
+      { ...full, ...alipayCertEnv(full.ALIPAY_PRIVATE_KEY), ALIPAY_PUBLIC_KEY: '', ALIPAY_ROOT_CERT: '' },
+      /"ALIPAY_ROOT_CERT" is required when NODE_ENV=production and PAYMENT_GATEWAY=alipay in certificate mode/,
     ],
   ])('%s → the start stops with one line naming it', async (_name, env, msg) => {
     let error: Error | undefined;
@@ -143,6 +149,39 @@ describe('production, fully configured (real MySQL + Redis)', () => {
   it('Swagger is off by default in production', async () => {
     await t.http().get('/docs-json').expect(404);
     await t.http().get('/docs').expect(404);
+  });
+});
+
+describe('production in Alipay certificate mode (no ALIPAY_PUBLIC_KEY)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    const base = productionGatewayEnv();
+    const certs = alipayCertEnv(base.ALIPAY_PRIVATE_KEY);
+    t = await createTestApp({ env: { ...PROD, ...base, ALIPAY_PUBLIC_KEY: '', ...certs } });
+  });
+  afterAll(() => t?.close());
+
+  it('/health reports the mode, the certificates ready and their SNs', async () => {
+    const res = await eventually(
+      async () => {
+        const r = await t.http().get('/health');
+        return r.status === 200 ? r : null;
+      },
+      30000,
+      200,
+    );
+    expect(res.body.info.alipay).toEqual({
+      status: 'up',
+      enabled: true,
+      mode: 'cert',
+      appCertSn: expect.stringMatching(/^[0-9a-f]{32}$/),
+      alipayCertSn: expect.stringMatching(/^[0-9a-f]{32}$/),
+      alipayRootCertSn: expect.stringMatching(/^[0-9a-f]{32}$/),
+      privateKey: 'ready',
+      appCert: 'ready',
+      alipayCert: 'ready',
+      rootCert: 'ready',
+    });
   });
 });
 

@@ -226,6 +226,13 @@ export const sandboxConfig = registerAs('sandbox', () => {
       appId: str('ALIPAY_APP_ID') ?? '2021000000000001',
       sellerId: str('ALIPAY_SELLER_ID') ?? '2088000000000001',
       merchantPrivateKey: str('ALIPAY_PRIVATE_KEY'),
+      /** certificate mode: issue the certificates at start (the service may be in it), not on first use */
+      certs:
+        e.ALIPAY_CERT_MODE === true ||
+        e.SANDBOX_ALIPAY_FUND_CERT_MODE === true ||
+        ['ALIPAY_APP_CERT', 'ALIPAY_PUBLIC_CERT', 'ALIPAY_ROOT_CERT'].some((k) => !!str(k)),
+      /** SANDBOX_ALIPAY_FUND_CERT_MODE: the fund APIs refuse public-key mode, as production Alipay's do */
+      fundCertRequired: e.SANDBOX_ALIPAY_FUND_CERT_MODE === true,
       holdMs: Math.max(((e.ALIPAY_TIMEOUT_MS as number | undefined) ?? 5000) + 1500, 2500),
     },
     wechat: {

@@ -112,6 +112,8 @@ export const envSchema = Joi.object({
   SANDBOX_UNIONPAY_NOTIFY_GAPS_MS: Joi.string()
     .pattern(/^\d+(,\d+)*$/)
     .default('60000,120000,240000,300000'),
+  /** The Alipay sandbox's fund APIs refuse public-key mode (isv.missing-app-cert-sn), as production Alipay's do. */
+  SANDBOX_ALIPAY_FUND_CERT_MODE: Joi.boolean().default(false),
 
   SUBMIT_DEDUP_WINDOW_MS: Joi.number().integer().min(1).default(10000),
   GUARD_FAIL_MODE: Joi.string().valid('closed', 'open').default('closed'),

@@ -22,6 +22,7 @@ import { PaymentQueryLog1734720000000 } from './1734720000000-payment-query-log'
 import { Payouts1734730000000 } from './1734730000000-payouts';
 import { SandboxPayouts1734730100000 } from './1734730100000-sandbox-payouts';
 import { SandboxPayoutNotify1734730200000 } from './1734730200000-sandbox-payout-notify';
+import { SandboxAlipayCerts1734730300000 } from './1734730300000-sandbox-alipay-certs';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -52,4 +53,5 @@ export const migrations = [
   Payouts1734730000000,
   SandboxPayouts1734730100000,
   SandboxPayoutNotify1734730200000,
+  SandboxAlipayCerts1734730300000,
 ];

@@ -18,6 +18,7 @@ import { Public } from '../common/auth/auth.decorators';
 import { DomainError, ErrorCode } from '../common/errors';
 import { ApiErrors } from '../common/openapi/api-errors.decorator';
 import { fenToYuan } from './sandbox-money';
+import { certRefusal } from './sandbox-certs';
 import { rsaSign, rsaVerify, signContent } from './sandbox-crypto';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
 import { SandboxKeyService } from './sandbox-key.service';
@@ -92,7 +93,11 @@ export class SandboxGatewayController {
             : answer,
     );
     const sign = rsaSign(inner, await this.keys.gatewayPrivateKey());
-    await reply.type('application/json; charset=utf-8').send(`{"${key}":${inner},"sign":"${sign}"}`);
+    const certSn =
+      params.app_cert_sn || params.alipay_root_cert_sn
+        ? `"alipay_cert_sn":"${(await this.keys.certSns()).alipayCertSn}",`
+        : '';
+    await reply.type('application/json; charset=utf-8').send(`{"${key}":${inner},${certSn}"sign":"${sign}"}`);
   }
 
   @Get('bills/:date')
@@ -152,6 +157,11 @@ export class SandboxGatewayController {
     }
     if (params.sign_type !== 'RSA2') {
       return { code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-signature-type', sub_msg: '' };
+    }
+    const certRequired = this.cfg.alipay.fundCertRequired && ALIPAY_FUND_METHODS.includes(method);
+    if (certRequired || params.app_cert_sn || params.alipay_root_cert_sn) {
+      const refusal = certRefusal(params, await this.keys.certSns(), certRequired);
+      if (refusal) return refusal;
     }
     const content = signContent(params, false);
     if (!rsaVerify(content, params.sign, await this.keys.merchantPublicKey())) {

@@ -18,11 +18,11 @@ export class SandboxKeysRepository {
     return manager ?? this.ds.manager;
   }
 
-  /** One PEM of the Alipay sandbox's key `name` ('merchant', 'gateway'); null if not generated yet. */
+  /** One PEM of the Alipay sandbox's key `name` ('merchant', 'gateway', 'app_cert', …); null if not generated yet. */
   async findAlipayPem(
     manager: EntityManager | null,
     name: string,
-    column: 'private_pem' | 'public_pem',
+    column: 'private_pem' | 'public_pem' | 'cert_pem',
   ): Promise<string | null> {
     const rows: Array<Record<string, string | null>> = await this.m(manager).query(
       `SELECT ${column} AS pem FROM sandbox_key WHERE name = ?`,

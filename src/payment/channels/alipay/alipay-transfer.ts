@@ -11,7 +11,7 @@ import type {
   TransferResult,
 } from '../../payout/payout-gateway';
 import { alipayConfig } from './alipay.config';
-import { PaymentKeysProvider } from './payment-keys.provider';
+import { alipaySdkConfig, PaymentKeysProvider } from './payment-keys.provider';
 
 type Call = { ok: true; res: AlipaySdkCommonResult } | { ok: false; reason: string };
 
@@ -47,8 +47,10 @@ export function alipayIdentityType(identity: string): 'ALIPAY_USER_ID' | 'ALIPAY
 /**
  * Alipay 单笔转账 on alipay-sdk (4.x): `alipay.fund.trans.uni.transfer` and
  * `alipay.fund.trans.common.query`, every call with `validateSign: true` (an answer whose signature does
- * not verify is UNKNOWN). Its own SDK instance on the merchant's keys (PaymentKeysProvider), as the
- * payment client has; production fund APIs want public-key-certificate mode (not configured here).
+ * not verify is UNKNOWN). Its own SDK instance on the merchant's keys (PaymentKeysProvider, alipaySdkConfig),
+ * as the payment client has; production fund APIs want public-key-certificate mode (ALIPAY_*_CERT): then
+ * app_cert_sn / alipay_root_cert_sn go on every call, and a refusal of them (isv.missing-app-cert-sn,
+ * isv.app-cert-not-exist, …: code 40002, not 40004) is UNKNOWN like every request-level error.
  */
 @Injectable()
 export class AlipayTransferClient implements PayoutClient {
@@ -207,16 +209,7 @@ export class AlipayTransferClient implements PayoutClient {
   private async client(): Promise<AlipaySdk> {
     if (this.sdk) return this.sdk;
     const keys = await this.keys.get();
-    this.sdk = new AlipaySdk({
-      appId: this.cfg.appId,
-      privateKey: keys.privateKey,
-      alipayPublicKey: keys.alipayPublicKey,
-      gateway: this.cfg.gatewayUrl,
-      timeout: this.cfg.timeoutMs,
-      keyType: 'PKCS8',
-      signType: 'RSA2',
-      camelcase: true,
-    });
+    this.sdk = new AlipaySdk(alipaySdkConfig(this.cfg, keys));
     return this.sdk;
   }
 }

@@ -17,7 +17,7 @@ import {
   RefundRequest,
   RefundResult,
 } from '../../gateway/payment-gateway';
-import { PaymentKeysProvider } from './payment-keys.provider';
+import { alipaySdkConfig, PaymentKeysProvider } from './payment-keys.provider';
 import { fromCst, toCst } from '../../../common/china-time';
 
 type Call = { ok: true; res: AlipaySdkCommonResult } | { ok: false; reason: string };
@@ -266,16 +266,7 @@ export class AlipayGateway implements PaymentGateway, OnApplicationBootstrap {
   private async client(): Promise<AlipaySdk> {
     if (this.sdk) return this.sdk;
     const keys = await this.keys.get();
-    this.sdk = new AlipaySdk({
-      appId: this.cfg.appId,
-      privateKey: keys.privateKey,
-      alipayPublicKey: keys.alipayPublicKey,
-      gateway: this.cfg.gatewayUrl,
-      timeout: this.cfg.timeoutMs,
-      keyType: 'PKCS8',
-      signType: 'RSA2',
-      camelcase: true,
-    });
+    this.sdk = new AlipaySdk(alipaySdkConfig(this.cfg, keys));
     return this.sdk;
   }
 }
