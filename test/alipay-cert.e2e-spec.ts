@@ -9,6 +9,7 @@ import { AlipayGateway } from '../src/payment/channels/alipay/alipay.gateway';
 import { AlipayTransferClient } from '../src/payment/channels/alipay/alipay-transfer';
 import { GatewayKeys, PaymentKeysProvider } from '../src/payment/channels/alipay/payment-keys.provider';
 import { PayoutSettleService } from '../src/payment/payout/payout-settle.service';
+import { rsaSign, signContent } from '../src/sandbox/sandbox-crypto';
 import { testCert } from './factories/alipay-certs';
 import { eventually, newUserId } from './factories/order.factory';
 import { seedWallet } from './ledger-helpers';
@@ -170,7 +171,7 @@ describe('Alipay certificate mode (real MySQL + Redis, the sandbox as Alipay)', 
     expect(res).toEqual({ status: 'UNKNOWN', reason: expect.stringContaining('isv.missing-app-cert-sn') });
   });
 
-  it('an answer signed with another key than the Alipay certificate’s is refused by the client: UNKNOWN', async () => {
+  it('an answer or a notify signed with another key than the Alipay certificate’s is refused by the client: UNKNOWN / not verified', async () => {
     const other = (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 });
     const cert = await sandboxIssued(
       'C=CN,O=not Alipay,OU=Alipay,CN=2021000000000001',
@@ -182,6 +183,19 @@ describe('Alipay certificate mode (real MySQL + Redis, the sandbox as Alipay)', 
       status: 'UNKNOWN',
       reason: expect.stringMatching(/验签失败/),
     });
+    // a notify Alipay (the sandbox) signed: verified with the certificate's key, so not by this client
+    const gateway = await row('gateway');
+    const notify: Record<string, string> = {
+      notify_id: 'N-CERT',
+      app_id: '2021000000000001',
+      out_trade_no: 'P-CERT',
+      trade_status: 'TRADE_SUCCESS',
+      total_amount: '1.00',
+      sign_type: 'RSA2',
+    };
+    notify.sign = rsaSign(signContent(notify, true), gateway.private_pem!);
+    expect(await gw.verifyNotify(notify)).toBe(false);
+    expect(await a.app.get(AlipayGateway).verifyNotify(notify)).toBe(true);
     const transfer = new AlipayTransferClient(keys, cfgOf(a));
     expect(await transfer.query({ payoutNo: 'P-NONE', amount: 1 } as never)).toEqual({
       status: 'UNKNOWN',

@@ -13,19 +13,21 @@ const attrs = (dn: string) =>
     return { shortName, value };
   });
 
-/** A certificate for `publicPem` signed by `ca` (null: self-signed with `selfKey`), valid a day ago to in a year. */
+/** A certificate for `publicPem` signed by `ca` (null: self-signed with `selfKey`), valid a day ago to in `days`. */
 export function testCert(
   subject: string,
   publicPem: string,
   ca: TestCa | null,
   selfKey?: string,
   isCa = false,
+  /** days of validity from now (negative: expired that many days ago) */
+  days = 365,
 ): string {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicPem);
   cert.serialNumber = `1${randomBytes(8).toString('hex')}`;
-  cert.validity.notBefore = new Date(Date.now() - 86400_000);
-  cert.validity.notAfter = new Date(Date.now() + 365 * 86400_000);
+  cert.validity.notBefore = new Date(Date.now() - (days < 0 ? 30 : 1) * 86400_000);
+  cert.validity.notAfter = new Date(Date.now() + days * 86400_000);
   cert.setSubject(attrs(subject));
   cert.setIssuer(ca ? forge.pki.certificateFromPem(ca.certPem).subject.attributes : attrs(subject));
   cert.setExtensions([{ name: 'basicConstraints', cA: isCa }]);

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alipayCertEnv } from '../../../../test/factories/alipay-certs';
+import { alipayCertEnv, testCa, testCert } from '../../../../test/factories/alipay-certs';
 import { validateEnv } from '../../../config/env.validation';
 import {
   alipayCertMode,
@@ -49,6 +49,14 @@ describe('Alipay certificate mode: settings', () => {
   const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privatePem = merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const certs = alipayCertEnv(privatePem);
+  const expiredAppCert = testCert(
+    'C=CN,O=merchant,CN=2021000000000001',
+    merchant.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    testCa(),
+    undefined,
+    false,
+    -1,
+  );
   const prod = {
     NODE_ENV: 'production',
     PAYMENT_GATEWAY: 'alipay',
@@ -100,6 +108,11 @@ describe('Alipay certificate mode: settings', () => {
       'an app certificate of another key',
       { ...certs, ALIPAY_APP_CERT: certs.ALIPAY_PUBLIC_CERT },
       /"ALIPAY_APP_CERT" is not the certificate of ALIPAY_PRIVATE_KEY/,
+    ],
+    [
+      'an expired app certificate',
+      { ...certs, ALIPAY_APP_CERT: expiredAppCert },
+      /"ALIPAY_APP_CERT" has expired \(valid to /,
     ],
     [
       'ALIPAY_PUBLIC_KEY that is not the certificate’s',

@@ -109,7 +109,9 @@ export interface AlipayCertCheck {
 /**
  * Checks the configured certificates: each one readable; the app certificate carries the public key of
  * ALIPAY_PRIVATE_KEY (else Alipay refuses every request); ALIPAY_PUBLIC_KEY, when also set, is the key of
- * ALIPAY_PUBLIC_CERT (two different keys would leave it unclear which one verifies).
+ * ALIPAY_PUBLIC_CERT (two different keys would leave it unclear which one verifies); the app and the Alipay
+ * certificate not expired (Alipay answers isv.app-cert-expired; an expired Alipay certificate has been
+ * replaced, and answers are signed with the new one).
  */
 export function checkAlipayCerts(env: Record<string, unknown>): AlipayCertCheck {
   const out: AlipayCertCheck = {
@@ -128,7 +130,8 @@ export function checkAlipayCerts(env: Record<string, unknown>): AlipayCertCheck 
     let problem: string | undefined;
     try {
       const value = sn();
-      problem = extra?.();
+      problem = name === 'rootCert' ? undefined : expired(text(variable)!);
+      problem ??= extra?.();
       if (!problem) out.sns[snName(name)] = value;
     } catch {
       problem = 'is not a readable PEM certificate';
@@ -174,6 +177,11 @@ export function checkAlipayCerts(env: Record<string, unknown>): AlipayCertCheck 
   );
   one('rootCert', 'ALIPAY_ROOT_CERT', () => alipayRootCertSn(text('ALIPAY_ROOT_CERT')!));
   return out;
+}
+
+function expired(pem: string): string | undefined {
+  const x = new X509Certificate(pem.match(PEM_BLOCK)![0]);
+  return new Date(x.validTo).getTime() < Date.now() ? `has expired (valid to ${x.validTo})` : undefined;
 }
 
 function snName(k: keyof AlipayCertCheck['keys']): keyof AlipayCertCheck['sns'] {
