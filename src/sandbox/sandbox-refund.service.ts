@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { fenToYuan, tryYuanToFen } from './sandbox-money';
 import { TransactionService } from '../common/database/transaction.service';
+import { decideRefund, SimRefunds } from './core/sim-refunds';
 import { SandboxNotifyService } from './sandbox-notify.service';
 import { cstDay, toCst } from './sandbox-time';
-import { numeric, SandboxTradeService } from './sandbox-trade.service';
+import { SandboxTradeService } from './sandbox-trade.service';
 import {
   bizError,
   Fault,
@@ -43,8 +44,12 @@ export class SandboxRefundService {
     private readonly ds: DataSource,
     private readonly trades: SandboxTradeService,
     private readonly notify: SandboxNotifyService,
-    private readonly tx: TransactionService,
-  ) {}
+    tx: TransactionService,
+  ) {
+    this.core = new SimRefunds(trades.core, tx);
+  }
+
+  private readonly core: SimRefunds<SandboxTradeRow>;
 
   async refund(biz: Record<string, unknown>, notifyUrl: string | null): Promise<GatewayAnswer | Fault> {
     const amount = tryYuanToFen(biz.refund_amount);
@@ -71,17 +76,8 @@ export class SandboxRefundService {
     const fault = await this.trades.consumeFault(t, 'refund');
     if (fault === 'system_error' || fault === 'service_unavailable') return fault; // nothing done
     // retried whole on a deadlock / Galera certification conflict (two refunds of one trade on two nodes)
-    const applied = await this.tx.run((m) =>
-      this.apply(
-        m,
-        t.id,
-        requestNo,
-        amount,
-        reason,
-        notifyUrl,
-        fault === 'fail_later',
-        fault === 'fund_change_n',
-      ),
+    const applied = await this.core.underLock(t.id, (m, locked) =>
+      this.apply(m, locked, requestNo, amount, reason, notifyUrl, fault),
     );
     if (applied.notify) {
       const { refund, full, mode, times, delayMs } = applied.notify;
@@ -142,31 +138,37 @@ export class SandboxRefundService {
 
   private async apply(
     m: EntityManager,
-    tradeId: number,
+    t: SandboxTradeRow,
     requestNo: string,
     amount: number,
     reason: string | null,
     notifyUrl: string | null,
-    failLater: boolean,
-    fundChangeN: boolean,
+    fault: string | null,
   ): Promise<Applied> {
-    const [locked] = (await m.query('SELECT * FROM sandbox_trade WHERE id = ? FOR UPDATE', [tradeId])) as [
-      SandboxTradeRow,
-    ];
-    const t = numeric(locked);
-    if (!t.gmt_payment)
-      return { answer: bizError('ACQ.TRADE_STATUS_ERROR', `trade is ${t.status}, not paid`) };
     const existing = await this.find(t.out_trade_no, requestNo, m);
-    if (existing && existing.refund_amount !== amount) {
+    const decision = decideRefund({
+      paid: t.gmt_payment !== null,
+      existing: existing && {
+        sameParams: existing.refund_amount === amount,
+        settled: existing.status === 'SUCCESS',
+      },
+      refunded: t.refund_fee,
+      amount,
+      total: t.total_amount,
+    });
+    if (decision === 'not_paid') {
+      return { answer: bizError('ACQ.TRADE_STATUS_ERROR', `trade is ${t.status}, not paid`) };
+    }
+    if (decision === 'discordant') {
       return {
         answer: bizError(
           'ACQ.DISCORDANT_REPEAT_REQUEST',
-          `out_request_no ${requestNo} was used with refund_amount ${fenToYuan(existing.refund_amount)}`,
+          `out_request_no ${requestNo} was used with refund_amount ${fenToYuan(existing!.refund_amount)}`,
         ),
       };
     }
-    if (existing?.status === 'SUCCESS') return { answer: this.answer(t, 'N', null) }; // the same refund
-    if (t.refund_fee + amount > t.total_amount) {
+    if (decision === 'same') return { answer: this.answer(t, 'N', null) };
+    if (decision === 'exceeds') {
       return {
         answer: bizError(
           'ACQ.REFUND_AMT_NOT_EQUAL_TOTAL',
@@ -174,7 +176,7 @@ export class SandboxRefundService {
         ),
       };
     }
-    if (failLater) {
+    if (fault === 'fail_later') {
       // accepted, no money moved; the refund then fails: the query finds no refund_amount
       if (!existing) {
         await m.query(
@@ -213,7 +215,11 @@ export class SandboxRefundService {
     );
     const refund = (await this.find(t.out_trade_no, requestNo, m))!;
     return {
-      answer: this.answer({ ...t, refund_fee: after }, fundChangeN ? 'N' : 'Y', refund.gmt_refund),
+      answer: this.answer(
+        { ...t, refund_fee: after },
+        fault === 'fund_change_n' ? 'N' : 'Y',
+        refund.gmt_refund,
+      ),
       notify: {
         refund,
         full,
@@ -238,12 +244,7 @@ export class SandboxRefundService {
 
   private async findTrade(biz: Record<string, unknown>): Promise<SandboxTradeRow | null> {
     if (typeof biz.out_trade_no === 'string') return this.trades.find(biz.out_trade_no);
-    if (typeof biz.trade_no === 'string') {
-      const rows: SandboxTradeRow[] = await this.ds.query('SELECT * FROM sandbox_trade WHERE trade_no = ?', [
-        biz.trade_no,
-      ]);
-      return rows[0] ? numeric(rows[0]) : null;
-    }
+    if (typeof biz.trade_no === 'string') return this.trades.core.one('trade_no = ?', [biz.trade_no]);
     return null;
   }
 }

@@ -3,7 +3,7 @@ import { ConfigType } from '@nestjs/config';
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../config/configuration';
-import { SimFaults } from './core/sim-faults';
+import { SimTrades, SimTradeTable } from './core/sim-trades';
 import { DomainError, ErrorCode } from '../common/errors';
 import { fenToYuan, tryYuanToFen } from './sandbox-money';
 import { SandboxNotifyService } from './sandbox-notify.service';
@@ -35,22 +35,19 @@ const randomDigits = (n: number) => Array.from({ length: n }, () => randomInt(10
  */
 @Injectable()
 export class SandboxTradeService {
-  private readonly faults: SimFaults<FaultKind>;
+  /** The trade core (core/sim-trades.ts) over this face's table. */
+  readonly core: SimTrades<SandboxTradeRow>;
 
   constructor(
-    private readonly ds: DataSource,
+    ds: DataSource,
     private readonly notify: SandboxNotifyService,
     @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
   ) {
-    this.faults = new SimFaults(ds, 'sandbox_trade');
+    this.core = new SimTrades(ds, ALIPAY_TRADES);
   }
 
-  async find(outTradeNo: string): Promise<SandboxTradeRow | null> {
-    const rows: SandboxTradeRow[] = await this.ds.query(
-      'SELECT * FROM sandbox_trade WHERE out_trade_no = ?',
-      [outTradeNo],
-    );
-    return rows[0] ? numeric(rows[0]) : null;
+  find(outTradeNo: string): Promise<SandboxTradeRow | null> {
+    return this.core.one('out_trade_no = ?', [outTradeNo]);
   }
 
   async get(outTradeNo: string): Promise<SandboxTradeRow> {
@@ -86,18 +83,20 @@ export class SandboxTradeService {
       .digest('hex');
     const tradeNo = `${toCst(new Date()).slice(0, 10).replace(/-/g, '')}22${randomDigits(18)}`;
     const qr = `https://qr.alipay.com/sbx${randomUUID().replace(/-/g, '').slice(0, 20)}`;
-    await this.ds.query(
-      `INSERT IGNORE INTO sandbox_trade
-        (out_trade_no, trade_no, app_id, total_amount, subject, time_expire, notify_url, params_hash, qr_code)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [outTradeNo, tradeNo, appId, amount, subject, timeExpire, notifyUrl, hash, qr],
+    const { trade: t, state } = await this.core.create(
+      {
+        out_trade_no: outTradeNo,
+        ...{ trade_no: tradeNo, app_id: appId, total_amount: amount, subject, time_expire: timeExpire },
+        ...{ notify_url: notifyUrl, params_hash: hash, qr_code: qr },
+      },
+      () => this.find(outTradeNo),
+      (r) => r.params_hash === hash,
     );
-    const t = (await this.find(outTradeNo))!;
-    if (t.params_hash !== hash) {
+    if (state === 'conflict') {
       return bizError('ACQ.CONTEXT_INCONSISTENT', 'out_trade_no was used with other parameters');
     }
-    if (t.status === 'TRADE_SUCCESS') return bizError('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
-    if (t.status === 'TRADE_CLOSED') return bizError('ACQ.TRADE_HAS_CLOSE', 'trade closed');
+    if (state === 'paid') return bizError('ACQ.TRADE_HAS_SUCCESS', 'trade already paid');
+    if (state === 'closed') return bizError('ACQ.TRADE_HAS_CLOSE', 'trade closed');
     return ok({ out_trade_no: t.out_trade_no, qr_code: t.qr_code });
   }
 
@@ -138,13 +137,8 @@ export class SandboxTradeService {
     if (t.status === 'TRADE_SUCCESS') return bizError('ACQ.TRADE_STATUS_ERROR', 'trade is paid');
     if (t.status === 'WAIT_BUYER_PAY') {
       const notifyId = t.scanned ? randomUUID().replace(/-/g, '') : null;
-      const res = await this.ds.query(
-        `UPDATE sandbox_trade SET status = 'TRADE_CLOSED', gmt_close = CURRENT_TIMESTAMP(3),
-           close_notify_id = ?, version = version + 1
-         WHERE id = ? AND status = 'WAIT_BUYER_PAY'`,
-        [notifyId, t.id],
-      );
-      if (res.affectedRows !== 1) return this.close(biz); // lost a race with pay/close: answer the new state
+      // lost a race with pay/close: answer the new state
+      if (!(await this.core.close(t, { close_notify_id: notifyId }))) return this.close(biz);
       if (notifyId) await this.notify.enqueueClose(t.out_trade_no, notifyId);
     }
     if (!t.scanned) return bizError('ACQ.TRADE_NOT_EXIST', 'trade does not exist');
@@ -154,27 +148,15 @@ export class SandboxTradeService {
   /** The buyer scans the QR code: the trade now exists (WAIT_BUYER_PAY) for query and close. */
   async scan(outTradeNo: string): Promise<SandboxTradeRow> {
     const t = await this.get(outTradeNo);
-    await this.ds.query(
-      `UPDATE sandbox_trade SET scanned = 1, buyer_id = COALESCE(buyer_id, ?) WHERE id = ? AND scanned = 0`,
-      [`2088${randomDigits(12)}`, t.id],
-    );
+    if (!t.scanned) await this.core.update(t, payerSet());
     return this.get(outTradeNo);
   }
 
   /** The buyer pays. A closed trade is payable only with allowAfterClose (simulates pay-after-close). */
   async pay(outTradeNo: string, opts: PayOptions): Promise<SandboxTradeRow> {
     const t = await this.get(outTradeNo);
-    const from = opts.allowAfterClose ? ['WAIT_BUYER_PAY', 'TRADE_CLOSED'] : ['WAIT_BUYER_PAY'];
     const notifyId = randomUUID().replace(/-/g, '');
-    // paid_after_close is assigned first: MySQL evaluates SET left to right with the new values
-    const res = await this.ds.query(
-      `UPDATE sandbox_trade SET paid_after_close = (status = 'TRADE_CLOSED'), status = 'TRADE_SUCCESS',
-         scanned = 1, buyer_id = COALESCE(buyer_id, ?), gmt_payment = CURRENT_TIMESTAMP(3),
-         success_notify_id = ?, version = version + 1
-       WHERE id = ? AND status IN (?)`,
-      [`2088${randomDigits(12)}`, notifyId, t.id, from],
-    );
-    if (res.affectedRows !== 1) {
+    if (!(await this.core.pay(t, payerSet(notifyId), opts.allowAfterClose))) {
       const now = await this.get(outTradeNo);
       throw new DomainError(
         ErrorCode.CONFLICT,
@@ -200,14 +182,17 @@ export class SandboxTradeService {
     subject: string,
   ): Promise<SandboxTradeRow> {
     const tradeNo = `${toCst(new Date()).slice(0, 10).replace(/-/g, '')}22${randomDigits(18)}`;
-    const res = await this.ds.query(
-      `INSERT IGNORE INTO sandbox_trade
-        (out_trade_no, trade_no, app_id, total_amount, subject, params_hash, qr_code, status, scanned, buyer_id,
-         gmt_payment)
-       VALUES (?, ?, ?, ?, ?, ?, '', 'TRADE_SUCCESS', 1, ?, CURRENT_TIMESTAMP(3))`,
-      [outTradeNo, tradeNo, appId, amount, subject, '-'.repeat(64), `2088${randomDigits(12)}`],
+    const created = await this.core.create(
+      {
+        ...{ out_trade_no: outTradeNo, trade_no: tradeNo, app_id: appId, total_amount: amount, subject },
+        ...{ params_hash: '-'.repeat(64), qr_code: '', status: 'TRADE_SUCCESS', scanned: 1 },
+        buyer_id: `2088${randomDigits(12)}`,
+      },
+      () => this.find(outTradeNo),
+      (r) => r.trade_no === tradeNo,
+      ['gmt_payment'],
     );
-    if (res.affectedRows !== 1) {
+    if (created.state === 'conflict') {
       throw new DomainError(ErrorCode.CONFLICT, `Sandbox trade ${outTradeNo} already exists`);
     }
     return this.get(outTradeNo);
@@ -226,14 +211,14 @@ export class SandboxTradeService {
   ): Promise<SandboxTradeRow> {
     const t = await this.get(outTradeNo);
     const { query, close, refund, refundQuery } = faults;
-    await this.faults.arm(t.id, { query, close, refund, refund_query: refundQuery }, faults.times);
+    await this.core.faults.arm(t.id, { query, close, refund, refund_query: refundQuery }, faults.times);
     const n = faults.refundNotify;
     if (n) {
-      await this.ds.query(
-        `UPDATE sandbox_trade SET refund_notify_mode = ?, refund_notify_times = ?, refund_notify_delay_ms = ?
-         WHERE id = ?`,
-        [n.mode === 'normal' ? null : n.mode, n.times ?? null, n.delayMs ?? null, t.id],
-      );
+      await this.core.update(t, {
+        refund_notify_mode: n.mode === 'normal' ? null : n.mode,
+        refund_notify_times: n.times ?? null,
+        refund_notify_delay_ms: n.delayMs ?? null,
+      });
     }
     return this.get(outTradeNo);
   }
@@ -243,11 +228,7 @@ export class SandboxTradeService {
     const day = cstDay(date);
     if (!day) return [];
     // every trade paid that day, refunded since or not: the bill's payment lines
-    const rows: SandboxTradeRow[] = await this.ds.query(
-      `SELECT * FROM sandbox_trade WHERE gmt_payment >= ? AND gmt_payment < ? ORDER BY gmt_payment, id`,
-      day,
-    );
-    return rows.map(numeric);
+    return this.core.many('gmt_payment >= ? AND gmt_payment < ? ORDER BY gmt_payment, id', day);
   }
 
   private findByBiz(biz: Record<string, unknown>): Promise<SandboxTradeRow | null> {
@@ -257,7 +238,7 @@ export class SandboxTradeService {
 
   /** Takes one armed fault of the trade (core/sim-faults.ts). */
   consumeFault<K extends FaultKind>(t: SandboxTradeRow, kind: K) {
-    return this.faults.take<K extends 'refund' ? RefundFault : Fault>(t, kind);
+    return this.core.faults.take<K extends 'refund' ? RefundFault : Fault>(t, kind);
   }
 
   /** Base URL the sandbox gives out (bill downloads). */
@@ -266,7 +247,21 @@ export class SandboxTradeService {
   }
 }
 
-/** BIGINT columns come back as strings from the driver. */
-export function numeric(r: SandboxTradeRow): SandboxTradeRow {
-  return { ...r, total_amount: Number(r.total_amount), refund_fee: Number(r.refund_fee ?? 0) };
-}
+/** The buyer's side of a scan or a payment: the first buyer id stays (concurrent scans agree). */
+const payerSet = (successNotifyId?: string) => ({
+  sql: `scanned = 1, buyer_id = COALESCE(buyer_id, ?)${successNotifyId ? ', success_notify_id = ?' : ''}`,
+  params: [`2088${randomDigits(12)}`, ...(successNotifyId ? [successNotifyId] : [])],
+});
+
+/** How sandbox_trade spells the core's trade. */
+export const ALIPAY_TRADES: SimTradeTable = {
+  table: 'sandbox_trade',
+  status: 'status',
+  open: 'WAIT_BUYER_PAY',
+  paid: 'TRADE_SUCCESS',
+  closed: 'TRADE_CLOSED',
+  paidAt: 'gmt_payment',
+  closedAt: 'gmt_close',
+  numeric: ['total_amount', 'refund_fee'],
+  versioned: true,
+};

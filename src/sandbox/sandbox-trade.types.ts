@@ -1,3 +1,5 @@
+import { SIM_NOTIFY_MODES } from './core/sim-notifier';
+
 /** A row of sandbox_trade (amounts in fen). */
 export interface SandboxTradeRow {
   id: number;
@@ -36,16 +38,7 @@ export interface SandboxTradeRow {
 
 export type SandboxTradeStatus = 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_CLOSED';
 
-export const NOTIFY_MODES = [
-  'normal',
-  'drop',
-  'duplicate',
-  'delay',
-  'out_of_order',
-  'bad_sign',
-  'amount_mismatch',
-  'wrong_merchant',
-] as const;
+export const NOTIFY_MODES = SIM_NOTIFY_MODES;
 export type NotifyMode = (typeof NOTIFY_MODES)[number];
 
 export const FAULTS = ['none', 'timeout', 'system_error', 'service_unavailable'] as const;

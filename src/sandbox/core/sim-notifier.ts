@@ -2,6 +2,22 @@ import { Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { DataSource } from 'typeorm';
 
+/**
+ * The notify modes every face has (a face adds its own corrupting ones): `drop`, `duplicate`, `delay`,
+ * `out_of_order` are delivery (the core's); `bad_sign`, `amount_mismatch`, `wrong_merchant` corrupt the
+ * first `times` deliveries in the face's wire format.
+ */
+export const SIM_NOTIFY_MODES = [
+  'normal',
+  'drop',
+  'duplicate',
+  'delay',
+  'out_of_order',
+  'bad_sign',
+  'amount_mismatch',
+  'wrong_merchant',
+] as const;
+
 /** The protocols the simulator speaks; the attempt log names each row's channel. */
 export type SimChannel = 'alipay' | 'wechat' | 'unionpay';
 

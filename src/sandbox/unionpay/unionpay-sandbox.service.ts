@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
-import { DataSource } from 'typeorm';
-import { SimFaults } from '../core/sim-faults';
+import { DataSource, EntityManager } from 'typeorm';
+import { TransactionService } from '../../common/database/transaction.service';
+import { decideRefund, SimRefunds } from '../core/sim-refunds';
+import { SimTrades, SimTradeTable } from '../core/sim-trades';
 import { signFields, verifyFields } from './unionpay-sandbox-crypto';
 import { UnionpaySandboxKeysService } from './unionpay-sandbox-keys.service';
 import { UnionpaySandboxNotifyService } from './unionpay-sandbox-notify.service';
@@ -27,15 +29,19 @@ const cst = (d: Date) => {
  */
 @Injectable()
 export class UnionpaySandboxService {
+  /** The trade and refund cores (core/) over this face's table: consumes and refunds are its rows. */
+  private readonly core: SimTrades<UpTxnRow>;
+  private readonly refunds: SimRefunds<UpTxnRow>;
+
   constructor(
     private readonly ds: DataSource,
     private readonly keys: UnionpaySandboxKeysService,
     private readonly notify: UnionpaySandboxNotifyService,
+    tx: TransactionService,
   ) {
-    this.faults = new SimFaults(ds, 'sandbox_unionpay_txn');
+    this.core = new SimTrades(ds, UNIONPAY_TXNS);
+    this.refunds = new SimRefunds(this.core, tx);
   }
-
-  private readonly faults: SimFaults<'query' | 'refund'>;
 
   /** POST /gateway/api/{backTransReq,queryTrans,fileTransRequest}.do */
   async handle(kind: 'back' | 'query' | 'file', req: Record<string, string>): Promise<UpAnswer> {
@@ -70,90 +76,90 @@ export class UnionpaySandboxService {
     ) {
       return this.answer({ ...base, respCode: '30', respMsg: 'format error' });
     }
-    const existing = await this.find(req.merId, req.orderId, req.txnTime);
-    if (existing) {
-      // the same order again (a retry after a lost answer): the same QR; other parameters: duplicate
-      if (existing.txn_type === '01' && existing.txn_amt === amt && existing.back_url === req.backUrl) {
-        return this.answer({
-          ...base,
-          txnTime: req.txnTime,
-          respCode: '00',
-          respMsg: 'success',
-          qrCode: existing.qr_code ?? '',
-        });
-      }
-      return this.answer({ ...base, respCode: '12', respMsg: 'duplicate transaction' });
-    }
+    // the same order again (a retry after a lost answer): the same QR; other parameters: duplicate
     const queryId = newQueryId();
-    const qrCode = `https://qr.95516.com/00010000/${queryId}`;
-    await this.ds.query(
-      `INSERT IGNORE INTO sandbox_unionpay_txn (mer_id, order_id, txn_time, txn_type, txn_amt, query_id, back_url, qr_code,
-         pay_timeout, status) VALUES (?, ?, ?, '01', ?, ?, ?, ?, ?, 'WAIT')`,
-      [req.merId, req.orderId, req.txnTime, amt, queryId, req.backUrl, qrCode, req.payTimeout || null],
+    const { trade, state } = await this.core.create(
+      {
+        ...{ mer_id: req.merId, order_id: req.orderId, txn_time: req.txnTime, txn_type: '01', txn_amt: amt },
+        ...{ query_id: queryId, back_url: req.backUrl, qr_code: `https://qr.95516.com/00010000/${queryId}` },
+        ...{ pay_timeout: req.payTimeout || null, status: 'WAIT' },
+      },
+      async () => (await this.find(req.merId, req.orderId, req.txnTime))!,
+      (r) => r.txn_type === '01' && r.txn_amt === amt && r.back_url === req.backUrl,
     );
-    const row = (await this.find(req.merId, req.orderId, req.txnTime))!;
+    if (state === 'conflict')
+      return this.answer({ ...base, respCode: '12', respMsg: 'duplicate transaction' });
     return this.answer({
       ...base,
       txnTime: req.txnTime,
       respCode: '00',
       respMsg: 'success',
-      qrCode: row.qr_code ?? '',
+      qrCode: trade.qr_code ?? '',
     });
   }
 
   private async refund(req: Record<string, string>, base: Record<string, string>): Promise<UpAnswer> {
-    const orig = (
-      await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [req.origQryId ?? ''])
-    )[0] as UpTxnRow | undefined;
+    const orig = await this.core.one('query_id = ?', [req.origQryId ?? '']);
     const fault = orig ? await this.takeFault(orig, 'refund') : null;
     if (fault) {
       if (fault === 'timeout') return { timeout: true };
       return this.answer({ ...base, respCode: '03', respMsg: 'system busy' });
     }
     const amt = Number(req.txnAmt);
-    const existing = await this.find(req.merId, req.orderId, req.txnTime);
-    if (existing) return this.answer({ ...base, respCode: '12', respMsg: 'duplicate transaction' });
-    if (!orig || orig.txn_type !== '01' || orig.status !== 'SUCCESS') {
-      return this.answer({ ...base, respCode: '35', respMsg: 'original transaction not found or not paid' });
+    const refuse = (respCode: string, respMsg: string) => this.answer({ ...base, respCode, respMsg });
+    if (!orig) {
+      if (await this.find(req.merId, req.orderId, req.txnTime)) return refuse('12', 'duplicate transaction');
+      return refuse('35', 'original transaction not found or not paid');
     }
-    if (!/^[1-9]\d{0,11}$/.test(req.txnAmt ?? ''))
-      return this.answer({ ...base, respCode: '30', respMsg: 'txnAmt' });
-    const res = await this.ds.query(
-      'UPDATE sandbox_unionpay_txn SET refunded = refunded + ? WHERE id = ? AND refunded + ? <= txn_amt',
-      [amt, orig.id, amt],
-    );
-    if (res.affectedRows !== 1)
-      return this.answer({ ...base, respCode: '36', respMsg: 'refund amount exceeds' });
-    const queryId = newQueryId();
-    await this.ds.query(
-      `INSERT INTO sandbox_unionpay_txn (mer_id, order_id, txn_time, txn_type, txn_amt, query_id, orig_qry_id, back_url,
-         status, refund_outcome) VALUES (?, ?, ?, '04', ?, ?, ?, ?, 'PROCESSING', ?)`,
-      [
-        req.merId,
-        req.orderId,
-        req.txnTime,
-        amt,
-        queryId,
-        orig.query_id,
-        req.backUrl ?? orig.back_url,
-        orig.refund_outcome,
-      ],
-    );
-    await this.notify.scheduleSettle(queryId);
+    // under the consume's row lock: two refunds of one consume (or one refund sent twice) queue there
+    const made = await this.refunds.underLock(orig.id, async (m, o) => {
+      const decision = decideRefund({
+        paid: o.txn_type === '01' && o.status === 'SUCCESS',
+        // an orderId + txnTime UnionPay has seen is a duplicate, whatever it was
+        existing: (await this.find(req.merId, req.orderId, req.txnTime, m))
+          ? { sameParams: false, settled: true }
+          : null,
+        refunded: o.refunded,
+        amount: amt,
+        total: o.txn_amt,
+      });
+      if (decision === 'discordant') return refuse('12', 'duplicate transaction');
+      if (decision === 'not_paid') return refuse('35', 'original transaction not found or not paid');
+      if (!/^[1-9]\d{0,11}$/.test(req.txnAmt ?? '')) return refuse('30', 'txnAmt');
+      if (decision === 'exceeds') return refuse('36', 'refund amount exceeds');
+      await this.core.update(o, { sql: 'refunded = refunded + ?', params: [amt] }, m);
+      const queryId = newQueryId();
+      await m.query(
+        `INSERT INTO sandbox_unionpay_txn (mer_id, order_id, txn_time, txn_type, txn_amt, query_id, orig_qry_id, back_url,
+           status, refund_outcome) VALUES (?, ?, ?, '04', ?, ?, ?, ?, 'PROCESSING', ?)`,
+        [
+          req.merId,
+          req.orderId,
+          req.txnTime,
+          amt,
+          queryId,
+          o.query_id,
+          req.backUrl ?? o.back_url,
+          o.refund_outcome,
+        ],
+      );
+      return { queryId };
+    });
+    if (!('queryId' in made)) return made;
+    await this.notify.scheduleSettle(made.queryId);
     return this.answer({
       ...base,
       txnTime: req.txnTime,
       respCode: '00',
       respMsg: 'accepted',
-      queryId,
+      queryId: made.queryId,
       origQryId: orig.query_id,
     });
   }
 
   /** A refund accepted a moment ago settles (its outcome as armed on the trade), then notifies. */
   async settleRefund(queryId: string): Promise<void> {
-    const r = (await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [queryId]))[0] as
-      UpTxnRow | undefined;
+    const r = await this.core.one('query_id = ?', [queryId]);
     if (!r || r.status !== 'PROCESSING') return;
     const res = await this.ds.query(
       "UPDATE sandbox_unionpay_txn SET status = ?, done_at = NOW(3) WHERE id = ? AND status = 'PROCESSING'",
@@ -239,11 +245,7 @@ export class UnionpaySandboxService {
     if (t.status !== 'WAIT') return { status: 409 as const, reason: `transaction is ${t.status}` };
     if (!afterTimeout && t.pay_timeout && cst(new Date()) > t.pay_timeout)
       return { status: 409 as const, reason: 'past payTimeout' };
-    const res = await this.ds.query(
-      "UPDATE sandbox_unionpay_txn SET status = 'SUCCESS', done_at = NOW(3) WHERE id = ? AND status = 'WAIT'",
-      [t.id],
-    );
-    if (res.affectedRows !== 1) return { status: 409 as const, reason: 'paid concurrently' };
+    if (!(await this.core.pay(t, {}))) return { status: 409 as const, reason: 'paid concurrently' };
     const notifyId = await this.notify.enqueue(t.query_id, mode, times, delayMs);
     return { status: 200 as const, queryId: t.query_id, notifyId };
   }
@@ -254,22 +256,13 @@ export class UnionpaySandboxService {
   ) {
     const t = await this.consumeOf(orderId);
     if (!t) return false;
-    await this.faults.arm(t.id, { query: f.query, refund: f.refund }, f.times);
-    if (f.refundOutcome) {
-      await this.ds.query('UPDATE sandbox_unionpay_txn SET refund_outcome = ? WHERE id = ?', [
-        f.refundOutcome,
-        t.id,
-      ]);
-    }
+    await this.core.faults.arm(t.id, { query: f.query, refund: f.refund }, f.times);
+    if (f.refundOutcome) await this.core.update(t, { refund_outcome: f.refundOutcome });
     return true;
   }
 
   private async consumeOf(orderId: string): Promise<UpTxnRow | undefined> {
-    const rows: UpTxnRow[] = await this.ds.query(
-      "SELECT * FROM sandbox_unionpay_txn WHERE order_id = ? AND txn_type = '01' ORDER BY id DESC LIMIT 1",
-      [orderId],
-    );
-    return rows[0];
+    return (await this.core.one("order_id = ? AND txn_type = '01' ORDER BY id DESC", [orderId])) ?? undefined;
   }
 
   /** The sandbox's view of a consume, its refunds and notify attempts. */
@@ -309,23 +302,31 @@ export class UnionpaySandboxService {
     return { fields: f };
   }
 
-  private async find(merId: string, orderId: string, txnTime: string): Promise<UpTxnRow | undefined> {
-    const rows: UpTxnRow[] = await this.ds.query(
-      'SELECT * FROM sandbox_unionpay_txn WHERE mer_id = ? AND order_id = ? AND txn_time = ?',
-      [merId, orderId, txnTime],
+  private async find(merId: string, orderId: string, txnTime: string, m?: EntityManager) {
+    return (
+      (await this.core.one('mer_id = ? AND order_id = ? AND txn_time = ?', [merId, orderId, txnTime], m)) ??
+      undefined
     );
-    return rows[0] && { ...rows[0], txn_amt: Number(rows[0].txn_amt) };
   }
 
   /** Takes one armed fault of `kind` from the consume (a refund's faults are armed on its consume). */
   private async takeFault(t: UpTxnRow, kind: 'query' | 'refund'): Promise<UpFault | null> {
-    const consume: UpTxnRow | undefined =
-      t.txn_type === '01'
-        ? t
-        : (await this.ds.query('SELECT * FROM sandbox_unionpay_txn WHERE query_id = ?', [t.orig_qry_id]))[0];
-    return consume ? this.faults.take<UpFault>(consume, kind) : null;
+    const consume = t.txn_type === '01' ? t : await this.core.one('query_id = ?', [t.orig_qry_id]);
+    return consume ? this.core.faults.take<UpFault>(consume, kind) : null;
   }
 }
+
+/** How sandbox_unionpay_txn spells the core's trade (a QR consume: no close, no pay-after-close). */
+const UNIONPAY_TXNS: SimTradeTable = {
+  table: 'sandbox_unionpay_txn',
+  status: 'status',
+  open: 'WAIT',
+  paid: 'SUCCESS',
+  closed: null,
+  paidAt: 'done_at',
+  numeric: ['txn_amt', 'refunded'],
+  versioned: false,
+};
 
 function newQueryId(): string {
   return `${cst(new Date())}${String(randomInt(0, 1e6)).padStart(6, '0')}${String(randomInt(0, 10)).padStart(1, '0')}`;

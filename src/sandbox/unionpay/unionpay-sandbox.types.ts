@@ -1,17 +1,7 @@
-import type { SimNotifyJob } from '../core/sim-notifier';
+import { SIM_NOTIFY_MODES, type SimNotifyJob } from '../core/sim-notifier';
 
 /** Notify fault modes of the UnionPay sandbox (as the Alipay and WeChat ones, plus UnionPay's own). */
-export const UP_NOTIFY_MODES = [
-  'normal',
-  'drop',
-  'duplicate',
-  'delay',
-  'out_of_order',
-  'bad_sign',
-  'amount_mismatch',
-  'wrong_merchant',
-  'expired_cert',
-] as const;
+export const UP_NOTIFY_MODES = [...SIM_NOTIFY_MODES, 'expired_cert'] as const;
 export type UpNotifyMode = (typeof UP_NOTIFY_MODES)[number];
 
 /** Call faults: a timeout, `03` (system busy: ask again), or for a query `05` (in process). */

@@ -3,7 +3,8 @@ import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../../config/configuration';
-import { SimFaults } from '../core/sim-faults';
+import { decideRefund, SimRefunds } from '../core/sim-refunds';
+import { SimTrades, SimTradeTable } from '../core/sim-trades';
 import { TransactionService } from '../../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../../common/errors';
 import { toCst } from '../sandbox-time';
@@ -41,23 +42,22 @@ const OVERDUE_SETTLES = 5;
 @Injectable()
 export class WechatSandboxService {
   private readonly logger = new Logger(WechatSandboxService.name);
-  private readonly faults: SimFaults<'query' | 'close' | 'refund'>;
+  /** The trade and refund cores (core/) over this face's tables. */
+  private readonly core: SimTrades<WxTransactionRow>;
+  private readonly refunds: SimRefunds<WxTransactionRow>;
 
   constructor(
     private readonly ds: DataSource,
     private readonly notify: WechatSandboxNotifyService,
     @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
-    private readonly tx: TransactionService,
+    tx: TransactionService,
   ) {
-    this.faults = new SimFaults(ds, 'sandbox_wechat_transaction');
+    this.core = new SimTrades(ds, WECHAT_TRADES);
+    this.refunds = new SimRefunds(this.core, tx);
   }
 
-  async find(outTradeNo: string): Promise<WxTransactionRow | null> {
-    const rows: WxTransactionRow[] = await this.ds.query(
-      'SELECT * FROM sandbox_wechat_transaction WHERE out_trade_no = ?',
-      [outTradeNo],
-    );
-    return rows[0] ? { ...rows[0], total: Number(rows[0].total) } : null;
+  find(outTradeNo: string): Promise<WxTransactionRow | null> {
+    return this.core.one('out_trade_no = ?', [outTradeNo]);
   }
 
   async get(outTradeNo: string): Promise<WxTransactionRow> {
@@ -116,29 +116,21 @@ export class WechatSandboxService {
       .update(JSON.stringify([body.appid, mchid, total, body.description, timeExpire, body.notify_url]))
       .digest('hex');
     const code = randomBytes(8).toString('base64url');
-    await this.ds.query(
-      `INSERT IGNORE INTO sandbox_wechat_transaction
-         (out_trade_no, transaction_id, appid, mchid, total, description, time_expire, notify_url, params_hash, code_url)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        body.out_trade_no,
-        `4200${toCst(new Date()).slice(0, 10).replace(/-/g, '')}${digits(16)}`,
-        body.appid,
-        mchid,
-        total,
-        body.description,
-        timeExpire,
-        body.notify_url,
-        hash,
-        `weixin://wxpay/bizpayurl/up?pr=${code}&groupid=00`,
-      ],
+    const { trade: t, state } = await this.core.create(
+      {
+        out_trade_no: body.out_trade_no,
+        transaction_id: `4200${toCst(new Date()).slice(0, 10).replace(/-/g, '')}${digits(16)}`,
+        ...{ appid: body.appid, mchid, total, description: body.description, time_expire: timeExpire },
+        ...{ notify_url: body.notify_url, params_hash: hash },
+        code_url: `weixin://wxpay/bizpayurl/up?pr=${code}&groupid=00`,
+      },
+      () => this.find(body.out_trade_no as string),
+      (r) => r.params_hash === hash,
     );
-    const t = (await this.find(body.out_trade_no))!;
-    if (t.params_hash !== hash)
+    if (state === 'conflict')
       return wxError(400, 'INVALID_REQUEST', 'out_trade_no was used with other parameters');
-    if (t.trade_state === 'SUCCESS' || t.trade_state === 'REFUND')
-      return wxError(400, 'ORDERPAID', 'order paid');
-    if (t.trade_state === 'CLOSED') return wxError(400, 'ORDER_CLOSED', 'order closed');
+    if (state === 'paid') return wxError(400, 'ORDERPAID', 'order paid');
+    if (state === 'closed') return wxError(400, 'ORDER_CLOSED', 'order closed');
     return wxOk({ code_url: t.code_url });
   }
 
@@ -161,13 +153,8 @@ export class WechatSandboxService {
     if (fault) return { ...wxOk(null), fault };
     if (t.trade_state === 'SUCCESS' || t.trade_state === 'REFUND')
       return wxError(400, 'ORDERPAID', 'order paid');
-    if (t.trade_state === 'NOTPAY') {
-      const res = await this.ds.query(
-        `UPDATE sandbox_wechat_transaction SET trade_state = 'CLOSED', close_time = CURRENT_TIMESTAMP(3),
-           version = version + 1 WHERE id = ? AND trade_state = 'NOTPAY'`,
-        [t.id],
-      );
-      if (res.affectedRows !== 1) return this.close(mchid, outTradeNo, body); // lost a race with pay
+    if (t.trade_state === 'NOTPAY' && !(await this.core.close(t))) {
+      return this.close(mchid, outTradeNo, body); // lost a race with pay
     }
     return wxOk(null);
   }
@@ -175,14 +162,8 @@ export class WechatSandboxService {
   /** The buyer pays. A closed transaction is payable only with allowAfterClose (pay-after-close). */
   async pay(outTradeNo: string, opts: WxPayOptions): Promise<WxTransactionRow> {
     const t = await this.get(outTradeNo);
-    const from = opts.allowAfterClose ? ['NOTPAY', 'CLOSED'] : ['NOTPAY'];
-    const res = await this.ds.query(
-      `UPDATE sandbox_wechat_transaction SET paid_after_close = (trade_state = 'CLOSED'), trade_state = 'SUCCESS',
-         payer_openid = ?, success_time = CURRENT_TIMESTAMP(3), version = version + 1
-       WHERE id = ? AND trade_state IN (?)`,
-      [`oSbx${randomBytes(12).toString('base64url')}`, t.id, from],
-    );
-    if (res.affectedRows !== 1) {
+    const payer = { payer_openid: `oSbx${randomBytes(12).toString('base64url')}` };
+    if (!(await this.core.pay(t, payer, opts.allowAfterClose))) {
       const now = await this.get(outTradeNo);
       throw new DomainError(
         ErrorCode.CONFLICT,
@@ -230,34 +211,33 @@ export class WechatSandboxService {
     if (fault === 'system_error') return wxError(500, 'SYSTEM_ERROR', 'system error');
     const notifyUrl = typeof body.notify_url === 'string' ? body.notify_url : null;
     // retried whole on a deadlock / Galera certification conflict (two refunds of one trade on two nodes)
-    const outcome = await this.tx.run(async (m) => {
-      const rows: WxTransactionRow[] = await m.query(
-        'SELECT * FROM sandbox_wechat_transaction WHERE id = ? FOR UPDATE',
-        [pre.id],
-      );
-      const t = { ...rows[0], total: Number(rows[0].total) };
-      const existing: WxRefundRow[] = await m.query(
+    const outcome = await this.refunds.underLock(pre.id, async (m, t) => {
+      const [row]: WxRefundRow[] = await m.query(
         'SELECT * FROM sandbox_wechat_refund WHERE out_refund_no = ?',
         [outRefundNo],
       );
-      if (existing[0]) {
-        const r = { ...existing[0], refund: Number(existing[0].refund), total: Number(existing[0].total) };
-        if (r.out_trade_no !== outTradeNo || r.refund !== refund) {
-          return wxError(400, 'INVALID_REQUEST', 'out_refund_no was used with other parameters');
-        }
-        return wxOk(refundView(t, r, 'answer'));
-      }
-      if (t.trade_state !== 'SUCCESS' && t.trade_state !== 'REFUND') {
-        return wxError(400, 'INVALID_REQUEST', 'order is not paid');
-      }
-      if (total !== t.total) return wxError(400, 'PARAM_ERROR', 'amount.total does not match the order');
+      const r = row && { ...row, refund: Number(row.refund), total: Number(row.total) };
       const sum: Array<{ s: string | null }> = await m.query(
         `SELECT SUM(refund) AS s FROM sandbox_wechat_refund WHERE out_trade_no = ? AND status IN ('PROCESSING','SUCCESS')`,
         [outTradeNo],
       );
-      if (Number(sum[0]?.s ?? 0) + refund > t.total) {
-        return wxError(400, 'INVALID_REQUEST', 'refund exceeds the refundable amount');
+      const decision = decideRefund({
+        paid: this.core.state(t) === 'paid',
+        existing: r
+          ? { sameParams: r.out_trade_no === outTradeNo && r.refund === refund, settled: true }
+          : null,
+        refunded: Number(sum[0]?.s ?? 0),
+        amount: refund,
+        total: t.total,
+      });
+      if (decision === 'discordant') {
+        return wxError(400, 'INVALID_REQUEST', 'out_refund_no was used with other parameters');
       }
+      if (decision === 'same') return wxOk(refundView(t, r!, 'answer'));
+      if (decision === 'not_paid') return wxError(400, 'INVALID_REQUEST', 'order is not paid');
+      if (total !== t.total) return wxError(400, 'PARAM_ERROR', 'amount.total does not match the order');
+      if (decision === 'exceeds')
+        return wxError(400, 'INVALID_REQUEST', 'refund exceeds the refundable amount');
       await m.query(
         `INSERT INTO sandbox_wechat_refund (out_refund_no, refund_id, out_trade_no, refund, total, reason, notify_url)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -271,14 +251,12 @@ export class WechatSandboxService {
           notifyUrl,
         ],
       );
-      await m.query(
-        `UPDATE sandbox_wechat_transaction SET trade_state = 'REFUND', version = version + 1 WHERE id = ?`,
-        [t.id],
+      await this.core.update(t, { sql: "trade_state = 'REFUND', version = version + 1", params: [] }, m);
+      const [made]: WxRefundRow[] = await m.query(
+        'SELECT * FROM sandbox_wechat_refund WHERE out_refund_no = ?',
+        [outRefundNo],
       );
-      const r: WxRefundRow[] = await m.query('SELECT * FROM sandbox_wechat_refund WHERE out_refund_no = ?', [
-        outRefundNo,
-      ]);
-      return { ...wxOk(refundView(t, { ...r[0], refund, total }, 'answer')), created: true };
+      return { ...wxOk(refundView(t, { ...made, refund, total }, 'answer')), created: true };
     });
     if ('created' in outcome) await this.notify.scheduleSettle(outRefundNo);
     return fault ? { ...outcome, fault } : outcome;
@@ -332,18 +310,27 @@ export class WechatSandboxService {
     },
   ): Promise<WxTransactionRow> {
     const t = await this.get(outTradeNo);
-    await this.faults.arm(t.id, { query: f.query, close: f.close, refund: f.refund }, f.times);
-    if (f.refundOutcome) {
-      await this.ds.query('UPDATE sandbox_wechat_transaction SET refund_outcome = ? WHERE id = ?', [
-        f.refundOutcome,
-        t.id,
-      ]);
-    }
+    await this.core.faults.arm(t.id, { query: f.query, close: f.close, refund: f.refund }, f.times);
+    if (f.refundOutcome) await this.core.update(t, { refund_outcome: f.refundOutcome });
     return this.get(outTradeNo);
   }
 
   /** Takes one armed fault of the transaction (core/sim-faults.ts). */
   private consumeFault(t: WxTransactionRow, kind: 'query' | 'close' | 'refund') {
-    return this.faults.take<WxFault>(t, kind);
+    return this.core.faults.take<WxFault>(t, kind);
   }
 }
+
+/** How sandbox_wechat_transaction spells the core's trade (a refunded transaction is REFUND, still paid). */
+const WECHAT_TRADES: SimTradeTable = {
+  table: 'sandbox_wechat_transaction',
+  status: 'trade_state',
+  open: 'NOTPAY',
+  paid: 'SUCCESS',
+  alsoPaid: ['REFUND'],
+  closed: 'CLOSED',
+  paidAt: 'success_time',
+  closedAt: 'close_time',
+  numeric: ['total'],
+  versioned: true,
+};

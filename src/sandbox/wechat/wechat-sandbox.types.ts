@@ -1,3 +1,5 @@
+import { SIM_NOTIFY_MODES } from '../core/sim-notifier';
+
 /** A row of sandbox_wechat_transaction (amounts in fen). */
 export interface WxTransactionRow {
   id: number;
@@ -41,18 +43,7 @@ export interface WxRefundRow {
   success_time: Date | null;
 }
 
-export const WX_NOTIFY_MODES = [
-  'normal',
-  'drop',
-  'duplicate',
-  'delay',
-  'out_of_order',
-  'bad_sign',
-  'amount_mismatch',
-  'decrypt_fail',
-  'replay_old',
-  'wrong_merchant',
-] as const;
+export const WX_NOTIFY_MODES = [...SIM_NOTIFY_MODES, 'decrypt_fail', 'replay_old'] as const;
 export type WxNotifyMode = (typeof WX_NOTIFY_MODES)[number];
 
 export const WX_FAULTS = ['none', 'timeout', 'system_error', 'bad_sign'] as const;
