@@ -111,7 +111,10 @@ describe('PayoutSettleService', () => {
     const later = new Date('2026-12-07T01:30:05.000Z');
     const q = setup('PENDING');
     await q.svc.succeed({ ...p }, 'o1', later, 'query');
-    expect(q.repo.cas.mock.calls[0][4]).toEqual({ succeeded_at: later, channel_order_id: 'o1' });
+    expect(q.repo.cas).toHaveBeenCalledWith(expect.anything(), NO, 'PENDING', 'SUCCEEDED', {
+      succeeded_at: later,
+      channel_order_id: 'o1',
+    });
   });
 
   it.each([
