@@ -15,7 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth/auth.decorators';
 import { callbackConfig } from '../config/configuration';
 import { AlipayNotifyAdapter, UnionpayNotifyAdapter, WechatNotifyAdapter } from '../payment';
-import { decodeNotifyBody } from './notify-body';
+import { decodeNotifyBody } from '../common/http/notify-body';
 import { NotifyPipeline } from './notify-pipeline.service';
 
 type RawRequest = FastifyRequest & { rawBody?: Buffer };

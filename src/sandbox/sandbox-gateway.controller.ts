@@ -195,7 +195,7 @@ export class SandboxGatewayController {
         return this.refunds.query(biz);
       case 'alipay.fund.trans.uni.transfer':
       case 'alipay.fund.trans.common.query':
-        return this.fund.answer(method, biz);
+        return this.fund.answer(method, biz, { appId: params.app_id, notifyUrl: params.notify_url || null });
       default: {
         const date = biz.bill_date;
         const type = biz.bill_type;

@@ -13,6 +13,8 @@ export const RATE_LIMITED_ROUTES: Record<string, { limit: RateLimitName; per: 'u
   'POST /v1/dev/tokens': { limit: 'devTokens', per: 'ip' },
   'POST /v1/callbacks/alipay': { limit: 'callback', per: 'ip' },
   'POST /v1/callbacks/wechat': { limit: 'callback', per: 'ip' },
+  'POST /v1/callbacks/alipay/transfers': { limit: 'callback', per: 'ip' },
+  'POST /v1/callbacks/wechat/transfers': { limit: 'callback', per: 'ip' },
 };
 
 export type RateLimitName = 'submit' | 'prepay' | 'tokens' | 'devTokens' | 'callback';

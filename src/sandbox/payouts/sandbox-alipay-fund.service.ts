@@ -18,11 +18,23 @@ export const ALIPAY_FUND_METHODS = ['alipay.fund.trans.uni.transfer', 'alipay.fu
 export class SandboxAlipayFundService {
   constructor(private readonly core: SandboxTransferService) {}
 
-  async answer(method: string, biz: Record<string, unknown>): Promise<GatewayAnswer | Fault> {
-    return method === 'alipay.fund.trans.uni.transfer' ? this.transfer(biz) : this.query(biz);
+  /**
+   * `call` carries the request's common params that matter here: its `app_id`, and its `notify_url`,
+   * where the transfer's alipay.fund.trans.order.changed goes (Alipay's message service sends it to the
+   * app's gateway address; the simulator takes the address from the call).
+   */
+  async answer(
+    method: string,
+    biz: Record<string, unknown>,
+    call: { appId: string; notifyUrl: string | null },
+  ): Promise<GatewayAnswer | Fault> {
+    return method === 'alipay.fund.trans.uni.transfer' ? this.transfer(biz, call) : this.query(biz);
   }
 
-  private async transfer(biz: Record<string, unknown>): Promise<GatewayAnswer | Fault> {
+  private async transfer(
+    biz: Record<string, unknown>,
+    call: { appId: string; notifyUrl: string | null },
+  ): Promise<GatewayAnswer | Fault> {
     const outNo = biz.out_biz_no;
     const amount = tryYuanToFen(biz.trans_amount);
     const payee = (biz.payee_info ?? {}) as Record<string, unknown>;
@@ -41,9 +53,9 @@ export class SandboxAlipayFundService {
     const out = await this.core.transfer({
       protocol: 'alipay',
       outNo,
-      appId: null,
+      appId: call.appId,
       mchId: null,
-      notifyUrl: null,
+      notifyUrl: call.notifyUrl,
       identity: payee.identity,
       name,
       amount,
@@ -87,13 +99,20 @@ export class SandboxAlipayFundService {
       out_biz_no: outNo,
       order_id: r.order_id,
       pay_fund_order_id: `${r.order_id}01`,
-      status: answerStatus(r),
       trans_amount: fenToYuan(r.amount),
-      pay_date: toCst(r.created_at),
-      ...(r.status === 'FAIL' ? { fail_reason: '收款账户状态异常', error_code: r.fail_reason } : {}),
-      ...(r.status === 'REFUND' ? { fail_reason: '银行退票' } : {}),
+      ...fundStatusFields(r),
     });
   }
+}
+
+/** A fund order's status and what goes with it, as the query and the order.changed notify show them. */
+export function fundStatusFields(r: SandboxTransferRow): Record<string, string> {
+  return {
+    status: answerStatus(r),
+    pay_date: toCst(r.created_at),
+    ...(r.status === 'FAIL' ? { fail_reason: '收款账户状态异常', error_code: r.fail_reason ?? 'FAIL' } : {}),
+    ...(r.status === 'REFUND' ? { fail_reason: '银行退票' } : {}),
+  };
 }
 
 function answerStatus(r: SandboxTransferRow): string {

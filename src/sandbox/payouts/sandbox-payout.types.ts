@@ -22,8 +22,9 @@ export const PAYOUT_FAULTS = [
 export type PayoutFault = (typeof PAYOUT_FAULTS)[number];
 
 /**
- * How a WeChat bill's MCHTRANSFER.BILL.FINISHED notify is delivered (armed on the payee): `normal` (once,
- * re-sent on a non-2xx answer), `drop` (never), `duplicate` (twice at once), `late` (after `delayMs`).
+ * How a transfer's notify (WeChat MCHTRANSFER.BILL.FINISHED, Alipay alipay.fund.trans.order.changed) is
+ * delivered (armed on the payee): `normal` (once, re-sent while not acknowledged), `drop` (never),
+ * `duplicate` (twice at once), `late` (after `delayMs`).
  */
 export const PAYOUT_NOTIFY_MODES = ['normal', 'drop', 'duplicate', 'late'] as const;
 export type PayoutNotifyMode = (typeof PAYOUT_NOTIFY_MODES)[number];
@@ -33,7 +34,7 @@ export interface SandboxTransferRow {
   id: number;
   protocol: PayoutProtocol;
   out_no: string;
-  /** WeChat: the appid the bill was made under (echoed by the query) */
+  /** the app the transfer was made under (WeChat: echoed by the query; Alipay: the notify's app_id) */
   app_id: string | null;
   order_id: string;
   payee_identity: string;

@@ -64,7 +64,8 @@ export class PayoutFaultDto {
 export class PayoutNotifyDto {
   @ApiProperty({
     enum: PAYOUT_NOTIFY_MODES,
-    description: 'WeChat bills: how their MCHTRANSFER.BILL.FINISHED notify goes',
+    description:
+      'how the transfer notify goes (WeChat MCHTRANSFER.BILL.FINISHED, Alipay alipay.fund.trans.order.changed)',
   })
   @IsIn(PAYOUT_NOTIFY_MODES as unknown as string[])
   mode: PayoutNotifyMode;

@@ -26,7 +26,10 @@ const isDup = (err: unknown) => (err as { code?: string })?.code === 'ER_DUP_ENT
 /** States a transfer does not leave by itself (a bounce is a move made by hand). */
 export const FINAL_STATES = new Set(['SUCCESS', 'FAIL', 'CANCELLED']);
 
-/** Told whenever a transfer reaches a final state (the WeChat face sends its notify). */
+/** States whose reaching is notified: the final ones, and an Alipay bank bounce (SUCCESS → REFUND). */
+const NOTIFIED_STATES = new Set([...FINAL_STATES, 'REFUND']);
+
+/** Told whenever a transfer reaches a notified state (the notify service sends the protocol's notify). */
 export type FinishedListener = (row: SandboxTransferRow) => void;
 
 /**
@@ -196,7 +199,7 @@ export class SandboxTransferService {
       [to, protocol, outNo, from],
     );
     const moved = Number(res.affectedRows ?? 0) === 1;
-    if (moved && FINAL_STATES.has(to)) this.finished(protocol, outNo);
+    if (moved && NOTIFIED_STATES.has(to)) this.finished(protocol, outNo);
     return moved;
   }
 

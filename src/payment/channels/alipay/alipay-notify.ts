@@ -24,21 +24,25 @@ export interface ParsedNotify {
 }
 
 /**
- * Parses `application/x-www-form-urlencoded` text. A key that appears twice makes the notify
- * malformed (which value would the signature cover?), as does a missing `sign`, `notify_id`,
- * `trade_status` or `out_trade_no`.
+ * Parses `application/x-www-form-urlencoded` text. A key that appears twice makes the form malformed
+ * (which value would the signature cover?), as does a missing or empty `required` field.
  */
-export function parseNotify(raw: string): ParsedNotify {
+export function parseForm(raw: string, required: readonly string[]): ParsedNotify {
   const params: NotifyParams = {};
   let error: string | undefined;
   for (const [k, v] of new URLSearchParams(raw)) {
     if (k in params) error ??= `duplicate field ${k}`;
     params[k] = v;
   }
-  for (const k of ['sign', 'notify_id', 'trade_status', 'out_trade_no']) {
+  for (const k of required) {
     if (!params[k]) error ??= `missing field ${k}`;
   }
   return { params, error };
+}
+
+/** A trade notify's form: `sign`, `notify_id`, `trade_status` and `out_trade_no` are required. */
+export function parseNotify(raw: string): ParsedNotify {
+  return parseForm(raw, ['sign', 'notify_id', 'trade_status', 'out_trade_no']);
 }
 
 /** Alipay paid statuses: both TRADE_SUCCESS and TRADE_FINISHED mean the buyer paid. */

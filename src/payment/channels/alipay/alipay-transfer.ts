@@ -64,6 +64,8 @@ export class AlipayTransferClient implements PayoutClient {
 
   async transfer(t: PayoutTransfer): Promise<TransferResult> {
     const call = await this.exec('alipay.fund.trans.uni.transfer', {
+      // where alipay.fund.trans.order.changed goes (docs/payouts.md: in production the app's 应用网关 too)
+      notifyUrl: `${this.cfg.notifyUrl}/transfers`,
       bizContent: {
         out_biz_no: t.payoutNo,
         trans_amount: fenToYuan(t.amount),
@@ -81,7 +83,7 @@ export class AlipayTransferClient implements PayoutClient {
     const r = call.res;
     if (r.code === '10000') {
       if (r.outBizNo !== t.payoutNo) return { status: 'UNKNOWN', reason: `answer for ${r.outBizNo}` };
-      return this.byStatus(r, t);
+      return byAlipayStatus(r, t);
     }
     if (r.code === '40004' && isRefusal(r.subCode)) {
       return { status: 'FAILED', code: String(r.subCode), reason: describe(r) };
@@ -111,7 +113,7 @@ export class AlipayTransferClient implements PayoutClient {
     if (r.transAmount !== undefined && tryYuanToFen(r.transAmount) !== t.amount) {
       return { status: 'UNKNOWN', reason: `answer for ${JSON.stringify(r.transAmount)} yuan` };
     }
-    return this.byStatus(r, t);
+    return byAlipayStatus(r, t);
   }
 
   /**
@@ -163,29 +165,17 @@ export class AlipayTransferClient implements PayoutClient {
     return { ok: true, lines };
   }
 
-  private byStatus(r: AlipaySdkCommonResult, t: PayoutTransfer): TransferResult {
-    const orderId = typeof r.orderId === 'string' ? r.orderId : null;
-    switch (r.status) {
-      case 'SUCCESS':
-        return {
-          status: 'SUCCEEDED',
-          channelOrderId: orderId,
-          succeededAt: fromCst(r.payDate) ?? fromCst(r.transDate),
-        };
-      case 'FAIL':
-        return {
-          status: 'FAILED',
-          code: String(r.errorCode ?? 'FAIL'),
-          reason: String(r.failReason ?? 'transfer FAIL'),
-        };
-      case 'REFUND':
-        return { status: 'BOUNCED', reason: String(r.failReason ?? 'REFUND: returned by the bank') };
-      case 'INIT':
-      case 'DEALING':
-      case 'WAIT_PAY':
-        return { status: 'PENDING', channelOrderId: orderId, state: String(r.status) };
-      default:
-        return { status: 'UNKNOWN', reason: `${t.payoutNo}: status ${JSON.stringify(r.status)}` };
+  /**
+   * Whether an async notify's form (alipay.fund.trans.order.changed) carries Alipay's signature: alipay-sdk's
+   * checkNotifySignV2 over the raw decoded values, with and without `sign_type` (the SDK tries both). False,
+   * never a throw, when the keys do not load (the notify is refused; Alipay sends it again).
+   */
+  async verifyNotify(params: Record<string, string>): Promise<boolean> {
+    try {
+      return (await this.client()).checkNotifySignV2({ ...params });
+    } catch (err) {
+      this.logger.warn(`transfer notify not verifiable: ${(err as Error).message}`);
+      return false;
     }
   }
 
@@ -211,6 +201,37 @@ export class AlipayTransferClient implements PayoutClient {
     const keys = await this.keys.get();
     this.sdk = new AlipaySdk(alipaySdkConfig(this.cfg, keys));
     return this.sdk;
+  }
+}
+
+/**
+ * A transfer's `status` as a result, one mapping for the transfer answer, the query and the notify
+ * (alipay-transfer-notify.ts; its biz_content camel-cased as alipay-sdk does the answers): SUCCESS →
+ * SUCCEEDED, FAIL → FAILED, REFUND (a bank bounce) → BOUNCED, INIT / DEALING / WAIT_PAY → PENDING.
+ */
+export function byAlipayStatus(r: Record<string, unknown>, t: PayoutTransfer): TransferResult {
+  const orderId = typeof r.orderId === 'string' ? r.orderId : null;
+  switch (r.status) {
+    case 'SUCCESS':
+      return {
+        status: 'SUCCEEDED',
+        channelOrderId: orderId,
+        succeededAt: fromCst(r.payDate) ?? fromCst(r.transDate),
+      };
+    case 'FAIL':
+      return {
+        status: 'FAILED',
+        code: String(r.errorCode ?? 'FAIL'),
+        reason: String(r.failReason ?? 'transfer FAIL'),
+      };
+    case 'REFUND':
+      return { status: 'BOUNCED', reason: String(r.failReason ?? 'REFUND: returned by the bank') };
+    case 'INIT':
+    case 'DEALING':
+    case 'WAIT_PAY':
+      return { status: 'PENDING', channelOrderId: orderId, state: String(r.status) };
+    default:
+      return { status: 'UNKNOWN', reason: `${t.payoutNo}: status ${JSON.stringify(r.status)}` };
   }
 }
 
