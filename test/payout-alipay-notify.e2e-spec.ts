@@ -254,22 +254,19 @@ describe('Alipay transfer notify (real MySQL + Redis, two instances, sandbox gat
     const no = await payout(u, 1500, { mode: 'fail' }, { mode: 'drop' });
     await pendingAfterCall(no);
     const fail = signed({ out_biz_no: no, status: 'FAIL', trans_amount: fen(1500) });
+    /** The notify sent to both instances while `table` is renamed away (the database fails there). */
+    const whileAway = async (table: string) => {
+      await a.dataSource.query(`RENAME TABLE ${table} TO ${table}_away`);
+      try {
+        return [await send(a, fail), await send(b, fail)];
+      } finally {
+        await a.dataSource.query(`RENAME TABLE ${table}_away TO ${table}`);
+      }
+    };
     // the payout cannot be read
-    await a.dataSource.query('RENAME TABLE t_payout TO t_payout_away');
-    let unread: string[];
-    try {
-      unread = [await send(a, fail), await send(b, fail)];
-    } finally {
-      await a.dataSource.query('RENAME TABLE t_payout_away TO t_payout');
-    }
+    const unread = await whileAway('t_payout');
     // the money cannot be returned: the transaction (marker, CAS, journal) rolls back whole
-    await a.dataSource.query('RENAME TABLE t_ledger_entry TO t_ledger_entry_away');
-    let unapplied: string[];
-    try {
-      unapplied = [await send(a, fail), await send(b, fail)];
-    } finally {
-      await a.dataSource.query('RENAME TABLE t_ledger_entry_away TO t_ledger_entry');
-    }
+    const unapplied = await whileAway('t_ledger_entry');
     expect([...unread, ...unapplied]).toEqual(['fail', 'fail', 'fail', 'fail']);
     expect(await status(no)).toBe('PENDING');
     expect(await money(u, no)).toEqual([100000 - 1500, 0, 0, 0, 0]);
