@@ -137,4 +137,41 @@ describe('UnionPay payments through the service', () => {
     expect(await orderStatus(t, orderNo)).toBe('PAID');
     expect(Number((await paymentRow(t, p.paymentNo))!.refunded_amount)).toBe(0);
   });
+
+  describe('with the active queries far away', () => {
+    let s: TestApp;
+    beforeAll(async () => {
+      s = await createTestApp({ env: { ...ENV, PAYMENT_QUERY_DELAYS_MS: '600000' } });
+    });
+    afterAll(() => s?.close());
+    const cstDate = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
+    const reconcile = async (date: string) =>
+      (
+        await s
+          .http()
+          .post('/v1/admin/reconciliations')
+          .set('Authorization', s.bearer('admin-1', 'admin'))
+          .send({ date })
+          .expect(200)
+      ).body.mismatches as Array<Record<string, unknown>>;
+
+    it("reconciliation repairs a UnionPay payment from the day's settlement file, and only that day's", async () => {
+      const { userId, orderNo } = await newOrder(s);
+      const p = (await prepay(s, userId, orderNo, 'unionpay').expect(201)).body;
+      await upPay(s, p.paymentNo, { notify: { mode: 'drop' } }).expect(200);
+      // yesterday's file (settleDate MMDD) does not hold a consume paid today
+      const yesterday = await reconcile(cstDate(Date.now() - 86_400_000));
+      expect(yesterday.filter((m) => m.paymentNo === p.paymentNo)).toEqual([]);
+      expect((await paymentRow(s, p.paymentNo))!.status).toBe('PENDING');
+      expect(await reconcile(cstDate(Date.now()))).toContainEqual({
+        paymentNo: p.paymentNo,
+        channel: 'unionpay',
+        kind: 'paid_not_recorded',
+        repaired: true,
+      });
+      expect((await paymentRow(s, p.paymentNo))!.status).toBe('SUCCESS');
+      expect(await orderStatus(s, orderNo)).toBe('PAID');
+      expect(await anomalies(s, p.paymentNo)).toEqual([]);
+    });
+  });
 });

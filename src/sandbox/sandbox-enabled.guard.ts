@@ -1,4 +1,14 @@
-import { CanActivate, Inject, Injectable } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  Controller,
+  Inject,
+  Injectable,
+  UseGuards,
+  VERSION_NEUTRAL,
+} from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Public } from '../common/auth/auth.decorators';
 import { ConfigType } from '@nestjs/config';
 import { sandboxConfig } from '../config/configuration';
 import { DomainError, ErrorCode } from '../common/errors';
@@ -13,3 +23,12 @@ export class SandboxEnabledGuard implements CanActivate {
     return true;
   }
 }
+
+/** A simulator controller: public (a gateway takes no user token), unversioned, 404 while the sandbox is off. */
+export const SandboxRoutes = (tag: string, path: string) =>
+  applyDecorators(
+    ApiTags(tag),
+    Public(),
+    UseGuards(SandboxEnabledGuard),
+    Controller({ path, version: VERSION_NEUTRAL }),
+  );

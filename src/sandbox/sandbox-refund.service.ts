@@ -5,7 +5,8 @@ import { fenToYuan, tryYuanToFen } from './sandbox-money';
 import { TransactionService } from '../common/database/transaction.service';
 import { decideRefund, SimRefunds } from './core/sim-refunds';
 import { SandboxNotifyService } from './sandbox-notify.service';
-import { cstDay, toCst } from './sandbox-time';
+import { billWindow } from './core/sim-bills';
+import { toCst } from './sandbox-time';
 import { SandboxTradeService } from './sandbox-trade.service';
 import {
   bizError,
@@ -126,7 +127,7 @@ export class SandboxRefundService {
 
   /** Refunds that moved money on a CST calendar day (the bill's refund lines). */
   async refundedOn(date: string): Promise<Array<SandboxRefundRow & { trade_no: string }>> {
-    const day = cstDay(date);
+    const day = billWindow(date);
     if (!day) return [];
     const rows: Array<SandboxRefundRow & { trade_no: string }> = await this.ds.query(
       `SELECT r.*, t.trade_no FROM sandbox_refund r JOIN sandbox_trade t ON t.out_trade_no = r.out_trade_no

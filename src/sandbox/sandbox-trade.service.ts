@@ -7,7 +7,8 @@ import { SimTrades, SimTradeTable } from './core/sim-trades';
 import { DomainError, ErrorCode } from '../common/errors';
 import { fenToYuan, tryYuanToFen } from './sandbox-money';
 import { SandboxNotifyService } from './sandbox-notify.service';
-import { cstDay, fromCst, toCst } from './sandbox-time';
+import { billWindow } from './core/sim-bills';
+import { fromCst, toCst } from './sandbox-time';
 import {
   bizError,
   Fault,
@@ -225,7 +226,7 @@ export class SandboxTradeService {
 
   /** Trades paid on a CST calendar day (the bill). */
   async paidOn(date: string): Promise<SandboxTradeRow[]> {
-    const day = cstDay(date);
+    const day = billWindow(date);
     if (!day) return [];
     // every trade paid that day, refunded since or not: the bill's payment lines
     return this.core.many('gmt_payment >= ? AND gmt_payment < ? ORDER BY gmt_payment, id', day);

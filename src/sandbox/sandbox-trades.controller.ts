@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  UseGuards,
-  VERSION_NEUTRAL,
-} from '@nestjs/common';
+import { Body, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { sandboxConfig } from '../config/configuration';
 import { armed } from './core/sim-faults';
@@ -20,12 +10,10 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
-import { Public } from '../common/auth/auth.decorators';
 import { fenToYuan } from './sandbox-money';
 import { FaultsDto, InjectTradeDto, PayTradeDto } from './sandbox.dto';
-import { SandboxEnabledGuard } from './sandbox-enabled.guard';
+import { SandboxRoutes } from './sandbox-enabled.guard';
 import { SandboxNotifyService } from './sandbox-notify.service';
 import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
@@ -39,10 +27,7 @@ const OUT_TRADE_NO = {
 };
 
 /** The buyer's side of the sandbox and its fault switches, for tests and for a human in Swagger. */
-@ApiTags('sandbox')
-@Public()
-@UseGuards(SandboxEnabledGuard)
-@Controller({ path: 'sandbox/alipay/trades', version: VERSION_NEUTRAL })
+@SandboxRoutes('sandbox', 'sandbox/alipay/trades')
 export class SandboxTradesController {
   constructor(
     private readonly trades: SandboxTradeService,

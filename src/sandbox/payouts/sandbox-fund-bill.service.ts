@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../../config/configuration';
 import { fenToYuan } from '../sandbox-money';
-import { cstDay, toCst } from '../sandbox-time';
+import { billWindow, SimBillDownload } from '../core/sim-bills';
+import { toCst } from '../sandbox-time';
+import { wxCsv } from '../wechat/wechat-sandbox-bill.service';
 import { PayoutProtocol } from './sandbox-payout.types';
 
 /** One money movement of the merchant's fund account: a transfer out, or a bank bounce coming back. */
@@ -27,10 +28,15 @@ interface FlowLine {
  */
 @Injectable()
 export class SandboxFundBillService {
+  private readonly download: SimBillDownload;
+
   constructor(
     private readonly ds: DataSource,
     @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
-  ) {}
+  ) {
+    const url = `${cfg.baseUrl}/sandbox/wechat/v3/billdownload/fundflow`;
+    this.download = new SimBillDownload(url, (date, cutoff) => this.wechatCsv(date, cutoff));
+  }
 
   /** Where alipay.data.dataservice.bill.downloadurl.query (signcustomer) points. */
   alipayUrl(date: string): string {
@@ -55,22 +61,14 @@ export class SandboxFundBillService {
     };
   }
 
-  /** GET /v3/bill/fundflowbill: the cut-off instant rides in the token, so the file matches this SHA1. */
-  async wechatAnswer(date: string): Promise<Record<string, string>> {
-    const cutoff = Date.now();
-    const csv = await this.wechatCsv(date, cutoff);
-    return {
-      hash_type: 'SHA1',
-      hash_value: createHash('sha1').update(csv, 'utf8').digest('hex'),
-      download_url: `${this.cfg.baseUrl}/sandbox/wechat/v3/billdownload/fundflow?token=${date}.${cutoff}`,
-    };
+  /** GET /v3/bill/fundflowbill: the hash and download URL of the day's file (core/sim-bills.ts). */
+  wechatAnswer(date: string): Promise<Record<string, string>> {
+    return this.download.answer(date);
   }
 
   /** The fund-flow file behind a token (null when the token is not one of ours). */
-  async wechatFile(token: unknown): Promise<string | null> {
-    const m = typeof token === 'string' ? /^(\d{4}-\d{2}-\d{2})\.(\d{13})$/.exec(token) : null;
-    if (!m || !cstDay(m[1])) return null;
-    return this.wechatCsv(m[1], Number(m[2]));
+  wechatFile(token: unknown): Promise<string | null> {
+    return this.download.fetch(token);
   }
 
   /** WeChat's fund-flow layout: BOM, header, backtick-prefixed cells, two summary lines, yuan amounts. */
@@ -78,39 +76,35 @@ export class SandboxFundBillService {
     const lines = await this.flows('wechat', date, cutoff);
     const head =
       '记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额（元）,账户结余（元）,资金变更提交申请人,备注,业务凭证号';
-    const cells = (xs: string[]) => xs.map((x) => `\`${x}`).join(',');
-    const body = lines.map((l, i) =>
-      cells([
-        toCst(l.at),
-        l.order_id,
-        `${date.replace(/-/g, '')}${String(i + 1).padStart(10, '0')}`,
-        '商家转账',
-        l.direction === 'OUT' ? '转账' : '退款',
-        l.direction === 'OUT' ? '支出' : '收入',
-        fenToYuan(l.amount),
-        '0.00',
-        'system',
-        '钱包提现',
-        l.out_no,
-      ]),
-    );
+    const body = lines.map((l, i) => [
+      toCst(l.at),
+      l.order_id,
+      `${date.replace(/-/g, '')}${String(i + 1).padStart(10, '0')}`,
+      '商家转账',
+      l.direction === 'OUT' ? '转账' : '退款',
+      l.direction === 'OUT' ? '支出' : '收入',
+      fenToYuan(l.amount),
+      '0.00',
+      'system',
+      '钱包提现',
+      l.out_no,
+    ]);
     const sum = (d: 'OUT' | 'IN') => lines.filter((l) => l.direction === d).reduce((s, l) => s + l.amount, 0);
     const count = (d: 'OUT' | 'IN') => String(lines.filter((l) => l.direction === d).length);
-    const summary = cells([
+    const summary = [
       String(lines.length),
       count('IN'),
       fenToYuan(sum('IN')),
       count('OUT'),
       fenToYuan(sum('OUT')),
-    ]);
-    return `\uFEFF${head}\n${body.map((l) => `${l}\n`).join('')}资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\n${summary}\n`;
+    ];
+    return wxCsv(head, body, '资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额', summary);
   }
 
   private async flows(protocol: PayoutProtocol, date: string, cutoff: number): Promise<FlowLine[]> {
-    const day = cstDay(date);
+    const day = billWindow(date, cutoff);
     if (!day) return [];
-    const from = day[0];
-    const until = new Date(Math.min(day[1].getTime(), cutoff));
+    const [from, until] = day;
     // Alipay transfers to an account succeed when made; a WeChat bill when it reaches SUCCESS (updated_at)
     const outAt = protocol === 'alipay' ? 'created_at' : 'updated_at';
     const rows: Array<Omit<FlowLine, 'amount'> & { amount: string }> = await this.ds.query(

@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TransactionService } from '../../common/database/transaction.service';
 import { decideRefund, SimRefunds } from '../core/sim-refunds';
 import { SimTrades, SimTradeTable } from '../core/sim-trades';
+import { billWindow } from '../core/sim-bills';
 import { signFields, verifyFields } from './unionpay-sandbox-crypto';
 import { UnionpaySandboxKeysService } from './unionpay-sandbox-keys.service';
 import { UnionpaySandboxNotifyService } from './unionpay-sandbox-notify.service';
@@ -216,15 +217,18 @@ export class UnionpaySandboxService {
   private async file(req: Record<string, string>, base: Record<string, string>): Promise<UpAnswer> {
     if (!/^\d{4}$/.test(req.settleDate ?? ''))
       return this.answer({ ...base, respCode: '30', respMsg: 'settleDate' });
-    const year = cst(new Date()).slice(0, 4);
-    const rows: UpTxnRow[] = await this.ds.query(
-      `SELECT * FROM sandbox_unionpay_txn WHERE mer_id = ? AND status = 'SUCCESS' AND done_at IS NOT NULL`,
-      [req.merId],
+    const day = billWindow(
+      `${cst(new Date()).slice(0, 4)}-${req.settleDate.slice(0, 2)}-${req.settleDate.slice(2)}`,
     );
-    const day = `${year}${req.settleDate}`;
-    const lines = rows
-      .filter((r) => cst(new Date(r.done_at!)).slice(0, 8) === day)
-      .map((r) => [r.txn_type, r.order_id, r.query_id, r.txn_amt, r.txn_time, r.orig_qry_id ?? ''].join('|'));
+    const rows = day
+      ? await this.core.many(
+          "mer_id = ? AND status = 'SUCCESS' AND done_at >= ? AND done_at < ? ORDER BY id",
+          [req.merId, ...day],
+        )
+      : [];
+    const lines = rows.map((r) =>
+      [r.txn_type, r.order_id, r.query_id, r.txn_amt, r.txn_time, r.orig_qry_id ?? ''].join('|'),
+    );
     if (lines.length === 0) return this.answer({ ...base, respCode: '98', respMsg: 'file not exist' });
     const fileContent = deflateSync(Buffer.from(`${lines.join('\n')}\n`, 'utf8')).toString('base64');
     return this.answer({

@@ -1,24 +1,11 @@
-import {
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-  VERSION_NEUTRAL,
-} from '@nestjs/common';
+import { Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { Public } from '../../common/auth/auth.decorators';
 import { sandboxConfig } from '../../config/configuration';
 import { rsaSign, rsaVerify } from '../sandbox-crypto';
-import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
+import { SandboxRoutes } from '../sandbox-enabled.guard';
 import { WechatSandboxKeysService } from './wechat-sandbox-keys.service';
 import { WechatSandboxBillService } from './wechat-sandbox-bill.service';
 import { WechatSandboxService } from './wechat-sandbox.service';
@@ -34,10 +21,7 @@ type RawRequest = FastifyRequest & { rawBody?: Buffer };
  * the platform key. Injected faults: `timeout` (answer held past the client's timeout), `system_error`
  * (500 SYSTEM_ERROR), `bad_sign` (the answer's signature does not verify).
  */
-@ApiTags('sandbox-wechat')
-@Public()
-@UseGuards(SandboxEnabledGuard)
-@Controller({ path: 'sandbox/wechat/v3', version: VERSION_NEUTRAL })
+@SandboxRoutes('sandbox-wechat', 'sandbox/wechat/v3')
 export class WechatSandboxApiController {
   constructor(
     private readonly wx: WechatSandboxService,

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../../config/configuration';
 import { fenToYuan } from '../sandbox-money';
-import { cstDay, toCst } from '../sandbox-time';
+import { billWindow, SimBillDownload } from '../core/sim-bills';
+import { toCst } from '../sandbox-time';
 import { WxAnswer, wxError, wxOk, WxRefundRow, WxTransactionRow } from './wechat-sandbox.types';
 
 /**
@@ -13,42 +13,35 @@ import { WxAnswer, wxError, wxOk, WxRefundRow, WxTransactionRow } from './wechat
  */
 @Injectable()
 export class WechatSandboxBillService {
+  private readonly download: SimBillDownload;
+
   constructor(
     private readonly ds: DataSource,
     @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
-  ) {}
+  ) {
+    const url = `${cfg.baseUrl}/sandbox/wechat/v3/billdownload/file`;
+    this.download = new SimBillDownload(url, (date, cutoff) => this.billCsv(date, cutoff));
+  }
 
-  /**
-   * GET /v3/bill/tradebill: the download URL carries the cut-off instant, so the file fetched later is
-   * exactly the one whose SHA1 this answer states.
-   */
+  /** GET /v3/bill/tradebill: the hash and download URL of the day's file (core/sim-bills.ts). */
   async tradeBill(billDate: unknown, billType: unknown): Promise<WxAnswer> {
-    if (typeof billDate !== 'string' || !cstDay(billDate)) {
+    if (typeof billDate !== 'string' || !billWindow(billDate)) {
       return wxError(400, 'PARAM_ERROR', 'bill_date must be yyyy-MM-dd');
     }
     if (billType !== undefined && billType !== 'ALL' && billType !== 'SUCCESS' && billType !== 'REFUND') {
       return wxError(400, 'PARAM_ERROR', 'bill_type must be ALL, SUCCESS or REFUND');
     }
-    const cutoff = Date.now();
-    const csv = await this.billCsv(billDate, cutoff);
-    return wxOk({
-      hash_type: 'SHA1',
-      hash_value: createHash('sha1').update(csv, 'utf8').digest('hex'),
-      download_url: `${this.cfg.baseUrl}/sandbox/wechat/v3/billdownload/file?token=${billDate}.${cutoff}`,
-    });
+    return wxOk(await this.download.answer(billDate));
   }
 
   /** The bill file behind a download token (null when the token is not ours). */
-  async billFile(token: unknown): Promise<string | null> {
-    const m = typeof token === 'string' ? /^(\d{4}-\d{2}-\d{2})\.(\d{13})$/.exec(token) : null;
-    if (!m || !cstDay(m[1])) return null;
-    return this.billCsv(m[1], Number(m[2]));
+  billFile(token: unknown): Promise<string | null> {
+    return this.download.fetch(token);
   }
 
   /** WeChat's trade bill layout: BOM, header, backtick-prefixed cells, two summary lines, yuan amounts. */
   private async billCsv(date: string, cutoff: number): Promise<string> {
-    const [start, end] = cstDay(date)!;
-    const until = new Date(Math.min(end.getTime(), cutoff));
+    const [start, until] = billWindow(date, cutoff)!;
     const paid: WxTransactionRow[] = await this.ds.query(
       `SELECT * FROM sandbox_wechat_transaction WHERE success_time >= ? AND success_time < ? ORDER BY success_time, id`,
       [start, until],
@@ -62,82 +55,85 @@ export class WechatSandboxBillService {
       );
     const head =
       '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
-    const cells = (xs: string[]) => xs.map((x) => `\`${x}`).join(',');
-    const lines = paid.map((t) =>
-      cells([
-        toCst(t.success_time!),
-        t.appid,
-        t.mchid,
+    const lines = paid.map((t) => [
+      toCst(t.success_time!),
+      t.appid,
+      t.mchid,
+      '0',
+      '',
+      t.transaction_id,
+      t.out_trade_no,
+      t.payer_openid ?? '',
+      'NATIVE',
+      'SUCCESS',
+      'OTHERS',
+      'CNY',
+      fenToYuan(Number(t.total)),
+      '0.00',
+      '0',
+      '0',
+      '0.00',
+      '0.00',
+      '',
+      '',
+      t.description,
+      '',
+      '0.00',
+      '0.60%',
+      fenToYuan(Number(t.total)),
+      '0.00',
+      '',
+    ]);
+    for (const r of refunds) {
+      lines.push([
+        toCst(r.success_time!),
+        r.appid,
+        this.cfg.wechat.mchid,
         '0',
         '',
-        t.transaction_id,
-        t.out_trade_no,
-        t.payer_openid ?? '',
+        r.transaction_id,
+        r.out_trade_no,
+        '',
         'NATIVE',
-        'SUCCESS',
+        'REFUND',
         'OTHERS',
         'CNY',
-        fenToYuan(Number(t.total)),
-        '0.00',
-        '0',
-        '0',
         '0.00',
         '0.00',
+        r.refund_id,
+        r.out_refund_no,
+        fenToYuan(Number(r.refund)),
+        '0.00',
+        'ORIGINAL',
+        'SUCCESS',
         '',
-        '',
-        t.description,
         '',
         '0.00',
         '0.60%',
-        fenToYuan(Number(t.total)),
-        '0.00',
+        fenToYuan(Number(r.t_total)),
+        fenToYuan(Number(r.refund)),
         '',
-      ]),
-    );
-    for (const r of refunds) {
-      lines.push(
-        cells([
-          toCst(r.success_time!),
-          r.appid,
-          this.cfg.wechat.mchid,
-          '0',
-          '',
-          r.transaction_id,
-          r.out_trade_no,
-          '',
-          'NATIVE',
-          'REFUND',
-          'OTHERS',
-          'CNY',
-          '0.00',
-          '0.00',
-          r.refund_id,
-          r.out_refund_no,
-          fenToYuan(Number(r.refund)),
-          '0.00',
-          'ORIGINAL',
-          'SUCCESS',
-          '',
-          '',
-          '0.00',
-          '0.60%',
-          fenToYuan(Number(r.t_total)),
-          fenToYuan(Number(r.refund)),
-          '',
-        ]),
-      );
+      ]);
     }
     const paidSum = paid.reduce((s, t) => s + Number(t.total), 0);
     const refundSum = refunds.reduce((s, r) => s + Number(r.refund), 0);
-    const summary = cells([
-      String(paid.length + refunds.length),
+    const sums = [
       fenToYuan(paidSum),
       fenToYuan(refundSum),
       '0.00',
       '0.00',
       fenToYuan(paidSum),
       fenToYuan(refundSum),
-    ]);
-    return `\uFEFF${head}\n${lines.map((l) => `${l}\n`).join('')}总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\n${summary}\n`;
+    ];
+    return wxCsv(head, lines, TRADE_SUMMARY, [String(paid.length + refunds.length), ...sums]);
   }
+}
+
+const TRADE_SUMMARY =
+  '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额';
+
+/** WeChat's bill file layout (trade and fund-flow bills): BOM, header, backtick-prefixed cells, two summary lines. */
+export function wxCsv(head: string, lines: string[][], summaryHead: string, summary: string[]): string {
+  const cells = (xs: string[]) => `${xs.map((x) => `\`${x}`).join(',')}\n`;
+  return `\uFEFF${head}\n${lines.map(cells).join('')}${summaryHead}\n${cells(summary)}`;
 }

@@ -1,15 +1,13 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards, VERSION_NEUTRAL } from '@nestjs/common';
+import { Body, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
 } from '@nestjs/swagger';
-import { Public } from '../../common/auth/auth.decorators';
 import { armed } from '../core/sim-faults';
-import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
+import { SandboxRoutes } from '../sandbox-enabled.guard';
 import { WxFaultsDto, WxPayDto } from './wechat-sandbox.dto';
 import { WechatSandboxService } from './wechat-sandbox.service';
 import { WechatSandboxNotifyService } from './wechat-sandbox-notify.service';
@@ -22,10 +20,7 @@ const OUT_TRADE_NO = {
 import { WxRefundRow, WxTransactionRow } from './wechat-sandbox.types';
 
 /** The buyer's side of the WeChat sandbox and its fault switches, for tests and for a human in Swagger. */
-@ApiTags('sandbox-wechat')
-@Public()
-@UseGuards(SandboxEnabledGuard)
-@Controller({ path: 'sandbox/wechat/transactions', version: VERSION_NEUTRAL })
+@SandboxRoutes('sandbox-wechat', 'sandbox/wechat/transactions')
 export class WechatSandboxTransactionsController {
   constructor(
     private readonly wx: WechatSandboxService,
