@@ -73,6 +73,10 @@ export default tseslint.config(
               message:
                 'The sandbox imports nothing of the service (issue 23): it talks to it over HTTP only.',
             },
+            {
+              regex: '(^|/)common/china-time$',
+              message: 'The sandbox formats its own times (sandbox-time.ts), apart from the service (issue 23).',
+            },
           ],
         },
       ],
