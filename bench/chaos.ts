@@ -1,23 +1,17 @@
 /**
  * npm run chaos [-- --duration 60] [-- --settle 90] [-- --min-paid N] [-- --galera] [-- --no-auto-refund]
  *
- * Mixed load (submits, recharges, alipay, wechat, unionpay and wallet pre-pays, some switching channel,
- * sandbox pays on the Alipay, WeChat and UnionPay sandboxes with a random notify mode of each — and, on a
- * third of the UnionPay trades, query and refund faults armed first — and refunds of paid orders:
- * full ones sent twice with one Idempotency-Key, concurrent partials that together exceed the total,
- * partials in two steps, and buyers' refund requests approved twice at once, and wallet-to-wallet
- * transfers executed twice at once, some racing a cancel, and late money: orders paid after their cancel
- * and orders paid a second time on the other channel, bench/lib/late-money-chaos.ts)
- * against two instances that share one database and one Redis prefix, on a private redis-server.
- * While it runs: kill -9 an instance and restart it, delete the prefix's Redis keys, stop and restart
- * that private Redis, make the sandbox drop every notify for a while, KILL the app's MySQL
- * connections (once all of them, and for 12 % of the run one every 60 ms while a probe retries every 503 as
- * told: same body, same Idempotency-Key, same token), kill -9 the other instance. Then it lets the system settle and checks the money
- * invariants directly in MySQL (refunds included: refunded ≤ paid for every payment, and the
- * sandbox's refunds = the SUCCEEDED refunds here, to the fen; no request answered 503 was executed
- * twice), and per channel (each channel's SUCCESS payments = what its sandbox took, trade by trade, to
- * the fen; no payment paid twice; UnionPay answered 200 only once the outcome was durable, its callback
- * log rows all decided). Exit code 1 on any violated invariant (or a failed run).
+ * Mixed load on two instances that share one database and one Redis prefix (a private redis-server):
+ * submits and recharges paid on the Alipay, WeChat and UnionPay sandboxes (random notify modes, UnionPay
+ * call faults) or from the wallet, some switching channel (bench/lib/chaos-flows.ts); refunds of paid
+ * orders that try to refund twice or too much (refund-flow.ts); wallet transfers executed twice at once;
+ * late money (late-money-chaos.ts); payouts to payees armed with the payout simulator's fault modes, each
+ * POSTed twice at once under one Idempotency-Key, some bounced after success (payout-chaos.ts). While it
+ * runs: kill -9 an instance and restart it, delete the prefix's Redis keys, stop and restart that Redis,
+ * drop every notify for a while, KILL the app's MySQL connections (once all, then one every 60 ms while a
+ * probe retries every 503 as told), kill -9 the other instance. Then it lets the system settle and checks
+ * the money invariants in MySQL (invariants.ts, chaos-channels.ts, webhook-chaos.ts, payout-invariants.ts;
+ * docs/benchmarks.md lists them). Exit code 1 on any violated invariant (or a failed run).
  * --no-auto-refund: AUTO_REFUND=false, late money must wait OPEN with no refund (default: refunded once).
  * --galera: the instances write to nodes 1 and 2 of the Galera cluster (.ci/galera.sh), a step before the
  * MySQL one kill -9s node 2 and rejoins it (IST), and the invariants are checked on every node.
@@ -31,8 +25,11 @@ import { checkInvariants, Invariant } from './lib/invariants';
 import { PrivateRedis } from './lib/redis-server';
 import { PaidOrder, refundFlow } from './lib/refund-flow';
 import { RetryProbe } from './lib/retry-probe';
-import { armUnionpayFaults, channelMoneyInvariants } from './lib/chaos-channels';
-import { arg, GATEWAY_CHANNELS, log, MODES, PAY_PATH, Stats, UNTRUSTED_MODES } from './lib/chaos-support';
+import { channelMoneyInvariants } from './lib/chaos-channels';
+import { flow, transferFlow } from './lib/chaos-flows';
+import { arg, GATEWAY_CHANNELS, log, Stats } from './lib/chaos-support';
+import { PAYOUT_CASES, PayoutChaos } from './lib/payout-chaos';
+import { mysqlQuery, payoutInvariants } from './lib/payout-invariants';
 import { ChaosReceiver, webhookInvariants } from './lib/webhook-chaos';
 import {
   billDateToday,
@@ -50,8 +47,8 @@ async function main(): Promise<number> {
   const duration = arg('duration', 60);
   const settle = arg('settle', 90);
   // --min-paid N: the load goes on past --duration (up to twice it) until N trades are paid at the
-  // sandbox, and at least one late payment (paid after close), so a slow machine still proves the
-  // invariants over real payments (the test asks for it)
+  // sandbox, at least one late payment (paid after close) and each payout case made, so a slow machine
+  // still proves the invariants over real payments and payouts (the test asks for it)
   const minPaid = process.argv.includes('--min-paid') ? arg('min-paid', 1) : 0;
   const galera = process.argv.includes('--galera');
   const autoRefund = !process.argv.includes('--no-auto-refund');
@@ -81,6 +78,12 @@ async function main(): Promise<number> {
     EVENTS_POLL_MS: '200',
     WEBHOOK_TIMEOUT_MS: '1000',
     WEBHOOK_RETRY_DELAYS_MS: '200,400,800,1600,3200,5000,5000,5000,5000,5000',
+    // payouts (issue 26): transfer queries at 1/2/4 s, the sweeper every 2 s; a key whose instance was
+    // killed mid-request is free again after 10 s, not 30
+    PAYOUT_QUERY_DELAYS_MS: '1000,2000,4000',
+    PAYOUT_SWEEP_INTERVAL_MS: '2000',
+    PAYOUT_STUCK_AFTER_MS: '5000',
+    IDEMPOTENCY_LEASE_MS: '10000',
   };
   const receiver = await new ChaosReceiver(1500).start();
   const mk = (name: string, node: number) =>
@@ -136,12 +139,16 @@ async function main(): Promise<number> {
     const paidOrders: PaidOrder[] = [];
     const lateOrders: LateOrder[] = [];
     let dropAll = false;
-    const t0 = Date.now();
     const alive = () => insts.filter((i) => !i.exited && i.proc);
     const pick = () => {
       const a = alive();
       return new Api((a.length ? a[Math.floor(Math.random() * a.length)] : insts[0]).url);
     };
+    // payouts (issue 26): users of their own, their wallets filled by a recharge before the chaos
+    const payouts = new PayoutChaos(pick, stats, admin);
+    const payoutUsers = await Promise.all(Array.from({ length: 4 }, (_, i) => api.token(`chaos-p${i}`)));
+    await payouts.fund(payoutUsers, 500_000);
+    const t0 = Date.now();
     const loadGoesOn = () => {
       const elapsed = Date.now() - t0;
       if (elapsed < duration * 1000) return true;
@@ -150,7 +157,8 @@ async function main(): Promise<number> {
         0,
       );
       const late = stats.counts.get('late-pay-after-close:200') ?? 0;
-      return minPaid > 0 && (paid < minPaid || late < 1) && elapsed < 2 * duration * 1000;
+      const cases = payouts.tracked.length < PAYOUT_CASES.length; // and every payout case ran once
+      return minPaid > 0 && (paid < minPaid || late < 1 || cases) && elapsed < 2 * duration * 1000;
     };
     const worker = async (w: number) => {
       let i = 0;
@@ -218,6 +226,13 @@ async function main(): Promise<number> {
       }
     };
     const transferers = Promise.all([transferer(0), transferer(1)]);
+    const payouter = async (w: number) => {
+      for (let i = 1; !stopping && loadGoesOn(); i++) {
+        await payouts.flow(payoutUsers[(w + i) % payoutUsers.length], `${w}-${i}`);
+        await sleep(100);
+      }
+    };
+    const payouters = Promise.all([payouter(0), payouter(1)]);
     // issue 21 item 1: a probe retries every 503 as told, while a loop kills connections one by one
     const inc = (k: string) => stats.inc(k);
     const probing = Promise.all(
@@ -284,7 +299,7 @@ async function main(): Promise<number> {
         await insts[1].start();
       });
     })();
-    await Promise.all([workers, refunders, transferers, chaos, probing, killing]);
+    await Promise.all([workers, refunders, transferers, payouters, chaos, probing, killing]);
     log(`load done: ${stats}`);
 
     // ---- settle, then the invariants -------------------------------------------------------------
@@ -295,11 +310,14 @@ async function main(): Promise<number> {
     let reconciled = 0; // late payments left to the reconciliation asked in the settle
     try {
       for (;;) {
+        await payouts.recheck(); // bounced payouts an admin's recheck has not found yet
         result = [
           ...(await checkInvariants(c, INITIAL_STOCK)),
           ...(await channelMoneyInvariants(c)),
           ...(await webhookInvariants(c, receiver, publicTopics())),
           await lateMoneyInvariant(c, lateOrders, autoRefund),
+          ...(await payoutInvariants(mysqlQuery(c))),
+          await payouts.invariant(c),
         ];
         const bad = result.filter((r) => r.violations > 0);
         if (!bad.length || Date.now() > deadline) break;
@@ -368,125 +386,6 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
-}
-
-/** One transfer: create (keyed), then two executes at once (a client retry), a cancel racing one in 5. */
-async function transferFlow(pick: () => Api, token: string, to: string, stats: Stats, tag: string) {
-  const created = await pick().call<{ transferNo: string }>(
-    'POST',
-    '/v1/transfers',
-    { toUserId: to, amount: 1 + Math.floor(Math.random() * 300), memo: tag },
-    { token, headers: { 'Idempotency-Key': `chaos-transfer-${tag}-${Date.now()}` }, timeoutMs: 5000 },
-  );
-  stats.inc(`transfer-create:${created.status}`);
-  if (created.status !== 201) return;
-  const no = created.body.transferNo;
-  const exec = () =>
-    pick().call('POST', `/v1/transfers/${no}/execute`, undefined, { token, timeoutMs: 5000 });
-  const calls = [exec(), exec()];
-  if (Math.random() < 0.2) {
-    calls.push(pick().call('POST', `/v1/transfers/${no}/cancel`, undefined, { token, timeoutMs: 5000 }));
-  }
-  for (const r of await Promise.allSettled(calls)) {
-    stats.inc(`transfer-call:${r.status === 'fulfilled' ? r.value.status : 'error'}`);
-  }
-}
-
-/**
- * One storefront session: a goods order or a recharge, paid on Alipay, WeChat or UnionPay (their
- * sandboxes) or from the wallet; sometimes the buyer first asks for another gateway channel and then
- * switches. About a third of the paid ones are handed to the refund workers.
- */
-async function flow(
-  pick: () => Api,
-  token: string,
-  products: number[],
-  stats: Stats,
-  dropAll: () => boolean,
-  tag: string,
-  onPaid: (o: PaidOrder) => void,
-): Promise<void> {
-  const r = Math.random();
-  const api = pick();
-  const created =
-    r < 0.25
-      ? await api.call<{ orderNo: string; totalAmount: number }>(
-          'POST',
-          '/v1/recharges',
-          { amount: 500 + Math.floor(Math.random() * 5000) },
-          { token, timeoutMs: 5000 },
-        )
-      : await api.call<{ orderNo: string; totalAmount: number }>(
-          'POST',
-          '/v1/orders',
-          {
-            items: [
-              {
-                productId: products[Math.floor(Math.random() * products.length)],
-                quantity: 1 + Math.floor(Math.random() * 3),
-              },
-            ],
-            remark: tag,
-          },
-          { token, timeoutMs: 5000 },
-        );
-  stats.inc(`${r < 0.25 ? 'recharge' : 'submit'}:${created.status}`);
-  if (created.status !== 201) return;
-  const orderNo = created.body.orderNo;
-  const refundLater = () => {
-    if (Math.random() < 0.35) onPaid({ orderNo, total: created.body.totalAmount, token, at: Date.now() });
-  };
-  if (Math.random() < 0.1) {
-    const c = await pick().call('POST', `/v1/orders/${orderNo}/cancel`, {}, { token, timeoutMs: 5000 });
-    stats.inc(`cancel:${c.status}`);
-    return;
-  }
-  const gateway = GATEWAY_CHANNELS[Math.floor(Math.random() * GATEWAY_CHANNELS.length)];
-  const channel = r >= 0.25 && Math.random() < 0.2 ? 'wallet' : gateway;
-  if (channel !== 'wallet' && Math.random() < 0.1) {
-    // the buyer asks for another channel first, then switches (the first trade is closed first)
-    const others = GATEWAY_CHANNELS.filter((ch) => ch !== channel);
-    const other = others[Math.floor(Math.random() * others.length)];
-    const first = await pick().call(
-      'POST',
-      `/v1/orders/${orderNo}/payments`,
-      { channel: other },
-      {
-        token,
-        timeoutMs: 8000,
-      },
-    );
-    stats.inc(`prepay-${other}-first:${first.status}`);
-  }
-  // a retried pre-pay must reuse its payment: sometimes send it twice, to two instances
-  const pays = await Promise.all(
-    (Math.random() < 0.2 ? [pick(), pick()] : [pick()]).map((a) =>
-      a.call<{ paymentNo: string }>(
-        'POST',
-        `/v1/orders/${orderNo}/payments`,
-        { channel },
-        { token, timeoutMs: 8000 },
-      ),
-    ),
-  );
-  pays.forEach((p) => stats.inc(`prepay-${channel}:${p.status}`));
-  const ok = pays.find((p) => p.status === 200 || p.status === 201);
-  if (ok && channel === 'wallet') refundLater();
-  if (!ok || channel === 'wallet' || Math.random() < 0.1) return; // some trades are never paid
-  if (channel === 'unionpay') {
-    const armed = await armUnionpayFaults(pick(), ok.body.paymentNo);
-    if (armed !== undefined) stats.inc(`sandbox-faults-unionpay:${armed}`);
-  }
-  const modes = MODES[channel];
-  const mode = dropAll() ? 'drop' : modes[Math.floor(Math.random() * modes.length)];
-  const paid = await pick().call(
-    'POST',
-    PAY_PATH[channel](ok.body.paymentNo),
-    { notify: { mode } },
-    { timeoutMs: 5000 },
-  );
-  stats.inc(`sandbox-pay-${channel}:${paid.status}`);
-  if (paid.status === 200 && !UNTRUSTED_MODES.includes(mode)) refundLater();
 }
 
 main().then(

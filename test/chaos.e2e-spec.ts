@@ -40,7 +40,7 @@ function ensureBuilt(): void {
 }
 
 describe('chaos (short run)', () => {
-  it('keeps every money invariant, refunds included, through crashes, Redis loss, dropped notifies and killed DB connections', async () => {
+  it('keeps every money invariant, refunds and payouts included, through crashes, Redis loss, dropped notifies and killed DB connections', async () => {
     ensureBuilt();
     // --min-paid: on a loaded machine the load runs on (≤ 60 s) until 11 trades are paid, rather than
     // this test asserting how many a fixed 30 s can pay
@@ -71,8 +71,10 @@ describe('chaos (short run)', () => {
     // per gateway channel (3): nothing lost, nothing invented; then the markers (per channel), the rest,
     // refunds: 14 money invariants, 3 of the ledger (issue 22), 8 per channel (issue 23: 3 × the money to
     // the fen, no payment paid twice, 3 × notifies acknowledged only once durable, UnionPay's callback
-    // log), 4 of the webhooks (issue 25), 1 of late money (issue 24), 1 of the 503 retries
-    expect(rows).toHaveLength(31);
+    // log), 4 of the webhooks (issue 25), 1 of late money (issue 24), 7 of payouts (issue 26: 2 × the
+    // transfers to the fen, one parameter set per number, money back once, payouts:<channel>, none
+    // PENDING, each as its fault says), 1 of the 503 retries
+    expect(rows).toHaveLength(38);
     expect(rows.join('\n')).toMatch(/every journal sums to 0/);
     expect(rows.join('\n')).toMatch(/every wallet = its entries/);
     expect(rows.join('\n')).toMatch(/no transfer moved twice/);
@@ -119,5 +121,21 @@ describe('chaos (short run)', () => {
     expect(rows.join('\n')).toMatch(
       /every late payment refunded once, none twice \| 0 \|.* 0 refunded twice/,
     );
+    // issue 26: payouts through the same chaos, every fault case made (--min-paid waits for them), and
+    // on each channel money out to the fen; some FAILED with their money back
+    for (const ch of ['alipay', 'wechat']) {
+      const m = new RegExp(
+        `${ch} payouts: Σ SUCCESS transfers at the sandbox = Σ SUCCEEDED payouts[^|]*\\| 0 \\| (\\d+) SUCCESS transfers`,
+      ).exec(out);
+      expect(Number(m?.[1] ?? 0)).toBeGreaterThan(0);
+    }
+    expect(rows.join('\n')).toMatch(
+      /no payout number sent with two parameter sets[^|]*\| 0 \|.* 0 with other parameters/,
+    );
+    expect(rows.join('\n')).toMatch(/no payout left PENDING after the settle \| 0 \|/);
+    const failed = /payouts debited once; (\d+) FAILED/.exec(out);
+    expect(Number(failed?.[1] ?? 0)).toBeGreaterThan(0);
+    const cases = /every payout ended as its fault says[^|]*\| 0 \| (\d+) payouts/.exec(out);
+    expect(Number(cases?.[1] ?? 0)).toBeGreaterThanOrEqual(15);
   }, 300_000);
 });

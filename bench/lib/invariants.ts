@@ -164,8 +164,9 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
   });
 
   // 2d. wallets: balance = Σ paid recharges − Σ SUCCESS wallet payments + Σ succeeded wallet refunds
-  //     − Σ recharge refunds' debits (taken when the refund is created, given back if it fails),
-  //     per user, to the fen
+  //     − Σ recharge refunds' debits (taken when the refund is created, given back if it fails)
+  //     ± transfers − Σ payouts not FAILED (taken at the create, given back when one fails), per user,
+  //     to the fen
   const wallets = await rows<Record<string, unknown>>(
     c,
     `SELECT a.user_id, a.balance,
@@ -176,6 +177,7 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
           - COALESCE((SELECT SUM(r.wallet_debit) FROM t_refund r WHERE r.user_id = a.user_id AND r.status <> 'FAILED'), 0)
           - COALESCE((SELECT SUM(t.amount) FROM t_transfer t WHERE t.from_user = a.user_id AND t.status = 'SUCCEEDED'), 0)
           + COALESCE((SELECT SUM(t.amount) FROM t_transfer t WHERE t.to_user = a.user_id AND t.status = 'SUCCEEDED'), 0)
+          - COALESCE((SELECT SUM(po.amount) FROM t_payout po WHERE po.user_id = a.user_id AND po.status <> 'FAILED'), 0)
           + COALESCE((SELECT SUM(e.amount) FROM t_ledger_entry e JOIN t_ledger_account la ON la.id = e.account_id
                        WHERE la.kind = 'WALLET' AND la.owner = a.user_id AND e.kind IN ('OPENING', 'ADJUSTMENT')), 0) AS expected
        FROM t_user_account a
@@ -186,7 +188,7 @@ export async function checkInvariants(c: Connection, initialStock: number): Prom
     "SELECT COUNT(*) FROM t_order WHERE type = 'RECHARGE' AND status = 'PAID'",
   );
   out.push({
-    name: 'wallet balances reconcile (recharges − wallet payments ± refunds ± transfers)',
+    name: 'wallet balances reconcile (recharges − wallet payments ± refunds ± transfers − payouts)',
     violations: wallets.length,
     detail: wallets.length
       ? sample(wallets)
