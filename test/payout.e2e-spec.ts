@@ -371,6 +371,7 @@ describe('payouts (real MySQL + Redis, two instances, sandbox gateways)', () => 
     // a bug that changed the stored payee would send other parameters under the number on the resend
     await a.dataSource.query("UPDATE t_payout SET payee_name = '郑二' WHERE payout_no = ?", [no]);
     await eventually(async () => (await simRow('alipay', no)).inconsistent_calls >= 1, 20000);
+    expect(await count('SELECT COUNT(*) AS n FROM sandbox_transfer_call WHERE out_no = ?', [no])).toBe(2);
     expect((await read(no)).status).toBe('PENDING');
     await a.dataSource.query("UPDATE t_payout SET payee_name = '郑一' WHERE payout_no = ?", [no]);
     await settled(no, 'SUCCEEDED', 30000);
@@ -572,6 +573,13 @@ describe('payouts (real MySQL + Redis, two instances, sandbox gateways)', () => 
     // the payout invariants npm run chaos checks too (bench/lib/payout-invariants.ts): the simulator's SUCCESS
     // transfers = the SUCCEEDED payouts, to the fen; no number sent with two parameter sets; a FAILED one's
     // money back once; payouts:<channel> = the payouts not FAILED; none PENDING
+    // the simulator's call log has the calls that made nothing too (a system_error, then the transfer)
+    const errored = nos.filter((_, i) => modes[i % modes.length] === 'system_error');
+    const logged = await a.dataSource.query(
+      `SELECT out_no, SUM(calls) AS calls FROM sandbox_transfer_call WHERE out_no IN (${errored.map(() => '?').join(', ')}) GROUP BY out_no`,
+      errored,
+    );
+    expect(logged.map((r: { calls: unknown }) => Number(r.calls) >= 2)).toEqual(errored.map(() => true));
     const held = await payoutInvariants(query(a.dataSource), nos);
     expect(held.filter((r) => r.violations > 0)).toEqual([]);
     expect(held).toHaveLength(6);
@@ -590,14 +598,18 @@ describe('payouts (real MySQL + Redis, two instances, sandbox gateways)', () => 
       await qr.query("UPDATE t_payout SET status = 'PENDING' WHERE payout_no = ?", [wx]);
       await qr.query("DELETE FROM t_uq_dipose WHERE ref_type = 'PAYOUT_REVERSED' AND ref_id = ?", [gone]);
       await qr.query(
+        'INSERT INTO sandbox_transfer_call (protocol, out_no, params_hash, first_at) SELECT protocol, out_no, ?, NOW(3) FROM sandbox_transfer WHERE out_no = ?',
+        ['f'.repeat(64), gone],
+      );
+      await qr.query(
         `UPDATE t_ledger_entry e JOIN t_ledger_account la ON la.id = e.account_id SET e.amount = e.amount + 1
           WHERE la.owner = 'payouts:alipay' AND e.kind = 'PAYOUT' AND e.ref_id = ?`,
         [ali],
       );
       const broken = await payoutInvariants(query(qr), nos);
-      // alipay: the amount; wechat: a SUCCESS transfer not SUCCEEDED here; the amount and the other
-      // parameters (2 numbers); the missing marker; payouts:alipay; the PENDING one
-      expect(broken.map((r) => r.violations)).toEqual([1, 1, 2, 1, 1, 1]);
+      // alipay: the amount; wechat: a SUCCESS transfer not SUCCEEDED here; the amount, the refused call and
+      // a second parameter set in the call log (3 numbers); the missing marker; payouts:alipay; the PENDING one
+      expect(broken.map((r) => r.violations)).toEqual([1, 1, 3, 1, 1, 1]);
     } finally {
       await qr.rollbackTransaction();
       await qr.release();

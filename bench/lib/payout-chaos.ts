@@ -11,14 +11,16 @@ import type { Invariant } from './invariants';
  * two copies at once to two instances, then retried under that key until answered (409 REQUEST_IN_PROGRESS,
  * 503 and lost answers while instances are killed). Some Alipay ones are bounced by the bank after success
  * and found by an admin's recheck. The invariants are bench/lib/payout-invariants.ts'; this adds that each
- * payout ended as its fault says and that one key never answered two payout numbers.
+ * payout ended as its fault says and that one key never answered two payout numbers. The payees' notify
+ * modes (normal, duplicate, drop, late) go with the faults: a payout is settled by its answer, a query, the
+ * sweeper or a notify, whichever comes first.
  */
 interface PayoutCase {
   protocol: 'alipay' | 'wechat';
   /** the payee exists at the simulator (else PAYEE_NOT_EXIST / OPENID_INVALID: FAILED at once) */
   known: boolean;
   fault?: { mode: string; times?: number; param?: number };
-  /** WeChat bills: how their MCHTRANSFER.BILL.FINISHED notify goes */
+  /** how the transfer's notify goes (WeChat MCHTRANSFER.BILL.FINISHED, Alipay alipay.fund.trans.order.changed) */
   notify?: { mode: string; delayMs?: number };
   /** Alipay: the bank sends it back after SUCCESS (SUCCESS → REFUND), an admin's recheck finds it */
   bounce?: boolean;
@@ -33,14 +35,16 @@ const ok = (protocol: 'alipay' | 'wechat', extra: Partial<PayoutCase> = {}): Pay
 });
 
 export const PAYOUT_CASES: PayoutCase[] = [
-  ok('alipay'),
-  ok('alipay', { fault: { mode: 'timeout_after' } }),
-  ok('alipay', { fault: { mode: 'timeout_before' } }),
-  ok('alipay', { fault: { mode: 'system_error', times: 2 } }),
-  ok('alipay', { fault: { mode: 'order_not_exist', param: 2 } }),
-  ok('alipay', { fault: { mode: 'fail' }, ends: 'FAILED' }),
+  ok('alipay', { notify: { mode: 'normal' } }),
+  ok('alipay', { fault: { mode: 'timeout_after' }, notify: { mode: 'duplicate' } }),
+  ok('alipay', { fault: { mode: 'timeout_before' }, notify: { mode: 'drop' } }),
+  ok('alipay', { fault: { mode: 'system_error', times: 2 }, notify: { mode: 'late', delayMs: 1500 } }),
+  ok('alipay', { fault: { mode: 'order_not_exist', param: 2 }, notify: { mode: 'drop' } }),
+  ok('alipay', { fault: { mode: 'fail' }, notify: { mode: 'duplicate' }, ends: 'FAILED' }),
   ok('alipay', { known: false, ends: 'FAILED' }),
-  ok('alipay', { bounce: true, ends: 'FAILED' }),
+  // the bounce's own notify dropped or not: the recheck, or the notify, finds it
+  ok('alipay', { bounce: true, notify: { mode: 'drop' }, ends: 'FAILED' }),
+  ok('alipay', { bounce: true, notify: { mode: 'normal' }, ends: 'FAILED' }),
   ok('wechat', { notify: { mode: 'normal' } }),
   ok('wechat', { fault: { mode: 'timeout_after' }, notify: { mode: 'duplicate' } }),
   ok('wechat', { fault: { mode: 'system_error', times: 2 }, notify: { mode: 'drop' } }),

@@ -4,9 +4,10 @@ import type { Invariant } from './invariants';
 /**
  * The payout invariants (issue 26, docs/payouts.md), read straight from the tables — oncepay's t_payout,
  * ledger and markers, and the payout simulator's own `sandbox_transfer` (one row per protocol and number;
- * `calls` counts the calls that found it with the same parameters, `inconsistent_calls` the ones refused
- * for other parameters under the number). Shared by `npm run chaos` and the e2e storm
- * (test/payout.e2e-spec.ts); each row's violations count payouts (numbers), not findings.
+ * `inconsistent_calls` counts the calls refused for other parameters under the number) and
+ * `sandbox_transfer_call` (every call's parameter set under its number, made or not). Shared by
+ * `npm run chaos` and the e2e storm (test/payout.e2e-spec.ts); each row's violations count payouts
+ * (numbers), not findings.
  */
 
 /** Runs one SQL statement and gives its rows (mysql2's Connection or a TypeORM DataSource / QueryRunner). */
@@ -113,13 +114,26 @@ export async function payoutInvariants(q: Query, nos?: string[]): Promise<Invari
                 : null;
     if (why) twice.set(s.no, { no: s.no, why });
   }
-  const calls = sim.reduce((n, s) => n + s.calls, 0);
+  // …and the simulator's call log, which holds every call's parameter set under its number, also of calls
+  // that made nothing (SYSTEM_ERROR, a timeout before, a refused payee): one set per number (the same number
+  // called on both protocols is two)
+  const called = await q(
+    `SELECT out_no, COUNT(*) AS sets, SUM(calls) AS calls FROM sandbox_transfer_call
+      WHERE 1 = 1${only('out_no')} GROUP BY out_no`,
+    p,
+  );
+  for (const k of called) {
+    const no = String(k.out_no);
+    if (Number(k.sets) > 1) twice.set(no, { no, why: `called with ${Number(k.sets)} parameter sets` });
+    else if (!localByNo.has(no)) twice.set(no, { no, why: 'called, no such payout' });
+  }
+  const calls = called.reduce((n, k) => n + Number(k.calls), 0);
   const refused = sim.reduce((n, s) => n + s.inconsistent, 0);
   out.push({
     name: 'no payout number sent with two parameter sets (one transfer per number, as stored)',
     violations: twice.size,
     detail:
-      `${sim.length} transfers at the sandbox for ${local.length} payouts, ${calls} calls under their numbers (${calls - sim.length} repeats), ${refused} with other parameters` +
+      `${sim.length} transfers at the sandbox for ${local.length} payouts; ${calls} transfer calls under ${called.length} numbers, ${called.filter((k) => Number(k.sets) > 1).length} with two parameter sets, ${refused} refused for other parameters` +
       (twice.size ? `; e.g. ${sample([...twice.values()])}` : ''),
   });
 

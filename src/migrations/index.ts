@@ -23,6 +23,7 @@ import { Payouts1734730000000 } from './1734730000000-payouts';
 import { SandboxPayouts1734730100000 } from './1734730100000-sandbox-payouts';
 import { SandboxPayoutNotify1734730200000 } from './1734730200000-sandbox-payout-notify';
 import { SandboxAlipayCerts1734730300000 } from './1734730300000-sandbox-alipay-certs';
+import { SandboxTransferCalls1734730400000 } from './1734730400000-sandbox-transfer-calls';
 
 /**
  * Every migration, in order. Listed explicitly (no glob) so the app, the TypeORM CLI and Jest load
@@ -54,4 +55,5 @@ export const migrations = [
   SandboxPayouts1734730100000,
   SandboxPayoutNotify1734730200000,
   SandboxAlipayCerts1734730300000,
+  SandboxTransferCalls1734730400000,
 ];

@@ -84,6 +84,13 @@ export class SandboxTransferService {
   }
 
   async transfer(ask: TransferAsk): Promise<TransferOutcome> {
+    // every call's parameter set under its number, made or not (sandbox_transfer_call): a call that made
+    // nothing (SYSTEM_ERROR, a timeout before, a refused payee) leaves no transfer to compare the next with
+    await this.ds.query(
+      `INSERT INTO sandbox_transfer_call (protocol, out_no, params_hash, calls, first_at)
+       VALUES (?, ?, ?, 1, CURRENT_TIMESTAMP(3)) ON DUPLICATE KEY UPDATE calls = calls + 1`,
+      [ask.protocol, ask.outNo, ask.paramsHash],
+    );
     const existing = await this.find(ask.protocol, ask.outNo);
     if (existing) return this.again(existing, ask);
     // One call decides per payee at a time: the payee row is locked while its armed fault is taken and the
