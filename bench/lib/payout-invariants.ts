@@ -50,7 +50,7 @@ export async function payoutInvariants(q: Query, nos?: string[]): Promise<Invari
   }));
   const sim = (
     await q(
-      `SELECT protocol, out_no, payee_identity, amount, status, calls, inconsistent_calls FROM sandbox_transfer WHERE 1 = 1${only('out_no')}`,
+      `SELECT protocol, out_no, payee_identity, amount, status, inconsistent_calls FROM sandbox_transfer WHERE 1 = 1${only('out_no')}`,
       p,
     )
   ).map((r) => ({
@@ -59,7 +59,6 @@ export async function payoutInvariants(q: Query, nos?: string[]): Promise<Invari
     payee: String(r.payee_identity),
     amount: Number(r.amount),
     status: String(r.status),
-    calls: Number(r.calls),
     inconsistent: Number(r.inconsistent_calls),
   }));
   const localByNo = new Map(local.map((l) => [l.no, l]));
