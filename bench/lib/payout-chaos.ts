@@ -190,8 +190,11 @@ export class PayoutChaos {
     for (const t of this.tracked.filter((x) => x.c.bounce)) {
       if (!t.bounced) {
         const sim = await this.call<{ status: string }>('GET', `/sandbox/payouts/alipay/${t.payoutNo}`);
-        t.bounced = sim?.body?.status === 'REFUND';
-        if (t.bounced) this.stats.inc('payout-bounced');
+        // counted once: the workers' and the settle's rechecks may read it at once
+        if (!t.bounced && sim?.body?.status === 'REFUND') {
+          t.bounced = true;
+          this.stats.inc('payout-bounced');
+        }
       }
       if (!t.bounced || (await this.status(t)) !== 'SUCCEEDED') continue;
       const r = await this.call('POST', `/v1/admin/payouts/${t.payoutNo}/recheck`, undefined, {
