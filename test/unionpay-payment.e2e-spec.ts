@@ -1,3 +1,6 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { QUEUES } from '../src/common/queue/queue.constants';
 import { eventually } from './factories/order.factory';
 import { anomalies, newOrder, orderStatus, paymentRow, prepay } from './payment-helpers';
 import { refundReq, refundRows } from './refund-helpers';
@@ -120,6 +123,27 @@ describe('UnionPay payments through the service', () => {
     ]);
     expect(gw.refunded).toBe(amount);
     expect(await orderStatus(t, orderNo)).toBe('REFUNDED');
+  });
+
+  it('a refund whose settle job is lost is still finished by UnionPay: the first query past the delay settles it', async () => {
+    const { userId, orderNo, amount } = await newOrder(t, 2100);
+    const p = (await prepay(t, userId, orderNo, 'unionpay').expect(201)).body;
+    await upPay(t, p.paymentNo).expect(200);
+    await eventually(async () => (await orderStatus(t, orderNo)) === 'PAID', 15000, 50);
+    // this instance stops taking the sandbox's UnionPay jobs: the refund's settle job waits, as a lost one would
+    const queue = t.app.get<Queue>(getQueueToken(QUEUES.SANDBOX_UNIONPAY_NOTIFY));
+    await queue.pause(true);
+    try {
+      const r = (await refundReq(t, orderNo, { amount, reason: 'settle job lost' }).expect(201)).body;
+      await eventually(async () => (await refundRows(t, orderNo))[0]?.status === 'SUCCEEDED', 20000, 100);
+      const gw = await upTrade(t, p.paymentNo);
+      expect(gw.refunds).toEqual([expect.objectContaining({ orderId: r.refundNo, status: 'SUCCESS' })]);
+      // settled by the query, not by its job: the job is still there, unrun
+      const settle = await queue.getJob(`up-settle:${gw.refunds[0].queryId}`);
+      expect(await settle?.getState()).toMatch(/^(delayed|waiting)$/);
+    } finally {
+      await queue.resume(true);
+    }
   });
 
   it('a refund UnionPay fails is FAILED, the payment keeps its money', async () => {

@@ -53,8 +53,13 @@ export class UnionpaySandboxNotifyService implements SimProtocol {
     return this.core.enqueue(about, mode, times, delayMs);
   }
 
+  /** How long an accepted refund stays PROCESSING before it settles (scaled). */
+  settleDelayMs(): number {
+    return this.core.scaled(1000);
+  }
+
   async scheduleSettle(queryId: string): Promise<void> {
-    const opts = { jobId: `up-settle:${queryId}`, delay: this.core.scaled(1000), attempts: 5 };
+    const opts = { jobId: `up-settle:${queryId}`, delay: this.settleDelayMs(), attempts: 5 };
     await this.queue.add({ kind: 'settle', queryId }, opts);
   }
 
