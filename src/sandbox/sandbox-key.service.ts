@@ -1,9 +1,9 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../config/configuration';
-import { SimKeyStore } from './core/sim-keys';
-import { generatePair, PemPair, publicPemOf, toPkcs8Pem } from './sandbox-crypto';
+import { pairRow, SimKeys } from './core/sim-keys';
+import { PemPair, publicPemOf, toPkcs8Pem } from './sandbox-crypto';
 import { caKeyPair, certSn, issueCert, rootCertSn, SandboxCertSns } from './sandbox-certs';
 
 /** Names of the rows in sandbox_key. The payment side reads the same rows (by SQL) in sandbox mode. */
@@ -29,42 +29,31 @@ export const SANDBOX_KEY = {
  * and Alipay's public certificate for the gateway key (`alipay_cert`), stored the same way (cert_pem).
  */
 @Injectable()
-export class SandboxKeyService implements OnModuleInit {
-  private gateway?: { privatePem: string; publicPem: string };
-  private merchantPublic?: string;
-
+export class SandboxKeyService extends SimKeys<{ gateway: PemPair; merchantPublic: string }> {
   private sns?: SandboxCertSns;
 
-  private readonly store: SimKeyStore;
-
-  constructor(
-    ds: DataSource,
-    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
-  ) {
-    this.store = new SimKeyStore(ds, 'sandbox_key');
+  constructor(ds: DataSource, @Inject(sandboxConfig.KEY) cfg: ConfigType<typeof sandboxConfig>) {
+    super(ds, cfg, 'sandbox_key');
   }
 
   async onModuleInit(): Promise<void> {
-    if (!this.cfg.enabled) return;
-    await this.load();
+    await super.onModuleInit();
     // the service reads the certificates from the table at its start: made up front when it may want them
-    if (this.cfg.alipay.certs) await this.certSns();
+    if (this.cfg.enabled && this.cfg.alipay.certs) await this.certSns();
   }
 
   async gatewayPrivateKey(): Promise<string> {
-    await this.load();
-    return this.gateway!.privatePem;
+    return (await this.get()).gateway.privatePem!;
   }
 
   async merchantPublicKey(): Promise<string> {
-    await this.load();
-    return this.merchantPublic!;
+    return (await this.get()).merchantPublic;
   }
 
   /** The SNs of the sandbox's certificates (generated on first use). */
   async certSns(): Promise<SandboxCertSns> {
     if (this.sns) return this.sns;
-    await this.load();
+    const { gateway, merchantPublic } = await this.get();
     const root = await this.store.ensure(SANDBOX_KEY.ROOT_CERT, () => {
       const r1 = caKeyPair();
       const r0 = caKeyPair();
@@ -98,12 +87,12 @@ export class SandboxKeyService implements OnModuleInit {
     const app = await leaf(
       SANDBOX_KEY.APP_CERT,
       `C=CN,O=oncepay sandbox merchant,OU=Alipay,CN=${this.cfg.alipay.appId}`,
-      this.merchantPublic!,
+      merchantPublic,
     );
     const alipay = await leaf(
       SANDBOX_KEY.ALIPAY_CERT,
       `C=CN,O=oncepay sandbox Alipay,OU=Alipay,CN=${this.cfg.alipay.appId}`,
-      this.gateway!.publicPem,
+      gateway.publicPem,
     );
     this.sns = {
       appCertSn: certSn(app.cert_pem!),
@@ -113,22 +102,18 @@ export class SandboxKeyService implements OnModuleInit {
     return this.sns;
   }
 
-  private async load(): Promise<void> {
-    if (this.gateway && this.merchantPublic) return;
-    const gw = await this.ensure(SANDBOX_KEY.GATEWAY);
-    if (!gw.privatePem) throw new Error('sandbox_key.gateway has no private key');
-    this.gateway = { privatePem: gw.privatePem, publicPem: gw.publicPem };
+  protected async load(): Promise<{ gateway: PemPair; merchantPublic: string }> {
+    const gateway = await this.ensure(SANDBOX_KEY.GATEWAY);
+    if (!gateway.privatePem) throw new Error('sandbox_key.gateway has no private key');
     const configured = this.cfg.alipay.merchantPrivateKey;
-    this.merchantPublic = configured
+    const merchantPublic = configured
       ? publicPemOf(toPkcs8Pem(configured))
       : (await this.ensure(SANDBOX_KEY.MERCHANT)).publicPem;
+    return { gateway, merchantPublic };
   }
 
   private async ensure(name: string): Promise<PemPair> {
-    const r = await this.store.ensure(name, () => {
-      const p = generatePair();
-      return { private_pem: p.privatePem, public_pem: p.publicPem };
-    });
+    const r = await this.store.ensure(name, pairRow);
     return { privatePem: r.private_pem, publicPem: r.public_pem! };
   }
 }

@@ -1,29 +1,16 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { QUEUES } from '../common/queue/queue.constants';
-import { validateEnv } from '../config/env.validation';
+import { sandboxEnabledIn, simModule, simNotifyProcessor } from './core/sim-module';
 import { SandboxEnabledGuard } from './sandbox-enabled.guard';
 import { SandboxGatewayController } from './sandbox-gateway.controller';
 import { SandboxKeyService } from './sandbox-key.service';
-import { SandboxNotifyProcessor } from './sandbox-notify.processor';
 import { SandboxNotifyService } from './sandbox-notify.service';
 import { SandboxRefundService } from './sandbox-refund.service';
 import { SandboxTradeService } from './sandbox-trade.service';
 import { SandboxTradesController } from './sandbox-trades.controller';
-import { registerQueues } from '../common/queue/queue.register';
 import { SandboxPayoutsModule } from './payouts/sandbox-payouts.module';
 
-/**
- * Whether the sandbox is on for an environment: PAYMENT_GATEWAY=sandbox outside production. An invalid
- * environment counts as off (main.ts reports it properly).
- */
-export function sandboxEnabledIn(raw: Record<string, string | undefined> = process.env): boolean {
-  try {
-    const e = validateEnv(raw);
-    return e.PAYMENT_GATEWAY === 'sandbox' && e.NODE_ENV !== 'production';
-  } catch {
-    return false;
-  }
-}
+export { sandboxEnabledIn };
 
 /**
  * The Alipay-protocol simulator. Nothing imports it: the service reaches it over HTTP only, exactly as
@@ -37,20 +24,19 @@ export function sandboxEnabledIn(raw: Record<string, string | undefined> = proce
  */
 @Module({})
 export class SandboxModule {
-  static register(raw: Record<string, string | undefined> = process.env): DynamicModule {
-    if (!sandboxEnabledIn(raw)) return { module: SandboxModule };
-    return {
-      module: SandboxModule,
-      imports: [registerQueues(QUEUES.SANDBOX_NOTIFY), SandboxPayoutsModule.register(raw)],
+  static register(raw: Record<string, string | undefined> = process.env) {
+    return simModule(SandboxModule, raw, {
+      queue: QUEUES.SANDBOX_NOTIFY,
+      imports: [SandboxPayoutsModule.register(raw)],
       controllers: [SandboxGatewayController, SandboxTradesController],
       providers: [
         SandboxKeyService,
         SandboxTradeService,
         SandboxRefundService,
         SandboxNotifyService,
-        SandboxNotifyProcessor,
+        simNotifyProcessor('SandboxNotifyProcessor', QUEUES.SANDBOX_NOTIFY, SandboxNotifyService),
         SandboxEnabledGuard,
       ],
-    };
+    });
   }
 }

@@ -1,5 +1,8 @@
-import { Logger } from '@nestjs/common';
+import { Logger, OnModuleInit } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
+import { sandboxConfig } from '../../config/configuration';
+import { generatePair } from '../sandbox-crypto';
 
 /** A row of a face's key table: its `name` and string columns (PEMs, serials, secrets). */
 export type SimKeyRow = Record<string, string | null>;
@@ -48,4 +51,37 @@ export class SimKeyStore {
     this.logger.log(`${this.table} '${name}' ready`);
     return stored;
   }
+}
+
+/** A fresh RSA pair as key-table columns. */
+export function pairRow(): SimKeyRow {
+  const p = generatePair();
+  return { private_pem: p.privatePem, public_pem: p.publicPem };
+}
+
+/**
+ * A face's key service, written once: its key set `K` is made (or read) by `load` over the face's table on
+ * first use — at start when the sandbox is on, nothing when off — and kept for the instance's life.
+ */
+export abstract class SimKeys<K> implements OnModuleInit {
+  protected readonly store: SimKeyStore;
+  private keys?: K;
+
+  constructor(
+    ds: DataSource,
+    protected readonly cfg: ConfigType<typeof sandboxConfig>,
+    table: string,
+  ) {
+    this.store = new SimKeyStore(ds, table);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.cfg.enabled) await this.get();
+  }
+
+  async get(): Promise<K> {
+    return (this.keys ??= await this.load());
+  }
+
+  protected abstract load(): Promise<K>;
 }

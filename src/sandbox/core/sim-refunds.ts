@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TransactionService } from '../../common/database/transaction.service';
 import { SimTrades } from './sim-trades';
@@ -53,4 +54,25 @@ export class SimRefunds<R extends { id: number }> {
   underLock<A>(tradeId: number, face: (m: EntityManager, trade: R) => Promise<A>): Promise<A> {
     return this.tx.run(async (m) => face(m, await this.trades.lock(m, tradeId)));
   }
+}
+
+const overdueLog = new Logger('SimRefunds');
+
+/**
+ * A gateway does not forget a refund it accepted. Its settle job can be lost (the instance killed between
+ * the commit and the job, the sandbox's Redis wiped), so a query of a PROCESSING refund accepted `afterMs`
+ * ago or more settles it first (`settle` is a CAS: a late job then finds it done). A settle that moved the
+ * refund but could not queue its notify is logged, not raised: the query answers the settled state.
+ * Resolves true when it tried (the face then reads the refund again).
+ */
+export async function settleOverdue(
+  r: { status: string; created_at: Date },
+  afterMs: number,
+  settle: () => Promise<void>,
+): Promise<boolean> {
+  if (r.status !== 'PROCESSING' || Date.now() - new Date(r.created_at).getTime() < afterMs) return false;
+  await settle().catch((err: Error) =>
+    overdueLog.warn(`overdue refund settled, its notify not queued: ${err.message}`),
+  );
+  return true;
 }

@@ -1,5 +1,5 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { sandboxEnabledIn } from '../sandbox.module';
+import { Module } from '@nestjs/common';
+import { simModule } from '../core/sim-module';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { SandboxKeyService } from '../sandbox-key.service';
 import { WechatSandboxKeysService } from '../wechat/wechat-sandbox-keys.service';
@@ -21,10 +21,8 @@ import { SandboxWechatTransferController } from './sandbox-wechat-transfer.contr
  */
 @Module({})
 export class SandboxPayoutsModule {
-  static register(raw: Record<string, string | undefined> = process.env): DynamicModule {
-    if (!sandboxEnabledIn(raw)) return { module: SandboxPayoutsModule };
-    return {
-      module: SandboxPayoutsModule,
+  static register(raw: Record<string, string | undefined> = process.env) {
+    return simModule(SandboxPayoutsModule, raw, {
       controllers: [SandboxWechatTransferController, SandboxPayoutsController],
       providers: [
         SandboxTransferService,
@@ -38,6 +36,6 @@ export class SandboxPayoutsModule {
         SandboxEnabledGuard,
       ],
       exports: [SandboxAlipayFundService, SandboxFundBillService],
-    };
+    });
   }
 }

@@ -1,8 +1,8 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../../config/configuration';
-import { SimKeyStore } from '../core/sim-keys';
+import { SimKeys } from '../core/sim-keys';
 import { decimalSerial, IssuedCert, issue, issueTestPki } from './unionpay-sandbox-crypto';
 
 /** The sandbox's merchant record: the merchant number it knows (the UnionPay demo merId). */
@@ -24,25 +24,14 @@ export interface UpSandboxKeys {
  * a merchant downloads them from UnionPay's portal.
  */
 @Injectable()
-export class UnionpaySandboxKeysService implements OnModuleInit {
+export class UnionpaySandboxKeysService extends SimKeys<UpSandboxKeys> {
   private readonly logger = new Logger(UnionpaySandboxKeysService.name);
-  private keys?: UpSandboxKeys;
 
-  private readonly store: SimKeyStore;
-
-  constructor(
-    ds: DataSource,
-    @Inject(sandboxConfig.KEY) private readonly cfg: ConfigType<typeof sandboxConfig>,
-  ) {
-    this.store = new SimKeyStore(ds, 'sandbox_unionpay_key');
+  constructor(ds: DataSource, @Inject(sandboxConfig.KEY) cfg: ConfigType<typeof sandboxConfig>) {
+    super(ds, cfg, 'sandbox_unionpay_key');
   }
 
-  async onModuleInit(): Promise<void> {
-    if (this.cfg.enabled) await this.get();
-  }
-
-  async get(): Promise<UpSandboxKeys> {
-    if (this.keys) return this.keys;
+  protected async load(): Promise<UpSandboxKeys> {
     let rows = await this.store.all();
     if (!rows.has('merchant')) {
       const pki = issueTestPki(SANDBOX_UNIONPAY_MER_ID);
@@ -60,7 +49,7 @@ export class UnionpaySandboxKeysService implements OnModuleInit {
       return { privatePem: r.private_pem ?? '', certPem: r.cert_pem ?? '' };
     };
     const merchant = at('merchant');
-    this.keys = {
+    return {
       root: at('root'),
       middle: at('middle'),
       gateway: at('gateway'),
@@ -71,6 +60,5 @@ export class UnionpaySandboxKeysService implements OnModuleInit {
         certId: decimalSerial(merchant.certPem),
       },
     };
-    return this.keys;
   }
 }

@@ -1,29 +1,11 @@
-import { Process, Processor } from '@nestjs/bull';
-import { DynamicModule, Module } from '@nestjs/common';
-import type { Job } from 'bull';
+import { Module } from '@nestjs/common';
 import { QUEUES } from '../../common/queue/queue.constants';
-import { registerQueues } from '../../common/queue/queue.register';
-import { sandboxEnabledIn } from '../sandbox.module';
+import { simModule, simNotifyProcessor } from '../core/sim-module';
 import { UnionpaySandboxController } from './unionpay-sandbox.controller';
 import { UnionpaySandboxKeysService } from './unionpay-sandbox-keys.service';
 import { UnionpaySandboxNotifyService } from './unionpay-sandbox-notify.service';
 import { UnionpaySandboxService } from './unionpay-sandbox.service';
-import { UpSandboxJob } from './unionpay-sandbox.types';
-
-/** Delivers the UnionPay sandbox's notifies and settles its refunds. */
-@Processor(QUEUES.SANDBOX_UNIONPAY_NOTIFY)
-export class UnionpaySandboxProcessor {
-  constructor(
-    private readonly notify: UnionpaySandboxNotifyService,
-    private readonly up: UnionpaySandboxService,
-  ) {}
-
-  @Process({ concurrency: 16 })
-  async handle(job: Job<UpSandboxJob>): Promise<void> {
-    if (job.data.kind === 'settle') await this.up.settleRefund(job.data.queryId);
-    else await this.notify.core.deliver(job.data);
-  }
-}
+import { UpSettleJob } from './unionpay-sandbox.types';
 
 /**
  * The UnionPay acp 5.1.0 simulator. Never imported by the product (reached over HTTP at
@@ -32,18 +14,24 @@ export class UnionpaySandboxProcessor {
  */
 @Module({})
 export class UnionpaySandboxModule {
-  static register(raw: Record<string, string | undefined> = process.env): DynamicModule {
-    if (!sandboxEnabledIn(raw)) return { module: UnionpaySandboxModule };
-    return {
-      module: UnionpaySandboxModule,
-      imports: [registerQueues(QUEUES.SANDBOX_UNIONPAY_NOTIFY)],
+  static register(raw: Record<string, string | undefined> = process.env) {
+    return simModule(UnionpaySandboxModule, raw, {
+      queue: QUEUES.SANDBOX_UNIONPAY_NOTIFY,
       controllers: [UnionpaySandboxController],
       providers: [
         UnionpaySandboxKeysService,
         UnionpaySandboxService,
         UnionpaySandboxNotifyService,
-        UnionpaySandboxProcessor,
+        simNotifyProcessor(
+          'UnionpaySandboxProcessor',
+          QUEUES.SANDBOX_UNIONPAY_NOTIFY,
+          UnionpaySandboxNotifyService,
+          {
+            face: UnionpaySandboxService,
+            run: (up, job) => up.settleRefund((job as UpSettleJob).queryId),
+          },
+        ),
       ],
-    };
+    });
   }
 }

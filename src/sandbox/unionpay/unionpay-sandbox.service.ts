@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { DataSource, EntityManager } from 'typeorm';
 import { TransactionService } from '../../common/database/transaction.service';
-import { decideRefund, SimRefunds } from '../core/sim-refunds';
+import { decideRefund, settleOverdue, SimRefunds } from '../core/sim-refunds';
 import { SimTrades, SimTradeTable } from '../core/sim-trades';
 import { billWindow } from '../core/sim-bills';
 import { signFields, verifyFields } from './unionpay-sandbox-crypto';
@@ -158,10 +158,6 @@ export class UnionpaySandboxService {
     });
   }
 
-  private overdue(acceptedAt: Date): boolean {
-    return Date.now() - new Date(acceptedAt).getTime() >= this.notify.settleDelayMs();
-  }
-
   /** A refund accepted a moment ago settles (its outcome as armed on the trade), then notifies. */
   async settleRefund(queryId: string): Promise<void> {
     const r = await this.core.one('query_id = ?', [queryId]);
@@ -182,13 +178,13 @@ export class UnionpaySandboxService {
 
   private async query(req: Record<string, string>, base: Record<string, string>): Promise<UpAnswer> {
     let t = await this.find(req.merId, req.orderId, req.txnTime);
-    // UnionPay finishes a refund it accepted. Its settle job can be lost (the instance killed between the
-    // commit and the job, Redis wiped; npm run chaos found one PROCESSING for good), so a query past the
-    // settle delay settles it first; the job, if it still runs, then finds it done
-    if (t?.txn_type === '04' && t.status === 'PROCESSING' && this.overdue(t.created_at)) {
-      await this.settleRefund(t.query_id);
+    // an accepted refund (04) whose settle job was lost settles on a query past the settle delay
+    const refund = t?.txn_type === '04' ? t : null;
+    if (
+      refund &&
+      (await settleOverdue(refund, this.notify.settleDelayMs(), () => this.settleRefund(refund.query_id)))
+    )
       t = await this.find(req.merId, req.orderId, req.txnTime);
-    }
     const fault = t ? await this.takeFault(t, 'query') : null;
     if (fault) {
       if (fault === 'timeout') return { timeout: true };

@@ -1,10 +1,9 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../../config/configuration';
-import { SimKeyRow, SimKeyStore } from '../core/sim-keys';
-import { generatePair } from '../sandbox-crypto';
+import { pairRow, SimKeys } from '../core/sim-keys';
 
 export interface WechatSandboxKeys {
   /** Signs answers and notifies (the "WeChat Pay public key" pair); id PUB_KEY_ID_… */
@@ -26,27 +25,15 @@ export interface WechatSandboxKeys {
  * (payment/channels/wechat/wechat-keys.provider.ts) — as a merchant would copy them from the console.
  */
 @Injectable()
-export class WechatSandboxKeysService implements OnModuleInit {
-  private keys?: WechatSandboxKeys;
-  private readonly store: SimKeyStore;
-
-  constructor(
-    ds: DataSource,
-    @Inject(sandboxConfig.KEY) private readonly sandbox: ConfigType<typeof sandboxConfig>,
-  ) {
-    this.store = new SimKeyStore(ds, 'sandbox_wechat_key');
+export class WechatSandboxKeysService extends SimKeys<WechatSandboxKeys> {
+  constructor(ds: DataSource, @Inject(sandboxConfig.KEY) cfg: ConfigType<typeof sandboxConfig>) {
+    super(ds, cfg, 'sandbox_wechat_key');
   }
 
-  async onModuleInit(): Promise<void> {
-    if (!this.sandbox.enabled) return;
-    await this.get();
-  }
-
-  async get(): Promise<WechatSandboxKeys> {
-    if (this.keys) return this.keys;
-    const cfg = this.sandbox.wechat;
-    const platform = await this.ensure('platform', () => ({
-      ...pair(),
+  protected async load(): Promise<WechatSandboxKeys> {
+    const cfg = this.cfg.wechat;
+    const platform = await this.store.ensure('platform', () => ({
+      ...pairRow(),
       serial: `PUB_KEY_ID_01${cfg.mchid}${randomDigits(16)}`.slice(0, 64),
     }));
     const merchant =
@@ -58,18 +45,18 @@ export class WechatSandboxKeysService implements OnModuleInit {
             }) as string,
             serial: cfg.merchantSerial,
           }
-        : await this.ensure('merchant', () => ({
-            ...pair(),
+        : await this.store.ensure('merchant', () => ({
+            ...pairRow(),
             serial: randomBytes(20).toString('hex').toUpperCase(),
           }));
     const apiV3Key =
       cfg.apiV3Key ??
       (
-        await this.ensure('apiv3', () => ({
+        await this.store.ensure('apiv3', () => ({
           secret: randomBytes(24).toString('base64').replace(/[+/=]/g, 'x'),
         }))
       ).secret;
-    this.keys = {
+    return {
       platformPrivatePem: platform.private_pem!,
       platformPublicPem: platform.public_pem!,
       platformKeyId: platform.serial!,
@@ -77,17 +64,7 @@ export class WechatSandboxKeysService implements OnModuleInit {
       merchantSerial: merchant.serial!,
       apiV3Key: apiV3Key!.slice(0, 32),
     };
-    return this.keys;
   }
-
-  private ensure(name: string, make: () => SimKeyRow) {
-    return this.store.ensure(name, make);
-  }
-}
-
-function pair(): SimKeyRow {
-  const p = generatePair();
-  return { private_pem: p.privatePem, public_pem: p.publicPem };
 }
 
 const randomDigits = (n: number) => Array.from(randomBytes(n), (b) => String(b % 10)).join('');

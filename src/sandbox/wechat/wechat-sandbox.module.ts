@@ -1,12 +1,10 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { QUEUES } from '../../common/queue/queue.constants';
-import { registerQueues } from '../../common/queue/queue.register';
-import { sandboxEnabledIn } from '../sandbox.module';
+import { simModule, simNotifyProcessor } from '../core/sim-module';
 import { SandboxEnabledGuard } from '../sandbox-enabled.guard';
 import { WechatSandboxApiController } from './wechat-sandbox-api.controller';
 import { WechatSandboxKeysService } from './wechat-sandbox-keys.service';
-import { WechatSandboxNotifyProcessor } from './wechat-sandbox-notify.processor';
-import { WechatSandboxNotifyService } from './wechat-sandbox-notify.service';
+import { WechatSandboxNotifyService, WxSettleJob } from './wechat-sandbox-notify.service';
 import { WechatSandboxBillService } from './wechat-sandbox-bill.service';
 import { WechatSandboxService } from './wechat-sandbox.service';
 import { WechatSandboxTransactionsController } from './wechat-sandbox-transactions.controller';
@@ -19,20 +17,26 @@ import { WechatSandboxTransactionsController } from './wechat-sandbox-transactio
  */
 @Module({})
 export class WechatSandboxModule {
-  static register(raw: Record<string, string | undefined> = process.env): DynamicModule {
-    if (!sandboxEnabledIn(raw)) return { module: WechatSandboxModule };
-    return {
-      module: WechatSandboxModule,
-      imports: [registerQueues(QUEUES.SANDBOX_WECHAT_NOTIFY)],
+  static register(raw: Record<string, string | undefined> = process.env) {
+    return simModule(WechatSandboxModule, raw, {
+      queue: QUEUES.SANDBOX_WECHAT_NOTIFY,
       controllers: [WechatSandboxApiController, WechatSandboxTransactionsController],
       providers: [
         WechatSandboxKeysService,
         WechatSandboxService,
         WechatSandboxBillService,
         WechatSandboxNotifyService,
-        WechatSandboxNotifyProcessor,
+        simNotifyProcessor(
+          'WechatSandboxNotifyProcessor',
+          QUEUES.SANDBOX_WECHAT_NOTIFY,
+          WechatSandboxNotifyService,
+          {
+            face: WechatSandboxService,
+            run: (wx, job) => wx.settleRefund((job as WxSettleJob).outRefundNo),
+          },
+        ),
         SandboxEnabledGuard,
       ],
-    };
+    });
   }
 }

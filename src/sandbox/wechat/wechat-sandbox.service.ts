@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { sandboxConfig } from '../../config/configuration';
-import { decideRefund, SimRefunds } from '../core/sim-refunds';
+import { decideRefund, settleOverdue, SimRefunds } from '../core/sim-refunds';
 import { SimTrades, SimTradeTable } from '../core/sim-trades';
 import { TransactionService } from '../../common/database/transaction.service';
 import { DomainError, ErrorCode } from '../../common/errors';
@@ -41,7 +41,6 @@ const OVERDUE_SETTLES = 5;
  */
 @Injectable()
 export class WechatSandboxService {
-  private readonly logger = new Logger(WechatSandboxService.name);
   /** The trade and refund cores (core/) over this face's tables. */
   private readonly core: SimTrades<WxTransactionRow>;
   private readonly refunds: SimRefunds<WxTransactionRow>;
@@ -285,17 +284,9 @@ export class WechatSandboxService {
     let r = await this.findRefund(outRefundNo);
     const t = r ? await this.find(r.out_trade_no) : null;
     if (!r || !t || t.mchid !== mchid) return wxError(404, 'RESOURCE_NOT_EXISTS', 'refund does not exist');
-    if (
-      r.status === 'PROCESSING' &&
-      Date.now() - r.created_at.getTime() > OVERDUE_SETTLES * this.notify.settleDelayMs()
-    ) {
-      // Its settle job was lost (the sandbox's Redis wiped, or it could not be queued): a real gateway
-      // does not forget a refund it accepted, so settle it now (a CAS; a late job then finds it done).
-      await this.settleRefund(outRefundNo).catch((err: Error) =>
-        this.logger.warn(`overdue refund ${outRefundNo} settled, its notify not queued: ${err.message}`),
-      );
+    const overdue = OVERDUE_SETTLES * this.notify.settleDelayMs();
+    if (await settleOverdue(r, overdue, () => this.settleRefund(outRefundNo)))
       r = (await this.findRefund(outRefundNo)) ?? r;
-    }
     return wxOk(refundView(t, r, 'answer'));
   }
 
