@@ -162,9 +162,20 @@ export class AnomalyRepository {
   }
 
   /**
-   * The automatic refund `refundNo` was refused (FAILED), or its last gateway call had no answer (it is
-   * retried under the same number): its anomaly stays OPEN and says why.
+   * The automatic refund `refundNo` had no answer from its last gateway call and is retried under the same
+   * number: its OPEN anomaly says so — only while the refund is still PENDING, so an attempt that was in
+   * flight when the refund was concluded FAILED never overwrites the refusal's reason with "retried".
    */
+  async noteRefundRetrying(refundNo: string, reason: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE t_payment_anomaly a JOIN t_refund r ON r.refund_no = a.refund_no
+          SET a.failed_reason = ?, a.version = a.version + 1
+        WHERE a.refund_no = ? AND a.status = 'OPEN' AND r.status = 'PENDING'`,
+      [reason.slice(0, 256), refundNo],
+    );
+  }
+
+  /** The automatic refund `refundNo` was refused (FAILED): its anomaly stays OPEN and says why. */
   async noteRefundFailed(manager: EntityManager | null, refundNo: string, reason: string): Promise<void> {
     await (manager ?? this.ds.manager).query(
       `UPDATE t_payment_anomaly SET failed_reason = ?, version = version + 1

@@ -146,7 +146,7 @@ export class RefundSettleService {
         if (LATE_REFUND_NO_PATTERN.test(r.refundNo)) {
           const why = `${res.status}${'reason' in res ? `: ${res.reason}` : ''} (retried under the same number)`;
           await this.anomalies
-            .noteRefundFailed(null, r.refundNo, why)
+            .noteRefundRetrying(r.refundNo, why)
             .catch((err: Error) => this.logger.warn(`anomaly of ${r.refundNo} not noted: ${err.message}`));
         }
         if (followUp) await this.scheduleQuery(r, 1);
