@@ -175,6 +175,64 @@ describe('late money goes back, once', () => {
     expect(await dedupRows(a, 'ORDER_PAID', o.orderNo)).toBe(1);
   });
 
+  it('the sweeper settles the payment again after its late money went back: still one anomaly, AUTO_REFUNDED', async () => {
+    // found by npm run chaos: the sweeper read the order as stuck PAYING, the order was cancelled and the
+    // closed trade paid and refunded meanwhile, then the sweeper's settleAgain found it PAID_AFTER_CANCEL
+    for (const source of ['sweeper', 'reconciliation'] as const) {
+      const o = await cancelledThenPaid(a, 4100);
+      const q = await a.app.get<PaymentGateway>(PAYMENT_GATEWAY).query(o.paymentNo);
+      if (q.status !== 'PAID') throw new Error(`query: ${q.status}`);
+      const found = (await a.app.get(PaymentRepository).findByPaymentNo(null, o.paymentNo))!;
+      expect(await a.app.get(PaymentSuccessService).applyGatewayPaid(found, q, 'query')).toBe('applied');
+      const refundNo = `RA${o.paymentNo}`;
+      await eventually(
+        async () => (await anomalyRows(o.paymentNo))[0]?.status === 'AUTO_REFUNDED',
+        WAIT,
+        100,
+      );
+      const paid = (await a.app.get(PaymentRepository).findByPaymentNo(null, o.paymentNo))!;
+      expect(await b.app.get(PaymentSuccessService).settleAgain(paid, source)).toBe('PAID_AFTER_CANCEL');
+      expect(await anomalyRows(o.paymentNo)).toEqual([
+        {
+          kind: 'PAID_AFTER_CLOSE_UNFULFILLABLE',
+          status: 'AUTO_REFUNDED',
+          refund_no: refundNo,
+          failed_reason: null,
+        },
+      ]);
+      expect(await refundRowsOf(o.paymentNo)).toEqual([
+        { refund_no: refundNo, amount: 4100, status: 'SUCCEEDED', requested_by: 'auto-refund' },
+      ]);
+      expect((await gatewayRefunds(a, o.paymentNo)).map((r) => Number(r.refund_amount))).toEqual([4100]);
+      expect(Number((await paymentRow(a, o.paymentNo))!.refunded_amount)).toBe(4100);
+    }
+  });
+
+  it('a payment settled again while its automatic refund is under way: one anomaly, AUTO_REFUNDED when it succeeds', async () => {
+    const o = await newOrder(a, 3300);
+    const p = (await prepay(a, o.userId, o.orderNo).expect(201)).body;
+    await a
+      .http()
+      .post(`/v1/orders/${o.orderNo}/cancel`)
+      .set('Authorization', a.bearer(o.userId))
+      .expect(200);
+    await faults(a, p.paymentNo, {
+      refund: 'service_unavailable',
+      refundQuery: 'service_unavailable',
+      times: 1000,
+    });
+    await sandboxPay(a, p.paymentNo, { allowAfterClose: true }).expect(200);
+    await eventually(async () => (await refundRowsOf(p.paymentNo)).length === 1, WAIT, 100);
+    const paid = (await a.app.get(PaymentRepository).findByPaymentNo(null, p.paymentNo))!;
+    expect(await b.app.get(PaymentSuccessService).settleAgain(paid, 'sweeper')).toBe('PAID_AFTER_CANCEL');
+    await faults(a, p.paymentNo, { refund: 'none', refundQuery: 'none' });
+    await eventually(async () => (await anomalyRows(p.paymentNo))[0]?.status === 'AUTO_REFUNDED', WAIT, 100);
+    expect(await anomalyRows(p.paymentNo)).toEqual([
+      expect.objectContaining({ kind: 'PAID_AFTER_CLOSE_UNFULFILLABLE', status: 'AUTO_REFUNDED' }),
+    ]);
+    expect((await gatewayRefunds(a, p.paymentNo)).map((r) => Number(r.refund_amount))).toEqual([3300]);
+  });
+
   it('an amount mismatch is never paid and never refunded by itself', async () => {
     const o = await newOrder(a, 4400);
     const p = (await prepay(a, o.userId, o.orderNo).expect(201)).body;

@@ -288,6 +288,8 @@ export class PaymentSuccessService {
   async settleAgain(payment: Payment, source: SuccessSource): Promise<OrderPaidOutcome> {
     let refundNo: string | null = null;
     const outcome = await this.tx.run(async (m) => {
+      // the payment's lock first, as the refund's transactions take it (a late-money record needs it)
+      await this.repo.lockForRefund(m, payment.paymentNo);
       const order = await this.orders.applyPaid(m, {
         orderNo: payment.orderNo,
         paymentNo: payment.paymentNo,

@@ -152,6 +152,41 @@ export class AnomalyRepository {
     return Number(res.affectedRows) > 0;
   }
 
+  /**
+   * The payment's anomaly of one of `kinds` (its first), read with a locking read (the newest committed
+   * row, whatever the isolation level); null when there is none.
+   */
+  async findFirstOfKinds(
+    manager: EntityManager,
+    paymentNo: string,
+    kinds: readonly string[],
+  ): Promise<{ id: string; kind: string; status: AnomalyStatus; refundNo: string | null } | null> {
+    const rows = await manager.query(
+      `SELECT id, kind, status, refund_no FROM t_payment_anomaly
+       WHERE payment_no = ? AND kind IN (${kinds.map(() => '?').join(', ')}) ORDER BY id LIMIT 1 FOR UPDATE`,
+      [paymentNo.slice(0, 40), ...kinds],
+    );
+    if (!rows.length) return null;
+    const r = rows[0];
+    return { id: String(r.id), kind: r.kind, status: r.status, refundNo: r.refund_no ?? null };
+  }
+
+  /**
+   * `markAutoRefunded` for a refund that may have SUCCEEDED already (before the anomaly naming it was
+   * written or linked): its OPEN anomaly → AUTO_REFUNDED iff the refund row is SUCCEEDED now.
+   * Call it holding the payment's row lock, which the refund's success transaction takes first.
+   */
+  async markAutoRefundedIfSucceeded(manager: EntityManager, refundNo: string): Promise<boolean> {
+    const res = await manager.query(
+      `UPDATE t_payment_anomaly a JOIN t_refund r ON r.refund_no = a.refund_no
+         SET a.status = 'AUTO_REFUNDED', a.failed_reason = NULL, a.version = a.version + 1,
+             a.resolved_at = CURRENT_TIMESTAMP(3), a.resolved_by = 'auto-refund'
+       WHERE a.refund_no = ? AND a.status = 'OPEN' AND r.status = 'SUCCEEDED'`,
+      [refundNo],
+    );
+    return Number(res.affectedRows) > 0;
+  }
+
   /** Names the automatic refund on the OPEN anomaly of that payment and kind that was recorded without it. */
   async linkRefund(manager: EntityManager, paymentNo: string, kind: string, refundNo: string): Promise<void> {
     await manager.query(

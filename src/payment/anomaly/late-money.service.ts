@@ -8,7 +8,7 @@ import { PaymentRepository } from '../payment.repository';
 import { RefundRepository } from '../refund/refund.repository';
 import { RefundSettleService } from '../refund/refund-settle.service';
 import { AnomalyRepository } from './anomaly.repository';
-import { AUTO_REFUND_BY, lateRefundNo, refundsItself } from './late-money';
+import { AUTO_REFUND_BY, LATE_MONEY_KINDS, lateMoneyAction, lateRefundNo, refundsItself } from './late-money';
 
 /**
  * Records the anomaly of a payment that has just succeeded and, for late money (late-money.ts) with
@@ -33,6 +33,12 @@ export class LateMoneyService {
   /**
    * In the success transaction `m`: the anomaly of `kind`, and the automatic refund when the rule says
    * so. `once`: keep only the first report of the kind for the payment.
+   *
+   * Late money (late-money.ts, action `refund`) is one anomaly per payment, whichever paths find it and
+   * in whatever order: under the payment's row lock (the lock the refund's success transaction takes
+   * first) an existing late-money anomaly of the payment — of any late-money kind, however it was
+   * recorded — is named, never joined by a second; and an anomaly whose refund has SUCCEEDED already is
+   * AUTO_REFUNDED here, since that refund's own `markAutoRefunded` ran before the row existed.
    * @returns the refund number to attempt after the commit, or null.
    */
   async recordIn(
@@ -42,17 +48,27 @@ export class LateMoneyService {
     detail: Record<string, unknown>,
     opts: { once?: boolean } = {},
   ): Promise<string | null> {
+    if (lateMoneyAction(kind) !== 'refund') {
+      await this.anomalies.record(m, payment.paymentNo, kind, detail, { once: opts.once });
+      return null;
+    }
+    // every late-money write of this payment waits here for the one before it (held already when the
+    // payment's CAS to SUCCESS is in this transaction)
+    await this.payments.lockForRefund(m, payment.paymentNo);
+    const first = await this.anomalies.findFirstOfKinds(m, payment.paymentNo, LATE_MONEY_KINDS);
+    // AUTO_REFUNDED (its refund went back) or RESOLVED (a person settled it): nothing more by itself
+    if (first && first.status !== 'OPEN') return null;
     let refundNo: string | null = null;
     if (refundsItself(kind, this.cfg.autoRefund)) refundNo = await this.startRefund(m, payment, kind);
-    const id = await this.anomalies.record(m, payment.paymentNo, kind, detail, {
-      once: opts.once,
-      refundNo: refundNo ?? undefined,
-    });
-    if (id === null && refundNo) {
-      // recorded before this refund existed (settleAgain of older data): the open row names it now
-      await this.anomalies.linkRefund(m, payment.paymentNo, kind, refundNo);
+    if (!first) {
+      await this.anomalies.record(m, payment.paymentNo, kind, detail, { refundNo: refundNo ?? undefined });
+    } else if (refundNo && !first.refundNo) {
+      // recorded before this refund existed (AUTO_REFUND was off then): the open row names it now
+      await this.anomalies.linkRefund(m, payment.paymentNo, first.kind, refundNo);
     }
-    if (refundNo)
+    if (!refundNo) return null;
+    if (await this.anomalies.markAutoRefundedIfSucceeded(m, refundNo)) return null;
+    if (!first)
       this.logger.warn(`payment ${payment.paymentNo}: ${kind}, refunding it in full as ${refundNo}`);
     return refundNo;
   }

@@ -63,7 +63,12 @@ describe('LateMoneyService (collaborators stubbed)', () => {
     channel: 'wechat' as const,
     amount: 900,
   };
-  function setup(autoRefund: boolean, insert: () => Promise<void> = async () => undefined) {
+  type First = { id: string; kind: string; status: string; refundNo: string | null } | null;
+  function setup(
+    autoRefund: boolean,
+    insert: () => Promise<void> = async () => undefined,
+    opts: { first?: First; succeeded?: boolean } = {},
+  ) {
     const calls: string[] = [];
     const anomalies = {
       record: jest.fn(async (_m: unknown, _no: string, kind: string) => {
@@ -71,9 +76,14 @@ describe('LateMoneyService (collaborators stubbed)', () => {
         return '7';
       }),
       linkRefund: jest.fn(async () => undefined),
+      findFirstOfKinds: jest.fn(async () => (calls.push('find late money'), opts.first ?? null)),
+      markAutoRefundedIfSucceeded: jest.fn(async () => (calls.push('mark if done'), !!opts.succeeded)),
     };
     const refunds = { insert: jest.fn(async () => (calls.push('refund row'), insert())) };
-    const payments = { reserveRefund: jest.fn(async () => (calls.push('reserve'), true)) };
+    const payments = {
+      reserveRefund: jest.fn(async () => (calls.push('reserve'), true)),
+      lockForRefund: jest.fn(async () => (calls.push('lock payment'), { amount: 900, refunded: 0 })),
+    };
     const settle = { attempt: jest.fn(async () => undefined) };
     const svc = new LateMoneyService(
       anomalies as never,
@@ -88,7 +98,19 @@ describe('LateMoneyService (collaborators stubbed)', () => {
   it('late money with AUTO_REFUND: refund row, reservation, anomaly naming it, all in the caller’s transaction', async () => {
     const s = setup(true);
     expect(await s.svc.recordIn(m, payment, 'DUPLICATE_PAYMENT', { x: 1 })).toBe('RAO1P02');
-    expect(s.calls).toEqual(['refund row', 'reserve', 'anomaly DUPLICATE_PAYMENT']);
+    expect(s.calls).toEqual([
+      'lock payment',
+      'find late money',
+      'refund row',
+      'reserve',
+      'anomaly DUPLICATE_PAYMENT',
+      'mark if done',
+    ]);
+    expect(s.anomalies.findFirstOfKinds).toHaveBeenCalledWith(m, 'O1P02', [
+      'PAID_AFTER_CANCEL',
+      'PAID_AFTER_CLOSE_UNFULFILLABLE',
+      'DUPLICATE_PAYMENT',
+    ]);
     expect(s.refunds.insert).toHaveBeenCalledWith(
       m,
       expect.objectContaining({
@@ -106,7 +128,7 @@ describe('LateMoneyService (collaborators stubbed)', () => {
       'O1P02',
       'DUPLICATE_PAYMENT',
       { x: 1 },
-      { once: undefined, refundNo: 'RAO1P02' },
+      { refundNo: 'RAO1P02' },
     );
     expect(s.settle.attempt).not.toHaveBeenCalled(); // only after the commit
     await s.svc.afterCommit('RAO1P02');
@@ -121,7 +143,9 @@ describe('LateMoneyService (collaborators stubbed)', () => {
     ] as const) {
       const s = setup(auto);
       expect(await s.svc.recordIn(m, payment, kind, {})).toBeNull();
-      expect(s.calls).toEqual([`anomaly ${kind}`]);
+      expect(s.calls).toEqual(
+        auto ? [`anomaly ${kind}`] : ['lock payment', 'find late money', `anomaly ${kind}`],
+      );
       await s.svc.afterCommit(null);
       expect(s.settle.attempt).not.toHaveBeenCalled();
     }
@@ -133,6 +157,54 @@ describe('LateMoneyService (collaborators stubbed)', () => {
     });
     expect(await s.svc.recordIn(m, payment, 'PAID_AFTER_CANCEL', {})).toBe('RAO1P02');
     expect(s.payments.reserveRefund).not.toHaveBeenCalled();
+  });
+
+  it('one late-money anomaly per payment: a later path, of any late-money kind, names the first and writes none', async () => {
+    for (const [kind, once] of [
+      ['PAID_AFTER_CANCEL', true], // settleAgain after settleOrder recorded PAID_AFTER_CLOSE_UNFULFILLABLE
+      ['PAID_AFTER_CLOSE_UNFULFILLABLE', false],
+      ['DUPLICATE_PAYMENT', true],
+    ] as const) {
+      const first = { id: '3', kind: 'PAID_AFTER_CLOSE_UNFULFILLABLE', status: 'OPEN', refundNo: 'RAO1P02' };
+      const s = setup(
+        true,
+        async () => {
+          throw Object.assign(new Error('dup'), { code: 'ER_DUP_ENTRY', errno: 1062 });
+        },
+        { first },
+      );
+      expect(await s.svc.recordIn(m, payment, kind, {}, { once })).toBe('RAO1P02'); // still under way
+      expect(s.anomalies.record).not.toHaveBeenCalled();
+      expect(s.anomalies.linkRefund).not.toHaveBeenCalled();
+      expect(s.payments.reserveRefund).not.toHaveBeenCalled();
+      expect(s.calls).toEqual(['lock payment', 'find late money', 'refund row', 'mark if done']);
+    }
+  });
+
+  it('its refund SUCCEEDED already: the anomaly is AUTO_REFUNDED here, nothing left to attempt', async () => {
+    const dup = async () => {
+      throw Object.assign(new Error('dup'), { code: 'ER_DUP_ENTRY', errno: 1062 });
+    };
+    const first = { id: '3', kind: 'PAID_AFTER_CANCEL', status: 'OPEN', refundNo: 'RAO1P02' };
+    const s = setup(true, dup, { first, succeeded: true });
+    expect(await s.svc.recordIn(m, payment, 'PAID_AFTER_CANCEL', {})).toBeNull();
+    expect(s.anomalies.markAutoRefundedIfSucceeded).toHaveBeenCalledWith(m, 'RAO1P02');
+    // recorded while AUTO_REFUND was off: the refund is made now and the open row names it
+    const legacy = setup(true, undefined, { first: { ...first, refundNo: null } });
+    expect(await legacy.svc.recordIn(m, payment, 'DUPLICATE_PAYMENT', {})).toBe('RAO1P02');
+    expect(legacy.anomalies.linkRefund).toHaveBeenCalledWith(m, 'O1P02', 'PAID_AFTER_CANCEL', 'RAO1P02');
+    expect(legacy.anomalies.record).not.toHaveBeenCalled();
+  });
+
+  it('the payment’s late money went back, or a person resolved it: nothing recorded, refunded or attempted', async () => {
+    for (const [status, refundNo] of [
+      ['AUTO_REFUNDED', 'RAO1P02'],
+      ['RESOLVED', null],
+    ] as const) {
+      const s = setup(true, undefined, { first: { id: '3', kind: 'PAID_AFTER_CANCEL', status, refundNo } });
+      expect(await s.svc.recordIn(m, payment, 'PAID_AFTER_CANCEL', {}, { once: true })).toBeNull();
+      expect(s.calls).toEqual(['lock payment', 'find late money']);
+    }
   });
 
   it('a gateway call that throws after the commit is left to the refund query (never a second refund)', async () => {

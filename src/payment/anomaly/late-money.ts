@@ -20,6 +20,11 @@ const ACTIONS: Record<string, LateMoneyAction> = {
   PAID_AFTER_CLOSE: 'record',
 };
 
+/** The kinds of late money: a payment has at most one anomaly of these, whichever path found it first. */
+export const LATE_MONEY_KINDS: readonly string[] = Object.keys(ACTIONS).filter(
+  (k) => ACTIONS[k] === 'refund',
+);
+
 export function lateMoneyAction(kind: string): LateMoneyAction {
   return ACTIONS[kind] ?? 'person';
 }
