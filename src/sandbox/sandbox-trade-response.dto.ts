@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EX } from '../common/openapi/examples';
-import { SimAttemptView, SimFaultState } from './core/sim.dto';
+import { At, Nullable, SimAttemptView, SimFaultState } from './core/sim.dto';
 import { REFUND_NOTIFY_MODES } from './sandbox-trade.types';
 
 /** Amounts at the gateway are yuan strings with two decimals, as Alipay sends them. */
@@ -13,10 +13,10 @@ export class SandboxRefundNotifyState {
   @ApiProperty({ enum: REFUND_NOTIFY_MODES, example: 'duplicate' })
   mode: string;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 2 })
+  @Nullable('integer', 2)
   times: number | null;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: null })
+  @Nullable('integer', null)
   delayMs: number | null;
 }
 
@@ -43,47 +43,37 @@ export class SandboxTradeResponse {
   @ApiProperty({ example: 'https://qr.alipay.com/sbx8c1f0d6a2b4e' })
   qrCode: string;
 
-  @ApiProperty({ type: String, nullable: true, example: 'http://127.0.0.1:3000/v1/callbacks/alipay' })
+  @Nullable(String, 'http://127.0.0.1:3000/v1/callbacks/alipay')
   notifyUrl: string | null;
 
   @ApiProperty({ example: false, description: 'paid after it was closed (allowAfterClose)' })
   paidAfterClose: boolean;
 
-  @ApiProperty({ type: SandboxFaultState, nullable: true, example: null, description: 'armed query fault' })
+  @Nullable(SandboxFaultState, null, 'armed query fault')
   queryFault: SandboxFaultState | null;
 
-  @ApiProperty({ type: SandboxFaultState, nullable: true, example: null, description: 'armed close fault' })
+  @Nullable(SandboxFaultState, null, 'armed close fault')
   closeFault: SandboxFaultState | null;
 
   @ApiProperty({ ...YUAN, example: '0.00', description: 'yuan refunded so far' })
   refundFee: string;
 
-  @ApiProperty({ type: SandboxFaultState, nullable: true, example: null, description: 'armed refund fault' })
+  @Nullable(SandboxFaultState, null, 'armed refund fault')
   refundFault: SandboxFaultState | null;
 
-  @ApiProperty({
-    type: SandboxFaultState,
-    nullable: true,
-    example: null,
-    description: 'armed refund-query fault',
-  })
+  @Nullable(SandboxFaultState, null, 'armed refund-query fault')
   refundQueryFault: SandboxFaultState | null;
 
-  @ApiProperty({
-    type: SandboxRefundNotifyState,
-    nullable: true,
-    example: null,
-    description: 'armed refund notify',
-  })
+  @Nullable(SandboxRefundNotifyState, null, 'armed refund notify')
   refundNotify: SandboxRefundNotifyState | null;
 
-  @ApiProperty({ format: 'date-time', example: EX.createdAt })
+  @At(EX.createdAt)
   gmtCreate: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: EX.paidAt })
+  @At(EX.paidAt, 'null')
   gmtPayment: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  @At(null, 'null')
   gmtClose: string | null;
 }
 
@@ -100,10 +90,10 @@ export class SandboxRefundView {
   @ApiProperty({ type: String, ...YUAN, nullable: true, example: '50.00' })
   refundFeeAfter: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: null })
+  @Nullable(String, null)
   notifyId: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: EX.refundedAt })
+  @At(EX.refundedAt, 'null')
   gmtRefund: string | null;
 }
 
@@ -112,7 +102,7 @@ export class SandboxNotifyAttempt extends SimAttemptView {
   @ApiProperty({ example: 'TRADE_SUCCESS', description: '= event' })
   tradeStatus: string;
 
-  @ApiProperty({ type: String, nullable: true, example: null, description: '= ref' })
+  @Nullable(String, null, '= ref')
   outBizNo: string | null;
 }
 

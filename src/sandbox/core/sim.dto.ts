@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, Type as Class } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min, ValidateNested } from 'class-validator';
@@ -33,6 +33,18 @@ export const OptionalNested = (type: new () => object, description?: string) =>
 export const FaultTimes = () =>
   OptionalInt(1, 1000, 'How many calls fail (default 1), for every fault set here');
 
+/** A view's nullable property (`type` a class, String or 'integer'), with its example. */
+export const Nullable = (type: Class | 'integer', example: unknown, description?: string) =>
+  ApiProperty({ type, nullable: true, example, ...(description ? { description } : {}) });
+
+/** A view's instant (ISO 8601), nullable with `null`. */
+export const At = (example: string | null, nullable?: 'null') =>
+  ApiProperty(
+    nullable
+      ? { type: String, format: 'date-time', nullable: true, example }
+      : { format: 'date-time', example },
+  );
+
 /** How a notify is delivered: a face's subclass adds `mode` with its own modes. */
 export class SimNotifyTimingDto {
   @OptionalInt(
@@ -66,12 +78,7 @@ export class SimAttemptView {
   })
   event: string;
 
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: null,
-    description: 'refund notifies: the refund number',
-  })
+  @Nullable(String, null, 'refund notifies: the refund number')
   ref: string | null;
 
   @ApiProperty({
@@ -99,13 +106,13 @@ export class SimAttemptView {
   })
   outcome: string;
 
-  @ApiProperty({ type: 'integer', nullable: true, example: 200 })
+  @Nullable('integer', 200)
   httpStatus: number | null;
 
-  @ApiProperty({ type: String, nullable: true, example: 'success', description: 'what oncepay answered' })
+  @Nullable(String, 'success', 'what oncepay answered')
   responseBody: string | null;
 
-  @ApiProperty({ type: String, nullable: true, example: null })
+  @Nullable(String, null)
   error: string | null;
 
   @ApiProperty({

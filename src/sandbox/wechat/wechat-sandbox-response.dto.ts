@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EX } from '../../common/openapi/examples';
-import { SimAttemptView, SimFaultState } from '../core/sim.dto';
+import { At, Nullable, SimAttemptView, SimFaultState } from '../core/sim.dto';
 import { WX_REFUND_OUTCOMES } from './wechat-sandbox.types';
 
 /** An armed fault (the core's shape). */
@@ -11,12 +11,7 @@ export class WxTransactionResponse {
   @ApiProperty({ example: EX.paymentNo, description: 'the out_trade_no oncepay sent: our `paymentNo`' })
   outTradeNo: string;
 
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    example: '4200000000202611230000000001',
-    description: 'null until paid',
-  })
+  @Nullable(String, '4200000000202611230000000001', 'null until paid')
   transactionId: string | null;
 
   @ApiProperty({ enum: ['NOTPAY', 'SUCCESS', 'CLOSED', 'REFUND'], example: 'SUCCESS' })
@@ -37,25 +32,25 @@ export class WxTransactionResponse {
   @ApiProperty({ example: false, description: 'paid after it was closed (allowAfterClose)' })
   paidAfterClose: boolean;
 
-  @ApiProperty({ type: WxFaultState, nullable: true, example: null })
+  @Nullable(WxFaultState, null)
   queryFault: WxFaultState | null;
 
-  @ApiProperty({ type: WxFaultState, nullable: true, example: null })
+  @Nullable(WxFaultState, null)
   closeFault: WxFaultState | null;
 
-  @ApiProperty({ type: WxFaultState, nullable: true, example: null })
+  @Nullable(WxFaultState, null)
   refundFault: WxFaultState | null;
 
   @ApiProperty({ enum: WX_REFUND_OUTCOMES, example: 'SUCCESS', description: 'how the next refund ends' })
   refundOutcome: string;
 
-  @ApiProperty({ format: 'date-time', example: EX.createdAt })
+  @At(EX.createdAt)
   createdAt: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: EX.paidAt })
+  @At(EX.paidAt, 'null')
   successTime: string | null;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
+  @At(null, 'null')
   closeTime: string | null;
 }
 
@@ -80,10 +75,10 @@ export class WxRefundView {
   @ApiProperty({ enum: ['PROCESSING', 'SUCCESS', 'ABNORMAL', 'CLOSED'], example: 'SUCCESS' })
   status: string;
 
-  @ApiProperty({ format: 'date-time', example: EX.refundedAt })
+  @At(EX.refundedAt)
   createdAt: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: EX.refundedAt })
+  @At(EX.refundedAt, 'null')
   successTime: string | null;
 }
 
